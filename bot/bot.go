@@ -1,0 +1,180 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/briefbot/briefbot/retrieval"
+)
+
+// MaxQuestionLen is the longest question, in characters, the bot accepts.
+const MaxQuestionLen = 500
+
+// Errors callers test for.
+var (
+	// ErrEmptyQuestion reports a question with no text.
+	ErrEmptyQuestion = errors.New("bot: the question is empty")
+	// ErrQuestionTooLong reports a question over MaxQuestionLen characters.
+	ErrQuestionTooLong = fmt.Errorf("bot: the question is longer than %d characters", MaxQuestionLen)
+)
+
+// Searcher is what the bot needs from the retrieval engine.
+type Searcher interface {
+	// Search answers q with ranked articles and verbatim quotes.
+	Search(ctx context.Context, q retrieval.Query) (retrieval.Result, error)
+	// Articles lists every article in the store (without bodies).
+	Articles(ctx context.Context) ([]retrieval.ArticleMeta, error)
+	// Document returns one article with its body and sentences.
+	Document(ctx context.Context, id string) (retrieval.Document, error)
+}
+
+// Options configures a Bot.
+type Options struct {
+	// Observer receives question metrics; nil means none.
+	Observer Observer
+	// Logger logs outcomes (never question text); nil discards.
+	Logger *slog.Logger
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// Bot answers questions from a Searcher. It is safe for concurrent use.
+type Bot struct {
+	searcher Searcher
+	obs      Observer
+	log      *slog.Logger
+	now      func() time.Time
+}
+
+// New returns a Bot answering from s.
+func New(s Searcher, opts Options) *Bot {
+	b := &Bot{searcher: s, obs: opts.Observer, log: opts.Logger, now: opts.Now}
+	if b.obs == nil {
+		b.obs = NopObserver{}
+	}
+	if b.log == nil {
+		b.log = slog.New(slog.DiscardHandler)
+	}
+	if b.now == nil {
+		b.now = time.Now
+	}
+	return b
+}
+
+// Searcher returns the searcher the bot answers from.
+func (b *Bot) Searcher() Searcher { return b.searcher }
+
+// CleanQuestion trims a question and checks its length.
+func CleanQuestion(text string) (string, error) {
+	text = strings.Join(strings.Fields(text), " ")
+	if text == "" {
+		return "", ErrEmptyQuestion
+	}
+	if utf8.RuneCountInString(text) > MaxQuestionLen {
+		return "", ErrQuestionTooLong
+	}
+	return text, nil
+}
+
+// Ask answers q. Its errors are ErrEmptyQuestion, ErrQuestionTooLong or a
+// failure of the searcher; "not found" is an Answer with Found == false.
+func (b *Bot) Ask(ctx context.Context, q Question) (Answer, error) {
+	start := b.now()
+	text, err := CleanQuestion(q.Text)
+	if err != nil {
+		return Answer{Question: strings.TrimSpace(q.Text), Quotes: []Quote{}}, err
+	}
+	res, err := b.searcher.Search(ctx, retrieval.Query{Text: text, AsOf: q.AsOf})
+	latency := b.now().Sub(start)
+	if err != nil {
+		b.obs.Question(q.Platform, OutcomeError, latency)
+		b.log.ErrorContext(ctx, "answer failed", "platform", q.Platform, "err", err)
+		return Answer{Question: text, Quotes: []Quote{}}, fmt.Errorf("bot: answer: %w", err)
+	}
+	ans := AnswerFromResult(text, res)
+	outcome := OutcomeAnswered
+	if !ans.Found {
+		outcome = OutcomeNotFound
+	}
+	b.obs.Question(q.Platform, outcome, latency)
+	b.log.InfoContext(ctx, "answered", "platform", q.Platform, "outcome", outcome,
+		"quotes", len(ans.Quotes), "latency_ms", latency.Milliseconds())
+	return ans, nil
+}
+
+// AnswerFromResult converts a retrieval result into the Answer contract.
+func AnswerFromResult(question string, res retrieval.Result) Answer {
+	ans := Answer{Question: question, Found: res.Found && len(res.Quotes) > 0, Quotes: []Quote{}}
+	if ans.Found {
+		for _, q := range res.Quotes {
+			quote := Quote{Text: q.Text, Article: RefOf(q.Article)}
+			for _, o := range q.AlsoIn {
+				quote.AlsoIn = append(quote.AlsoIn, AlsoIn{ID: o.ID, Title: o.Title})
+			}
+			ans.Quotes = append(ans.Quotes, quote)
+		}
+	}
+	ans.Searched = Searched{Articles: res.Searched.Articles}
+	if !res.Searched.From.IsZero() {
+		ans.Searched.From = res.Searched.From.Format(retrieval.DateLayout)
+	}
+	if !res.Searched.To.IsZero() {
+		ans.Searched.To = res.Searched.To.Format(retrieval.DateLayout)
+	}
+	return ans
+}
+
+// RefOf cites an article.
+func RefOf(m retrieval.ArticleMeta) ArticleRef {
+	return ArticleRef{ID: m.ID, Title: m.Title, Source: m.Source, URL: m.URL, Published: m.PublishedString()}
+}
+
+// Library summarises the store: counts, date range and the latest titles.
+func (b *Bot) Library(ctx context.Context, latest int) (Library, error) {
+	metas, err := b.searcher.Articles(ctx)
+	if err != nil {
+		return Library{}, fmt.Errorf("bot: list articles: %w", err)
+	}
+	lib := Library{Articles: len(metas), Latest: []ArticleRef{}}
+	var from, to time.Time
+	for _, m := range metas {
+		lib.Chunks += m.Chunks
+		if m.Published.IsZero() {
+			continue
+		}
+		if from.IsZero() || m.Published.Before(from) {
+			from = m.Published
+		}
+		if to.IsZero() || m.Published.After(to) {
+			to = m.Published
+		}
+	}
+	if !from.IsZero() {
+		lib.From, lib.To = from.Format(retrieval.DateLayout), to.Format(retrieval.DateLayout)
+	}
+	sorted := append([]retrieval.ArticleMeta(nil), metas...)
+	sort.SliceStable(sorted, func(i, j int) bool {
+		ti, tj := sortTime(sorted[i]), sortTime(sorted[j])
+		if !ti.Equal(tj) {
+			return ti.After(tj)
+		}
+		return sorted[i].ID < sorted[j].ID
+	})
+	for i := 0; i < len(sorted) && i < latest; i++ {
+		lib.Latest = append(lib.Latest, RefOf(sorted[i]))
+	}
+	return lib, nil
+}
+
+func sortTime(m retrieval.ArticleMeta) time.Time {
+	if !m.Published.IsZero() {
+		return m.Published
+	}
+	return m.Ingested
+}

@@ -1,0 +1,118 @@
+// Package retrieval holds briefbot's corpus model (Article, Chunk) and the
+// search engine that answers a Query with ranked articles and verbatim
+// quotes: lexical BM25 and vector candidates, fused, then sentence-level
+// quote selection. Subpackages hold ingestion, text processing, embedders and
+// the chromem-go store.
+package retrieval
+
+import (
+	"time"
+)
+
+// DateLayout is the layout of every date briefbot shows (YYYY-MM-DD).
+const DateLayout = "2006-01-02"
+
+// Article is one briefing.
+type Article struct {
+	// ID is the file's base name for files and the record's id for JSON records.
+	ID     string
+	Title  string
+	Source string
+	URL    string
+	// Published is the publication date; zero when the text does not carry one.
+	Published time.Time
+	// Ingested is when the article entered the store.
+	Ingested time.Time
+	// Body is the cleaned text; quotes and chunk offsets refer to it.
+	Body string
+}
+
+// ArticleMeta is an article without its body.
+type ArticleMeta struct {
+	ID        string
+	Title     string
+	Source    string
+	URL       string
+	Published time.Time
+	Ingested  time.Time
+	// Hash identifies the article's content (title, metadata, body), so that
+	// re-ingesting unchanged content is a no-op.
+	Hash string
+	// Chunks is how many chunks the article was cut into.
+	Chunks int
+}
+
+// PublishedString returns the published date as YYYY-MM-DD, or "" if unknown.
+func (m ArticleMeta) PublishedString() string {
+	if m.Published.IsZero() {
+		return ""
+	}
+	return m.Published.Format(DateLayout)
+}
+
+// Span is a half-open byte range [Start, End) of an article body.
+type Span struct {
+	Start int
+	End   int
+}
+
+// Query is a question to search for.
+type Query struct {
+	Text string
+	// AsOf hides articles published more than a day after it; zero means no filter.
+	AsOf time.Time
+	// MaxQuotes caps the quotes returned (default 3).
+	MaxQuotes int
+	// MaxDocs caps the ranked articles returned (default 20).
+	MaxDocs int
+}
+
+// Quote is a verbatim span of an article, with the articles that carry a
+// near-identical sentence.
+type Quote struct {
+	Text    string
+	Article ArticleMeta
+	// Span locates Text in Article's body (Text is Body[Span.Start:Span.End]
+	// with whitespace normalised).
+	Span   Span
+	AlsoIn []ArticleMeta
+	Score  float64
+}
+
+// RankedDoc is an article and its retrieval score.
+type RankedDoc struct {
+	ID    string
+	Score float64
+}
+
+// Coverage says what a search looked through.
+type Coverage struct {
+	Articles int
+	// From and To bound the published dates of the articles seen (zero if none is dated).
+	From time.Time
+	To   time.Time
+}
+
+// Result answers a Query.
+type Result struct {
+	// Found is false when nothing in the corpus supports an answer; Quotes is then empty.
+	Found  bool
+	Quotes []Quote
+	// Docs ranks distinct articles, best first (up to Query.MaxDocs), whether
+	// or not an answer was found.
+	Docs     []RankedDoc
+	Searched Coverage
+}
+
+// Sentence is one sentence of a document, located in its body.
+type Sentence struct {
+	Span
+	Text string
+}
+
+// Document is an article with its sentences, for digests.
+type Document struct {
+	ArticleMeta
+	Body      string
+	Sentences []Sentence
+}
