@@ -20,7 +20,9 @@ type Poster interface {
 type PosterFunc func(ctx context.Context, channel string, d Digest) error
 
 // Post calls f.
-func (f PosterFunc) Post(ctx context.Context, channel string, d Digest) error { return f(ctx, channel, d) }
+func (f PosterFunc) Post(ctx context.Context, channel string, d Digest) error {
+	return f(ctx, channel, d)
+}
 
 // ErrNoPoster reports a platform no poster is configured for.
 var ErrNoPoster = errors.New("digest: no poster is configured for this platform")

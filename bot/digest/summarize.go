@@ -14,21 +14,23 @@ import (
 // first 1,000 Multi-News validation clusters and checked on the next 1,000
 // (see BENCHMARKS.md).
 type summaryParams struct {
-	support  float64 // weight of content shared with the story's other articles
-	position float64 // weight of the lead prior
-	lambda   float64 // MMR: relevance against redundancy
-	minWords int     // shorter sentences are discounted
-	maxWords int     // longer sentences are discounted
-	dupSim   float64 // a sentence this similar to a chosen one is a repeat
-	docOrder bool    // order the summary by article and position, not by rank
+	support    float64 // weight of content shared with the story's other articles
+	position   float64 // weight of the lead prior
+	lambda     float64 // MMR: relevance against redundancy
+	minWords   int     // shorter sentences are discounted
+	maxWords   int     // longer sentences are discounted
+	dupSim     float64 // a sentence this similar to a chosen one is a repeat
+	docOrder   bool    // order the summary by article and position, not by rank
 	unfinished float64 // factor for a sentence without final punctuation (cut off, or a heading)
-	idfExp   float64 // sentence-level idf is raised to this power (0: plain frequency)
-	coverage float64 // weight of the gain in uncovered frequent terms
-	lenExp   float64 // the coverage gain is divided by words^lenExp
+	idfExp     float64 // sentence-level idf is raised to this power (0: plain frequency)
+	degree     float64 // weight of the mean similarity to the other sentences
+	centroid   float64 // weight of the similarity to the centroid
+	coverage   float64 // weight of the gain in uncovered frequent terms
+	lenExp     float64 // the coverage gain is divided by words^lenExp
 }
 
 func (p summaryParams) withDefaults() summaryParams {
-	d := summaryParams{support: 0.5, position: 0.3, lambda: 0.7, minWords: 8, maxWords: 60, dupSim: 0.6, lenExp: 0.5, unfinished: 1, idfExp: 1}
+	d := summaryParams{support: 0.5, position: 0.3, lambda: 0.7, minWords: 8, maxWords: 60, dupSim: 0.6, lenExp: 0.5, unfinished: 1, idfExp: 1, centroid: 1}
 	if v := os.Getenv("DIGEST_TUNE"); v != "" {
 		for _, kv := range strings.Split(v, ",") {
 			k, val, _ := strings.Cut(kv, "=")
@@ -54,6 +56,10 @@ func (p summaryParams) withDefaults() summaryParams {
 				d.unfinished = f
 			case "idfexp":
 				d.idfExp = f
+			case "deg":
+				d.degree = f
+			case "cent":
+				d.centroid = f
 			case "fill":
 				tuneFill = f > 0
 			case "thr":
@@ -134,8 +140,21 @@ func summarize(st *story, max, budget int, p summaryParams) []pick {
 	}
 	centroid.normalize()
 	multi := len(st.arts) > 1
-	for _, c := range cands {
-		score := dot(c.vec, centroid)
+	degree := make([]float64, len(cands))
+	if p.degree > 0 && len(cands) > 1 {
+		for i := range cands {
+			for j := i + 1; j < len(cands); j++ {
+				s := dot(cands[i].vec, cands[j].vec)
+				degree[i] += s
+				degree[j] += s
+			}
+		}
+		for i := range degree {
+			degree[i] /= float64(len(cands) - 1)
+		}
+	}
+	for ci, c := range cands {
+		score := p.centroid*dot(c.vec, centroid) + p.degree*degree[ci]
 		if multi {
 			shared, all := 0.0, 0.0
 			for t := range c.terms {
