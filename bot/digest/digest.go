@@ -53,9 +53,9 @@ type Options struct {
 	MaxStories int
 	// MaxSentences caps the key sentences of a story (default DefaultMaxSentences).
 	MaxSentences int
-	// Words, if positive, is a word budget for all key sentences together,
-	// shared among stories by their size. The evaluation harness uses it to
-	// ask for a summary of a given length.
+	// Words, if positive, is a word budget for all key sentences together
+	// (MaxSentences then does not apply): stories take it in rank order. The
+	// evaluation harness uses it to ask for a summary of a given length.
 	Words int
 }
 

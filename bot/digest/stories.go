@@ -235,12 +235,7 @@ func buildStories(docs []retrieval.Document, opts Options) []Story {
 		return []Story{}
 	}
 	arts := prepareArticles(docs)
-	thr := sameThreshold
-	summaryParams{}.withDefaults()
-	if tuneThreshold >= 0 {
-		thr = tuneThreshold
-	}
-	groups := cluster(arts, thr)
+	groups := cluster(arts, sameThreshold)
 	stories := make([]*story, 0, len(groups))
 	for _, g := range groups {
 		st := &story{centroid: vector{}}
@@ -278,22 +273,24 @@ func buildStories(docs []retrieval.Document, opts Options) []Story {
 	if opts.MaxStories > 0 && len(stories) > opts.MaxStories {
 		stories = stories[:opts.MaxStories]
 	}
-	budgets := shareBudget(stories, opts.Words)
 	left := opts.Words
 	out := make([]Story, 0, len(stories))
-	for i, st := range stories {
-		if tuneFill && opts.Words > 0 {
+	for _, st := range stories {
+		// With a word budget, stories in rank order take what is left of it:
+		// the main story is told in full before minor ones are.
+		budget := 0
+		if opts.Words > 0 {
 			if left <= 0 {
 				break
 			}
-			budgets[i] = left
+			budget = left
 		}
 		max := opts.MaxSentences
 		if st.follow {
 			// A follow-up is condensed to its one most telling sentence.
 			max = 1
 		}
-		picks := summarize(st, max, budgets[i], summaryParams{})
+		picks := summarize(st, max, budget, summaryParams{})
 		if len(picks) == 0 {
 			continue
 		}
@@ -331,32 +328,6 @@ func rankStories(stories []*story) {
 		}
 		return a.arts[0].doc.ID < b.arts[0].doc.ID
 	})
-}
-
-// shareBudget splits a word budget among stories in proportion to their
-// articles; 0 means no budget.
-func shareBudget(stories []*story, words int) []int {
-	out := make([]int, len(stories))
-	if words <= 0 {
-		return out
-	}
-	total := 0
-	for _, s := range stories {
-		total += len(s.arts)
-	}
-	left := words
-	for i, s := range stories {
-		b := int(math.Ceil(float64(words) * float64(len(s.arts)) / float64(total)))
-		if b > left {
-			b = left
-		}
-		if b < 1 {
-			b = 1
-		}
-		out[i] = b
-		left -= b
-	}
-	return out
 }
 
 // headline is the title of the story's most central titled article; with

@@ -2,9 +2,7 @@ package digest
 
 import (
 	"math"
-	"os"
 	"sort"
-	"strconv"
 	"strings"
 
 	"github.com/briefbot/briefbot/retrieval/text"
@@ -30,50 +28,10 @@ type summaryParams struct {
 }
 
 func (p summaryParams) withDefaults() summaryParams {
-	d := summaryParams{support: 0.5, position: 0.3, lambda: 0.7, minWords: 8, maxWords: 60, dupSim: 0.6, lenExp: 0.5, unfinished: 1, idfExp: 1, centroid: 1}
-	if v := os.Getenv("DIGEST_TUNE"); v != "" {
-		for _, kv := range strings.Split(v, ",") {
-			k, val, _ := strings.Cut(kv, "=")
-			f, _ := strconv.ParseFloat(val, 64)
-			switch k {
-			case "support":
-				d.support = f
-			case "position":
-				d.position = f
-			case "lambda":
-				d.lambda = f
-			case "min":
-				d.minWords = int(f)
-			case "max":
-				d.maxWords = int(f)
-			case "dup":
-				d.dupSim = f
-			case "cov":
-				d.coverage = f
-			case "lenexp":
-				d.lenExp = f
-			case "trunc":
-				d.unfinished = f
-			case "idfexp":
-				d.idfExp = f
-			case "deg":
-				d.degree = f
-			case "cent":
-				d.centroid = f
-			case "fill":
-				tuneFill = f > 0
-			case "thr":
-				tuneThreshold = f
-			case "order":
-				d.docOrder = f > 0
-			}
-		}
-	}
+	d := summaryParams{support: 0.5, position: 1, lambda: 0.4, minWords: 8, maxWords: 30, dupSim: 0.6,
+		lenExp: 0.5, unfinished: 0.5, idfExp: 1, degree: 3}
 	return d
 }
-
-var tuneThreshold = -1.0
-var tuneFill bool
 
 // candidate is one sentence of a story's articles.
 type candidate struct {
@@ -94,7 +52,7 @@ type pick struct {
 }
 
 // summarize picks up to max key sentences of a story (or, with a word
-// budget, sentences until the budget is spent): centroid similarity plus
+// budget, sentences until the budget is spent, in article order): centroid similarity plus
 // support from the story's other articles plus a lead prior, with maximal
 // marginal relevance against repeats.
 func summarize(st *story, max, budget int, p summaryParams) []pick {
@@ -247,7 +205,8 @@ func summarize(st *story, max, budget int, p summaryParams) []pick {
 		chosen = append(chosen, cands[bi])
 		words += cands[bi].words
 	}
-	if p.docOrder {
+	if p.docOrder || budget > 0 {
+		// A summary of a given length reads in the articles' order.
 		sort.SliceStable(chosen, func(i, j int) bool {
 			if chosen[i].art != chosen[j].art {
 				return chosen[i].art < chosen[j].art
