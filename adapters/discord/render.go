@@ -269,7 +269,8 @@ func QuoteEmbed(q bot.Quote) *discordgo.MessageEmbed {
 		desc += "\n\n*Also reported by " + strings.Join(names, "; ") + "*"
 	}
 	footer := make([]string, 0, 3)
-	for _, p := range []string{ref.Source, ref.Published, ref.ID} {
+	// The id ends the footer (votes read it back), so a long source is cut first.
+	for _, p := range []string{Truncate(ref.Source, 200), ref.Published, ref.ID} {
 		if p != "" {
 			footer = append(footer, p)
 		}
