@@ -3,6 +3,7 @@ package discord
 import (
 	"fmt"
 	"net/url"
+	"regexp"
 	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -61,17 +62,28 @@ func noMentions() *discordgo.MessageAllowedMentions {
 // zwsp breaks mention syntax without changing what a reader sees.
 const zwsp = "\u200b"
 
-var mentionBreaker = strings.NewReplacer(
-	"@everyone", "@"+zwsp+"everyone",
-	"@here", "@"+zwsp+"here",
-	"<@", "<@"+zwsp,
-)
+// mentionPattern finds @everyone, @here and user and role mentions (<@id>,
+// <@!id>, <@&id>), capturing what follows the "@".
+var mentionPattern = regexp.MustCompile(`@(everyone|here)|<@([!&]?[0-9])`)
 
 // NeutralizeMentions breaks @everyone, @here and user and role mentions
-// (<@id>, <@!id>, <@&id>) with a zero-width space, so quoted text cannot ping
-// anyone even if allowed_mentions were ignored.
+// (<@id>, <@!id>, <@&id>) with a zero-width space after the "@", so text
+// cannot ping anyone even if allowed_mentions were ignored. It is
+// idempotent.
 func NeutralizeMentions(s string) string {
-	return mentionBreaker.Replace(s)
+	return mentionPattern.ReplaceAllStringFunc(s, func(m string) string {
+		if m[0] == '<' {
+			return "<@" + zwsp + m[2:]
+		}
+		return "@" + zwsp + m[1:]
+	})
+}
+
+// prepare readies m for sending: within Discord's limits and with mentions
+// in its content neutralised (the content is the only text that pings).
+func prepare(m Message) Message {
+	m.Content = NeutralizeMentions(m.Content)
+	return TrimMessage(m)
 }
 
 // restoreMentions undoes NeutralizeMentions on text read back from a message.

@@ -274,3 +274,24 @@ func TestVoteCustomID(t *testing.T) {
 		}
 	}
 }
+
+func TestNeutralizeMentions(t *testing.T) {
+	cases := map[string]string{
+		"@everyone and @here":        "@\u200beveryone and @\u200bhere",
+		"<@123> <@!45> <@&67>":       "<@\u200b123> <@\u200b!45> <@\u200b&67>",
+		"@POTUS a@b.c <#99> <@x>":    "@POTUS a@b.c <#99> <@x>",
+		"@\u200beveryone <@\u200b1>": "@\u200beveryone <@\u200b1>",
+	}
+	for in, want := range cases {
+		got := NeutralizeMentions(in)
+		if got != want {
+			t.Errorf("NeutralizeMentions(%q) = %q, want %q", in, got, want)
+		}
+		if again := NeutralizeMentions(got); again != got {
+			t.Errorf("NeutralizeMentions is not idempotent on %q: %q", got, again)
+		}
+		if back := restoreMentions(got); back != strings.ReplaceAll(in, "\u200b", "") {
+			t.Errorf("restoreMentions(%q) = %q", got, back)
+		}
+	}
+}

@@ -191,18 +191,17 @@ type channelMessage struct {
 // are neutralised and allowed_mentions forbids every ping. A failure is
 // counted with Observer.DeliveryFailed.
 func (a *Adapter) PostEmbeds(ctx context.Context, channelID, content string, embeds []*discordgo.MessageEmbed) error {
-	return a.PostMessage(ctx, channelID, Message{Content: NeutralizeMentions(content), Embeds: embeds})
+	return a.PostMessage(ctx, channelID, Message{Content: content, Embeds: embeds})
 }
 
-// PostMessage posts m to a channel, trimmed to Discord's limits and with
-// allowed_mentions forbidding every ping. Embed and component text is sent
-// as given: render it with the helpers of this package (QuoteEmbed,
-// NeutralizeMentions). A failure is counted with Observer.DeliveryFailed.
+// PostMessage posts m to a channel, trimmed to Discord's limits, with
+// mentions in its content neutralised and allowed_mentions forbidding every
+// ping. A failure is counted with Observer.DeliveryFailed.
 func (a *Adapter) PostMessage(ctx context.Context, channelID string, m Message) error {
 	if channelID == "" {
 		return errors.New("discord: post: no channel id")
 	}
-	m = TrimMessage(m)
+	m = prepare(m)
 	if m.Content == "" && len(m.Embeds) == 0 {
 		return errors.New("discord: post: empty message")
 	}
@@ -219,7 +218,7 @@ func (a *Adapter) PostMessage(ctx context.Context, channelID string, m Message) 
 
 // responseData renders m as interaction response data.
 func responseData(m Message) *discordgo.InteractionResponseData {
-	m = TrimMessage(m)
+	m = prepare(m)
 	d := &discordgo.InteractionResponseData{
 		Content:         m.Content,
 		Embeds:          m.Embeds,
@@ -246,7 +245,7 @@ func (a *Adapter) callback(ctx context.Context, i *discordgo.Interaction, resp *
 
 // editOriginal replaces a deferred reply with m.
 func (a *Adapter) editOriginal(ctx context.Context, i *discordgo.Interaction, m Message) error {
-	m = TrimMessage(m)
+	m = prepare(m)
 	embeds := m.Embeds
 	if embeds == nil {
 		embeds = []*discordgo.MessageEmbed{}
