@@ -116,3 +116,33 @@ type Document struct {
 	Body      string
 	Sentences []Sentence
 }
+
+// Chunk is a sentence-aligned window of an article body. Chunks of one
+// article are contiguous: together they are the whole body.
+type Chunk struct {
+	ArticleID string
+	Ordinal   int
+	// Span locates the chunk in the body.
+	Span Span
+	// Sentences locates each sentence of the chunk in the body.
+	Sentences []Span
+}
+
+// ChunkID is the store id of an article's chunk.
+func ChunkID(articleID string, ordinal int) string {
+	return articleID + "#" + itoa(ordinal)
+}
+
+func itoa(n int) string {
+	if n == 0 {
+		return "0"
+	}
+	var b [20]byte
+	i := len(b)
+	for n > 0 {
+		i--
+		b[i] = byte('0' + n%10)
+		n /= 10
+	}
+	return string(b[i:])
+}

@@ -1,0 +1,159 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"github.com/spf13/cobra"
+
+	"github.com/briefbot/briefbot/retrieval"
+	"github.com/briefbot/briefbot/retrieval/engine"
+	"github.com/briefbot/briefbot/retrieval/ingest"
+)
+
+func (a *app) ingestCmd() *cobra.Command {
+	var reembed bool
+	cmd := &cobra.Command{
+		Use:   "ingest [flags] PATH...",
+		Short: "Add briefings (files or directories) to the store",
+		Long: `Add briefings to the store in the data directory. PATH may be a file or a directory
+(walked recursively; hidden entries skipped). Formats:
+
+  .txt, .md     plain text; optional YAML front matter (title, date/published, source, url);
+                a headline first line, a leading "date YYYY-MM-DD" line and newsletter,
+                byline and wire sign-off boilerplate are recognised
+  .html         title, published-time meta and the article's main text
+  .json/.jsonl  one article per record: id (or doc_id), title, text (or body), url,
+                published (or publish_date), source
+
+Each file is reported as added, updated, unchanged or skipped with its reason. A bad
+file never stops the batch. The store is saved atomically once at the end.`,
+		Example: `  briefbot ingest --data ./data ./briefings
+  briefbot ingest --data ./data corpus.jsonl
+  briefbot ingest --data ./data --embedder ollama:nomic-embed-text --reembed`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 && !reembed {
+				return exitError{code: 2, msg: "ingest needs at least one PATH (or --reembed)"}
+			}
+			dir, err := a.dataDir()
+			if err != nil {
+				return err
+			}
+			emb, err := a.embedder()
+			if err != nil {
+				return err
+			}
+			lock, err := lockDataDir(cmd.Context(), dir)
+			if err != nil {
+				return err
+			}
+			defer lock.Unlock()
+			start := time.Now()
+			e, err := engine.OpenForWrite(cmd.Context(), dir, engine.Options{Embedder: emb}, reembed)
+			if err != nil {
+				return err
+			}
+			sum, err := ingestPaths(cmd, e, args, a.stdout, a.stderr)
+			if err != nil {
+				return err
+			}
+			if sum.changed() || reembed {
+				if err := e.Save(dir); err != nil {
+					return err
+				}
+			}
+			st := e.Stats()
+			fmt.Fprintf(a.stdout, "%d added, %d updated, %d unchanged, %d skipped; store: %d articles, %d chunks (%s) in %s [%.1fs]\n",
+				sum.added, sum.updated, sum.unchanged, sum.skipped, st.Articles, st.Chunks, st.Embedder, dir, time.Since(start).Seconds())
+			if sum.skipped > 0 && sum.added+sum.updated+sum.unchanged == 0 {
+				return exitError{code: 1}
+			}
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&reembed, "reembed", false, "rebuild every stored vector with the configured embedder")
+	return cmd
+}
+
+type ingestSummary struct{ added, updated, unchanged, skipped int }
+
+func (s ingestSummary) changed() bool { return s.added+s.updated > 0 }
+
+// ingestPaths reads every file, ingests its articles and reports each file.
+func ingestPaths(cmd *cobra.Command, e *engine.Engine, paths []string, stdout, stderr io.Writer) (ingestSummary, error) {
+	var sum ingestSummary
+	inputs := ingest.Collect(paths)
+	var bar *progressbar.ProgressBar
+	if isTerminal(stderr) && len(inputs) > 1 {
+		bar = progressbar.NewOptions(len(inputs), progressbar.OptionSetWriter(stderr),
+			progressbar.OptionSetDescription("ingesting"), progressbar.OptionShowCount(),
+			progressbar.OptionClearOnFinish(), progressbar.OptionThrottle(100*time.Millisecond))
+	}
+	report := func(format string, args ...any) {
+		if bar != nil {
+			bar.Clear()
+		}
+		fmt.Fprintf(stdout, format+"\n", args...)
+	}
+	for _, in := range inputs {
+		if bar != nil {
+			bar.Add(1)
+		}
+		if in.Skip != nil {
+			sum.skipped++
+			report("skipped   %s: %v", in.Path, in.Skip)
+			continue
+		}
+		var arts []retrieval.Article
+		bad, err := ingest.ReadFile(in.Path, func(a retrieval.Article) error {
+			arts = append(arts, a)
+			return nil
+		})
+		var se *ingest.SkipError
+		if errors.As(err, &se) {
+			sum.skipped++
+			report("skipped   %s: %v", in.Path, se)
+			continue
+		}
+		if err != nil {
+			return sum, err
+		}
+		outs, err := e.Ingest(cmd.Context(), arts)
+		if err != nil {
+			return sum, err
+		}
+		var fa, fu, fn int
+		for _, o := range outs {
+			switch o.Status {
+			case engine.Added:
+				fa++
+			case engine.Updated:
+				fu++
+			default:
+				fn++
+			}
+		}
+		sum.added += fa
+		sum.updated += fu
+		sum.unchanged += fn
+		if !ingest.IsRecords(in.Path) && len(outs) == 1 {
+			report("%-9s %s (%s)", outs[0].Status, in.Path, outs[0].ID)
+			continue
+		}
+		report("read      %s: %d articles: %d added, %d updated, %d unchanged, %d records skipped", in.Path, len(outs), fa, fu, fn, len(bad))
+		for i, b := range bad {
+			if i == 10 {
+				report("          ... and %d more skipped records", len(bad)-10)
+				break
+			}
+			report("          skipped %v", b)
+		}
+	}
+	if bar != nil {
+		bar.Finish()
+	}
+	return sum, nil
+}

@@ -1,0 +1,521 @@
+// Package engine is briefbot's search engine: it owns the store, the
+// embedder and the derived BM25 index, ingests articles, and answers
+// queries with ranked articles and verbatim quotes. It implements
+// bot.Searcher.
+package engine
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime"
+	"sort"
+	"sync"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/briefbot/briefbot/retrieval"
+	"github.com/briefbot/briefbot/retrieval/embed"
+	"github.com/briefbot/briefbot/retrieval/ingest"
+	"github.com/briefbot/briefbot/retrieval/lexical"
+	"github.com/briefbot/briefbot/retrieval/store"
+	"github.com/briefbot/briefbot/retrieval/text"
+	"github.com/briefbot/briefbot/seeds"
+)
+
+// ErrNotFound reports an unknown article id.
+var ErrNotFound = errors.New("engine: no such article")
+
+// Options configures an Engine.
+type Options struct {
+	// Embedder embeds chunks and questions; nil means the default hash embedder.
+	Embedder embed.Embedder
+	// Logger logs; nil discards.
+	Logger *slog.Logger
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// ChunkWords is the target chunk size (default ingest.DefaultChunkWords).
+	ChunkWords int
+}
+
+// Engine answers queries over a store. Search, Articles and Document are safe
+// for concurrent use with each other and with Ingest; Ingest and Save
+// serialise among themselves.
+type Engine struct {
+	emb  embed.Embedder
+	log  *slog.Logger
+	now  func() time.Time
+	opts Options
+
+	writeMu sync.Mutex // serialises Ingest/Save
+	mu      sync.RWMutex
+	st      *store.Store
+	ix      *index
+	seeds   bool
+}
+
+func newEngine(opts Options) *Engine {
+	if opts.Embedder == nil {
+		opts.Embedder = embed.NewHash(0)
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.ChunkWords <= 0 {
+		opts.ChunkWords = ingest.DefaultChunkWords
+	}
+	return &Engine{emb: opts.Embedder, log: opts.Logger, now: opts.Now, opts: opts}
+}
+
+// dimOf embeds a probe text to learn the embedder's dimension.
+func dimOf(ctx context.Context, e embed.Embedder) (int, error) {
+	if h, ok := e.(*embed.Hash); ok {
+		return h.Dim, nil
+	}
+	v, err := e.Embed(ctx, "dimension probe")
+	if err != nil {
+		return 0, err
+	}
+	return len(v), nil
+}
+
+// NewMemory returns an engine over an empty in-memory store.
+func NewMemory(ctx context.Context, opts Options) (*Engine, error) {
+	e := newEngine(opts)
+	dim, err := dimOf(ctx, e.emb)
+	if err != nil {
+		return nil, fmt.Errorf("engine: %w", err)
+	}
+	st, err := store.New(store.Info{Embedder: e.emb.Name(), Dim: dim})
+	if err != nil {
+		return nil, err
+	}
+	e.st = st
+	e.ix = buildIndex(st)
+	return e, nil
+}
+
+// OpenSeeds returns an engine over the embedded seed briefings, indexed in
+// memory with the default hash embedder.
+func OpenSeeds(ctx context.Context) (*Engine, error) {
+	return OpenSeedsWith(ctx, Options{})
+}
+
+// OpenSeedsWith is OpenSeeds with options.
+func OpenSeedsWith(ctx context.Context, opts Options) (*Engine, error) {
+	e, err := NewMemory(ctx, opts)
+	if err != nil {
+		return nil, err
+	}
+	var arts []retrieval.Article
+	if err := ingest.ReadFS(seeds.FS(), func(a retrieval.Article) error {
+		arts = append(arts, a)
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	if _, err := e.Ingest(ctx, arts); err != nil {
+		return nil, err
+	}
+	e.seeds = true
+	return e, nil
+}
+
+// ErrMismatch reports a store built by another embedder than the one configured.
+var ErrMismatch = errors.New("engine: the store was built with another embedder")
+
+// Open loads the store in dir. With no store there, it serves the embedded
+// seeds (Seeds reports true). A store built by another embedder is an error
+// naming the fix.
+func Open(ctx context.Context, dir string, opts Options) (*Engine, error) {
+	st, err := store.Load(ctx, dir)
+	if errors.Is(err, store.ErrNoStore) {
+		return OpenSeedsWith(ctx, opts)
+	}
+	if err != nil {
+		return nil, err
+	}
+	e := newEngine(opts)
+	if err := checkEmbedder(ctx, st.Info(), e.emb); err != nil {
+		return nil, err
+	}
+	e.st = st
+	e.ix = buildIndex(st)
+	return e, nil
+}
+
+// OpenForWrite loads the store in dir for ingesting, or starts an empty one
+// when there is none. With reembed, a store built by another embedder is
+// rebuilt with the configured one instead of refused.
+func OpenForWrite(ctx context.Context, dir string, opts Options, reembed bool) (*Engine, error) {
+	st, err := store.Load(ctx, dir)
+	if errors.Is(err, store.ErrNoStore) {
+		return NewMemory(ctx, opts)
+	}
+	if err != nil {
+		if reembed {
+			return NewMemory(ctx, opts)
+		}
+		return nil, err
+	}
+	e := newEngine(opts)
+	if err := checkEmbedder(ctx, st.Info(), e.emb); err != nil {
+		if !reembed {
+			return nil, err
+		}
+		fresh, ferr := NewMemory(ctx, opts)
+		if ferr != nil {
+			return nil, ferr
+		}
+		// Re-embed every stored article with the new embedder.
+		old := st.Articles()
+		arts := make([]retrieval.Article, 0, len(old))
+		for _, a := range old {
+			arts = append(arts, retrieval.Article{ID: a.ID, Title: a.Title, Source: a.Source, URL: a.URL, Published: a.Published, Ingested: a.Ingested, Body: a.Body})
+		}
+		if _, err := fresh.Ingest(ctx, arts); err != nil {
+			return nil, err
+		}
+		return fresh, nil
+	}
+	e.st = st
+	e.ix = buildIndex(st)
+	return e, nil
+}
+
+func checkEmbedder(ctx context.Context, info store.Info, emb embed.Embedder) error {
+	if info.Embedder != emb.Name() {
+		return fmt.Errorf("%w: it was built with %s, briefbot is configured for %s; set --embedder/BRIEFBOT_EMBEDDER back to %s, or rebuild it with `briefbot ingest --reembed`",
+			ErrMismatch, embed.Describe(info.Embedder, info.Dim), emb.Name(), info.Embedder)
+	}
+	dim, err := dimOf(ctx, emb)
+	if err != nil {
+		return fmt.Errorf("engine: %w", err)
+	}
+	if dim != info.Dim {
+		return fmt.Errorf("%w: it holds %d-dimensional vectors, %s gives %d; rebuild it with `briefbot ingest --reembed`",
+			ErrMismatch, info.Dim, emb.Name(), dim)
+	}
+	return nil
+}
+
+// Seeds reports whether the engine serves the embedded seeds.
+func (e *Engine) Seeds() bool { return e.seeds }
+
+// Embedder returns the engine's embedder.
+func (e *Engine) Embedder() embed.Embedder { return e.emb }
+
+// Store returns the underlying store.
+func (e *Engine) Store() *store.Store {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	return e.st
+}
+
+func (e *Engine) state() *index {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	return e.ix
+}
+
+// Status is what ingesting an article did.
+type Status string
+
+// Ingest outcomes.
+const (
+	Added     Status = "added"
+	Updated   Status = "updated"
+	Unchanged Status = "unchanged"
+)
+
+// Outcome reports one ingested article.
+type Outcome struct {
+	ID     string
+	Status Status
+}
+
+// ContentHash identifies an article's content.
+func ContentHash(a retrieval.Article) string {
+	h := sha256.New()
+	for _, s := range []string{a.Title, a.Source, a.URL, a.Published.UTC().Format(time.RFC3339), a.Body} {
+		h.Write([]byte(s))
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil)[:12])
+}
+
+type prepared struct {
+	art     *store.StoredArticle
+	vectors [][]float32
+	status  Status
+}
+
+// Ingest adds or replaces articles. Unchanged content is a no-op; changed
+// content replaces the article's chunks. Sentence splitting, chunking and
+// embedding run on every core; the lexical index is rebuilt once at the end.
+// progress, if not nil, is called after each article.
+func (e *Engine) Ingest(ctx context.Context, arts []retrieval.Article) ([]Outcome, error) {
+	return e.IngestProgress(ctx, arts, nil)
+}
+
+// IngestProgress is Ingest with a progress callback.
+func (e *Engine) IngestProgress(ctx context.Context, arts []retrieval.Article, progress func(done int)) ([]Outcome, error) {
+	e.writeMu.Lock()
+	defer e.writeMu.Unlock()
+	st := e.Store()
+	now := e.now().UTC()
+	out := make([]Outcome, len(arts))
+	preps := make([]*prepared, len(arts))
+	// Later duplicates of an id in the same batch win.
+	last := map[string]int{}
+	for i, a := range arts {
+		last[a.ID] = i
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	work := make(chan int)
+	g.Go(func() error {
+		defer close(work)
+		for i := range arts {
+			select {
+			case work <- i:
+			case <-gctx.Done():
+				return gctx.Err()
+			}
+		}
+		return nil
+	})
+	for w := 0; w < runtime.GOMAXPROCS(0); w++ {
+		g.Go(func() error {
+			for i := range work {
+				a := arts[i]
+				if last[a.ID] != i {
+					continue
+				}
+				hash := ContentHash(a)
+				status := Added
+				if old, ok := st.Article(a.ID); ok {
+					if old.Hash == hash {
+						out[i] = Outcome{ID: a.ID, Status: Unchanged}
+						continue
+					}
+					status = Updated
+				}
+				p, err := e.prepare(gctx, a, hash, now)
+				if err != nil {
+					return fmt.Errorf("ingest %s: %w", a.ID, err)
+				}
+				p.status = status
+				preps[i] = p
+			}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	for i, p := range preps {
+		if p != nil {
+			if err := st.Put(ctx, p.art, p.vectors); err != nil {
+				return nil, err
+			}
+			out[i] = Outcome{ID: p.art.ID, Status: p.status}
+		} else if out[i].ID == "" {
+			out[i] = Outcome{ID: arts[i].ID, Status: Unchanged}
+		}
+		if progress != nil {
+			progress(i + 1)
+		}
+	}
+	changed := false
+	for _, p := range preps {
+		if p != nil {
+			changed = true
+			break
+		}
+	}
+	if changed {
+		ix := buildIndex(st)
+		e.mu.Lock()
+		e.ix = ix
+		e.mu.Unlock()
+	}
+	return out, nil
+}
+
+func (e *Engine) prepare(ctx context.Context, a retrieval.Article, hash string, now time.Time) (*prepared, error) {
+	sents := text.Sentences(a.Body)
+	chunks := ingest.Chunk(a.ID, a.Body, sents, e.opts.ChunkWords)
+	sa := &store.StoredArticle{Body: a.Body}
+	sa.ID, sa.Title, sa.Source, sa.URL, sa.Published = a.ID, a.Title, a.Source, a.URL, a.Published
+	sa.Hash = hash
+	sa.Ingested = a.Ingested
+	if sa.Ingested.IsZero() {
+		sa.Ingested = now
+	}
+	sa.Sentences = make([]retrieval.Span, len(sents))
+	for i, s := range sents {
+		sa.Sentences[i] = retrieval.Span{Start: s.Start, End: s.End}
+	}
+	sa.ChunkStarts = make([]int, len(chunks))
+	vectors := make([][]float32, len(chunks))
+	for i, c := range chunks {
+		sa.ChunkStarts[i] = c.Span.Start
+		in := a.Body[c.Span.Start:c.Span.End]
+		if i == 0 && a.Title != "" {
+			in = a.Title + "\n" + in
+		}
+		v, err := e.emb.Embed(ctx, in)
+		if err != nil {
+			return nil, err
+		}
+		vectors[i] = v
+	}
+	return &prepared{art: sa, vectors: vectors}, nil
+}
+
+// Delete removes articles by id and reports which existed.
+func (e *Engine) Delete(ctx context.Context, ids ...string) ([]string, error) {
+	e.writeMu.Lock()
+	defer e.writeMu.Unlock()
+	st := e.Store()
+	var gone []string
+	for _, id := range ids {
+		if _, ok := st.Article(id); !ok {
+			continue
+		}
+		if err := st.Delete(ctx, id); err != nil {
+			return gone, err
+		}
+		gone = append(gone, id)
+	}
+	if len(gone) > 0 {
+		ix := buildIndex(st)
+		e.mu.Lock()
+		e.ix = ix
+		e.mu.Unlock()
+	}
+	return gone, nil
+}
+
+// Save writes the store into dir atomically.
+func (e *Engine) Save(dir string) error {
+	e.writeMu.Lock()
+	defer e.writeMu.Unlock()
+	return e.Store().Save(dir)
+}
+
+// Replace swaps in another engine's store and index (a reload after another
+// process ingested into the same data directory).
+func (e *Engine) Replace(other *Engine) {
+	e.writeMu.Lock()
+	defer e.writeMu.Unlock()
+	other.mu.RLock()
+	st, ix := other.st, other.ix
+	other.mu.RUnlock()
+	e.mu.Lock()
+	e.st, e.ix, e.seeds = st, ix, other.seeds
+	e.mu.Unlock()
+}
+
+// Articles lists every article (without bodies), in insertion order.
+func (e *Engine) Articles(context.Context) ([]retrieval.ArticleMeta, error) {
+	ix := e.state()
+	out := make([]retrieval.ArticleMeta, len(ix.arts))
+	for i, a := range ix.arts {
+		out[i] = a.ArticleMeta
+	}
+	return out, nil
+}
+
+// Document returns one article with its body and sentences.
+func (e *Engine) Document(_ context.Context, id string) (retrieval.Document, error) {
+	ix := e.state()
+	i, ok := ix.artIdx[id]
+	if !ok {
+		return retrieval.Document{}, fmt.Errorf("%w: %q", ErrNotFound, id)
+	}
+	a := ix.arts[i]
+	d := retrieval.Document{ArticleMeta: a.ArticleMeta, Body: a.Body, Sentences: make([]retrieval.Sentence, len(a.Sentences))}
+	for j, s := range a.Sentences {
+		d.Sentences[j] = retrieval.Sentence{Span: s, Text: a.Body[s.Start:s.End]}
+	}
+	return d, nil
+}
+
+// Stats summarises the engine's corpus.
+type Stats struct {
+	Articles int
+	Chunks   int
+	Embedder string
+	Seeds    bool
+}
+
+// Stats returns counts for health checks and metrics.
+func (e *Engine) Stats() Stats {
+	ix := e.state()
+	st := e.Store()
+	return Stats{Articles: len(ix.arts), Chunks: len(ix.chunkArt), Embedder: embed.Describe(st.Info().Embedder, st.Info().Dim), Seeds: e.seeds}
+}
+
+// index is the derived, immutable search state: the lexical index and the
+// article table it refers to.
+type index struct {
+	lex       *lexical.Index
+	arts      []*store.StoredArticle
+	artIdx    map[string]int32
+	chunkArt  []int32 // chunk doc -> article index
+	chunkBase []int32 // article index -> first chunk doc
+}
+
+func buildIndex(st *store.Store) *index {
+	arts := st.Articles()
+	ix := &index{arts: arts, artIdx: make(map[string]int32, len(arts)), chunkBase: make([]int32, len(arts))}
+	var docs []lexical.Doc
+	for i, a := range arts {
+		ix.artIdx[a.ID] = int32(i)
+		ix.chunkBase[i] = int32(len(docs))
+		for c := range a.ChunkStarts {
+			sp := a.Chunk(c)
+			d := lexical.Doc{Text: a.Body[sp.Start:sp.End]}
+			if c == 0 {
+				d.Extra = a.Title
+			}
+			docs = append(docs, d)
+			ix.chunkArt = append(ix.chunkArt, int32(i))
+		}
+	}
+	ix.lex = lexical.Build(docs)
+	return ix
+}
+
+// coverage is the published date range of the articles visible at asOf.
+func (ix *index) coverage(visible func(int32) bool) retrieval.Coverage {
+	var c retrieval.Coverage
+	for i, a := range ix.arts {
+		if !visible(int32(i)) {
+			continue
+		}
+		c.Articles++
+		if a.Published.IsZero() {
+			continue
+		}
+		if c.From.IsZero() || a.Published.Before(c.From) {
+			c.From = a.Published
+		}
+		if c.To.IsZero() || a.Published.After(c.To) {
+			c.To = a.Published
+		}
+	}
+	return c
+}
+
+func sortDocs(d []retrieval.RankedDoc) {
+	sort.SliceStable(d, func(i, j int) bool { return d[i].Score > d[j].Score })
+}

@@ -1,0 +1,136 @@
+package ingest
+
+import (
+	"regexp"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/itlightning/dateparse"
+)
+
+// Cleaned is a briefing's text after boilerplate removal, with what the
+// text itself says of its headline and date.
+type Cleaned struct {
+	Title     string
+	Published time.Time
+	Body      string
+}
+
+var (
+	// A date marker at the very start: "date 2025-12-06", "Published: 2025-12-06".
+	leadingDate = regexp.MustCompile(`(?i)^\s*(?:date|published|updated|posted)\s*:?\s*(\d{4}[-/]\d{1,2}[-/]\d{1,2})\b[\s:,.-]*`)
+	// Newsletter and site furniture. Matched against short lines only.
+	boilerplate = regexp.MustCompile(`(?i)^(?:sign up|subscribe|click here|read more|read also|follow us|advertisement|share this|download (?:the|our) app|get the latest|listen to this article|watch:|related:|©|copyright ©|all rights reserved)|newsletters? delivered|delivered to your inbox|sign up (?:now|for|to)|subscribe to our|all rights reserved`)
+	byline      = regexp.MustCompile(`^(?:By|BY|Written by|Reporting by)\s+\p{Lu}[\p{L}.'’-]+(?:\s+(?:\p{Lu}[\p{L}.'’-]+|and|&|de|van|von|la|al))*(?:\s*[,|–—-]\s*.{0,60})?$`)
+	creditLine  = regexp.MustCompile(`^\(?(?:Reporting|Additional reporting|Writing|Editing|Compiled|Produced) by\b`)
+	agencies    = `REUTERS|Reuters|AFP|AP|BLOOMBERG|Bloomberg|XINHUA|Xinhua|DPA|dpa|ANADOLU|ANI|PTI|IANS|KYODO|YONHAP|BERNAMA|TASS|UPI`
+	// A wire sign-off after the last sentence: `... both sides.” REUTERS`.
+	signOff = regexp.MustCompile(`([.!?"”’)\]])\s+[-–—]?\s*\(?(?:` + agencies + `)\)?(?:\s*[,/]\s*\(?(?:` + agencies + `)\)?)*\s*$`)
+	// A line that is nothing but a sign-off: "REUTERS", "(AFP)", "— AP".
+	signOffLine = regexp.MustCompile(`^[-–—]?\s*\(?(?:` + agencies + `)\)?(?:\s*[,/]\s*\(?(?:` + agencies + `)\)?)*$`)
+)
+
+// CleanText cleans a plain-text briefing. It finds a leading date marker,
+// drops newsletter furniture, bylines and wire sign-offs, and takes the first
+// line as the headline when it reads like one (short, no closing
+// punctuation, with body text after it). When detectTitle is false the
+// first line is always body text.
+func CleanText(raw string, detectTitle bool) Cleaned {
+	var c Cleaned
+	raw = strings.TrimPrefix(raw, "\ufeff")
+	raw = strings.ReplaceAll(raw, "\r\n", "\n")
+	raw = strings.ReplaceAll(raw, "\r", "\n")
+	lines := strings.Split(raw, "\n")
+	kept := make([]string, 0, len(lines))
+	first := true
+	for _, line := range lines {
+		line = strings.TrimFunc(line, unicode.IsSpace)
+		if line == "" {
+			continue
+		}
+		if first {
+			first = false
+			if m := leadingDate.FindStringSubmatchIndex(line); m != nil {
+				if t, ok := ParseDate(line[m[2]:m[3]]); ok {
+					c.Published = t
+				}
+				line = strings.TrimSpace(line[m[1]:])
+				if line == "" {
+					continue
+				}
+			}
+		}
+		if isFurniture(line) {
+			continue
+		}
+		kept = append(kept, line)
+	}
+	// Trailing credits and sign-offs.
+	for len(kept) > 0 {
+		last := kept[len(kept)-1]
+		if signOffLine.MatchString(last) || creditLine.MatchString(last) {
+			kept = kept[:len(kept)-1]
+			continue
+		}
+		if m := signOff.FindStringSubmatchIndex(last); m != nil {
+			kept[len(kept)-1] = last[:m[3]]
+		}
+		break
+	}
+	if detectTitle && len(kept) > 1 && looksLikeHeadline(kept[0]) {
+		c.Title = kept[0]
+		kept = kept[1:]
+	}
+	c.Body = strings.Join(kept, "\n")
+	return c
+}
+
+func isFurniture(line string) bool {
+	words := len(strings.Fields(line))
+	if words <= 25 && boilerplate.MatchString(line) {
+		return true
+	}
+	if words <= 12 && (byline.MatchString(line) || creditLine.MatchString(line)) {
+		return true
+	}
+	return false
+}
+
+// looksLikeHeadline reports whether a first line is a headline rather than
+// the first sentence of the body.
+func looksLikeHeadline(line string) bool {
+	words := len(strings.Fields(line))
+	if words == 0 || words > 25 {
+		return false
+	}
+	trimmed := strings.TrimRight(line, `"'”’)`)
+	if trimmed == "" {
+		return false
+	}
+	switch trimmed[len(trimmed)-1] {
+	case '.', '!', '?', ',', ';', ':':
+		return false
+	}
+	return true
+}
+
+// ParseDate reads a date in the common layouts news carries: 2025-12-06,
+// 2022/06/12, RFC 3339, "December 6, 2025", "6 Dec 2025". Dates without a
+// zone are UTC.
+func ParseDate(s string) (time.Time, bool) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return time.Time{}, false
+	}
+	for _, layout := range []string{"2006-01-02", "2006/01/02", time.RFC3339, time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02 15:04:05", "2006/1/2"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t.UTC(), true
+		}
+	}
+	t, err := dateparse.ParseIn(s, time.UTC)
+	if err != nil || t.Year() < 1900 || t.Year() > 2200 {
+		return time.Time{}, false
+	}
+	return t.UTC(), true
+}

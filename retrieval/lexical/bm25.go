@@ -1,0 +1,260 @@
+// Package lexical is briefbot's BM25 index over chunks: English stemming
+// and stop words (see package text), built in memory from the stored chunks
+// so that the snapshot stays the single source of truth.
+package lexical
+
+import (
+	"math"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/briefbot/briefbot/retrieval/text"
+)
+
+// BM25 parameters.
+const (
+	K1 = 1.2
+	B  = 0.75
+)
+
+// Doc is one indexed unit (a chunk): its text and the extra text that
+// belongs to it (the article title for the first chunk).
+type Doc struct {
+	Text  string
+	Extra string
+}
+
+type posting struct {
+	doc int32
+	tf  float32
+}
+
+// Index is an immutable BM25 index. Search is safe for concurrent use.
+type Index struct {
+	terms    map[string]int32
+	words    []string // term id -> term
+	postings [][]posting
+	docLen   []float32
+	avgLen   float32
+	// byPrefix groups term ids by their first two bytes, for fuzzy expansion.
+	byPrefix map[string][]int32
+	accPool  sync.Pool
+}
+
+// Build indexes docs; doc i has id i.
+func Build(docs []Doc) *Index {
+	ix := &Index{terms: map[string]int32{}, docLen: make([]float32, len(docs))}
+	counts := map[int32]float32{}
+	var total float64
+	for i, d := range docs {
+		clear(counts)
+		n := 0
+		add := func(s string) {
+			text.EachToken(s, func(t text.Token) {
+				if text.IsStopWord(t.Word) {
+					return
+				}
+				n++
+				stem := text.Stem(t.Word)
+				id, ok := ix.terms[stem]
+				if !ok {
+					id = int32(len(ix.words))
+					ix.terms[stem] = id
+					ix.words = append(ix.words, stem)
+					ix.postings = append(ix.postings, nil)
+				}
+				counts[id]++
+			})
+		}
+		add(d.Text)
+		if d.Extra != "" {
+			add(d.Extra)
+		}
+		ix.docLen[i] = float32(n)
+		total += float64(n)
+		for id, c := range counts {
+			ix.postings[id] = append(ix.postings[id], posting{doc: int32(i), tf: c})
+		}
+	}
+	if len(docs) > 0 {
+		ix.avgLen = float32(total / float64(len(docs)))
+	}
+	// Map iteration scrambled the order within a doc only; postings are
+	// appended doc by doc, so each list is already sorted by doc id.
+	ix.byPrefix = map[string][]int32{}
+	for id, w := range ix.words {
+		if len(w) >= 5 {
+			p := w[:2]
+			ix.byPrefix[p] = append(ix.byPrefix[p], int32(id))
+		}
+	}
+	return ix
+}
+
+// Len returns the number of indexed docs.
+func (ix *Index) Len() int { return len(ix.docLen) }
+
+// IDF returns the BM25 idf of a stemmed term (the idf of a term seen once
+// for an unknown term, so that words the corpus lacks still weigh).
+func (ix *Index) IDF(term string) float64 {
+	df := 0
+	if id, ok := ix.terms[term]; ok {
+		df = len(ix.postings[id])
+	}
+	return ix.idf(max(df, 1))
+}
+
+func (ix *Index) idf(df int) float64 {
+	n := float64(len(ix.docLen))
+	return math.Log(1 + (n-float64(df)+0.5)/(float64(df)+0.5))
+}
+
+// Known reports whether the index holds a stemmed term.
+func (ix *Index) Known(term string) bool {
+	_, ok := ix.terms[term]
+	return ok
+}
+
+// QueryTerm is a stemmed term with a weight (1 for a term of the question,
+// less for a fuzzy variant).
+type QueryTerm struct {
+	Term   string
+	Weight float64
+	// Of is the question term this one expands (itself for an original term).
+	Of string
+}
+
+// Expand returns the question's terms plus close spellings found in the
+// index (Zelenskyy -> zelenski, zelenskiy), weighted down. Only words of
+// five letters or more are expanded, within edit distance 1 (2 for nine
+// letters or more), sharing their first two letters.
+func (ix *Index) Expand(terms []string) []QueryTerm {
+	seen := map[string]bool{}
+	var out []QueryTerm
+	for _, t := range terms {
+		if seen[t] {
+			continue
+		}
+		seen[t] = true
+		out = append(out, QueryTerm{Term: t, Weight: 1, Of: t})
+	}
+	n := len(out)
+	for i := 0; i < n; i++ {
+		t := out[i].Term
+		if len(t) < 5 || isDigits(t) {
+			continue
+		}
+		maxDist := 1
+		if len(t) >= 9 {
+			maxDist = 2
+		}
+		for _, id := range ix.byPrefix[t[:2]] {
+			w := ix.words[id]
+			if seen[w] || abs(len(w)-len(t)) > maxDist || isDigits(w) {
+				continue
+			}
+			if d := editDistance(t, w, maxDist); d <= maxDist {
+				seen[w] = true
+				out = append(out, QueryTerm{Term: w, Weight: 0.8 - 0.2*float64(d-1), Of: t})
+			}
+		}
+	}
+	return out
+}
+
+func isDigits(s string) bool {
+	return strings.IndexFunc(s, func(r rune) bool { return r < '0' || r > '9' }) < 0
+}
+
+func abs(x int) int {
+	if x < 0 {
+		return -x
+	}
+	return x
+}
+
+// editDistance is the Damerau-Levenshtein (optimal string alignment)
+// distance of a and b, or maxDist+1 once it is known to exceed maxDist.
+func editDistance(a, b string, maxDist int) int {
+	la, lb := len(a), len(b)
+	prev2 := make([]int, lb+1)
+	prev := make([]int, lb+1)
+	cur := make([]int, lb+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= la; i++ {
+		cur[0] = i
+		rowMin := cur[0]
+		for j := 1; j <= lb; j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			v := min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
+				v = min(v, prev2[j-2]+1)
+			}
+			cur[j] = v
+			rowMin = min(rowMin, v)
+		}
+		if rowMin > maxDist {
+			return maxDist + 1
+		}
+		prev2, prev, cur = prev, cur, prev2
+	}
+	return prev[lb]
+}
+
+// Hit is a scored doc.
+type Hit struct {
+	Doc   int32
+	Score float64
+}
+
+// Search scores every doc that holds a query term and returns the best k
+// docs that pass keep (nil keeps all), best first.
+func (ix *Index) Search(q []QueryTerm, k int, keep func(doc int32) bool) []Hit {
+	acc, _ := ix.accPool.Get().([]float32)
+	if len(acc) != len(ix.docLen) {
+		acc = make([]float32, len(ix.docLen))
+	}
+	var touched []int32
+	for _, qt := range q {
+		id, ok := ix.terms[qt.Term]
+		if !ok {
+			continue
+		}
+		pl := ix.postings[id]
+		w := float32(ix.idf(len(pl)) * qt.Weight)
+		for _, p := range pl {
+			norm := K1 * (1 - B + B*ix.docLen[p.doc]/ix.avgLen)
+			s := w * p.tf * (K1 + 1) / (p.tf + float32(norm))
+			if acc[p.doc] == 0 {
+				touched = append(touched, p.doc)
+			}
+			acc[p.doc] += s
+		}
+	}
+	hits := make([]Hit, 0, min(len(touched), 4*k+16))
+	for _, d := range touched {
+		s := acc[d]
+		acc[d] = 0
+		if keep != nil && !keep(d) {
+			continue
+		}
+		hits = append(hits, Hit{Doc: d, Score: float64(s)})
+	}
+	ix.accPool.Put(acc)
+	sort.Slice(hits, func(i, j int) bool {
+		if hits[i].Score != hits[j].Score {
+			return hits[i].Score > hits[j].Score
+		}
+		return hits[i].Doc < hits[j].Doc
+	})
+	if len(hits) > k {
+		hits = hits[:k]
+	}
+	return hits
+}

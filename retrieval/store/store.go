@@ -1,0 +1,491 @@
+// Package store keeps briefbot's articles, chunks and vectors in chromem-go
+// collections and persists them as one snapshot file written atomically. It
+// is the only package that imports chromem-go.
+//
+// chromem-go's NewPersistentDB is deliberately not used: it writes a file per
+// document named by a 32-bit hash of the id (ids collide at scale and a
+// document is silently lost) and reloads slowly. An in-memory DB exported to
+// one file (temp file, fsync, rename) is both safer and faster.
+package store
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	chromem "github.com/philippgille/chromem-go"
+
+	"github.com/briefbot/briefbot/retrieval"
+)
+
+// SnapshotName is the store's file name inside the data directory.
+const SnapshotName = "briefbot.store"
+
+// Version is the snapshot layout version.
+const Version = 1
+
+const (
+	chunksCollection   = "chunks"
+	articlesCollection = "articles"
+	// infoCollection holds one document whose metadata is the Info: chromem-go
+	// persists collection metadata but offers no way to read it back.
+	infoCollection = "briefbot"
+	infoID         = "info"
+)
+
+// Errors callers test for.
+var (
+	// ErrNoStore reports a data directory without a snapshot.
+	ErrNoStore = errors.New("store: no store in the data directory")
+	// ErrEmbedderMismatch reports a query or ingest with another embedder
+	// than the one the store was built with.
+	ErrEmbedderMismatch = errors.New("store: embedder mismatch")
+)
+
+// Info describes how a store was built.
+type Info struct {
+	// Embedder is the embedder's name (embed.Embedder.Name).
+	Embedder string
+	// Dim is the vector dimension.
+	Dim int
+	// Version is the snapshot layout version.
+	Version int
+}
+
+// StoredArticle is an article as the store holds it.
+type StoredArticle struct {
+	retrieval.ArticleMeta
+	Body string
+	// Sentences locates every sentence in Body.
+	Sentences []retrieval.Span
+	// ChunkStarts are the chunk boundaries: chunk i is
+	// Body[ChunkStarts[i]:ChunkStarts[i+1]] (the last ends at len(Body)).
+	ChunkStarts []int
+}
+
+// Chunk returns chunk i's span.
+func (a *StoredArticle) Chunk(i int) retrieval.Span {
+	end := len(a.Body)
+	if i+1 < len(a.ChunkStarts) {
+		end = a.ChunkStarts[i+1]
+	}
+	return retrieval.Span{Start: a.ChunkStarts[i], End: end}
+}
+
+// Store holds the collections. Reads are safe concurrently with each other;
+// writes (Put, Delete) must not run concurrently with anything else.
+type Store struct {
+	db       *chromem.DB
+	chunks   *chromem.Collection
+	articles *chromem.Collection
+	info     Info
+
+	mu    sync.RWMutex
+	byID  map[string]*StoredArticle
+	order []string // article ids in insertion order
+}
+
+// identity is the embedding function of the collections: every vector is
+// supplied by the caller, so chromem-go must never compute one (its nil
+// default would call OpenAI).
+func identity(context.Context, string) ([]float32, error) {
+	return nil, errors.New("store: vectors are computed by briefbot, not by chromem-go")
+}
+
+// New returns an empty in-memory store for vectors described by info.
+func New(info Info) (*Store, error) {
+	info.Version = Version
+	db := chromem.NewDB()
+	meta := map[string]string{"embedder": info.Embedder, "dim": strconv.Itoa(info.Dim), "version": strconv.Itoa(Version)}
+	infoC, err := db.CreateCollection(infoCollection, nil, identity)
+	if err != nil {
+		return nil, fmt.Errorf("store: create collection: %w", err)
+	}
+	if err := infoC.AddDocument(context.Background(), chromem.Document{ID: infoID, Embedding: []float32{1}, Metadata: meta}); err != nil {
+		return nil, fmt.Errorf("store: record info: %w", err)
+	}
+	chunks, err := db.CreateCollection(chunksCollection, nil, identity)
+	if err != nil {
+		return nil, fmt.Errorf("store: create collection: %w", err)
+	}
+	articles, err := db.CreateCollection(articlesCollection, nil, identity)
+	if err != nil {
+		return nil, fmt.Errorf("store: create collection: %w", err)
+	}
+	return &Store{db: db, chunks: chunks, articles: articles, info: info, byID: map[string]*StoredArticle{}}, nil
+}
+
+// Info says how the store was built.
+func (s *Store) Info() Info { return s.info }
+
+// Path returns the snapshot path inside dir.
+func Path(dir string) string { return filepath.Join(dir, SnapshotName) }
+
+// Exists reports whether dir holds a snapshot.
+func Exists(dir string) bool {
+	_, err := os.Stat(Path(dir))
+	return err == nil
+}
+
+// Load reads the snapshot in dir. It returns ErrNoStore when there is none.
+func Load(ctx context.Context, dir string) (*Store, error) {
+	f, err := os.Open(Path(dir))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, ErrNoStore
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: open snapshot: %w", err)
+	}
+	defer f.Close()
+	db := chromem.NewDB()
+	if err := db.ImportFromReader(f, ""); err != nil {
+		return nil, fmt.Errorf("store: read snapshot %s: %w", Path(dir), err)
+	}
+	chunks := db.GetCollection(chunksCollection, identity)
+	articles := db.GetCollection(articlesCollection, identity)
+	infoC := db.GetCollection(infoCollection, identity)
+	if chunks == nil || articles == nil || infoC == nil {
+		return nil, fmt.Errorf("store: snapshot %s has no briefbot collections", Path(dir))
+	}
+	infoDoc, err := infoC.GetByID(ctx, infoID)
+	if err != nil {
+		return nil, fmt.Errorf("store: snapshot %s has no store info: %w", Path(dir), err)
+	}
+	meta := infoDoc.Metadata
+	s := &Store{db: db, chunks: chunks, articles: articles, byID: map[string]*StoredArticle{}}
+	s.info.Embedder = meta["embedder"]
+	s.info.Dim, _ = strconv.Atoi(meta["dim"])
+	s.info.Version, _ = strconv.Atoi(meta["version"])
+	if s.info.Version != Version {
+		return nil, fmt.Errorf("store: snapshot version %d, this briefbot reads %d: run `briefbot ingest --reembed`", s.info.Version, Version)
+	}
+	if err := s.loadArticles(ctx); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// loadArticles rebuilds the in-memory article table. chromem-go has no
+// listing call, so it runs one exhaustive query: every article document has
+// the same one-dimensional vector, and asking for Count() results returns
+// them all.
+func (s *Store) loadArticles(ctx context.Context) error {
+	n := s.articles.Count()
+	if n == 0 {
+		return nil
+	}
+	res, err := s.articles.QueryEmbedding(ctx, []float32{1}, n, nil, nil)
+	if err != nil {
+		return fmt.Errorf("store: list articles: %w", err)
+	}
+	for _, r := range res {
+		a, err := decodeArticle(r.ID, r.Metadata, r.Content)
+		if err != nil {
+			return fmt.Errorf("store: article %q: %w", r.ID, err)
+		}
+		s.byID[a.ID] = a
+	}
+	s.order = make([]string, 0, len(s.byID))
+	for id := range s.byID {
+		s.order = append(s.order, id)
+	}
+	sort.Slice(s.order, func(i, j int) bool {
+		ai, aj := s.byID[s.order[i]], s.byID[s.order[j]]
+		if !ai.Ingested.Equal(aj.Ingested) {
+			return ai.Ingested.Before(aj.Ingested)
+		}
+		return s.order[i] < s.order[j]
+	})
+	return nil
+}
+
+// Save writes the snapshot into dir atomically: a temporary file in the same
+// directory, synced, then renamed over the old one. A crash at any point
+// leaves the previous snapshot intact.
+func (s *Store) Save(dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("store: save: %w", err)
+	}
+	tmp, err := os.CreateTemp(dir, SnapshotName+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("store: save: %w", err)
+	}
+	tmpName := tmp.Name()
+	ok := false
+	defer func() {
+		if !ok {
+			tmp.Close()
+			os.Remove(tmpName)
+		}
+	}()
+	w := bufio.NewWriterSize(tmp, 1<<20)
+	if err := s.Export(w); err != nil {
+		return err
+	}
+	if err := w.Flush(); err != nil {
+		return fmt.Errorf("store: save: %w", err)
+	}
+	if err := tmp.Sync(); err != nil {
+		return fmt.Errorf("store: save: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("store: save: %w", err)
+	}
+	if err := os.Rename(tmpName, Path(dir)); err != nil {
+		return fmt.Errorf("store: save: %w", err)
+	}
+	ok = true
+	if d, err := os.Open(dir); err == nil {
+		d.Sync()
+		d.Close()
+	}
+	return nil
+}
+
+// Export writes the snapshot stream (chromem-go's gob export) to w.
+func (s *Store) Export(w io.Writer) error {
+	if err := s.db.ExportToWriter(w, false, ""); err != nil {
+		return fmt.Errorf("store: export: %w", err)
+	}
+	return nil
+}
+
+// Article returns a stored article.
+func (s *Store) Article(id string) (*StoredArticle, bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	a, ok := s.byID[id]
+	return a, ok
+}
+
+// Articles returns every article in insertion order.
+func (s *Store) Articles() []*StoredArticle {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := make([]*StoredArticle, 0, len(s.order))
+	for _, id := range s.order {
+		out = append(out, s.byID[id])
+	}
+	return out
+}
+
+// Len returns the number of articles.
+func (s *Store) Len() int {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return len(s.order)
+}
+
+// ChunkCount returns the number of chunks.
+func (s *Store) ChunkCount() int { return s.chunks.Count() }
+
+// Put adds or replaces an article with its chunks and their vectors
+// (vectors[i] is chunk i's unit vector of the store's dimension).
+func (s *Store) Put(ctx context.Context, a *StoredArticle, vectors [][]float32) error {
+	if len(vectors) != len(a.ChunkStarts) {
+		return fmt.Errorf("store: put %q: %d vectors for %d chunks", a.ID, len(vectors), len(a.ChunkStarts))
+	}
+	for _, v := range vectors {
+		if len(v) != s.info.Dim {
+			return fmt.Errorf("%w: vector of dimension %d, store holds %d", ErrEmbedderMismatch, len(v), s.info.Dim)
+		}
+	}
+	if old, ok := s.Article(a.ID); ok {
+		if err := s.Delete(ctx, old.ID); err != nil {
+			return err
+		}
+	}
+	a.Chunks = len(a.ChunkStarts)
+	docs := make([]chromem.Document, len(vectors))
+	for i, v := range vectors {
+		sp := a.Chunk(i)
+		docs[i] = chromem.Document{
+			ID:        retrieval.ChunkID(a.ID, i),
+			Embedding: v,
+			Content:   a.Body[sp.Start:sp.End],
+			Metadata: map[string]string{
+				"article": a.ID,
+				"ordinal": strconv.Itoa(i),
+				"start":   strconv.Itoa(sp.Start),
+				"end":     strconv.Itoa(sp.End),
+			},
+		}
+	}
+	if len(docs) > 0 {
+		if err := s.chunks.AddDocuments(ctx, docs, runtime.GOMAXPROCS(0)); err != nil {
+			return fmt.Errorf("store: put %q: %w", a.ID, err)
+		}
+	}
+	if err := s.articles.AddDocument(ctx, chromem.Document{
+		ID: a.ID, Embedding: []float32{1}, Content: a.Body, Metadata: encodeArticle(a),
+	}); err != nil {
+		return fmt.Errorf("store: put %q: %w", a.ID, err)
+	}
+	s.mu.Lock()
+	if _, ok := s.byID[a.ID]; !ok {
+		s.order = append(s.order, a.ID)
+	}
+	s.byID[a.ID] = a
+	s.mu.Unlock()
+	return nil
+}
+
+// Delete removes an article and its chunks.
+func (s *Store) Delete(ctx context.Context, id string) error {
+	a, ok := s.Article(id)
+	if !ok {
+		return nil
+	}
+	ids := make([]string, len(a.ChunkStarts))
+	for i := range ids {
+		ids[i] = retrieval.ChunkID(id, i)
+	}
+	if len(ids) > 0 {
+		if err := s.chunks.Delete(ctx, nil, nil, ids...); err != nil {
+			return fmt.Errorf("store: delete %q: %w", id, err)
+		}
+	}
+	if err := s.articles.Delete(ctx, nil, nil, id); err != nil {
+		return fmt.Errorf("store: delete %q: %w", id, err)
+	}
+	s.mu.Lock()
+	delete(s.byID, id)
+	for i, o := range s.order {
+		if o == id {
+			s.order = append(s.order[:i], s.order[i+1:]...)
+			break
+		}
+	}
+	s.mu.Unlock()
+	return nil
+}
+
+// VectorHit is a chunk found by vector similarity.
+type VectorHit struct {
+	ArticleID  string
+	Ordinal    int
+	Similarity float32
+}
+
+// QueryVector returns up to n chunks most similar to the unit vector v, best
+// first. It never asks chromem-go for more results than the collection holds.
+func (s *Store) QueryVector(ctx context.Context, v []float32, n int) ([]VectorHit, error) {
+	if len(v) != s.info.Dim {
+		return nil, fmt.Errorf("%w: query vector of dimension %d, store holds %d", ErrEmbedderMismatch, len(v), s.info.Dim)
+	}
+	if c := s.chunks.Count(); n > c {
+		n = c
+	}
+	if n <= 0 {
+		return nil, nil
+	}
+	res, err := s.chunks.QueryEmbedding(ctx, v, n, nil, nil)
+	if err != nil {
+		return nil, fmt.Errorf("store: vector query: %w", err)
+	}
+	out := make([]VectorHit, 0, len(res))
+	for _, r := range res {
+		ord, _ := strconv.Atoi(r.Metadata["ordinal"])
+		out = append(out, VectorHit{ArticleID: r.Metadata["article"], Ordinal: ord, Similarity: r.Similarity})
+	}
+	return out, nil
+}
+
+func encodeArticle(a *StoredArticle) map[string]string {
+	m := map[string]string{
+		"title":    a.Title,
+		"source":   a.Source,
+		"url":      a.URL,
+		"hash":     a.Hash,
+		"ingested": a.Ingested.UTC().Format(time.RFC3339Nano),
+		"chunks":   encodeInts(a.ChunkStarts),
+	}
+	if !a.Published.IsZero() {
+		m["published"] = a.Published.UTC().Format(time.RFC3339)
+	}
+	flat := make([]int, 0, 2*len(a.Sentences))
+	for _, sp := range a.Sentences {
+		flat = append(flat, sp.Start, sp.End)
+	}
+	m["sentences"] = encodeInts(flat)
+	return m
+}
+
+func decodeArticle(id string, m map[string]string, body string) (*StoredArticle, error) {
+	a := &StoredArticle{Body: body}
+	a.ID = id
+	a.Title, a.Source, a.URL, a.Hash = m["title"], m["source"], m["url"], m["hash"]
+	if p := m["published"]; p != "" {
+		t, err := time.Parse(time.RFC3339, p)
+		if err != nil {
+			return nil, fmt.Errorf("published: %w", err)
+		}
+		a.Published = t
+	}
+	if p := m["ingested"]; p != "" {
+		t, err := time.Parse(time.RFC3339Nano, p)
+		if err != nil {
+			return nil, fmt.Errorf("ingested: %w", err)
+		}
+		a.Ingested = t
+	}
+	var err error
+	if a.ChunkStarts, err = decodeInts(m["chunks"]); err != nil {
+		return nil, fmt.Errorf("chunks: %w", err)
+	}
+	flat, err := decodeInts(m["sentences"])
+	if err != nil || len(flat)%2 != 0 {
+		return nil, fmt.Errorf("sentences: malformed")
+	}
+	a.Sentences = make([]retrieval.Span, 0, len(flat)/2)
+	for i := 0; i < len(flat); i += 2 {
+		if flat[i] < 0 || flat[i+1] > len(body) || flat[i] > flat[i+1] {
+			return nil, fmt.Errorf("sentence %d out of range", i/2)
+		}
+		a.Sentences = append(a.Sentences, retrieval.Span{Start: flat[i], End: flat[i+1]})
+	}
+	for _, c := range a.ChunkStarts {
+		if c < 0 || c > len(body) {
+			return nil, fmt.Errorf("chunk boundary out of range")
+		}
+	}
+	a.Chunks = len(a.ChunkStarts)
+	return a, nil
+}
+
+func encodeInts(xs []int) string {
+	var b strings.Builder
+	for i, x := range xs {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(strconv.Itoa(x))
+	}
+	return b.String()
+}
+
+func decodeInts(s string) ([]int, error) {
+	if s == "" {
+		return nil, nil
+	}
+	parts := strings.Split(s, ",")
+	out := make([]int, len(parts))
+	for i, p := range parts {
+		n, err := strconv.Atoi(p)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = n
+	}
+	return out, nil
+}

@@ -1,0 +1,186 @@
+// Package text holds the language processing every other part of retrieval
+// shares: word tokens, English stemming and stop words, and sentence
+// boundaries that keep "U.S.", "Mr." and "Jan." inside their sentences.
+package text
+
+import (
+	"strings"
+	"sync"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/kljensen/snowball/english"
+)
+
+// Token is a lower-cased word and where it stands in the text.
+type Token struct {
+	Word  string
+	Start int
+	End   int
+}
+
+// isWordRune reports whether r belongs to a word.
+func isWordRune(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }
+
+// isApostrophe reports whether r joins a word to a possessive or contraction.
+func isApostrophe(r rune) bool { return r == '\'' || r == '’' || r == 'ʼ' }
+
+// EachToken calls fn for every word of s: runs of letters and digits,
+// lower-cased, with a possessive or contraction tail ('s, ’s, n't) dropped.
+// Digits and letters joined by '.' or ',' inside numbers ("2.5", "1,000")
+// stay one token.
+func EachToken(s string, fn func(Token)) {
+	var b strings.Builder
+	i := 0
+	for i < len(s) {
+		r, w := utf8.DecodeRuneInString(s[i:])
+		if !isWordRune(r) {
+			i += w
+			continue
+		}
+		start := i
+		b.Reset()
+		// Acronyms with dots: U.S., U.K., e.g. -> us, uk, eg.
+		if n := acronymLen(s[i:]); n > 0 {
+			for _, r := range s[i : i+n] {
+				if r != '.' {
+					b.WriteRune(unicode.ToLower(r))
+				}
+			}
+			i += n
+			fn(Token{Word: b.String(), Start: start, End: i})
+			continue
+		}
+		for i < len(s) {
+			r, w = utf8.DecodeRuneInString(s[i:])
+			if isWordRune(r) {
+				b.WriteRune(unicode.ToLower(r))
+				i += w
+				continue
+			}
+			// Keep 1,000 and 2.5 whole.
+			if (r == '.' || r == ',') && i+w < len(s) && b.Len() > 0 {
+				prev := b.String()[b.Len()-1]
+				next, _ := utf8.DecodeRuneInString(s[i+w:])
+				if prev >= '0' && prev <= '9' && unicode.IsDigit(next) {
+					if r == '.' {
+						b.WriteByte('.')
+					}
+					i += w
+					continue
+				}
+			}
+			break
+		}
+		end := i
+		// Drop possessive/contraction tails: Russia's -> russia, don't -> don.
+		if i < len(s) {
+			r, w = utf8.DecodeRuneInString(s[i:])
+			if isApostrophe(r) {
+				j := i + w
+				k := j
+				for k < len(s) {
+					r2, w2 := utf8.DecodeRuneInString(s[k:])
+					if !unicode.IsLetter(r2) {
+						break
+					}
+					k += w2
+				}
+				if tail := strings.ToLower(s[j:k]); tail == "s" || tail == "t" || tail == "ll" || tail == "re" || tail == "ve" || tail == "d" || tail == "m" {
+					i = k
+				}
+			}
+		}
+		fn(Token{Word: b.String(), Start: start, End: end})
+	}
+}
+
+// acronymLen returns the length of a dotted acronym (two or more single
+// letters each followed by a dot) at the start of s, or 0.
+func acronymLen(s string) int {
+	i, letters := 0, 0
+	for i < len(s) {
+		r, w := utf8.DecodeRuneInString(s[i:])
+		if !unicode.IsLetter(r) || i+w >= len(s) || s[i+w] != '.' {
+			break
+		}
+		letters++
+		i += w + 1
+	}
+	if letters < 2 {
+		return 0
+	}
+	if i < len(s) {
+		// "U.S.A" without a final dot or a following letter: not an acronym end.
+		if r, _ := utf8.DecodeRuneInString(s[i:]); isWordRune(r) {
+			return 0
+		}
+	}
+	return i
+}
+
+// Words returns the lower-cased words of s (see EachToken).
+func Words(s string) []string {
+	var out []string
+	EachToken(s, func(t Token) { out = append(out, t.Word) })
+	return out
+}
+
+// WordCount counts the words of s as the evaluation scorer does: runs of
+// non-space characters.
+func WordCount(s string) int { return len(strings.Fields(s)) }
+
+var stemCache sync.Map // word -> stem
+
+// Stem returns the English Snowball stem of a lower-cased word. Numbers and
+// very short words are returned as they are.
+func Stem(word string) string {
+	if len(word) < 3 || !unicode.IsLetter(rune(word[0])) {
+		return word
+	}
+	if s, ok := stemCache.Load(word); ok {
+		return s.(string)
+	}
+	s := english.Stem(word, true)
+	if s == "" {
+		s = word
+	}
+	stemCache.Store(word, s)
+	return s
+}
+
+// IsStopWord reports whether a lower-cased word carries no topic on its own.
+func IsStopWord(word string) bool {
+	_, ok := stopWords[word]
+	return ok
+}
+
+// Terms returns the index terms of s: words that are not stop words, stemmed.
+func Terms(s string) []string {
+	var out []string
+	EachToken(s, func(t Token) {
+		if IsStopWord(t.Word) {
+			return
+		}
+		out = append(out, Stem(t.Word))
+	})
+	return out
+}
+
+// stopWords is the Snowball English stop list plus question words and a few
+// verbs of asking, which say nothing about what a question is about.
+var stopWords = func() map[string]struct{} {
+	list := `a about above after again against all am an and any are aren as at be because been before being below
+between both but by can cannot could couldn did didn do does doesn doing don down during each few for from further
+had hadn has hasn have haven having he her here hers herself him himself his how i if in into is isn it its itself
+let me more most mustn my myself no nor not of off on once only or other ought our ours ourselves out over own same
+shan she should shouldn so some such than that the their theirs them themselves then there these they this those
+through to too under until up very was wasn we were weren what when where which while who whom why will with won
+would wouldn you your yours yourself yourselves s t d ll m re ve also just may might must shall
+whose whats whos tell know`
+	m := make(map[string]struct{}, 200)
+	for _, w := range strings.Fields(list) {
+		m[w] = struct{}{}
+	}
+	return m
+}()
