@@ -28,7 +28,6 @@ type harness struct {
 	a       *Adapter
 	rest    *restFake
 	srv     *httptest.Server
-	search  *fakeSearcher
 	obs     *observer
 	votes   *bot.VoteLog
 	cancel  context.CancelFunc
@@ -36,9 +35,9 @@ type harness struct {
 	stopped bool
 }
 
-func newHarness(t *testing.T, search *fakeSearcher, mutate func(*Options)) *harness {
+func newHarness(t *testing.T, search bot.Searcher, mutate func(*Options)) *harness {
 	t.Helper()
-	h := &harness{t: t, rest: newRESTFake(t), search: search, obs: &observer{}, runDone: make(chan error, 1)}
+	h := &harness{t: t, rest: newRESTFake(t), obs: &observer{}, runDone: make(chan error, 1)}
 	votes, err := bot.OpenVoteLog(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
