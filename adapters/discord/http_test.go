@@ -582,3 +582,34 @@ func TestNewValidates(t *testing.T) {
 		})
 	}
 }
+
+func TestHTTPEditRecoversFromRefusals(t *testing.T) {
+	cases := []struct {
+		name    string
+		status  int
+		content string // of the second edit
+	}{
+		{"deferral not yet known (404) is retried", http.StatusNotFound, "**Q:** How many drones?"},
+		{"refused message (400) becomes a plain apology", http.StatusBadRequest, "Sorry, I found an answer but Discord would not display it."},
+	}
+	for n, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			search := &fakeSearcher{result: droneResult, gate: make(chan struct{})}
+			h := newHarness(t, search, func(o *Options) { o.DeferAfter = 20 * time.Millisecond })
+			h.rest.scriptEdits(0, c.status)
+			id := strconv.Itoa(3000 + n)
+			h.interact(askInteraction(id, "How many drones?"))
+			close(search.gate)
+			h.rest.next(http.MethodPatch, "/webhooks/app1/tok-"+id+"/")
+			second := h.rest.next(http.MethodPatch, "/webhooks/app1/tok-"+id+"/").JSON(t)
+			assertNoPings(t, second)
+			if second["content"] != c.content {
+				t.Fatalf("second edit content = %q, want %q", second["content"], c.content)
+			}
+			h.stop()
+			if n := h.obs.deliveryFailed.Load(); n != 0 {
+				t.Fatalf("DeliveryFailed reported %d times, want 0", n)
+			}
+		})
+	}
+}

@@ -54,8 +54,15 @@ func (a *Adapter) serveInteractions(w http.ResponseWriter, r *http.Request) {
 			return fmt.Errorf("discord: encode response: %w", err)
 		}
 		w.Header().Set("Content-Type", "application/json")
-		_, err = w.Write(b)
-		return err
+		if _, err := w.Write(b); err != nil {
+			return err
+		}
+		// Send it now: a deferred reply is edited as soon as the answer is
+		// ready, and the edit needs Discord to have the deferral first.
+		if f, ok := w.(http.Flusher); ok {
+			f.Flush()
+		}
+		return nil
 	})
 }
 
@@ -208,12 +215,19 @@ func (a *Adapter) produceSafely(produce func(context.Context) Message) (m Messag
 	return produce(ctx)
 }
 
-// deliverEdit replaces the deferred reply with m. If Discord refuses the
+// deliverEdit replaces the deferred reply with m. A 404 (Discord has not
+// yet registered the deferral) is retried briefly. If Discord refuses the
 // message itself (400), a plain apology replaces it, so the reply never
 // stays "thinking".
 func (a *Adapter) deliverEdit(i *discordgo.Interaction, m Message) {
 	err := a.editOriginal(a.work, i, m)
 	var apiErr *APIError
+	for wait := 250 * time.Millisecond; wait <= time.Second && errors.As(err, &apiErr) && apiErr.Status == http.StatusNotFound; wait *= 2 {
+		if !sleepCtx(a.work, wait) {
+			break
+		}
+		err = a.editOriginal(a.work, i, m)
+	}
 	if errors.As(err, &apiErr) && apiErr.Status == http.StatusBadRequest {
 		a.log.Error("edit refused; sending a plain apology", "err", err)
 		err = a.editOriginal(a.work, i, Message{Content: "Sorry, I found an answer but Discord would not display it."})
