@@ -49,14 +49,13 @@ const MaxClockSkew = 5 * time.Minute
 
 // Errors from New.
 var (
-	ErrNoToken      = errors.New("discord: a bot token is required")
-	ErrNoAppID      = errors.New("discord: an application id is required")
-	ErrNoBot        = errors.New("discord: a bot is required")
-	ErrBadKey       = errors.New("discord: the public key must be 64 hex characters (an Ed25519 key)")
-	ErrBadAPIURL    = errors.New("discord: the API URL must be an absolute http or https URL")
-	ErrBadCommand   = errors.New("discord: an extra command needs a definition with a name and a handler")
-	ErrDupCommand   = errors.New("discord: two commands have the same name")
-	errNotDelivered = errors.New("discord: message not delivered")
+	ErrNoToken    = errors.New("discord: a bot token is required")
+	ErrNoAppID    = errors.New("discord: an application id is required")
+	ErrNoBot      = errors.New("discord: a bot is required")
+	ErrBadKey     = errors.New("discord: the public key must be 64 hex characters (an Ed25519 key)")
+	ErrBadAPIURL  = errors.New("discord: the API URL must be an absolute http or https URL")
+	ErrBadCommand = errors.New("discord: an extra command needs a definition with a name and a handler")
+	ErrDupCommand = errors.New("discord: two commands have the same name")
 )
 
 // Options configures an Adapter. BotToken, AppID and Bot are required.
