@@ -216,6 +216,9 @@ type sentenceInfo struct {
 	matched map[string]float64
 	terms   map[string]bool
 	typeOK  bool
+	// question marks a sentence that asks rather than tells (quizzes,
+	// rhetorical questions): it never answers.
+	question bool
 }
 
 func (qa *questionAnalysis) analyse(s string) sentenceInfo {
@@ -246,6 +249,9 @@ func (qa *questionAnalysis) analyse(s string) sentenceInfo {
 		}
 	})
 	si.cov = qa.coverage(si.matched)
+	if t := strings.TrimRight(s, ` "'”’)`); strings.HasSuffix(t, "?") {
+		si.question = true
+	}
 	return si
 }
 
@@ -302,7 +308,7 @@ func (e *Engine) selectQuotes(ix *index, qa *questionAnalysis, ranked []retrieva
 		}
 		docNorm := scoreOf[a] / topScore
 		for i, si := range c.sents {
-			if si.words < 3 || si.cov == 0 {
+			if si.words < 3 || si.cov == 0 || si.question {
 				continue
 			}
 			ctx := 0.0
