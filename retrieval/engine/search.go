@@ -7,7 +7,6 @@ import (
 	"strings"
 	"time"
 	"unicode"
-	"unicode/utf8"
 
 	"github.com/briefbot/briefbot/retrieval"
 	"github.com/briefbot/briefbot/retrieval/lexical"
@@ -161,41 +160,45 @@ func (e *Engine) Search(ctx context.Context, q retrieval.Query) (retrieval.Resul
 
 // questionAnalysis holds what quote selection needs to know of a question.
 type questionAnalysis struct {
-	// weight of each question term (its idf), and the variants that match it.
-	weight  map[string]float64
-	total   float64
-	variant map[string]struct {
-		of string
-		w  float64
-	}
+	// weight of each question term (its idf), indexed like terms.
+	terms  []string
+	weight []float64
+	total  float64
+	// variant maps a term id of the index to the question term it matches
+	// and how well (1 for the term itself, less for a fuzzy spelling).
+	variant map[int32]match
+	// asked holds the ids of the question's terms (answers are other words).
+	asked                          map[int32]bool
 	wantNumber, wantDate, wantName bool
-	questionWords                  map[string]bool
+}
+
+type match struct {
+	of int
+	w  float64
 }
 
 func newQuestionAnalysis(question string, qterms []string, expanded []lexical.QueryTerm, lex *lexical.Index) *questionAnalysis {
-	qa := &questionAnalysis{weight: map[string]float64{}, questionWords: map[string]bool{}}
-	qa.variant = map[string]struct {
-		of string
-		w  float64
-	}{}
+	qa := &questionAnalysis{variant: map[int32]match{}, asked: map[int32]bool{}}
+	pos := map[string]int{}
 	for _, t := range qterms {
-		if _, ok := qa.weight[t]; ok {
+		if _, ok := pos[t]; ok {
 			continue
 		}
+		pos[t] = len(qa.terms)
 		w := lex.IDF(t)
-		qa.weight[t] = w
+		qa.terms = append(qa.terms, t)
+		qa.weight = append(qa.weight, w)
 		qa.total += w
 	}
 	for _, et := range expanded {
-		qa.variant[et.Term] = struct {
-			of string
-			w  float64
-		}{et.Of, et.Weight}
+		id, ok := lex.ID(et.Term)
+		if !ok {
+			continue
+		}
+		qa.variant[id] = match{of: pos[et.Of], w: et.Weight}
+		qa.asked[id] = true
 	}
 	lower := strings.ToLower(question)
-	for _, w := range text.Words(question) {
-		qa.questionWords[w] = true
-	}
 	switch {
 	case strings.Contains(lower, "how many"), strings.Contains(lower, "how much"), strings.Contains(lower, "what percentage"),
 		strings.Contains(lower, "how old"), strings.Contains(lower, "what number"), strings.Contains(lower, "how long"):
@@ -210,58 +213,45 @@ func newQuestionAnalysis(question string, qterms []string, expanded []lexical.Qu
 
 // sentenceInfo is a sentence's match against the question.
 type sentenceInfo struct {
-	span    retrieval.Span
-	words   int
 	cov     float64
-	matched map[string]float64
-	terms   map[string]bool
+	matched []float64 // per question term, the best match weight
 	typeOK  bool
-	// question marks a sentence that asks rather than tells (quizzes,
-	// rhetorical questions): it never answers.
-	question bool
 }
 
-func (qa *questionAnalysis) analyse(s string) sentenceInfo {
-	si := sentenceInfo{matched: map[string]float64{}, terms: map[string]bool{}}
-	first := true
-	text.EachToken(s, func(t text.Token) {
-		si.words++
-		isFirst := first
-		first = false
-		if !qa.questionWords[t.Word] {
-			r, _ := utf8.DecodeRuneInString(s[t.Start:])
+func (qa *questionAnalysis) analyse(s *sentence, matched []float64) sentenceInfo {
+	si := sentenceInfo{matched: matched}
+	for i := range si.matched {
+		si.matched[i] = 0
+	}
+	for _, t := range s.toks {
+		if m, ok := qa.variant[t.id]; ok {
+			if m.w > si.matched[m.of] {
+				si.matched[m.of] = m.w
+			}
+			continue
+		}
+		if t.flags != 0 && !si.typeOK {
 			switch {
-			case qa.wantNumber && unicode.IsDigit(r):
+			case qa.wantNumber && t.flags&flagDigit != 0:
 				si.typeOK = true
-			case qa.wantDate && (unicode.IsDigit(r) || isMonthOrDay(t.Word)):
+			case qa.wantDate && t.flags&(flagDigit|flagMonth) != 0:
 				si.typeOK = true
-			case qa.wantName && !isFirst && unicode.IsUpper(r):
+			case qa.wantName && t.flags&flagCap != 0:
 				si.typeOK = true
 			}
 		}
-		if text.IsStopWord(t.Word) {
-			return
-		}
-		stem := text.Stem(t.Word)
-		si.terms[stem] = true
-		if v, ok := qa.variant[stem]; ok && v.w > si.matched[v.of] {
-			si.matched[v.of] = v.w
-		}
-	})
-	si.cov = qa.coverage(si.matched)
-	if t := strings.TrimRight(s, ` "'”’)`); strings.HasSuffix(t, "?") {
-		si.question = true
 	}
+	si.cov = qa.coverage(si.matched)
 	return si
 }
 
-func (qa *questionAnalysis) coverage(matched map[string]float64) float64 {
+func (qa *questionAnalysis) coverage(matched []float64) float64 {
 	if qa.total == 0 {
 		return 0
 	}
 	var s float64
-	for t, w := range matched {
-		s += qa.weight[t] * w
+	for i, w := range matched {
+		s += qa.weight[i] * w
 	}
 	return s / qa.total
 }
@@ -274,16 +264,13 @@ func init() {
 	}
 }
 
-func isMonthOrDay(w string) bool { return monthsAndDays[w] }
-
 type candidate struct {
-	art    int32
-	sents  []sentenceInfo
-	best   int
-	score  float64
-	quote  retrieval.Span
-	qwords int
-	cov    float64
+	art   int32
+	infos []sentenceInfo
+	best  int
+	score float64
+	quote retrieval.Span
+	cov   float64
 }
 
 // selectQuotes picks the best sentence (with one neighbour when it fits) of
@@ -292,31 +279,29 @@ type candidate struct {
 func (e *Engine) selectQuotes(ix *index, qa *questionAnalysis, ranked []retrieval.RankedDoc, scoreOf map[int32]float64, maxQuotes int) []retrieval.Quote {
 	topScore := ranked[0].Score
 	var cands []*candidate
-	analysed := map[int32]*candidate{}
+	nq := len(qa.terms)
 	for rank, d := range ranked {
-		a := ix.artIdx[d.ID]
-		art := ix.arts[a]
-		c := &candidate{art: a, best: -1}
-		c.sents = make([]sentenceInfo, len(art.Sentences))
-		for i, sp := range art.Sentences {
-			c.sents[i] = qa.analyse(art.Body[sp.Start:sp.End])
-			c.sents[i].span = sp
-		}
-		analysed[a] = c
 		if rank >= tuning.quoteDocs {
-			continue
+			break
+		}
+		a := ix.artIdx[d.ID]
+		sents := ix.sents[a]
+		c := &candidate{art: a, best: -1, infos: make([]sentenceInfo, len(sents))}
+		backing := make([]float64, nq*len(sents))
+		for i := range sents {
+			c.infos[i] = qa.analyse(&sents[i], backing[i*nq:(i+1)*nq])
 		}
 		docNorm := scoreOf[a] / topScore
-		for i, si := range c.sents {
-			if si.words < 3 || si.cov == 0 || si.question {
+		for i, si := range c.infos {
+			if sents[i].words < 3 || si.cov == 0 || sents[i].question {
 				continue
 			}
 			ctx := 0.0
 			if i > 0 {
-				ctx = c.sents[i-1].cov
+				ctx = c.infos[i-1].cov
 			}
-			if i+1 < len(c.sents) {
-				ctx = math.Max(ctx, c.sents[i+1].cov)
+			if i+1 < len(c.infos) {
+				ctx = math.Max(ctx, c.infos[i+1].cov)
 			}
 			s := si.cov + tuning.docWeight*docNorm + tuning.contextWeight*ctx
 			if si.typeOK {
@@ -327,7 +312,7 @@ func (e *Engine) selectQuotes(ix *index, qa *questionAnalysis, ranked []retrieva
 			}
 		}
 		if c.best >= 0 {
-			e.extend(art.Body, c)
+			e.extend(ix, c)
 			cands = append(cands, c)
 		}
 	}
@@ -335,7 +320,11 @@ func (e *Engine) selectQuotes(ix *index, qa *questionAnalysis, ranked []retrieva
 	if len(cands) == 0 || cands[0].cov < tuning.minEvidence {
 		return nil
 	}
-	var quotes []quoteWithTerms
+	type chosen struct {
+		quote retrieval.Quote
+		terms map[int32]bool
+	}
+	var quotes []chosen
 	used := map[int32]bool{}
 	floor := math.Max(tuning.minEvidence, tuning.relativeEvidence*cands[0].cov)
 	for _, c := range cands {
@@ -347,9 +336,10 @@ func (e *Engine) selectQuotes(ix *index, qa *questionAnalysis, ranked []retrieva
 		}
 		// A near-identical sentence of an article already quoted is corroboration.
 		folded := false
+		best := &ix.sents[c.art][c.best]
 		for qi := range quotes {
-			if nearDuplicate(c.sents[c.best].terms, quotes[qi].terms) {
-				quotes[qi].AlsoIn = append(quotes[qi].AlsoIn, ix.arts[c.art].ArticleMeta)
+			if nearDuplicate(best, quotes[qi].terms) {
+				quotes[qi].quote.AlsoIn = append(quotes[qi].quote.AlsoIn, ix.arts[c.art].ArticleMeta)
 				used[c.art] = true
 				folded = true
 				break
@@ -360,13 +350,12 @@ func (e *Engine) selectQuotes(ix *index, qa *questionAnalysis, ranked []retrieva
 		}
 		art := ix.arts[c.art]
 		used[c.art] = true
-		q := quoteWithTerms{Quote: retrieval.Quote{
+		quotes = append(quotes, chosen{quote: retrieval.Quote{
 			Text:    normalizeSpace(art.Body[c.quote.Start:c.quote.End]),
 			Article: art.ArticleMeta,
 			Span:    c.quote,
 			Score:   c.score,
-		}, terms: c.sents[c.best].terms}
-		quotes = append(quotes, q)
+		}, terms: termSet(best)})
 	}
 	// Corroboration from the other retrieved articles.
 	for qi := range quotes {
@@ -375,9 +364,9 @@ func (e *Engine) selectQuotes(ix *index, qa *questionAnalysis, ranked []retrieva
 			if used[a] {
 				continue
 			}
-			for _, si := range analysed[a].sents {
-				if nearDuplicate(si.terms, quotes[qi].terms) {
-					quotes[qi].AlsoIn = append(quotes[qi].AlsoIn, ix.arts[a].ArticleMeta)
+			for si := range ix.sents[a] {
+				if nearDuplicate(&ix.sents[a][si], quotes[qi].terms) {
+					quotes[qi].quote.AlsoIn = append(quotes[qi].quote.AlsoIn, ix.arts[a].ArticleMeta)
 					used[a] = true
 					break
 				}
@@ -386,44 +375,37 @@ func (e *Engine) selectQuotes(ix *index, qa *questionAnalysis, ranked []retrieva
 	}
 	out := make([]retrieval.Quote, len(quotes))
 	for i, q := range quotes {
-		out[i] = q.Quote
+		out[i] = q.quote
 	}
 	return out
 }
 
-type quoteWithTerms struct {
-	retrieval.Quote
-	terms map[string]bool
-}
-
 // extend sets the candidate's quote: its best sentence, plus the neighbour
 // that matches the question better (the next one on a tie) when both fit in
-// the word limit. A lone sentence over the limit is cut to the window of
-// maxWords words that covers most of the question.
-func (e *Engine) extend(body string, c *candidate) {
-	b := c.sents[c.best]
-	c.quote, c.qwords, c.cov = b.span, b.words, b.cov
-	if wc := text.WordCount(body[b.span.Start:b.span.End]); wc > tuning.maxWords {
-		c.quote = window(body, b.span, tuning.maxWords)
+// the word limit. A lone sentence over the limit is cut to its first
+// maxWords words.
+func (e *Engine) extend(ix *index, c *candidate) {
+	art := ix.arts[c.art]
+	sents := ix.sents[c.art]
+	b := art.Sentences[c.best]
+	c.quote, c.cov = b, c.infos[c.best].cov
+	if int(sents[c.best].words) > tuning.maxWords {
+		c.quote = window(art.Body, b, tuning.maxWords)
 		return
 	}
 	pick := -1
-	if c.best+1 < len(c.sents) {
+	if c.best+1 < len(sents) {
 		pick = c.best + 1
 	}
-	if c.best > 0 && (pick < 0 || c.sents[c.best-1].cov > c.sents[pick].cov) {
+	if c.best > 0 && (pick < 0 || c.infos[c.best-1].cov > c.infos[pick].cov) {
 		pick = c.best - 1
 	}
-	if pick < 0 {
+	if pick < 0 || int(sents[c.best].words+sents[pick].words) > tuning.maxWords {
 		return
 	}
-	n := c.sents[pick]
-	lo, hi := b.span, n.span
+	lo, hi := b, art.Sentences[pick]
 	if pick < c.best {
-		lo, hi = n.span, b.span
-	}
-	if text.WordCount(body[lo.Start:lo.End])+text.WordCount(body[hi.Start:hi.End]) > tuning.maxWords {
-		return
+		lo, hi = hi, lo
 	}
 	c.quote = retrieval.Span{Start: lo.Start, End: hi.End}
 }
@@ -449,13 +431,28 @@ func window(body string, sp retrieval.Span, maxWords int) retrieval.Span {
 	return sp
 }
 
-func nearDuplicate(a, b map[string]bool) bool {
-	if len(a) < 5 || len(b) < 5 {
+func termSet(s *sentence) map[int32]bool {
+	m := make(map[int32]bool, len(s.toks))
+	for _, t := range s.toks {
+		m[t.id] = true
+	}
+	return m
+}
+
+// nearDuplicate reports whether sentence s says nearly the same as the
+// sentence whose term set is b (Jaccard similarity of term sets).
+func nearDuplicate(s *sentence, b map[int32]bool) bool {
+	if len(s.toks) < 5 || len(b) < 5 {
 		return false
 	}
+	a := make(map[int32]bool, len(s.toks))
 	inter := 0
-	for t := range a {
-		if b[t] {
+	for _, t := range s.toks {
+		if a[t.id] {
+			continue
+		}
+		a[t.id] = true
+		if b[t.id] {
 			inter++
 		}
 	}

@@ -42,46 +42,54 @@ type Index struct {
 	accPool  sync.Pool
 }
 
-// Build indexes docs; doc i has id i.
-func Build(docs []Doc) *Index {
-	ix := &Index{terms: map[string]int32{}, docLen: make([]float32, len(docs))}
-	counts := map[int32]float32{}
-	var total float64
-	for i, d := range docs {
-		clear(counts)
-		n := 0
-		add := func(s string) {
-			text.EachToken(s, func(t text.Token) {
-				if text.IsStopWord(t.Word) {
-					return
-				}
-				n++
-				stem := text.Stem(t.Word)
-				id, ok := ix.terms[stem]
-				if !ok {
-					id = int32(len(ix.words))
-					ix.terms[stem] = id
-					ix.words = append(ix.words, stem)
-					ix.postings = append(ix.postings, nil)
-				}
-				counts[id]++
-			})
-		}
-		add(d.Text)
-		if d.Extra != "" {
-			add(d.Extra)
-		}
-		ix.docLen[i] = float32(n)
-		total += float64(n)
-		for id, c := range counts {
-			ix.postings[id] = append(ix.postings[id], posting{doc: int32(i), tf: c})
-		}
+// Builder builds an Index from documents given as term ids. Intern assigns
+// the ids, so that callers can keep token streams (sentences) that refer
+// to the same lexicon.
+type Builder struct {
+	ix     *Index
+	counts map[int32]float32
+	total  float64
+}
+
+// NewBuilder returns an empty builder.
+func NewBuilder() *Builder {
+	return &Builder{ix: &Index{terms: map[string]int32{}}, counts: map[int32]float32{}}
+}
+
+// Intern returns the id of a stemmed term, adding it to the lexicon.
+func (b *Builder) Intern(term string) int32 {
+	id, ok := b.ix.terms[term]
+	if !ok {
+		id = int32(len(b.ix.words))
+		b.ix.terms[term] = id
+		b.ix.words = append(b.ix.words, term)
+		b.ix.postings = append(b.ix.postings, nil)
 	}
-	if len(docs) > 0 {
-		ix.avgLen = float32(total / float64(len(docs)))
+	return id
+}
+
+// Add indexes the next document (ids 0, 1, ... in call order) given its
+// term ids, repeated as often as they occur.
+func (b *Builder) Add(termIDs []int32) {
+	doc := int32(len(b.ix.docLen))
+	clear(b.counts)
+	for _, id := range termIDs {
+		b.counts[id]++
 	}
-	// Map iteration scrambled the order within a doc only; postings are
-	// appended doc by doc, so each list is already sorted by doc id.
+	// Postings are appended doc by doc, so each list is sorted by doc id.
+	for id, c := range b.counts {
+		b.ix.postings[id] = append(b.ix.postings[id], posting{doc: doc, tf: c})
+	}
+	b.ix.docLen = append(b.ix.docLen, float32(len(termIDs)))
+	b.total += float64(len(termIDs))
+}
+
+// Index finishes the index. The builder must not be used afterwards.
+func (b *Builder) Index() *Index {
+	ix := b.ix
+	if len(ix.docLen) > 0 {
+		ix.avgLen = float32(b.total / float64(len(ix.docLen)))
+	}
 	ix.byPrefix = map[string][]int32{}
 	for id, w := range ix.words {
 		if len(w) >= 5 {
@@ -91,6 +99,31 @@ func Build(docs []Doc) *Index {
 	}
 	return ix
 }
+
+// Build indexes docs from text; doc i has id i.
+func Build(docs []Doc) *Index {
+	b := NewBuilder()
+	var ids []int32
+	for _, d := range docs {
+		ids = ids[:0]
+		for _, s := range []string{d.Text, d.Extra} {
+			for _, t := range text.Terms(s) {
+				ids = append(ids, b.Intern(t))
+			}
+		}
+		b.Add(ids)
+	}
+	return b.Index()
+}
+
+// ID returns the id of a stemmed term.
+func (ix *Index) ID(term string) (int32, bool) {
+	id, ok := ix.terms[term]
+	return id, ok
+}
+
+// Term returns the stemmed term of an id.
+func (ix *Index) Term(id int32) string { return ix.words[id] }
 
 // Len returns the number of indexed docs.
 func (ix *Index) Len() int { return len(ix.docLen) }
