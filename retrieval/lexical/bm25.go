@@ -13,9 +13,9 @@ import (
 )
 
 // BM25 parameters.
-const (
-	K1 = 1.2
-	B  = 0.75
+var (
+	K1 float32 = 1.2
+	B  float32 = 0.75
 )
 
 // Doc is one indexed unit (a chunk): its text and the extra text that
@@ -116,6 +116,9 @@ func Build(docs []Doc) *Index {
 	return b.Index()
 }
 
+// IDFOf returns the idf of a term id.
+func (ix *Index) IDFOf(id int32) float64 { return ix.idf(max(len(ix.postings[id]), 1)) }
+
 // ID returns the id of a stemmed term.
 func (ix *Index) ID(term string) (int32, bool) {
 	id, ok := ix.terms[term]
@@ -184,12 +187,15 @@ func (ix *Index) Expand(terms []string) []QueryTerm {
 		}
 		for _, id := range ix.byPrefix[t[:2]] {
 			w := ix.words[id]
-			if seen[w] || abs(len(w)-len(t)) > maxDist || isDigits(w) {
+			if seen[w] || isDigits(w) {
 				continue
 			}
-			if d := editDistance(t, w, maxDist); d <= maxDist {
-				seen[w] = true
-				out = append(out, QueryTerm{Term: w, Weight: 0.8 - 0.2*float64(d-1), Of: t})
+			if abs(len(w)-len(t)) <= maxDist {
+				if d := editDistance(t, w, maxDist); d <= maxDist {
+					seen[w] = true
+					out = append(out, QueryTerm{Term: w, Weight: 0.8 - 0.2*float64(d-1), Of: t})
+					continue
+				}
 			}
 		}
 	}
