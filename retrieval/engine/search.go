@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"math"
+	"regexp"
 	"sort"
 	"strings"
 	"time"
@@ -82,7 +83,7 @@ func (e *Engine) Search(ctx context.Context, q retrieval.Query) (retrieval.Resul
 		}
 	}
 	res := retrieval.Result{Searched: ix.coverage(visible), Quotes: []retrieval.Quote{}}
-	qterms := text.Terms(q.Text)
+	qterms := text.Terms(howWords.ReplaceAllString(q.Text, "how"))
 	if len(qterms) == 0 || len(ix.arts) == 0 {
 		return res, nil
 	}
@@ -170,6 +171,10 @@ func (e *Engine) Search(ctx context.Context, q retrieval.Query) (retrieval.Resul
 	}
 	return res, nil
 }
+
+// howWords are the words that make "how" a question of quantity: "long" in
+// "how long" asks for a duration, it is not what the question is about.
+var howWords = regexp.MustCompile(`(?i)\bhow\s+(long|many|much|old|far|often|big|large|soon)\b`)
 
 // questionAnalysis holds what quote selection needs to know of a question.
 type questionAnalysis struct {

@@ -162,9 +162,10 @@ type QueryTerm struct {
 }
 
 // Expand returns the question's terms plus close spellings found in the
-// index (Zelenskyy -> zelenski, zelenskiy), weighted down. Only words of
-// five letters or more are expanded, within edit distance 1 (2 for nine
-// letters or more), sharing their first two letters.
+// index (Zelenskyy -> zelenski, zelenskiy), weighted down. Only stems of
+// six letters or more are expanded (shorter ones have too many unrelated
+// neighbours: price/prime), within edit distance 1 (2 for nine letters or
+// more), sharing their first two letters.
 func (ix *Index) Expand(terms []string) []QueryTerm {
 	seen := map[string]bool{}
 	var out []QueryTerm
@@ -178,7 +179,7 @@ func (ix *Index) Expand(terms []string) []QueryTerm {
 	n := len(out)
 	for i := 0; i < n; i++ {
 		t := out[i].Term
-		if len(t) < 5 || isDigits(t) {
+		if len(t) < 6 || isDigits(t) {
 			continue
 		}
 		maxDist := 1
