@@ -94,6 +94,10 @@ var offTopic = []string{
 	"Which team won the Super Bowl?",
 	"What are the symptoms of the flu?",
 	"asdfghjkl qwerty",
+	"What did Trump say about China?",
+	"How is the economy of Germany doing?",
+	"Who will win the election in France?",
+	"What did Putin say about the Olympics?",
 	"?",
 }
 
