@@ -24,7 +24,7 @@ func (c *countingPoster) Post(_ context.Context, channel string, d digest.Digest
 	return nil
 }
 
-func runCLI(t *testing.T, args ...string) (int, string, string) {
+func digestCLI(t *testing.T, args ...string) (int, string, string) {
 	t.Helper()
 	var out, errb bytes.Buffer
 	code := run(context.Background(), args, &out, &errb, func(string) string { return "" })
@@ -32,7 +32,7 @@ func runCLI(t *testing.T, args ...string) (int, string, string) {
 }
 
 func TestDigestJSONOnSeeds(t *testing.T) {
-	code, out, errs := runCLI(t, "digest", "--json", "--all", "--data", t.TempDir())
+	code, out, errs := digestCLI(t, "digest", "--json", "--all", "--data", t.TempDir())
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
@@ -82,14 +82,14 @@ func TestDigestPostOncePerDay(t *testing.T) {
 	t.Cleanup(func() { delete(digestPosters, "slack") })
 	dir := t.TempDir()
 	for i := 0; i < 2; i++ {
-		if code, _, errs := runCLI(t, "digest", "--all", "--post", "slack:C1", "--data", dir); code != 0 {
+		if code, _, errs := digestCLI(t, "digest", "--all", "--post", "slack:C1", "--data", dir); code != 0 {
 			t.Fatalf("run %d: exit %d: %s", i+1, code, errs)
 		}
 	}
 	if len(p.posts) != 1 {
 		t.Fatalf("%d posts after two runs, want 1", len(p.posts))
 	}
-	if code, _, errs := runCLI(t, "digest", "--all", "--post", "slack:C1", "--force", "--data", dir); code != 0 {
+	if code, _, errs := digestCLI(t, "digest", "--all", "--post", "slack:C1", "--force", "--data", dir); code != 0 {
 		t.Fatalf("forced: exit %d: %s", code, errs)
 	}
 	if len(p.posts) != 2 || p.posts[1] != "C1" {
@@ -98,11 +98,11 @@ func TestDigestPostOncePerDay(t *testing.T) {
 }
 
 func TestDigestPostWithoutPoster(t *testing.T) {
-	code, _, errs := runCLI(t, "digest", "--all", "--post", "discord:42", "--data", t.TempDir())
+	code, _, errs := digestCLI(t, "digest", "--all", "--post", "discord:42", "--data", t.TempDir())
 	if code == 0 || !strings.Contains(errs, "no discord poster") {
 		t.Fatalf("exit %d: %q", code, errs)
 	}
-	code, _, errs = runCLI(t, "digest", "--all", "--post", "irc:x", "--data", t.TempDir())
+	code, _, errs = digestCLI(t, "digest", "--all", "--post", "irc:x", "--data", t.TempDir())
 	if code != 2 {
 		t.Fatalf("bad target: exit %d: %q", code, errs)
 	}

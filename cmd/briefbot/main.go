@@ -89,7 +89,7 @@ Feed it your own briefings with:
 	}
 	root.PersistentFlags().StringVar(&a.dataFlag, "data", "", "data directory (default $BRIEFBOT_DATA, else a per-user data directory)")
 	root.PersistentFlags().StringVar(&a.embedderFlag, "embedder", "", "embedder: hash (default), hash:DIM, ollama:MODEL or openai:MODEL (default $BRIEFBOT_EMBEDDER)")
-	root.AddCommand(a.askCmd(), a.ingestCmd(), a.sourcesCmd(), a.evalCmd(), a.digestCmd())
+	root.AddCommand(a.askCmd(), a.ingestCmd(), a.sourcesCmd(), a.serveCmd(), a.discordCmd(), a.evalCmd(), a.digestCmd())
 	return root
 }
 
@@ -126,12 +126,17 @@ func userDataDir(getenv func(string) string) (string, error) {
 	return "", errors.New("cannot find a per-user data directory: set --data or BRIEFBOT_DATA")
 }
 
-// embedder builds the configured embedder.
+// embedder builds the configured embedder: --embedder, else BRIEFBOT_EMBEDDER.
 func (a *app) embedder() (embed.Embedder, error) {
 	spec := a.embedderFlag
 	if spec == "" {
 		spec = a.getenv("BRIEFBOT_EMBEDDER")
 	}
+	return a.embedderFor(spec)
+}
+
+// embedderFor builds the embedder a spec names.
+func (a *app) embedderFor(spec string) (embed.Embedder, error) {
 	return store.NewEmbedder(spec, store.EmbedderConfig{
 		OllamaURL:     a.getenv("BRIEFBOT_OLLAMA_URL"),
 		OpenAIKey:     a.getenv("OPENAI_API_KEY"),

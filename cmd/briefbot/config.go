@@ -1,0 +1,151 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"strings"
+
+	yaml "go.yaml.in/yaml/v3"
+)
+
+// Config is everything `briefbot serve` reads. Environment variables
+// override the optional YAML file (--config). Tokens and secrets come only
+// from here and are never logged.
+type Config struct {
+	HTTPAddr  string   `yaml:"http_addr"`  // BRIEFBOT_HTTP_ADDR, default :8080
+	Data      string   `yaml:"data"`       // BRIEFBOT_DATA
+	Embedder  string   `yaml:"embedder"`   // BRIEFBOT_EMBEDDER
+	LogFormat string   `yaml:"log_format"` // BRIEFBOT_LOG_FORMAT: text, json (default: text on a terminal)
+	LogLevel  string   `yaml:"log_level"`  // BRIEFBOT_LOG_LEVEL: debug, info, warn, error
+	Watch     []string `yaml:"watch"`      // BRIEFBOT_WATCH, comma-separated
+	// WatchInterval is how often watched paths are rescanned (BRIEFBOT_WATCH_INTERVAL, default 15s).
+	WatchInterval string `yaml:"watch_interval"`
+
+	Slack   SlackConfig      `yaml:"slack"`
+	Discord DiscordConfig    `yaml:"discord"`
+	Digests []DigestSchedule `yaml:"digests"`
+	// DigestEmpty says what a digest of an empty window does: "post" a one-line
+	// note (default) or "skip" (BRIEFBOT_DIGEST_EMPTY).
+	DigestEmpty string `yaml:"digest_empty"`
+}
+
+// SlackConfig configures the Slack adapter.
+type SlackConfig struct {
+	BotToken      string `yaml:"bot_token"`      // SLACK_BOT_TOKEN (xoxb-)
+	AppToken      string `yaml:"app_token"`      // SLACK_APP_TOKEN (xapp-): Socket Mode
+	SigningSecret string `yaml:"signing_secret"` // SLACK_SIGNING_SECRET: HTTP Events API
+	APIURL        string `yaml:"api_url"`        // SLACK_API_URL, default https://slack.com/api/
+}
+
+// Enabled reports whether Slack is configured.
+func (c SlackConfig) Enabled() bool { return c.BotToken != "" }
+
+// DiscordConfig configures the Discord adapter.
+type DiscordConfig struct {
+	BotToken  string `yaml:"bot_token"`  // DISCORD_BOT_TOKEN
+	AppID     string `yaml:"app_id"`     // DISCORD_APP_ID
+	PublicKey string `yaml:"public_key"` // DISCORD_PUBLIC_KEY (hex): HTTP interactions
+	GuildID   string `yaml:"guild_id"`   // DISCORD_GUILD_ID: register commands in one guild
+	APIURL    string `yaml:"api_url"`    // DISCORD_API_URL, default https://discord.com/api/v9
+}
+
+// Enabled reports whether Discord is configured.
+func (c DiscordConfig) Enabled() bool { return c.BotToken != "" && c.AppID != "" }
+
+// DigestSchedule posts a daily digest to a channel.
+type DigestSchedule struct {
+	Platform string `yaml:"platform"` // slack or discord
+	Channel  string `yaml:"channel"`
+	At       string `yaml:"at"`       // HH:MM, default 08:00
+	Timezone string `yaml:"timezone"` // IANA zone, default UTC
+	Window   string `yaml:"window"`   // default 24h
+}
+
+// loadConfig reads the YAML file (if any), then applies the environment.
+func loadConfig(path string, getenv func(string) string) (Config, error) {
+	var c Config
+	if path != "" {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return c, fmt.Errorf("config: %w", err)
+		}
+		dec := yaml.NewDecoder(strings.NewReader(string(data)))
+		dec.KnownFields(true)
+		if err := dec.Decode(&c); err != nil {
+			return c, fmt.Errorf("config %s: %w", path, err)
+		}
+	}
+	set := func(dst *string, key string) {
+		if v := strings.TrimSpace(getenv(key)); v != "" {
+			*dst = v
+		}
+	}
+	set(&c.HTTPAddr, "BRIEFBOT_HTTP_ADDR")
+	set(&c.Data, "BRIEFBOT_DATA")
+	set(&c.Embedder, "BRIEFBOT_EMBEDDER")
+	set(&c.LogFormat, "BRIEFBOT_LOG_FORMAT")
+	set(&c.LogLevel, "BRIEFBOT_LOG_LEVEL")
+	set(&c.WatchInterval, "BRIEFBOT_WATCH_INTERVAL")
+	set(&c.DigestEmpty, "BRIEFBOT_DIGEST_EMPTY")
+	if v := getenv("BRIEFBOT_WATCH"); v != "" {
+		c.Watch = splitList(v)
+	}
+	set(&c.Slack.BotToken, "SLACK_BOT_TOKEN")
+	set(&c.Slack.AppToken, "SLACK_APP_TOKEN")
+	set(&c.Slack.SigningSecret, "SLACK_SIGNING_SECRET")
+	set(&c.Slack.APIURL, "SLACK_API_URL")
+	set(&c.Discord.BotToken, "DISCORD_BOT_TOKEN")
+	set(&c.Discord.AppID, "DISCORD_APP_ID")
+	set(&c.Discord.PublicKey, "DISCORD_PUBLIC_KEY")
+	set(&c.Discord.GuildID, "DISCORD_GUILD_ID")
+	set(&c.Discord.APIURL, "DISCORD_API_URL")
+	at, tz := getenv("BRIEFBOT_DIGEST_AT"), getenv("BRIEFBOT_DIGEST_TZ")
+	for _, p := range []struct{ platform, key string }{{"slack", "BRIEFBOT_DIGEST_SLACK"}, {"discord", "BRIEFBOT_DIGEST_DISCORD"}} {
+		for _, ch := range splitList(getenv(p.key)) {
+			c.Digests = append(c.Digests, DigestSchedule{Platform: p.platform, Channel: ch, At: at, Timezone: tz})
+		}
+	}
+	if c.HTTPAddr == "" {
+		c.HTTPAddr = ":8080"
+	}
+	for i := range c.Digests {
+		d := &c.Digests[i]
+		if d.At == "" {
+			d.At = "08:00"
+		}
+		if d.Timezone == "" {
+			d.Timezone = "UTC"
+		}
+		if d.Window == "" {
+			d.Window = "24h"
+		}
+		if d.Platform != "slack" && d.Platform != "discord" {
+			return c, fmt.Errorf("config: digest %d: platform must be slack or discord, not %q", i+1, d.Platform)
+		}
+		if d.Channel == "" {
+			return c, fmt.Errorf("config: digest %d: channel is empty", i+1)
+		}
+	}
+	switch c.LogFormat {
+	case "", "text", "json":
+	default:
+		return c, fmt.Errorf("config: BRIEFBOT_LOG_FORMAT must be text or json, not %q", c.LogFormat)
+	}
+	if c.Discord.BotToken != "" && c.Discord.AppID == "" {
+		return c, fmt.Errorf("config: DISCORD_BOT_TOKEN is set but DISCORD_APP_ID is not")
+	}
+	if (c.Slack.AppToken != "" || c.Slack.SigningSecret != "") && c.Slack.BotToken == "" {
+		return c, fmt.Errorf("config: SLACK_APP_TOKEN or SLACK_SIGNING_SECRET is set but SLACK_BOT_TOKEN is not")
+	}
+	return c, nil
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}

@@ -1,0 +1,79 @@
+package main
+
+import (
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/briefbot/briefbot/bot"
+)
+
+// metrics implements bot.Observer with Prometheus collectors.
+type metrics struct {
+	reg          *prometheus.Registry
+	questions    *prometheus.CounterVec
+	latency      *prometheus.HistogramVec
+	deduplicated *prometheus.CounterVec
+	rateLimited  *prometheus.CounterVec
+	rateWait     *prometheus.CounterVec
+	failed       *prometheus.CounterVec
+}
+
+var _ bot.Observer = (*metrics)(nil)
+
+// newMetrics registers briefbot's collectors; stats reports the store size.
+func newMetrics(stats func() (articles, chunks int)) *metrics {
+	m := &metrics{
+		reg: prometheus.NewRegistry(),
+		questions: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "briefbot_questions_total", Help: "Questions answered, by platform and outcome (answered, not_found, error).",
+		}, []string{"platform", "outcome"}),
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "briefbot_answer_latency_seconds", Help: "Time to answer a question.",
+			Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
+		}, []string{"platform"}),
+		deduplicated: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "briefbot_deduplicated_deliveries_total", Help: "Deliveries dropped as duplicates (retries, redeliveries, mention twins).",
+		}, []string{"platform"}),
+		rateLimited: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "briefbot_rate_limit_waits_total", Help: "Waits imposed by a platform's rate limit (429).",
+		}, []string{"platform"}),
+		rateWait: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "briefbot_rate_limit_wait_seconds_total", Help: "Seconds spent waiting out rate limits.",
+		}, []string{"platform"}),
+		failed: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "briefbot_delivery_failures_total", Help: "Messages that could not be delivered after retries.",
+		}, []string{"platform"}),
+	}
+	m.reg.MustRegister(m.questions, m.latency, m.deduplicated, m.rateLimited, m.rateWait, m.failed,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	// Start every platform's series at zero so dashboards and alerts see them.
+	for _, p := range []string{bot.PlatformSlack, bot.PlatformDiscord} {
+		m.deduplicated.WithLabelValues(p)
+		m.rateLimited.WithLabelValues(p)
+		m.rateWait.WithLabelValues(p)
+		m.failed.WithLabelValues(p)
+	}
+	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "briefbot_store_articles", Help: "Articles in the store.",
+	}, func() float64 { a, _ := stats(); return float64(a) }))
+	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "briefbot_store_chunks", Help: "Chunks in the store.",
+	}, func() float64 { _, c := stats(); return float64(c) }))
+	return m
+}
+
+func (m *metrics) Question(platform, outcome string, latency time.Duration) {
+	m.questions.WithLabelValues(platform, outcome).Inc()
+	m.latency.WithLabelValues(platform).Observe(latency.Seconds())
+}
+
+func (m *metrics) Deduplicated(platform string) { m.deduplicated.WithLabelValues(platform).Inc() }
+
+func (m *metrics) RateLimited(platform string, wait time.Duration) {
+	m.rateLimited.WithLabelValues(platform).Inc()
+	m.rateWait.WithLabelValues(platform).Add(wait.Seconds())
+}
+
+func (m *metrics) DeliveryFailed(platform string) { m.failed.WithLabelValues(platform).Inc() }

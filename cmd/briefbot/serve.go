@@ -1,0 +1,380 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/spf13/cobra"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/briefbot/briefbot/bot"
+	"github.com/briefbot/briefbot/retrieval"
+	"github.com/briefbot/briefbot/retrieval/engine"
+	"github.com/briefbot/briefbot/retrieval/ingest"
+	"github.com/briefbot/briefbot/retrieval/store"
+)
+
+// shutdownGrace bounds how long serve waits for answers in flight.
+const shutdownGrace = 10 * time.Second
+
+func (a *app) serveCmd() *cobra.Command {
+	var configPath string
+	cmd := &cobra.Command{
+		Use:   "serve [flags]",
+		Short: "Run the bot: HTTP API, health, metrics, Slack, Discord, digests",
+		Long: `Load the store (or the embedded seeds) and run every configured adapter and one HTTP
+server (BRIEFBOT_HTTP_ADDR, default :8080) with:
+
+  GET /api/ask?q=...[&as_of=YYYY-MM-DD]   the answer, as 'briefbot ask --json' prints it
+  GET /healthz                            200 once the store is loaded, 503 before
+  GET /metrics                            Prometheus metrics
+
+Slack is enabled by SLACK_BOT_TOKEN (Socket Mode with SLACK_APP_TOKEN, HTTP routes
+/slack/* with SLACK_SIGNING_SECRET); Discord by DISCORD_BOT_TOKEN and DISCORD_APP_ID
+(HTTP interactions at /discord/interactions with DISCORD_PUBLIC_KEY, else the
+gateway). Environment variables override the YAML file given with --config; the
+README lists them all. SIGINT or SIGTERM stops taking work, finishes answers in
+flight and exits 0.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cfg, err := loadConfig(configPath, a.getenv)
+			if err != nil {
+				return exitError{code: 2, msg: err.Error()}
+			}
+			if a.dataFlag != "" {
+				cfg.Data = a.dataFlag
+			}
+			if a.embedderFlag != "" {
+				cfg.Embedder = a.embedderFlag
+			}
+			if cfg.Data == "" {
+				if cfg.Data, err = userDataDir(a.getenv); err != nil {
+					return err
+				}
+			}
+			logger := newLogger(cfg, a.stderr)
+			s, err := newServer(cfg, a, logger)
+			if err != nil {
+				return err
+			}
+			return s.Run(cmd.Context())
+		},
+	}
+	cmd.Flags().StringVar(&configPath, "config", "", "YAML configuration file (environment variables override it)")
+	return cmd
+}
+
+// newLogger logs text on a terminal and JSON otherwise, unless
+// BRIEFBOT_LOG_FORMAT says which.
+func newLogger(cfg Config, w io.Writer) *slog.Logger {
+	level := slog.LevelInfo
+	switch cfg.LogLevel {
+	case "debug":
+		level = slog.LevelDebug
+	case "warn":
+		level = slog.LevelWarn
+	case "error":
+		level = slog.LevelError
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	format := cfg.LogFormat
+	if format == "" {
+		format = "json"
+		if isTerminal(w) {
+			format = "text"
+		}
+	}
+	if format == "text" {
+		return slog.New(slog.NewTextHandler(w, opts))
+	}
+	return slog.New(slog.NewJSONHandler(w, opts))
+}
+
+// server is the `briefbot serve` runtime.
+type server struct {
+	cfg     Config
+	app     *app
+	log     *slog.Logger
+	metrics *metrics
+	search  *lazySearcher
+	bot     *bot.Bot
+	mux     *http.ServeMux
+
+	addrMu sync.Mutex
+	addr   net.Addr
+	// ready is closed once the HTTP server listens (tests wait on it).
+	ready chan struct{}
+
+	snapMu   sync.Mutex
+	snapStat snapshotStat
+}
+
+// lazySearcher is the bot's Searcher before and after the store loads.
+type lazySearcher struct {
+	e atomic.Pointer[engine.Engine]
+}
+
+// errNotReady reports a question asked before the store is loaded.
+var errNotReady = errors.New("the store is still loading")
+
+func (l *lazySearcher) get() (*engine.Engine, error) {
+	if e := l.e.Load(); e != nil {
+		return e, nil
+	}
+	return nil, errNotReady
+}
+
+func (l *lazySearcher) Search(ctx context.Context, q retrieval.Query) (retrieval.Result, error) {
+	e, err := l.get()
+	if err != nil {
+		return retrieval.Result{}, err
+	}
+	return e.Search(ctx, q)
+}
+
+func (l *lazySearcher) Articles(ctx context.Context) ([]retrieval.ArticleMeta, error) {
+	e, err := l.get()
+	if err != nil {
+		return nil, err
+	}
+	return e.Articles(ctx)
+}
+
+func (l *lazySearcher) Document(ctx context.Context, id string) (retrieval.Document, error) {
+	e, err := l.get()
+	if err != nil {
+		return retrieval.Document{}, err
+	}
+	return e.Document(ctx, id)
+}
+
+var _ bot.Searcher = (*lazySearcher)(nil)
+
+func newServer(cfg Config, a *app, logger *slog.Logger) (*server, error) {
+	s := &server{cfg: cfg, app: a, log: logger, search: &lazySearcher{}, mux: http.NewServeMux(), ready: make(chan struct{})}
+	s.metrics = newMetrics(func() (int, int) {
+		if e, err := s.search.get(); err == nil {
+			st := e.Stats()
+			return st.Articles, st.Chunks
+		}
+		return 0, 0
+	})
+	s.bot = bot.New(s.search, bot.Options{Observer: s.metrics, Logger: logger.With("component", "bot")})
+	s.mux.HandleFunc("GET /healthz", s.handleHealth)
+	s.mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{}))
+	s.mux.HandleFunc("GET /api/ask", s.handleAsk)
+	return s, nil
+}
+
+// Addr returns the HTTP server's address once it listens.
+func (s *server) Addr() net.Addr {
+	s.addrMu.Lock()
+	defer s.addrMu.Unlock()
+	return s.addr
+}
+
+// Run serves until ctx is done, then shuts down gracefully and returns nil.
+func (s *server) Run(ctx context.Context) error {
+	ln, err := net.Listen("tcp", s.cfg.HTTPAddr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", s.cfg.HTTPAddr, err)
+	}
+	s.addrMu.Lock()
+	s.addr = ln.Addr()
+	s.addrMu.Unlock()
+	adapters, err := s.buildAdapters()
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	for _, ad := range adapters {
+		ad.Routes(s.mux)
+	}
+	httpSrv := &http.Server{
+		Handler:           s.logRequests(s.mux),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+	s.log.Info("serving", "addr", ln.Addr().String(), "data", s.cfg.Data, "adapters", adapterNames(adapters))
+	close(s.ready)
+
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		if err := httpSrv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			return fmt.Errorf("http server: %w", err)
+		}
+		return nil
+	})
+	g.Go(func() error {
+		<-gctx.Done()
+		sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+		defer cancel()
+		s.log.Info("shutting down")
+		return httpSrv.Shutdown(sctx)
+	})
+	g.Go(func() error {
+		if err := s.load(gctx); err != nil {
+			return err
+		}
+		s.background(gctx, g)
+		return nil
+	})
+	for _, ad := range adapters {
+		g.Go(func() error {
+			if err := ad.Run(gctx); err != nil {
+				// One platform failing must not take the others down.
+				s.log.Error("adapter stopped", "adapter", ad.Name(), "err", err)
+			}
+			return nil
+		})
+	}
+	err = g.Wait()
+	if err != nil && ctx.Err() == nil {
+		return err
+	}
+	s.log.Info("stopped")
+	return nil
+}
+
+func adapterNames(ads []bot.Adapter) []string {
+	names := make([]string, len(ads))
+	for i, a := range ads {
+		names[i] = a.Name()
+	}
+	return names
+}
+
+// load opens the store (or the seeds) and makes the bot ready.
+func (s *server) load(ctx context.Context) error {
+	start := time.Now()
+	emb, err := s.app.embedderFor(s.cfg.Embedder)
+	if err != nil {
+		return err
+	}
+	var e *engine.Engine
+	if len(s.cfg.Watch) > 0 && !store.Exists(s.cfg.Data) {
+		// Watched briefings are the corpus: start from an empty store.
+		e, err = engine.NewMemory(ctx, engine.Options{Embedder: emb, Logger: s.log})
+	} else {
+		e, err = engine.Open(ctx, s.cfg.Data, engine.Options{Embedder: emb, Logger: s.log})
+	}
+	if err != nil {
+		return fmt.Errorf("load store: %w", err)
+	}
+	s.rememberSnapshot()
+	s.search.e.Store(e)
+	st := e.Stats()
+	s.log.Info("store loaded", "articles", st.Articles, "chunks", st.Chunks, "embedder", st.Embedder, "seeds", st.Seeds,
+		"ms", time.Since(start).Milliseconds())
+	return nil
+}
+
+func (s *server) handleHealth(w http.ResponseWriter, r *http.Request) {
+	e, err := s.search.get()
+	if err != nil {
+		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"status": "loading"})
+		return
+	}
+	st := e.Stats()
+	writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "articles": st.Articles, "chunks": st.Chunks, "embedder": st.Embedder, "seeds": st.Seeds})
+}
+
+func (s *server) handleAsk(w http.ResponseWriter, r *http.Request) {
+	q := bot.Question{Text: r.URL.Query().Get("q"), Platform: bot.PlatformHTTP}
+	if asOf := r.URL.Query().Get("as_of"); asOf != "" {
+		t, ok := ingest.ParseDate(asOf)
+		if !ok {
+			writeJSON(w, http.StatusBadRequest, map[string]string{"error": "as_of is not a date (use YYYY-MM-DD)"})
+			return
+		}
+		q.AsOf = t
+	}
+	if _, err := bot.CleanQuestion(q.Text); err != nil {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": errorText(err)})
+		return
+	}
+	if _, err := s.search.get(); err != nil {
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": err.Error()})
+		return
+	}
+	ans, err := s.bot.Ask(r.Context(), q)
+	if err != nil {
+		writeJSON(w, http.StatusInternalServerError, map[string]string{"error": "the answer failed; see the server log"})
+		return
+	}
+	writeJSON(w, http.StatusOK, ans)
+}
+
+func errorText(err error) string {
+	switch {
+	case errors.Is(err, bot.ErrEmptyQuestion):
+		return "the question is empty: pass it as ?q=..."
+	case errors.Is(err, bot.ErrQuestionTooLong):
+		return fmt.Sprintf("the question is longer than %d characters", bot.MaxQuestionLen)
+	}
+	return err.Error()
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	enc.Encode(v)
+}
+
+// statusRecorder captures a response status for the access log.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (r *statusRecorder) WriteHeader(code int) {
+	r.status = code
+	r.ResponseWriter.WriteHeader(code)
+}
+
+// logRequests logs method, path (never the query: it holds questions),
+// status and duration.
+func (s *server) logRequests(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+		h.ServeHTTP(rec, r)
+		s.log.Debug("http", "method", r.Method, "path", r.URL.Path, "status", rec.status, "ms", time.Since(start).Milliseconds())
+	})
+}
+
+// snapshotStat identifies a snapshot file version.
+type snapshotStat struct {
+	size int64
+	mod  time.Time
+}
+
+func statSnapshot(dir string) snapshotStat {
+	fi, err := os.Stat(store.Path(dir))
+	if err != nil {
+		return snapshotStat{}
+	}
+	return snapshotStat{size: fi.Size(), mod: fi.ModTime()}
+}
+
+func (s *server) rememberSnapshot() {
+	s.snapMu.Lock()
+	s.snapStat = statSnapshot(s.cfg.Data)
+	s.snapMu.Unlock()
+}
