@@ -8,40 +8,51 @@ import (
 	"github.com/briefbot/briefbot/retrieval/text"
 )
 
-// summaryParams weighs the sentence scorer. The defaults were tuned on the
+// summaryParams weighs the sentence selector. The defaults were tuned on the
 // first 1,000 Multi-News validation clusters and checked on the next 1,000
 // (see BENCHMARKS.md).
 type summaryParams struct {
-	support    float64 // weight of content shared with the story's other articles
-	position   float64 // weight of the lead prior
-	lambda     float64 // MMR: relevance against redundancy
-	minWords   int     // shorter sentences are discounted
-	maxWords   int     // longer sentences are discounted
-	dupSim     float64 // a sentence this similar to a chosen one is a repeat
-	docOrder   bool    // order the summary by article and position, not by rank
-	unfinished float64 // factor for a sentence without final punctuation (cut off, or a heading)
-	idfExp     float64 // sentence-level idf is raised to this power (0: plain frequency)
-	degree     float64 // weight of the mean similarity to the other sentences
-	centroid   float64 // weight of the similarity to the centroid
-	coverage   float64 // weight of the gain in uncovered frequent terms
-	lenExp     float64 // the coverage gain is divided by words^lenExp
+	bigram       float64 // weight of a bigram concept (per article that uses it)
+	unigram      float64 // weight of a content-word concept (per article that uses it)
+	minDF        int     // a concept counts when this many articles use it (multi-article stories)
+	dfExp        float64 // a concept weighs (articles using it)^dfExp
+	position     float64 // lead prior: bonus of a sentence at position p is position/(1+p)^posExp
+	posExp       float64
+	lenExp       float64 // the gain of a sentence is divided by words^lenExp
+	minWords     int     // shorter sentences are not candidates
+	maxWords     int     // longer sentences are discounted
+	dupSim       float64 // a sentence this similar to a chosen one is a repeat
+	docOrder     bool    // order a budgeted summary by article and position, not by choice
+	unfinish     float64 // factor for a sentence without final punctuation (cut off, or a heading)
+	quote        float64 // factor for a sentence that is mostly a quotation
+	firstDocs    float64 // extra lead bonus for an article's first sentence
+	single       float64 // weight factor of a concept fewer than minDF articles use
+	tfExp        float64 // a concept also weighs (sentences using it)^tfExp
+	docPrior     float64 // bonus of a sentence of the i-th article: docPrior/(1+i)
+	overflow     bool    // judge a sentence that overflows the budget by the words that fit, and put it last
+	order        int     // 0: by article then position; 1: by position then article
+	poolDocOrder bool
+	fbArtCentral float64
+	fbCentroid   float64
+	fbPos        float64
+	fbArt        float64
+	fbFactor     bool
+	fbLen        float64
 }
 
-func (p summaryParams) withDefaults() summaryParams {
-	d := summaryParams{support: 0.5, position: 1, lambda: 0.4, minWords: 8, maxWords: 30, dupSim: 0.6,
-		lenExp: 0.5, unfinished: 0.5, idfExp: 1, degree: 3}
-	return d
-}
+var defaultSummaryParams = summaryParams{bigram: 1, unigram: 0.5, minDF: 2, dfExp: 1, position: 0, posExp: 1,
+	lenExp: 1, minWords: 6, maxWords: 45, dupSim: 0.6, docOrder: true, unfinish: 0.7, quote: 1}
 
 // candidate is one sentence of a story's articles.
 type candidate struct {
-	art   int // index in story.arts
-	pos   int // ordinal of the sentence in its article
-	text  string
-	words int
-	terms map[string]float64
-	vec   vector
-	score float64
+	art      int // index in story.arts
+	pos      int // ordinal of the sentence in its article
+	text     string
+	words    int
+	concepts []string // distinct concepts (bigrams and content words)
+	vec      vector
+	factor   float64 // quality factor in (0, 1]
+	fallback float64 // ranks sentences that add no concept
 }
 
 // pick is a chosen key sentence.
@@ -52,118 +63,109 @@ type pick struct {
 }
 
 // summarize picks up to max key sentences of a story (or, with a word
-// budget, sentences until the budget is spent, in article order): centroid similarity plus
-// support from the story's other articles plus a lead prior, with maximal
-// marginal relevance against repeats.
+// budget, sentences until the budget is spent): a greedy budgeted maximum
+// coverage of the story's concepts (word bigrams and content words, each
+// weighed by how many of the story's articles use it), per word spent, with
+// a lead prior and a filter against repeats.
 func summarize(st *story, max, budget int, p summaryParams) []pick {
-	p = p.withDefaults()
-	var cands []*candidate
-	sf := map[string]int{}
-	for ai, a := range st.arts {
-		for pos, s := range a.doc.Sentences {
-			t := strings.Join(strings.Fields(s.Text), " ")
-			words := len(strings.Fields(t))
-			if words < 3 {
-				continue
-			}
-			c := &candidate{art: ai, pos: pos, text: t, words: words, terms: termCounts(text.Terms(t))}
-			if len(c.terms) == 0 {
-				continue
-			}
-			for term := range c.terms {
-				sf[term]++
-			}
-			cands = append(cands, c)
-		}
-	}
+	cands := candidates(st, p)
 	if len(cands) == 0 {
 		return nil
 	}
-	n := float64(len(cands))
-	idf := func(t string) float64 { return math.Pow(math.Log(1+n/float64(sf[t])), p.idfExp) }
-	centroid := vector{}
-	docsOf := map[string]map[int]bool{}
+	// Concept weights: how many articles use each concept.
+	df := map[string]int{}
+	sf := map[string]int{}
+	seen := map[string]int{}
 	for _, c := range cands {
-		c.vec = make(vector, len(c.terms))
-		for t, k := range c.terms {
-			w := (1 + math.Log(k)) * idf(t)
-			c.vec[t] = w
-			centroid[t] += k * idf(t)
-			if docsOf[t] == nil {
-				docsOf[t] = map[int]bool{}
+		for _, k := range c.concepts {
+			sf[k]++
+			if last, ok := seen[k]; !ok || last != c.art+1 {
+				df[k]++
+				seen[k] = c.art + 1
 			}
-			docsOf[t][c.art] = true
 		}
-		c.vec.normalize()
+	}
+	minDF := p.minDF
+	if len(st.arts) < 2 {
+		minDF = 1
+	}
+	weight := map[string]float64{}
+	for k, n := range df {
+		w := math.Pow(float64(n), p.dfExp) * math.Pow(float64(sf[k]), p.tfExp)
+		if n < minDF {
+			w *= p.single
+		}
+		if strings.IndexByte(k, ' ') >= 0 {
+			w *= p.bigram
+		} else {
+			w *= p.unigram
+		}
+		if w > 0 {
+			weight[k] = w
+		}
+	}
+	if len(weight) == 0 {
+		// Nothing shared: every concept counts once.
+		for k := range df {
+			if strings.IndexByte(k, ' ') >= 0 {
+				weight[k] = p.bigram
+			} else {
+				weight[k] = p.unigram
+			}
+		}
+	}
+	centroid := vector{}
+	for _, c := range cands {
+		for t, w := range c.vec {
+			centroid[t] += w
+		}
 	}
 	centroid.normalize()
-	multi := len(st.arts) > 1
-	degree := make([]float64, len(cands))
-	if p.degree > 0 && len(cands) > 1 {
-		for i := range cands {
-			for j := i + 1; j < len(cands); j++ {
-				s := dot(cands[i].vec, cands[j].vec)
-				degree[i] += s
-				degree[j] += s
+	artRank := make([]float64, len(st.arts))
+	if p.fbArtCentral != 0 {
+		ac := vector{}
+		for _, a := range st.arts {
+			for t, w := range a.vec {
+				ac[t] += w
 			}
 		}
-		for i := range degree {
-			degree[i] /= float64(len(cands) - 1)
+		type as struct {
+			i int
+			s float64
+		}
+		var order []as
+		for i, a := range st.arts {
+			order = append(order, as{i, dot(a.vec, ac)})
+		}
+		sort.SliceStable(order, func(i, j int) bool { return order[i].s > order[j].s })
+		for r, o := range order {
+			artRank[o.i] = float64(r)
 		}
 	}
-	for ci, c := range cands {
-		score := p.centroid*dot(c.vec, centroid) + p.degree*degree[ci]
-		if multi {
-			shared, all := 0.0, 0.0
-			for t := range c.terms {
-				w := idf(t)
-				all += w
-				if len(docsOf[t]) > 1 {
-					shared += w
-				}
-			}
-			score += p.support * shared / all
-		}
-		score += p.position / float64(1+c.pos)
-		switch {
-		case c.words < p.minWords:
-			score *= float64(c.words) / float64(p.minWords)
-		case c.words > p.maxWords:
-			score *= float64(p.maxWords) / float64(c.words)
-		}
-		if !finished(c.text) {
-			score *= p.unfinished
-		}
-		c.score = score
-	}
-	// Coverage weights: a term counts by the articles that use it and how
-	// often, so sentences that cover what several articles say gain most.
-	tw := map[string]float64{}
 	for _, c := range cands {
-		for t, k := range c.terms {
-			tw[t] += k
+		c.fallback = p.fbArtCentral/(1+artRank[c.art]) + p.fbCentroid*dot(c.vec, centroid) + p.fbPos/float64(1+c.pos) + p.fbArt/float64(1+c.art) +
+			p.fbLen*math.Min(1, float64(c.words)/25)
+		if p.fbFactor {
+			c.fallback *= c.factor
 		}
-	}
-	for t := range tw {
-		tw[t] = float64(len(docsOf[t])) * math.Log(1+tw[t])
 	}
 	covered := map[string]bool{}
 	gain := func(c *candidate) float64 {
 		g := 0.0
-		for t := range c.terms {
-			if !covered[t] {
-				g += tw[t]
+		for _, k := range c.concepts {
+			if !covered[k] {
+				g += weight[k]
 			}
 		}
-		return g / math.Pow(float64(c.words), p.lenExp)
+		return g
 	}
-	maxGain := 0.0
+	// Scale the lead prior to the concept gains of this story.
+	scale := 0.0
 	for _, c := range cands {
-		maxGain = math.Max(maxGain, gain(c))
+		scale = math.Max(scale, gain(c)/math.Pow(float64(c.words), p.lenExp))
 	}
-	maxScore := 0.0
-	for _, c := range cands {
-		maxScore = math.Max(maxScore, c.score)
+	if scale == 0 {
+		scale = 1
 	}
 	var chosen []*candidate
 	used := make([]bool, len(cands))
@@ -185,12 +187,28 @@ func summarize(st *story, max, budget int, p summaryParams) []pick {
 				red = math.Max(red, dot(c.vec, o.vec))
 			}
 			if red >= p.dupSim {
+				used[i] = true
 				continue
 			}
-			v := p.lambda*c.score/maxScore - (1-p.lambda)*red
-			if p.coverage > 0 && maxGain > 0 {
-				v += p.coverage * gain(c) / maxGain
+			g, n := gain(c), c.words
+			if left := budget - words; budget > 0 && p.overflow && n > left {
+				// Only the first words that fit will be read: they are what counts.
+				prefix := strings.Join(strings.Fields(c.text)[:left], " ")
+				g, n = 0, left
+				for _, k := range concepts(contentTokens(prefix)) {
+					if !covered[k] {
+						g += weight[k]
+					}
+				}
 			}
+			v := g / math.Pow(float64(n), p.lenExp)
+			v += scale * p.position / math.Pow(float64(1+c.pos), p.posExp)
+			v += scale * p.docPrior / float64(1+c.art)
+			if c.pos == 0 {
+				v += scale * p.firstDocs
+			}
+			v *= c.factor
+			v += 1e-6 * c.fallback
 			if v > best {
 				bi, best = i, v
 			}
@@ -199,19 +217,27 @@ func summarize(st *story, max, budget int, p summaryParams) []pick {
 			break
 		}
 		used[bi] = true
-		for t := range cands[bi].terms {
-			covered[t] = true
+		for _, k := range cands[bi].concepts {
+			covered[k] = true
 		}
 		chosen = append(chosen, cands[bi])
 		words += cands[bi].words
 	}
-	if p.docOrder || budget > 0 {
-		// A summary of a given length reads in the articles' order.
-		sort.SliceStable(chosen, func(i, j int) bool {
-			if chosen[i].art != chosen[j].art {
-				return chosen[i].art < chosen[j].art
+	if p.docOrder && budget > 0 {
+		// A summary of a given length reads in the articles' order; a last
+		// sentence that overflows the budget stays last, where it is cut.
+		sorted := chosen
+		if words > budget && p.overflow {
+			sorted = chosen[:len(chosen)-1]
+		}
+		sort.SliceStable(sorted, func(i, j int) bool {
+			if p.order == 1 && sorted[i].pos != sorted[j].pos {
+				return sorted[i].pos < sorted[j].pos
 			}
-			return chosen[i].pos < chosen[j].pos
+			if sorted[i].art != sorted[j].art {
+				return sorted[i].art < sorted[j].art
+			}
+			return sorted[i].pos < sorted[j].pos
 		})
 	}
 	out := make([]pick, len(chosen))
@@ -219,6 +245,211 @@ func summarize(st *story, max, budget int, p summaryParams) []pick {
 		out[i] = pick{art: c.art, pos: c.pos, text: c.text}
 	}
 	return out
+}
+
+// candidates splits the story's articles into candidate sentences, drops
+// boilerplate and fragments, and extracts each sentence's concepts.
+func candidates(st *story, p summaryParams) []*candidate {
+	var cands []*candidate
+	sf := map[string]int{}
+	for ai, a := range st.arts {
+		pos := 0
+		for _, s := range a.doc.Sentences {
+			for _, t := range splitSentence(strings.Join(strings.Fields(s.Text), " ")) {
+				t = stripBoilerplate(t)
+				if t == "" || isBoilerplate(t) {
+					continue
+				}
+				words := len(strings.Fields(t))
+				toks := contentTokens(t)
+				if words < p.minWords || len(toks) < 3 {
+					continue
+				}
+				c := &candidate{art: ai, pos: pos, text: t, words: words, factor: 1}
+				pos++
+				c.concepts = concepts(toks)
+				if !finished(t) {
+					c.factor *= p.unfinish
+				}
+				if p.maxWords > 0 && words > p.maxWords {
+					c.factor *= float64(p.maxWords) / float64(words)
+				}
+				if p.quote != 1 && quoted(t) {
+					c.factor *= p.quote
+				}
+				c.vec = vector(termCounts(text.Terms(t)))
+				for term := range c.vec {
+					sf[term]++
+				}
+				cands = append(cands, c)
+			}
+		}
+	}
+	n := float64(len(cands))
+	for _, c := range cands {
+		for t, k := range c.vec {
+			c.vec[t] = (1 + math.Log(k)) * math.Log(1+n/float64(sf[t]))
+		}
+		c.vec.normalize()
+	}
+	return cands
+}
+
+// contentTokens returns the lower-cased runs of letters and digits of s, the
+// tokens summaries are scored on.
+func contentTokens(s string) []string {
+	var out []string
+	start := -1
+	for i := 0; i <= len(s); i++ {
+		alnum := false
+		if i < len(s) {
+			c := s[i]
+			alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+		}
+		switch {
+		case alnum && start < 0:
+			start = i
+		case !alnum && start >= 0:
+			out = append(out, strings.ToLower(s[start:i]))
+			start = -1
+		}
+	}
+	return out
+}
+
+// concepts lists the distinct bigrams (not both stop words) and content
+// words of a token sequence.
+func concepts(toks []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	add := func(k string) {
+		if !seen[k] {
+			seen[k] = true
+			out = append(out, k)
+		}
+	}
+	for i, t := range toks {
+		stop := text.IsStopWord(t)
+		if !stop && len(t) > 1 {
+			add(t)
+		}
+		if i+1 < len(toks) && !(stop && text.IsStopWord(toks[i+1])) {
+			add(t + " " + toks[i+1])
+		}
+	}
+	return out
+}
+
+// abbreviations end with a period without ending a sentence.
+var abbreviations = func() map[string]bool {
+	m := map[string]bool{}
+	for _, w := range strings.Fields(`mr mrs ms dr prof sr jr st mt ft gen sen rep gov lt col capt cpt sgt maj cmdr adm
+	rev fr hon pres supt det insp gov atty inc co corp ltd llc bros dept univ assn no nos vol vs etc approx est
+	jan feb mar apr jun jul aug sep sept oct nov dec mon tue tues wed thu thur thurs fri sat sun ave blvd rd hwy
+	fig al op ed pp pg ch art sec`) {
+		m[w] = true
+	}
+	return m
+}()
+
+// splitSentence splits a sentence where the sentence splitter missed a
+// boundary: a word ending in a period, other than an abbreviation, followed
+// by a capitalised word ("in 2011. In washington", common in lower-cased,
+// tokenised news where a number ends a sentence).
+func splitSentence(s string) []string {
+	f := strings.Fields(s)
+	var out []string
+	start := 0
+	for i := 0; i+1 < len(f); i++ {
+		if !endsSentence(f[i]) || !startsSentence(f[i+1]) {
+			continue
+		}
+		out = append(out, strings.Join(f[start:i+1], " "))
+		start = i + 1
+	}
+	return append(out, strings.Join(f[start:], " "))
+}
+
+func endsSentence(w string) bool {
+	if !strings.HasSuffix(w, ".") || strings.HasSuffix(w, "..") {
+		return false
+	}
+	stem := strings.TrimSuffix(w, ".")
+	stem = strings.TrimLeft(stem, "\"'(“‘")
+	if stem == "" || strings.ContainsRune(stem, '.') {
+		return false // u.s., n.s.a., p.m.
+	}
+	letters := 0
+	for _, r := range stem {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' {
+			letters++
+		}
+	}
+	if letters == 1 && len(stem) == 1 {
+		return false // an initial
+	}
+	return !abbreviations[strings.ToLower(stem)]
+}
+
+func startsSentence(w string) bool {
+	for _, r := range w {
+		if r >= 'A' && r <= 'Z' {
+			return true
+		}
+		return false
+	}
+	return false
+}
+
+// boilerplatePrefixes are page furniture glued to the start of a sentence.
+var boilerplatePrefixes = []string{
+	"advertisement continue reading the main story ",
+	"continue reading the main story ",
+	"advertisement ",
+	"media playback is unsupported on your device media caption ",
+	"media playback is not supported on this device ",
+}
+
+func stripBoilerplate(s string) string {
+	for {
+		l := strings.ToLower(s)
+		trimmed := false
+		for _, pre := range boilerplatePrefixes {
+			if strings.HasPrefix(l, pre) {
+				s, trimmed = s[len(pre):], true
+				break
+			}
+		}
+		if !trimmed {
+			return s
+		}
+	}
+}
+
+// boilerplate marks sentences that are page furniture, not news.
+var boilerplate = []string{
+	"click here", "breaking news emails", "breaking news alerts", "thank you for reading", "subscribe",
+	"sign me up", "be the first to know", "all rights reserved", "copyright", "may not be published",
+	"broadcast, rewritten", "follow us", "newsletter", "image caption", "photo:", "photo credit",
+	"getty images", "log in", "javascript", "cookies", "terms of use", "privacy policy", "read more",
+	"continue reading", "related:", "watch:", "video:", "sign up", "download the app", "e-mail this",
+	"share this", "you ' ll never miss", "you'll never miss", "this story has been updated",
+	"please enable", "your browser", "posted by", "we have reached out",
+}
+
+func isBoilerplate(s string) bool {
+	l := strings.ToLower(s)
+	for _, b := range boilerplate {
+		if strings.Contains(l, b) {
+			return true
+		}
+	}
+	return false
+}
+
+// quoted reports whether a sentence opens with a quotation mark.
+func quoted(s string) bool {
+	return strings.HasPrefix(s, "\"") || strings.HasPrefix(s, "“") || strings.HasPrefix(s, "'")
 }
 
 // finished reports whether a sentence ends as sentences do, not cut off
@@ -232,5 +463,5 @@ func finished(s string) bool {
 	case '.', '!', '?':
 		return !strings.HasSuffix(s, "...")
 	}
-	return strings.HasSuffix(s, "…") == false && false
+	return false
 }
