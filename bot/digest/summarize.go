@@ -2,6 +2,7 @@ package digest
 
 import (
 	"math"
+	"regexp"
 	"sort"
 	"strings"
 
@@ -32,6 +33,9 @@ type summaryParams struct {
 	overflow     bool    // judge a sentence that overflows the budget by the words that fit, and put it last
 	order        int     // 0: by article then position; 1: by position then article
 	poolDocOrder bool
+	posMul       float64
+	artMul       float64
+	stem         bool
 	fbArtCentral float64
 	fbCentroid   float64
 	fbPos        float64
@@ -202,6 +206,7 @@ func summarize(st *story, max, budget int, p summaryParams) []pick {
 				}
 			}
 			v := g / math.Pow(float64(n), p.lenExp)
+			v *= 1 + p.posMul/math.Pow(float64(1+c.pos), p.posExp) + p.artMul/float64(1+c.art)
 			v += scale * p.position / math.Pow(float64(1+c.pos), p.posExp)
 			v += scale * p.docPrior / float64(1+c.art)
 			if c.pos == 0 {
@@ -267,6 +272,13 @@ func candidates(st *story, p summaryParams) []*candidate {
 				}
 				c := &candidate{art: ai, pos: pos, text: t, words: words, factor: 1}
 				pos++
+				if p.stem {
+					for i, t := range toks {
+						if !text.IsStopWord(t) {
+							toks[i] = text.Stem(t)
+						}
+					}
+				}
 				c.concepts = concepts(toks)
 				if !finished(t) {
 					c.factor *= p.unfinish
@@ -403,12 +415,18 @@ func startsSentence(w string) bool {
 
 // boilerplatePrefixes are page furniture glued to the start of a sentence.
 var boilerplatePrefixes = []string{
+	"photo advertisement continue reading the main story ",
 	"advertisement continue reading the main story ",
 	"continue reading the main story ",
 	"advertisement ",
 	"media playback is unsupported on your device media caption ",
 	"media playback is not supported on this device ",
+	"this article is over 1 year old ",
 }
+
+// dateline matches a wire dateline, "washington ( ap ) — ", which says
+// nothing a summary needs.
+var dateline = regexp.MustCompile(`^[A-Za-z .,'-]{2,40} \( ?(ap|AP|reuters|Reuters|REUTERS|cnn|CNN|afp|AFP) ?\) ?(—|--|-|–) ?`)
 
 func stripBoilerplate(s string) string {
 	for {
@@ -420,21 +438,48 @@ func stripBoilerplate(s string) string {
 				break
 			}
 		}
+		if m := dateline.FindStringIndex(s); m != nil && m[1] < len(s) {
+			s, trimmed = s[m[1]:], true
+		}
 		if !trimmed {
 			return s
 		}
 	}
 }
 
-// boilerplate marks sentences that are page furniture, not news.
+// boilerplate marks sentences that are page furniture, not news: sharing
+// and sign-up prompts, players, cookie notices, reprint terms, and the
+// notes of web archives standing in for a page that is gone.
 var boilerplate = []string{
+	// sharing, sign-up, subscriptions
 	"click here", "breaking news emails", "breaking news alerts", "thank you for reading", "subscribe",
-	"sign me up", "be the first to know", "all rights reserved", "copyright", "may not be published",
-	"broadcast, rewritten", "follow us", "newsletter", "image caption", "photo:", "photo credit",
-	"getty images", "log in", "javascript", "cookies", "terms of use", "privacy policy", "read more",
-	"continue reading", "related:", "watch:", "video:", "sign up", "download the app", "e-mail this",
-	"share this", "you ' ll never miss", "you'll never miss", "this story has been updated",
-	"please enable", "your browser", "posted by", "we have reached out",
+	"sign me up", "be the first to know", "sign up for", "sign up to", "signing up", "newsletter",
+	"follow us", "share this", "e-mail this", "download the app", "you ' ll never miss", "you'll never miss",
+	"verification email", "verification message", "activate your profile", "push notifications",
+	"email notifications", "notification", "invalid email", "you must log in", "please re-enter",
+	"digital access", "zip code", "zipcode", "get daily updates", "help us deliver journalism",
+	"our journalism takes", "stories that matter, delivered", "covers what is happening in our community",
+	"add as an interest", "just one more thing", "log in", "comments this will not appear",
+	"this will appear next to all of your comments",
+	// players, pictures and page chrome
+	"image caption", "image copyright", "photo:", "photo credit", "getty images", "media caption",
+	"rating is available when the video", "this feature is not available", "please try again later",
+	"interactive transcript", "media requires javascript", "javascript", "your browser", "please enable",
+	"skip ad", "ad loading", "text size - +", "play facebook twitter", "close skip in skip", "embed x share",
+	"read more", "continue reading", "related:", "watch:", "video:", "posted by", "we have reached out",
+	"this story has been updated",
+	// rights, reprints, cookies and consent
+	"all rights reserved", "copyright", "may not be published", "broadcast, rewritten", "dow jones reprints",
+	"presentation-ready copies", "order reprints", "cookies", "data protection law", "by clicking",
+	"terms of use", "privacy policy",
+	// twitter embeds
+	"tweet with a location", "location information to your tweets", "location history",
+	"add a location to your tweets", "twitter stores that location", "legacy twitter",
+	"add this tweet to your website",
+	// web archive notes
+	"internet archive", "wayback machine", "these crawls", "focused crawls", "web crawl", "crawl data",
+	"this crawl", "the crawl", "crawled", "seed list", "the seed for", "heritrix", "archive-it",
+	"no more 404", "duplicate detection", "publicly accessible", "this collection", "the pages that are referenced",
 }
 
 func isBoilerplate(s string) bool {

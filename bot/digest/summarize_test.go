@@ -50,11 +50,17 @@ func TestBoilerplate(t *testing.T) {
 	if got := stripBoilerplate("Advertisement during the call, wheatland said the board agreed."); got != "during the call, wheatland said the board agreed." {
 		t.Errorf("stripBoilerplate = %q", got)
 	}
+	if got := stripBoilerplate("Washington ( ap ) — the senate voted on tuesday to end the shutdown."); got != "the senate voted on tuesday to end the shutdown." {
+		t.Errorf("stripBoilerplate = %q", got)
+	}
 	for _, s := range []string{
 		"Breaking news emails get breaking news alerts and special reports.",
 		"× remaining of thank you for reading!",
 		"Image copyright reuters image caption people waited for kiosks to open",
 		"Click here to see the full gallery of photos from the event.",
+		"These crawls are part of an effort to archive pages as they are created and archive the pages that they refer to.",
+		"Tweet with a location you can add location information to your tweets, such as your city or precise location.",
+		"Rating is available when the video has been rented.",
 	} {
 		if !isBoilerplate(s) {
 			t.Errorf("%q is boilerplate", s)

@@ -200,6 +200,12 @@ func setParam(p *summaryParams, name, v string) bool {
 		p.poolDocOrder = v == "true"
 	case "fbArtCentral":
 		p.fbArtCentral = f
+	case "stem":
+		p.stem = v == "true"
+	case "posMul":
+		p.posMul = f
+	case "artMul":
+		p.artMul = f
 	case "single":
 		p.single = f
 	case "tfExp":
