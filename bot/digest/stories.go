@@ -312,20 +312,6 @@ func budgetedStories(stories []*story, words int, sp summaryParams) []Story {
 			refs = append(refs, ref{si, ai})
 		}
 	}
-	if sp.poolDocOrder {
-		idx := make([]int, len(refs))
-		for i := range idx {
-			idx[i] = i
-		}
-		sort.SliceStable(idx, func(i, j int) bool { return pool.arts[idx[i]].doc.ID < pool.arts[idx[j]].doc.ID })
-		arts := make([]*article, len(idx))
-		nrefs := make([]ref, len(idx))
-		for i, k := range idx {
-			arts[i] = pool.arts[k]
-			nrefs[i] = refs[k]
-		}
-		pool.arts, refs = arts, nrefs
-	}
 	picks := summarize(pool, 0, words, sp)
 	per := make([][]pick, len(stories))
 	for _, p := range picks {

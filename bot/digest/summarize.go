@@ -13,39 +13,19 @@ import (
 // first 1,000 Multi-News validation clusters and checked on the next 1,000
 // (see BENCHMARKS.md).
 type summaryParams struct {
-	bigram       float64 // weight of a bigram concept (per article that uses it)
-	unigram      float64 // weight of a content-word concept (per article that uses it)
-	minDF        int     // a concept counts when this many articles use it (multi-article stories)
-	dfExp        float64 // a concept weighs (articles using it)^dfExp
-	position     float64 // lead prior: bonus of a sentence at position p is position/(1+p)^posExp
-	posExp       float64
-	lenExp       float64 // the gain of a sentence is divided by words^lenExp
-	minWords     int     // shorter sentences are not candidates
-	maxWords     int     // longer sentences are discounted
-	dupSim       float64 // a sentence this similar to a chosen one is a repeat
-	docOrder     bool    // order a budgeted summary by article and position, not by choice
-	unfinish     float64 // factor for a sentence without final punctuation (cut off, or a heading)
-	quote        float64 // factor for a sentence that is mostly a quotation
-	firstDocs    float64 // extra lead bonus for an article's first sentence
-	single       float64 // weight factor of a concept fewer than minDF articles use
-	tfExp        float64 // a concept also weighs (sentences using it)^tfExp
-	docPrior     float64 // bonus of a sentence of the i-th article: docPrior/(1+i)
-	overflow     bool    // judge a sentence that overflows the budget by the words that fit, and put it last
-	order        int     // 0: by article then position; 1: by position then article
-	poolDocOrder bool
-	posMul       float64
-	artMul       float64
-	stem         bool
-	fbArtCentral float64
-	fbCentroid   float64
-	fbPos        float64
-	fbArt        float64
-	fbFactor     bool
-	fbLen        float64
+	bigram     float64 // weight of a bigram concept, per article that uses it
+	unigram    float64 // weight of a content-word concept, per article that uses it
+	minDF      int     // in a story of several articles, a concept counts when this many use it
+	lenExp     float64 // the gain of a sentence is divided by words^lenExp
+	minWords   int     // shorter sentences are not candidates
+	maxWords   int     // longer sentences are discounted
+	dupSim     float64 // a sentence this similar to a chosen one is a repeat
+	unfinish   float64 // factor for a sentence without final punctuation (cut off, or a heading)
+	leadsFirst bool    // a budgeted summary reads by position, then article (leads first)
 }
 
-var defaultSummaryParams = summaryParams{bigram: 1, unigram: 0.5, minDF: 2, dfExp: 1, position: 0, posExp: 1,
-	lenExp: 1, minWords: 6, maxWords: 45, dupSim: 0.6, docOrder: true, unfinish: 0.7, quote: 1}
+var defaultSummaryParams = summaryParams{bigram: 1, unigram: 0.5, minDF: 2, lenExp: 1, minWords: 4, maxWords: 35,
+	dupSim: 0.5, unfinish: 0.7, leadsFirst: true}
 
 // candidate is one sentence of a story's articles.
 type candidate struct {
@@ -56,7 +36,6 @@ type candidate struct {
 	concepts []string // distinct concepts (bigrams and content words)
 	vec      vector
 	factor   float64 // quality factor in (0, 1]
-	fallback float64 // ranks sentences that add no concept
 }
 
 // pick is a chosen key sentence.
@@ -69,8 +48,11 @@ type pick struct {
 // summarize picks up to max key sentences of a story (or, with a word
 // budget, sentences until the budget is spent): a greedy budgeted maximum
 // coverage of the story's concepts (word bigrams and content words, each
-// weighed by how many of the story's articles use it), per word spent, with
-// a lead prior and a filter against repeats.
+// weighed by how many of the story's articles use it, Gillick & Favre
+// style), per word spent, with a filter against repeats. Once every shared
+// concept is covered, the budget is filled in reading order: the first
+// article's sentences first (stories come ranked, so that is the best-sourced
+// story's first report), finished, mid-length sentences before the others.
 func summarize(st *story, max, budget int, p summaryParams) []pick {
 	cands := candidates(st, p)
 	if len(cands) == 0 {
@@ -78,14 +60,12 @@ func summarize(st *story, max, budget int, p summaryParams) []pick {
 	}
 	// Concept weights: how many articles use each concept.
 	df := map[string]int{}
-	sf := map[string]int{}
-	seen := map[string]int{}
+	lastArt := map[string]int{}
 	for _, c := range cands {
 		for _, k := range c.concepts {
-			sf[k]++
-			if last, ok := seen[k]; !ok || last != c.art+1 {
+			if last, ok := lastArt[k]; !ok || last != c.art {
 				df[k]++
-				seen[k] = c.art + 1
+				lastArt[k] = c.art
 			}
 		}
 	}
@@ -93,83 +73,33 @@ func summarize(st *story, max, budget int, p summaryParams) []pick {
 	if len(st.arts) < 2 {
 		minDF = 1
 	}
+	kind := func(k string) float64 {
+		if strings.IndexByte(k, ' ') >= 0 {
+			return p.bigram
+		}
+		return p.unigram
+	}
 	weight := map[string]float64{}
 	for k, n := range df {
-		w := math.Pow(float64(n), p.dfExp) * math.Pow(float64(sf[k]), p.tfExp)
-		if n < minDF {
-			w *= p.single
-		}
-		if strings.IndexByte(k, ' ') >= 0 {
-			w *= p.bigram
-		} else {
-			w *= p.unigram
-		}
-		if w > 0 {
-			weight[k] = w
+		if n >= minDF {
+			weight[k] = float64(n) * kind(k)
 		}
 	}
 	if len(weight) == 0 {
 		// Nothing shared: every concept counts once.
 		for k := range df {
-			if strings.IndexByte(k, ' ') >= 0 {
-				weight[k] = p.bigram
-			} else {
-				weight[k] = p.unigram
-			}
-		}
-	}
-	centroid := vector{}
-	for _, c := range cands {
-		for t, w := range c.vec {
-			centroid[t] += w
-		}
-	}
-	centroid.normalize()
-	artRank := make([]float64, len(st.arts))
-	if p.fbArtCentral != 0 {
-		ac := vector{}
-		for _, a := range st.arts {
-			for t, w := range a.vec {
-				ac[t] += w
-			}
-		}
-		type as struct {
-			i int
-			s float64
-		}
-		var order []as
-		for i, a := range st.arts {
-			order = append(order, as{i, dot(a.vec, ac)})
-		}
-		sort.SliceStable(order, func(i, j int) bool { return order[i].s > order[j].s })
-		for r, o := range order {
-			artRank[o.i] = float64(r)
-		}
-	}
-	for _, c := range cands {
-		c.fallback = p.fbArtCentral/(1+artRank[c.art]) + p.fbCentroid*dot(c.vec, centroid) + p.fbPos/float64(1+c.pos) + p.fbArt/float64(1+c.art) +
-			p.fbLen*math.Min(1, float64(c.words)/25)
-		if p.fbFactor {
-			c.fallback *= c.factor
+			weight[k] = kind(k)
 		}
 	}
 	covered := map[string]bool{}
-	gain := func(c *candidate) float64 {
+	gain := func(concepts []string) float64 {
 		g := 0.0
-		for _, k := range c.concepts {
+		for _, k := range concepts {
 			if !covered[k] {
 				g += weight[k]
 			}
 		}
 		return g
-	}
-	// Scale the lead prior to the concept gains of this story.
-	scale := 0.0
-	for _, c := range cands {
-		scale = math.Max(scale, gain(c)/math.Pow(float64(c.words), p.lenExp))
-	}
-	if scale == 0 {
-		scale = 1
 	}
 	var chosen []*candidate
 	used := make([]bool, len(cands))
@@ -194,26 +124,18 @@ func summarize(st *story, max, budget int, p summaryParams) []pick {
 				used[i] = true
 				continue
 			}
-			g, n := gain(c), c.words
-			if left := budget - words; budget > 0 && p.overflow && n > left {
-				// Only the first words that fit will be read: they are what counts.
-				prefix := strings.Join(strings.Fields(c.text)[:left], " ")
-				g, n = 0, left
-				for _, k := range concepts(contentTokens(prefix)) {
-					if !covered[k] {
-						g += weight[k]
-					}
-				}
+			g, n := 0.0, c.words
+			if left := budget - words; budget > 0 && n > left {
+				// Only the words that fit will be read: they are what counts.
+				n = left
+				g = gain(concepts(contentTokens(strings.Join(strings.Fields(c.text)[:left], " "))))
+			} else {
+				g = gain(c.concepts)
 			}
-			v := g / math.Pow(float64(n), p.lenExp)
-			v *= 1 + p.posMul/math.Pow(float64(1+c.pos), p.posExp) + p.artMul/float64(1+c.art)
-			v += scale * p.position / math.Pow(float64(1+c.pos), p.posExp)
-			v += scale * p.docPrior / float64(1+c.art)
-			if c.pos == 0 {
-				v += scale * p.firstDocs
-			}
-			v *= c.factor
-			v += 1e-6 * c.fallback
+			v := c.factor * g / math.Pow(float64(n), p.lenExp)
+			// Reading order breaks ties, above all among sentences that add
+			// no concept.
+			v += 1e-6 * c.factor / float64(1+c.art)
 			if v > best {
 				bi, best = i, v
 			}
@@ -228,15 +150,16 @@ func summarize(st *story, max, budget int, p summaryParams) []pick {
 		chosen = append(chosen, cands[bi])
 		words += cands[bi].words
 	}
-	if p.docOrder && budget > 0 {
-		// A summary of a given length reads in the articles' order; a last
-		// sentence that overflows the budget stays last, where it is cut.
+	if budget > 0 {
+		// A summary of a given length reads in the articles' order (leads
+		// first, if asked); a last sentence that overflows the budget stays
+		// last, where it is cut.
 		sorted := chosen
-		if words > budget && p.overflow {
+		if words > budget {
 			sorted = chosen[:len(chosen)-1]
 		}
 		sort.SliceStable(sorted, func(i, j int) bool {
-			if p.order == 1 && sorted[i].pos != sorted[j].pos {
+			if p.leadsFirst && sorted[i].pos != sorted[j].pos {
 				return sorted[i].pos < sorted[j].pos
 			}
 			if sorted[i].art != sorted[j].art {
@@ -272,22 +195,12 @@ func candidates(st *story, p summaryParams) []*candidate {
 				}
 				c := &candidate{art: ai, pos: pos, text: t, words: words, factor: 1}
 				pos++
-				if p.stem {
-					for i, t := range toks {
-						if !text.IsStopWord(t) {
-							toks[i] = text.Stem(t)
-						}
-					}
-				}
 				c.concepts = concepts(toks)
 				if !finished(t) {
 					c.factor *= p.unfinish
 				}
 				if p.maxWords > 0 && words > p.maxWords {
 					c.factor *= float64(p.maxWords) / float64(words)
-				}
-				if p.quote != 1 && quoted(t) {
-					c.factor *= p.quote
 				}
 				c.vec = vector(termCounts(text.Terms(t)))
 				for term := range c.vec {
@@ -490,11 +403,6 @@ func isBoilerplate(s string) bool {
 		}
 	}
 	return false
-}
-
-// quoted reports whether a sentence opens with a quotation mark.
-func quoted(s string) bool {
-	return strings.HasPrefix(s, "\"") || strings.HasPrefix(s, "“") || strings.HasPrefix(s, "'")
 }
 
 // finished reports whether a sentence ends as sentences do, not cut off

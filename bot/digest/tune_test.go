@@ -160,12 +160,6 @@ func setParam(p *summaryParams, name, v string) bool {
 		p.unigram = f
 	case "minDF":
 		p.minDF = int(f)
-	case "dfExp":
-		p.dfExp = f
-	case "position":
-		p.position = f
-	case "posExp":
-		p.posExp = f
 	case "lenExp":
 		p.lenExp = f
 	case "minWords":
@@ -174,44 +168,10 @@ func setParam(p *summaryParams, name, v string) bool {
 		p.maxWords = int(f)
 	case "dupSim":
 		p.dupSim = f
-	case "docOrder":
-		p.docOrder = v == "true"
 	case "unfinish":
 		p.unfinish = f
-	case "quote":
-		p.quote = f
-	case "docPrior":
-		p.docPrior = f
-	case "overflow":
-		p.overflow = v == "true"
-	case "order":
-		p.order = int(f)
-	case "fbCentroid":
-		p.fbCentroid = f
-	case "fbPos":
-		p.fbPos = f
-	case "fbArt":
-		p.fbArt = f
-	case "fbLen":
-		p.fbLen = f
-	case "fbFactor":
-		p.fbFactor = v == "true"
-	case "poolDocOrder":
-		p.poolDocOrder = v == "true"
-	case "fbArtCentral":
-		p.fbArtCentral = f
-	case "stem":
-		p.stem = v == "true"
-	case "posMul":
-		p.posMul = f
-	case "artMul":
-		p.artMul = f
-	case "single":
-		p.single = f
-	case "tfExp":
-		p.tfExp = f
-	case "firstDocs":
-		p.firstDocs = f
+	case "leadsFirst":
+		p.leadsFirst = v == "true"
 	default:
 		return false
 	}
