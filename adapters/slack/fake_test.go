@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -218,7 +219,8 @@ func (f *fakeSlack) hook(w http.ResponseWriter, r *http.Request) {
 // socket accepts a Socket Mode connection, says hello and hands the
 // connection to the test.
 func (f *fakeSlack) socket(w http.ResponseWriter, r *http.Request) {
-	up := websocket.Upgrader{}
+	// Slack-go sends Origin: https://api.slack.com, as to the real Slack.
+	up := websocket.Upgrader{CheckOrigin: func(*http.Request) bool { return true }}
 	conn, err := up.Upgrade(w, r, nil)
 	if err != nil {
 		return
@@ -363,6 +365,9 @@ func newHarness(t *testing.T, ho harnessOptions) *harness {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { dd.Close() })
+	if os.Getenv("SLACK_TEST_LOGS") != "" {
+		t.Cleanup(func() { t.Log(h.logs.String()) })
+	}
 	h.votes, err = bot.OpenVoteLog(ho.dataDir)
 	if err != nil {
 		t.Fatal(err)
