@@ -221,14 +221,18 @@ func RenderAnswer(ans bot.Answer, o RenderOptions) Message {
 		if len(q.AlsoIn) > 0 {
 			blocks = append(blocks, contextLine(alsoReported(q.AlsoIn)))
 		}
-		line := "> " + fit(quote, maxFallbackQuote) + "\n— " + fit(q.Article.Citation(), maxTitle*2)
-		if q.Article.URL != "" {
-			line += " (" + fit(q.Article.ID, maxTitle) + ")"
+		ref := q.Article
+		if _, ok := linkable(ref.URL); !ok {
+			ref.URL = "" // then Citation ends with the id
+		}
+		line := "> " + fit(quote, maxFallbackQuote) + "\n— " + fit(ref.Citation(), maxTitle*3)
+		if ref.URL != "" {
+			line += " (" + fit(ref.ID, maxTitle) + ")"
 		}
 		text = append(text, line)
 	}
 	if o.Votes {
-		blocks = capBlocks(blocks[:len(blocks):len(blocks)], 1)
+		blocks = capBlocks(blocks, 1)
 		blocks = append(blocks, voteBlock(ans))
 	} else {
 		blocks = capBlocks(blocks)
