@@ -65,7 +65,7 @@ func TestRenderGolden(t *testing.T) {
 		{"answer_corroboration", bot.Answer{Question: "Who joined the call with Witkoff?", Found: true, Searched: searched,
 			Quotes: []bot.Quote{{Text: "He was joined on the call by Secretary of State Marco Rubio and Jared Kushner.",
 				Article: bot.ArticleRef{ID: "003_37c6020937afcbb6", Title: "US officials chart next steps", Source: "Example Times", Published: "2025-12-04"},
-				AlsoIn: []bot.AlsoIn{{ID: "000_eb42b95f6b4ebabf", Title: "Trump advisers hold talks with Zelensky"}, {ID: "001_eacc4f17978b34f1"}}}}},
+				AlsoIn:  []bot.AlsoIn{{ID: "000_eb42b95f6b4ebabf", Title: "Trump advisers hold talks with Zelensky"}, {ID: "001_eacc4f17978b34f1"}}}}},
 			RenderOptions{ShowQuestion: true, Votes: true}},
 		{"answer_not_found", bot.Answer{Question: "Who won the football?", Searched: searched}, RenderOptions{Votes: true}},
 		{"answer_trimmed", bot.Answer{Question: "What happened in Miami?", Found: true, Searched: searched,
