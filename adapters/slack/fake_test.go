@@ -483,3 +483,10 @@ func message(text, channel, channelType, ts string) map[string]any {
 	return map[string]any{"type": "message", "user": "U1", "text": text, "ts": ts, "channel": channel,
 		"channel_type": channelType, "event_ts": ts}
 }
+
+func newServer(t *testing.T, h http.Handler) *httptest.Server {
+	t.Helper()
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	return srv
+}
