@@ -95,7 +95,7 @@ func (a *Adapter) duplicate(ctx context.Context, key string) bool {
 // subtypes are not; neither is a channel message, which for the bot is only
 // ever the twin of an app_mention.
 func (a *Adapter) toQuestion(ev messageEvent) (question, bool) {
-	selfUID, selfBID := a.knownSelf()
+	selfUID, _ := a.knownSelf()
 	switch {
 	case ev.BotID != "" || ev.Hidden || ev.User == "" || ev.Channel == "" || ev.TS == "":
 		return question{}, false
@@ -103,7 +103,7 @@ func (a *Adapter) toQuestion(ev messageEvent) (question, bool) {
 		return question{}, false
 	case len(ev.Edited) > 0 && string(ev.Edited) != "null":
 		return question{}, false
-	case selfUID != "" && ev.User == selfUID, selfBID != "" && ev.User == selfBID:
+	case selfUID != "" && ev.User == selfUID:
 		return question{}, false
 	}
 	q := question{channel: ev.Channel, user: ev.User, text: ev.Text}
@@ -114,7 +114,7 @@ func (a *Adapter) toQuestion(ev messageEvent) (question, bool) {
 		if q.threadTS == "" {
 			q.threadTS = ev.TS
 		}
-	case ev.Type == "message" && ev.ChannelType == "im":
+	case ev.Type == "message" && (ev.ChannelType == "im" || (ev.ChannelType == "" && strings.HasPrefix(ev.Channel, "D"))):
 		q.threadTS = ev.ThreadTS // a DM is answered in the DM, in its thread if it has one
 	case ev.Type == "message":
 		if strings.Contains(ev.Text, "<@") && (selfUID == "" || strings.Contains(ev.Text, "<@"+selfUID)) {

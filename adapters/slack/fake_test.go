@@ -151,9 +151,10 @@ func (f *fakeSlack) api(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
-	tok := r.PostForm.Get("token")
-	if tok == "" {
-		tok = strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
+	tok := strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if form := r.PostForm.Get("token"); form != "" && form != tok {
+		http.Error(w, "the form token and the Authorization header differ", http.StatusBadRequest)
+		return
 	}
 	f.mu.Lock()
 	f.tokens = append(f.tokens, method+"="+tok)

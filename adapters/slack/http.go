@@ -102,7 +102,9 @@ func (a *Adapter) handleEvents(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if p.Type == "url_verification" {
-		writeJSON(w, map[string]string{"challenge": p.Challenge})
+		// Echoed as plain text, the first of the forms Slack accepts.
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		_, _ = io.WriteString(w, p.Challenge)
 		return
 	}
 	if n := r.Header.Get("X-Slack-Retry-Num"); n != "" {

@@ -63,8 +63,7 @@ func TestHTTPVerification(t *testing.T) {
 					t.Fatalf("%s: status %d, want %d", path, resp.StatusCode, c.status)
 				}
 				if c.status == http.StatusOK {
-					var got map[string]string
-					if err := json.Unmarshal(body, &got); err != nil || got["challenge"] != "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P" {
+					if string(body) != "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P" {
 						t.Fatalf("url_verification answered %q, want the challenge echoed", body)
 					}
 				}
@@ -85,7 +84,7 @@ func TestHTTPMentionAnsweredOnceInThread(t *testing.T) {
 	h := newHarness(t, harnessOptions{})
 	start := time.Now()
 	h.event("Ev1", mention(dronesQuestion, "C1", "1765000000.000100", ""), nil)
-	if d := time.Since(start); d > time.Second {
+	if d := time.Since(start); d > 2500*time.Millisecond {
 		t.Errorf("the event was acknowledged after %v, want well under 3 s", d)
 	}
 	posts := h.slack.WaitPosts("chat.postMessage", 1)

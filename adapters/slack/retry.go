@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -155,4 +156,37 @@ func methodOf(req *http.Request) string {
 // isContextErr reports whether err is only the caller giving up.
 func isContextErr(err error) bool {
 	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
+}
+
+// bearerTransport copies the token slack-go puts in a Web API form body
+// into an Authorization: Bearer header, the form Slack documents first,
+// so that proxies and fakes that only read the header see it too.
+type bearerTransport struct {
+	base   http.RoundTripper
+	apiURL string
+}
+
+// RoundTrip implements http.RoundTripper.
+func (t *bearerTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.Header.Get("Authorization") != "" || req.GetBody == nil ||
+		!strings.HasPrefix(req.URL.String(), t.apiURL) ||
+		!strings.HasPrefix(req.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		return t.base.RoundTrip(req)
+	}
+	body, err := req.GetBody()
+	if err != nil {
+		return t.base.RoundTrip(req)
+	}
+	data, err := io.ReadAll(io.LimitReader(body, 1<<20))
+	body.Close()
+	if err != nil {
+		return t.base.RoundTrip(req)
+	}
+	form, err := url.ParseQuery(string(data))
+	if err != nil || form.Get("token") == "" {
+		return t.base.RoundTrip(req)
+	}
+	r := req.Clone(req.Context())
+	r.Header.Set("Authorization", "Bearer "+form.Get("token"))
+	return t.base.RoundTrip(r)
 }

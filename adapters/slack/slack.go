@@ -217,7 +217,7 @@ func New(opts Options) (*Adapter, error) {
 		rt = http.DefaultTransport
 	}
 	a.retry = &retryTransport{
-		base:        rt,
+		base:        &bearerTransport{base: rt, apiURL: apiURL},
 		maxAttempts: DefaultMaxAttempts,
 		maxRateWait: orDuration(opts.MaxRateWait, DefaultMaxRateWait),
 		backoff:     defaultBackoff,
