@@ -40,7 +40,6 @@ type question struct {
 	threadTS string // "" answers at the top of the channel
 	user     string
 	text     string // Slack mrkdwn, mentions included
-	mention  bool
 }
 
 // onEvent handles one event delivery (after the transport has verified and
@@ -95,7 +94,7 @@ func (a *Adapter) duplicate(ctx context.Context, key string) bool {
 // subtypes are not; neither is a channel message, which for the bot is only
 // ever the twin of an app_mention.
 func (a *Adapter) toQuestion(ev messageEvent) (question, bool) {
-	selfUID, _ := a.knownSelf()
+	selfUID := a.knownSelf()
 	switch {
 	case ev.BotID != "" || ev.Hidden || ev.User == "" || ev.Channel == "" || ev.TS == "":
 		return question{}, false
@@ -109,7 +108,6 @@ func (a *Adapter) toQuestion(ev messageEvent) (question, bool) {
 	q := question{channel: ev.Channel, user: ev.User, text: ev.Text}
 	switch {
 	case ev.Type == "app_mention":
-		q.mention = true
 		q.threadTS = ev.ThreadTS
 		if q.threadTS == "" {
 			q.threadTS = ev.TS

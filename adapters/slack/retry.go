@@ -2,7 +2,6 @@ package slack
 
 import (
 	"context"
-	"errors"
 	"io"
 	"log/slog"
 	"math/rand/v2"
@@ -151,11 +150,6 @@ func methodOf(req *http.Request) string {
 		return p[i+1:]
 	}
 	return "response_url"
-}
-
-// isContextErr reports whether err is only the caller giving up.
-func isContextErr(err error) bool {
-	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
 }
 
 // bearerTransport copies the token slack-go puts in a Web API form body

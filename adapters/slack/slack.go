@@ -316,11 +316,12 @@ func (a *Adapter) self(ctx context.Context) (userID, botID string, err error) {
 	return a.selfUID, a.selfBID, nil
 }
 
-// knownSelf returns the identity if auth.test has answered, without I/O.
-func (a *Adapter) knownSelf() (userID, botID string) {
+// knownSelf returns the bot's user id if auth.test has answered, without
+// I/O.
+func (a *Adapter) knownSelf() string {
 	a.selfMu.Lock()
 	defer a.selfMu.Unlock()
-	return a.selfUID, a.selfBID
+	return a.selfUID
 }
 
 // PostBlocks posts a message (blocks with its plain-text fallback, both

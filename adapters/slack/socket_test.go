@@ -102,6 +102,30 @@ func TestSocketMode(t *testing.T) {
 		t.Errorf("slash command answer %+v", resp)
 	}
 
+	// A 👍 click: acknowledged, recorded, confirmed to the voter only.
+	value := encodeVoteValue("How many drones and missiles did Russia fire on Friday night?", []string{"002_8c35132417f41974"})
+	send(t, conn, envelope("interactive", "env-vote", map[string]any{
+		"type": "block_actions", "user": map[string]any{"id": "U9"}, "channel": map[string]any{"id": "C1"},
+		"container": map[string]any{"type": "message", "message_ts": "1765000000.000001", "channel_id": "C1", "thread_ts": "1765000000.000100"},
+		"actions":   []map[string]any{{"type": "button", "action_id": actionVoteUp, "block_id": voteBlockID, "value": value}},
+	}, 0))
+	if a := readAck(t, conn); a.EnvelopeID != "env-vote" {
+		t.Fatalf("ack %+v, want env-vote", a)
+	}
+	if eph := h.slack.WaitPosts("chat.postEphemeral", 1)[0]; eph.User != "U9" || !strings.Contains(eph.Text, "👍") {
+		t.Errorf("vote acknowledgement %+v", eph)
+	}
+	if votes, err := h.votes.Votes(); err != nil || len(votes) != 1 || votes[0].Vote != "up" || votes[0].User != "U9" {
+		t.Errorf("votes %+v, %v", votes, err)
+	}
+
+	// An event slack-go cannot parse is still acknowledged, so that Slack
+	// does not redeliver it forever.
+	send(t, conn, envelope("events_api", "env-odd", eventPayload("EvOdd", map[string]any{"type": "brand_new_event_type", "ts": "1"}), 0))
+	if a := readAck(t, conn); a.EnvelopeID != "env-odd" {
+		t.Fatalf("ack %+v, want env-odd", a)
+	}
+
 	// Slack asks for a reconnect; the adapter opens a new connection and
 	// keeps answering on it.
 	send(t, conn, map[string]any{"type": "disconnect", "reason": "refresh_requested", "debug_info": map[string]any{"host": "fake"}})
