@@ -33,8 +33,11 @@ const DefaultAPIURL = "https://slack.com/api/"
 
 // Routes mounted by Adapter.Routes when a signing secret is set.
 const (
-	EventsPath       = "/slack/events"
-	CommandsPath     = "/slack/commands"
+	// EventsPath takes Events API deliveries (and url_verification).
+	EventsPath = "/slack/events"
+	// CommandsPath takes the /brief slash command.
+	CommandsPath = "/slack/commands"
+	// InteractionsPath takes button clicks (the votes).
 	InteractionsPath = "/slack/interactions"
 )
 
@@ -65,10 +68,16 @@ const MaxClockSkew = 5 * time.Minute
 
 // Errors from New.
 var (
-	ErrNoToken     = errors.New("slack: a bot token (xoxb-) is required")
-	ErrNoBot       = errors.New("slack: a bot is required")
+	// ErrNoToken reports a missing Options.BotToken.
+	ErrNoToken = errors.New("slack: a bot token (xoxb-) is required")
+	// ErrNoBot reports a missing Options.Bot.
+	ErrNoBot = errors.New("slack: a bot is required")
+	// ErrNoTransport reports neither an app token nor a signing secret:
+	// the adapter would receive nothing.
 	ErrNoTransport = errors.New("slack: an app token (Socket Mode) or a signing secret (HTTP) is required")
-	ErrBadAPIURL   = errors.New("slack: the API URL must be an absolute http or https URL")
+	// ErrBadAPIURL reports an Options.APIURL that is not an absolute
+	// http(s) URL.
+	ErrBadAPIURL = errors.New("slack: the API URL must be an absolute http or https URL")
 )
 
 // Options configures an Adapter. BotToken, Bot and one of AppToken or
