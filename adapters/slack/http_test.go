@@ -405,3 +405,26 @@ func TestRunRefusedToken(t *testing.T) {
 		t.Fatalf("Run: %v, want an invalid_auth error", err)
 	}
 }
+
+func TestPostBlocks(t *testing.T) {
+	h := newHarness(t, harnessOptions{})
+	m := RenderText("*Today's briefing*")
+	ts, err := h.a.PostBlocks(t.Context(), "C9", m.Text, m.Blocks)
+	if err != nil || ts == "" {
+		t.Fatalf("PostBlocks: ts %q, err %v", ts, err)
+	}
+	p := h.slack.Posts("chat.postMessage")
+	if len(p) != 1 || p[0].Channel != "C9" || p[0].ThreadTS != "" || !strings.Contains(p[0].Blocks, "Today's briefing") {
+		t.Fatalf("posts %+v", p)
+	}
+
+	h.slack.mu.Lock()
+	h.slack.serverError = 100
+	h.slack.mu.Unlock()
+	if _, err := h.a.PostBlocks(t.Context(), "C9", m.Text, m.Blocks); err == nil {
+		t.Fatal("PostBlocks succeeded against a failing Slack")
+	}
+	if _, _, failed := h.obs.counts(); failed != 1 {
+		t.Errorf("DeliveryFailed counted %d, want 1", failed)
+	}
+}

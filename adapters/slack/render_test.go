@@ -191,3 +191,21 @@ func TestVoteValueFits(t *testing.T) {
 		t.Fatalf("decoded %+v, %v", got, err)
 	}
 }
+
+func TestCapBlocks(t *testing.T) {
+	var blocks []slack.Block
+	for range 60 {
+		blocks = append(blocks, section("x"))
+	}
+	got := capBlocks(blocks, 1)
+	if len(got) != MaxBlocks-1 {
+		t.Fatalf("%d blocks, want %d (one left for the votes)", len(got), MaxBlocks-1)
+	}
+	last, ok := got[len(got)-1].(*slack.ContextBlock)
+	if !ok || !strings.Contains(last.ContextElements.Elements[0].(*slack.TextBlockObject).Text, "12 more blocks left out") {
+		t.Errorf("last block %#v, want a note on what was left out", got[len(got)-1])
+	}
+	if n := len(capBlocks(blocks[:10])); n != 10 {
+		t.Errorf("capBlocks trimmed a short message to %d blocks", n)
+	}
+}

@@ -164,3 +164,16 @@ func TestSocketMode(t *testing.T) {
 		}
 	}
 }
+
+func TestSocketModeRefusedAppToken(t *testing.T) {
+	h := newHarness(t, harnessOptions{socket: true, tweak: func(o *Options) { o.AppToken = "xapp-revoked" }})
+	select { // Run returns on its own
+	case err := <-h.done:
+		if err == nil || !strings.Contains(err.Error(), "invalid_auth") {
+			t.Fatalf("Run: %v, want an invalid_auth error", err)
+		}
+	case <-time.After(waitLimit):
+		t.Fatal("Run did not return on a refused app token")
+	}
+	h.stop = func() error { return nil }
+}
