@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/briefbot/briefbot/adapters/discord"
+	slackad "github.com/briefbot/briefbot/adapters/slack"
 	"github.com/briefbot/briefbot/bot"
 )
 
@@ -18,6 +19,23 @@ func (s *server) buildAdapters() ([]bot.Adapter, error) {
 			return nil, err
 		}
 		votes = v
+	}
+	if s.cfg.Slack.Enabled() {
+		dd, err := bot.OpenDeduper(s.cfg.Data, slackad.DefaultDedupeTTL, nil)
+		if err != nil {
+			return nil, err
+		}
+		s.closers = append(s.closers, dd.Close)
+		sl, err := slackad.New(slackad.Options{
+			BotToken: s.cfg.Slack.BotToken, AppToken: s.cfg.Slack.AppToken,
+			SigningSecret: s.cfg.Slack.SigningSecret, APIURL: s.cfg.Slack.APIURL,
+			Bot: s.bot, Dedupe: dd, Votes: votes, Observer: s.metrics,
+			Logger: s.log.With("component", "slack"),
+		})
+		if err != nil {
+			return nil, fmt.Errorf("slack: %w", err)
+		}
+		out = append(out, sl)
 	}
 	if s.cfg.Discord.Enabled() {
 		d, err := newDiscord(s.cfg.Discord, s.bot, votes, s.metrics, s)
