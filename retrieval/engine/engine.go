@@ -498,6 +498,7 @@ type sentence struct {
 	toks     []tok
 	words    int32 // white-space separated words, as the 60-word limit counts
 	question bool  // ends with a question mark: asks rather than tells
+	heading  bool  // no closing punctuation: a headline or subhead
 }
 
 func buildIndex(st *store.Store) *index {
@@ -517,6 +518,7 @@ func buildIndex(st *store.Store) *index {
 			backing = appendToks(backing, b, a.Body[sp.Start:sp.End])
 			sents[j].words = int32(text.WordCount(a.Body[sp.Start:sp.End]))
 			sents[j].question = isQuestion(a.Body[sp.Start:sp.End])
+			sents[j].heading = isHeading(a.Body[sp.Start:sp.End])
 		}
 		offsets[len(a.Sentences)] = len(backing)
 		all := append([]tok(nil), backing...)
@@ -572,6 +574,19 @@ func appendToks(dst []tok, b *lexical.Builder, s string) []tok {
 		dst = append(dst, tok{id: b.Intern(text.Stem(t.Word)), flags: f})
 	})
 	return dst
+}
+
+// isHeading reports a line without closing punctuation (a subhead).
+func isHeading(s string) bool {
+	t := strings.TrimRight(s, ` "'”’)]`)
+	if t == "" {
+		return true
+	}
+	switch t[len(t)-1] {
+	case '.', '!', '?', ':', ';':
+		return false
+	}
+	return true
 }
 
 func isQuestion(s string) bool {

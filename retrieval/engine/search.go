@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"math"
+	"regexp"
 	"sort"
 	"strings"
 	"time"
@@ -29,6 +30,11 @@ var tuning = struct {
 	typeBonus        float64 // bonus for a sentence with the answer type asked for
 	minEvidence      float64 // coverage of the question a quote needs to count as an answer
 	relativeEvidence float64 // coverage a later quote needs, relative to the first
+	maxUnknown       float64 // share of question words unknown to the corpus beyond which it abstains
+	idfPower         float64 // question term weight = idf^idfPower
+	leadBonus        float64 // bonus for an article's first two sentences
+	noveltyWeight    float64 // weight of the rare words a sentence adds to the question's
+	noveltyNorm      float64 // summed idf of novel words that counts as full novelty
 	maxWords         int     // words in a quote
 	dupJaccard       float64 // term-set similarity of near-identical sentences
 }{
@@ -36,15 +42,20 @@ var tuning = struct {
 	vectorK:          100,
 	vectorWeight:     0.3,
 	secondChunk:      0.1,
-	recencyBoost:     0.3,
+	recencyBoost:     1,
 	recencyDays:      10,
 	quoteDocs:        12,
 	corroborDocs:     30,
-	docWeight:        0.35,
-	contextWeight:    0.15,
+	docWeight:        0.5,
+	contextWeight:    0,
 	typeBonus:        0.1,
-	minEvidence:      0.5,
+	minEvidence:      0.2,
 	relativeEvidence: 0.6,
+	maxUnknown:       0.25,
+	idfPower:         1,
+	leadBonus:        0.1,
+	noveltyWeight:    0.35,
+	noveltyNorm:      30,
 	maxWords:         60,
 	dupJaccard:       0.6,
 }
@@ -72,7 +83,7 @@ func (e *Engine) Search(ctx context.Context, q retrieval.Query) (retrieval.Resul
 		}
 	}
 	res := retrieval.Result{Searched: ix.coverage(visible), Quotes: []retrieval.Quote{}}
-	qterms := text.Terms(q.Text)
+	qterms := text.Terms(howWords.ReplaceAllString(q.Text, "how"))
 	if len(qterms) == 0 || len(ix.arts) == 0 {
 		return res, nil
 	}
@@ -148,20 +159,29 @@ func (e *Engine) Search(ctx context.Context, q retrieval.Query) (retrieval.Resul
 	}
 
 	qa := newQuestionAnalysis(q.Text, qterms, expanded, ix.lex)
-	quotes := e.selectQuotes(ix, qa, ranked, scoreOf, q.MaxQuotes)
-	if len(quotes) > 0 && quotes[0].Score >= 0 {
+	quotes, evidence := e.selectQuotes(ix, qa, ranked, scoreOf, q.MaxQuotes)
+	res.Evidence = evidence
+	// Abstain when too much of the question is about things the corpus
+	// never mentions, or when the best quote covers too little of the rest.
+	if len(quotes) > 0 && evidence >= tuning.minEvidence && qa.unknownFrac() <= tuning.maxUnknown {
 		res.Found = true
 		res.Quotes = quotes
 	}
 	return res, nil
 }
 
+// howWords are the words that make "how" a question of quantity: "long" in
+// "how long" asks for a duration, it is not what the question is about.
+var howWords = regexp.MustCompile(`(?i)\bhow\s+(long|many|much|old|far|often|big|large|soon)\b`)
+
 // questionAnalysis holds what quote selection needs to know of a question.
 type questionAnalysis struct {
 	// weight of each question term (its idf), indexed like terms.
 	terms  []string
 	weight []float64
-	total  float64
+	// known marks question terms the corpus has (directly or as a close spelling).
+	known []bool
+	total float64
 	// variant maps a term id of the index to the question term it matches
 	// and how well (1 for the term itself, less for a fuzzy spelling).
 	variant map[int32]match
@@ -183,10 +203,10 @@ func newQuestionAnalysis(question string, qterms []string, expanded []lexical.Qu
 			continue
 		}
 		pos[t] = len(qa.terms)
-		w := lex.IDF(t)
+		w := math.Pow(lex.IDF(t), tuning.idfPower)
 		qa.terms = append(qa.terms, t)
 		qa.weight = append(qa.weight, w)
-		qa.total += w
+		qa.known = append(qa.known, false)
 	}
 	for _, et := range expanded {
 		id, ok := lex.ID(et.Term)
@@ -195,6 +215,14 @@ func newQuestionAnalysis(question string, qterms []string, expanded []lexical.Qu
 		}
 		qa.variant[id] = match{of: pos[et.Of], w: et.Weight}
 		qa.asked[id] = true
+		qa.known[pos[et.Of]] = true
+	}
+	// Coverage is measured over the words the corpus knows: a question word
+	// no briefing uses cannot be quoted, and unknownFrac accounts for it.
+	for i, w := range qa.weight {
+		if qa.known[i] {
+			qa.total += w
+		}
 	}
 	lower := strings.ToLower(question)
 	switch {
@@ -214,19 +242,24 @@ type sentenceInfo struct {
 	cov     float64
 	matched []float64 // per question term, the best match weight
 	typeOK  bool
+	novelty float64 // 0..1: rare words beyond the question's
 }
 
-func (qa *questionAnalysis) analyse(s *sentence, matched []float64) sentenceInfo {
+func (qa *questionAnalysis) analyse(lex *lexical.Index, s *sentence, matched []float64) sentenceInfo {
 	si := sentenceInfo{matched: matched}
 	for i := range si.matched {
 		si.matched[i] = 0
 	}
+	var nov float64
 	for _, t := range s.toks {
 		if m, ok := qa.variant[t.id]; ok {
 			if m.w > si.matched[m.of] {
 				si.matched[m.of] = m.w
 			}
 			continue
+		}
+		if tuning.noveltyWeight > 0 {
+			nov += lex.IDFOf(t.id)
 		}
 		if t.flags != 0 && !si.typeOK {
 			switch {
@@ -240,7 +273,24 @@ func (qa *questionAnalysis) analyse(s *sentence, matched []float64) sentenceInfo
 		}
 	}
 	si.cov = qa.coverage(si.matched)
+	if tuning.noveltyWeight > 0 {
+		si.novelty = math.Min(1, nov/tuning.noveltyNorm)
+	}
 	return si
+}
+
+// unknownFrac is the share of the question's terms no article uses.
+func (qa *questionAnalysis) unknownFrac() float64 {
+	if len(qa.terms) == 0 {
+		return 1
+	}
+	n := 0
+	for _, k := range qa.known {
+		if !k {
+			n++
+		}
+	}
+	return float64(n) / float64(len(qa.terms))
 }
 
 func (qa *questionAnalysis) coverage(matched []float64) float64 {
@@ -274,10 +324,11 @@ type candidate struct {
 // selectQuotes picks the best sentence (with one neighbour when it fits) of
 // each top article, ranks them, keeps up to max from distinct articles, and
 // folds near-identical sentences of other articles in as corroboration.
-func (e *Engine) selectQuotes(ix *index, qa *questionAnalysis, ranked []retrieval.RankedDoc, scoreOf map[int32]float64, maxQuotes int) []retrieval.Quote {
+func (e *Engine) selectQuotes(ix *index, qa *questionAnalysis, ranked []retrieval.RankedDoc, scoreOf map[int32]float64, maxQuotes int) ([]retrieval.Quote, float64) {
 	topScore := ranked[0].Score
 	var cands []*candidate
 	nq := len(qa.terms)
+	var all []*candidate
 	for rank, d := range ranked {
 		if rank >= tuning.quoteDocs {
 			break
@@ -287,8 +338,13 @@ func (e *Engine) selectQuotes(ix *index, qa *questionAnalysis, ranked []retrieva
 		c := &candidate{art: a, best: -1, infos: make([]sentenceInfo, len(sents))}
 		backing := make([]float64, nq*len(sents))
 		for i := range sents {
-			c.infos[i] = qa.analyse(&sents[i], backing[i*nq:(i+1)*nq])
+			c.infos[i] = qa.analyse(ix.lex, &sents[i], backing[i*nq:(i+1)*nq])
 		}
+		all = append(all, c)
+	}
+	for _, c := range all {
+		a := c.art
+		sents := ix.sents[a]
 		docNorm := scoreOf[a] / topScore
 		for i, si := range c.infos {
 			if sents[i].words < 3 || si.cov == 0 || sents[i].question {
@@ -302,6 +358,10 @@ func (e *Engine) selectQuotes(ix *index, qa *questionAnalysis, ranked []retrieva
 				ctx = math.Max(ctx, c.infos[i+1].cov)
 			}
 			s := si.cov + tuning.docWeight*docNorm + tuning.contextWeight*ctx
+			if i < 2 {
+				s += tuning.leadBonus
+			}
+			s += tuning.noveltyWeight * si.novelty
 			if si.typeOK {
 				s += tuning.typeBonus
 			}
@@ -315,8 +375,8 @@ func (e *Engine) selectQuotes(ix *index, qa *questionAnalysis, ranked []retrieva
 		}
 	}
 	sort.SliceStable(cands, func(i, j int) bool { return cands[i].score > cands[j].score })
-	if len(cands) == 0 || cands[0].cov < tuning.minEvidence {
-		return nil
+	if len(cands) == 0 {
+		return nil, 0
 	}
 	type chosen struct {
 		quote retrieval.Quote
@@ -324,7 +384,7 @@ func (e *Engine) selectQuotes(ix *index, qa *questionAnalysis, ranked []retrieva
 	}
 	var quotes []chosen
 	used := map[int32]bool{}
-	floor := math.Max(tuning.minEvidence, tuning.relativeEvidence*cands[0].cov)
+	floor := tuning.relativeEvidence * cands[0].cov
 	for _, c := range cands {
 		if len(quotes) == maxQuotes {
 			break
@@ -375,7 +435,7 @@ func (e *Engine) selectQuotes(ix *index, qa *questionAnalysis, ranked []retrieva
 	for i, q := range quotes {
 		out[i] = q.quote
 	}
-	return out
+	return out, cands[0].cov
 }
 
 // extend sets the candidate's quote: its best sentence, plus the neighbour
@@ -398,7 +458,8 @@ func (e *Engine) extend(ix *index, c *candidate) {
 	if c.best > 0 && (pick < 0 || c.infos[c.best-1].cov > c.infos[pick].cov) {
 		pick = c.best - 1
 	}
-	if pick < 0 || int(sents[c.best].words+sents[pick].words) > tuning.maxWords {
+	// A subhead is not the rest of a quote.
+	if pick < 0 || sents[pick].heading || int(sents[c.best].words+sents[pick].words) > tuning.maxWords {
 		return
 	}
 	lo, hi := b, art.Sentences[pick]

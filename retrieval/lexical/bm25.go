@@ -13,9 +13,9 @@ import (
 )
 
 // BM25 parameters.
-const (
-	K1 = 1.2
-	B  = 0.75
+var (
+	K1 float32 = 1.2
+	B  float32 = 0.75
 )
 
 // Doc is one indexed unit (a chunk): its text and the extra text that
@@ -116,6 +116,9 @@ func Build(docs []Doc) *Index {
 	return b.Index()
 }
 
+// IDFOf returns the idf of a term id.
+func (ix *Index) IDFOf(id int32) float64 { return ix.idf(max(len(ix.postings[id]), 1)) }
+
 // ID returns the id of a stemmed term.
 func (ix *Index) ID(term string) (int32, bool) {
 	id, ok := ix.terms[term]
@@ -159,9 +162,10 @@ type QueryTerm struct {
 }
 
 // Expand returns the question's terms plus close spellings found in the
-// index (Zelenskyy -> zelenski, zelenskiy), weighted down. Only words of
-// five letters or more are expanded, within edit distance 1 (2 for nine
-// letters or more), sharing their first two letters.
+// index (Zelenskyy -> zelenski, zelenskiy), weighted down. Only stems of
+// six letters or more are expanded (shorter ones have too many unrelated
+// neighbours: price/prime), within edit distance 1 (2 for nine letters or
+// more), sharing their first two letters.
 func (ix *Index) Expand(terms []string) []QueryTerm {
 	seen := map[string]bool{}
 	var out []QueryTerm
@@ -175,7 +179,7 @@ func (ix *Index) Expand(terms []string) []QueryTerm {
 	n := len(out)
 	for i := 0; i < n; i++ {
 		t := out[i].Term
-		if len(t) < 5 || isDigits(t) {
+		if len(t) < 6 || isDigits(t) {
 			continue
 		}
 		maxDist := 1
@@ -184,12 +188,15 @@ func (ix *Index) Expand(terms []string) []QueryTerm {
 		}
 		for _, id := range ix.byPrefix[t[:2]] {
 			w := ix.words[id]
-			if seen[w] || abs(len(w)-len(t)) > maxDist || isDigits(w) {
+			if seen[w] || isDigits(w) {
 				continue
 			}
-			if d := editDistance(t, w, maxDist); d <= maxDist {
-				seen[w] = true
-				out = append(out, QueryTerm{Term: w, Weight: 0.8 - 0.2*float64(d-1), Of: t})
+			if abs(len(w)-len(t)) <= maxDist {
+				if d := editDistance(t, w, maxDist); d <= maxDist {
+					seen[w] = true
+					out = append(out, QueryTerm{Term: w, Weight: 0.8 - 0.2*float64(d-1), Of: t})
+					continue
+				}
 			}
 		}
 	}
