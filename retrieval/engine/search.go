@@ -103,16 +103,14 @@ func (e *Engine) Search(ctx context.Context, q retrieval.Query) (retrieval.Resul
 	if err != nil {
 		return res, err
 	}
-	vhits, err := e.Store().QueryVector(ctx, vec, tuning.vectorK)
-	if err != nil {
-		return res, err
-	}
-	for _, h := range vhits {
-		a, ok := ix.artIdx[h.ArticleID]
-		if !ok || !visible(a) || h.Similarity <= 0 {
+	// The scan chromem-go's QueryEmbedding would do, on the same vectors,
+	// in chunk doc order (no id lookups); see nearest.
+	for _, h := range ix.nearest(vec, tuning.vectorK) {
+		a := ix.chunkArt[h.doc]
+		if !visible(a) || h.sim <= 0 {
 			continue
 		}
-		fused[ix.chunkBase[a]+int32(h.Ordinal)] += tuning.vectorWeight * float64(h.Similarity)
+		fused[h.doc] += tuning.vectorWeight * float64(h.sim)
 	}
 
 	// Articles: best chunk plus a little of the second, and recency.

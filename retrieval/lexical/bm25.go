@@ -277,14 +277,27 @@ func (ix *Index) Search(q []QueryTerm, k int, keep func(doc int32) bool) []Hit {
 			acc[p.doc] += s
 		}
 	}
-	hits := make([]Hit, 0, min(len(touched), 4*k+16))
+	// Keep the best k in a min-heap (worst hit at the root) rather than
+	// sorting every doc that holds a common word: tens of thousands of
+	// hits for a few hundred kept.
+	hits := make([]Hit, 0, min(len(touched), k))
+	worse := func(a, b Hit) bool { return a.Score < b.Score || a.Score == b.Score && a.Doc > b.Doc }
 	for _, d := range touched {
 		s := acc[d]
 		acc[d] = 0
 		if keep != nil && !keep(d) {
 			continue
 		}
-		hits = append(hits, Hit{Doc: d, Score: float64(s)})
+		h := Hit{Doc: d, Score: float64(s)}
+		if len(hits) < k {
+			hits = append(hits, h)
+			siftUp(hits, len(hits)-1, worse)
+			continue
+		}
+		if k > 0 && worse(hits[0], h) {
+			hits[0] = h
+			siftDown(hits, 0, worse)
+		}
 	}
 	ix.accPool.Put(acc)
 	sort.Slice(hits, func(i, j int) bool {
@@ -293,8 +306,34 @@ func (ix *Index) Search(q []QueryTerm, k int, keep func(doc int32) bool) []Hit {
 		}
 		return hits[i].Doc < hits[j].Doc
 	})
-	if len(hits) > k {
-		hits = hits[:k]
-	}
 	return hits
+}
+
+func siftUp(h []Hit, i int, less func(a, b Hit) bool) {
+	for i > 0 {
+		p := (i - 1) / 2
+		if !less(h[i], h[p]) {
+			return
+		}
+		h[i], h[p] = h[p], h[i]
+		i = p
+	}
+}
+
+func siftDown(h []Hit, i int, less func(a, b Hit) bool) {
+	for {
+		l := 2*i + 1
+		if l >= len(h) {
+			return
+		}
+		m := l
+		if r := l + 1; r < len(h) && less(h[r], h[l]) {
+			m = r
+		}
+		if !less(h[m], h[i]) {
+			return
+		}
+		h[i], h[m] = h[m], h[i]
+		i = m
+	}
 }
