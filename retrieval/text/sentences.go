@@ -1,6 +1,7 @@
 package text
 
 import (
+	"runtime"
 	"strings"
 	"sync"
 	"unicode"
@@ -20,23 +21,34 @@ var (
 	tokenizerOnce sync.Once
 	tokenizer     *sentences.DefaultSentenceTokenizer
 	tokenizerErr  error
-	// tokenizerPool hands each goroutine its own tokenizer: the punkt
-	// tokenizer keeps state while it annotates.
-	tokenizerPool = sync.Pool{New: func() any {
-		t, err := english.NewSentenceTokenizer(nil)
-		if err != nil {
-			return nil
-		}
-		return t
-	}}
+	// idleTokenizers hands each goroutine its own tokenizer: the punkt
+	// tokenizer keeps state while it annotates. It is a bounded free list,
+	// not a sync.Pool: a pool is emptied at every GC, and building a
+	// tokenizer costs about 10 ms (it loads the English model).
+	idleTokenizers = make(chan *sentences.DefaultSentenceTokenizer, 4*runtime.GOMAXPROCS(0))
 )
 
 func getTokenizer() *sentences.DefaultSentenceTokenizer {
-	if t, ok := tokenizerPool.Get().(*sentences.DefaultSentenceTokenizer); ok && t != nil {
+	select {
+	case t := <-idleTokenizers:
+		return t
+	default:
+	}
+	if t, err := english.NewSentenceTokenizer(nil); err == nil {
 		return t
 	}
 	tokenizerOnce.Do(func() { tokenizer, tokenizerErr = english.NewSentenceTokenizer(nil) })
 	return tokenizer
+}
+
+func putTokenizer(t *sentences.DefaultSentenceTokenizer) {
+	if t == nil || t == tokenizer {
+		return
+	}
+	select {
+	case idleTokenizers <- t:
+	default:
+	}
 }
 
 // Sentences splits s into sentences and returns their spans, trimmed of
@@ -46,11 +58,7 @@ func getTokenizer() *sentences.DefaultSentenceTokenizer {
 func Sentences(s string) []Span {
 	var out []Span
 	tok := getTokenizer()
-	defer func() {
-		if tok != tokenizer {
-			tokenizerPool.Put(tok)
-		}
-	}()
+	defer putTokenizer(tok)
 	start := 0
 	for start < len(s) {
 		end := strings.IndexByte(s[start:], '\n')
