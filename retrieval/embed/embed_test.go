@@ -139,6 +139,8 @@ func TestNormalize(t *testing.T) {
 		{"negative", []float32{-2, 0}, []float32{-1, 0}, true},
 		{"zero", []float32{0, 0}, []float32{0, 0}, false},
 		{"empty", nil, nil, false},
+		{"NaN", []float32{float32(math.NaN()), 1}, nil, false},
+		{"infinite", []float32{float32(math.Inf(1)), 1}, nil, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
