@@ -127,8 +127,8 @@ type QueryTerm struct {
 
 // Expand returns the question's terms plus close spellings found in the
 // index (Zelenskyy -> zelenski, zelenskiy), weighted down. Only words of
-// five letters or more are expanded, within edit distance 1 (2 for nine
-// letters or more), sharing their first two letters.
+// five letters or more are expanded, within edit distance 1 (2 when either
+// word has nine letters or more), sharing their first two letters.
 func (ix *Index) Expand(terms []string) []QueryTerm {
 	seen := map[string]bool{}
 	var out []QueryTerm
@@ -145,12 +145,14 @@ func (ix *Index) Expand(terms []string) []QueryTerm {
 		if len(t) < 5 || isDigits(t) {
 			continue
 		}
-		maxDist := 1
-		if len(t) >= 9 {
-			maxDist = 2
-		}
 		for _, id := range ix.byPrefix[t[:2]] {
 			w := ix.words[id]
+			// Edit distance is symmetric, so is the allowance: zelenski
+			// (Zelensky) must reach zelenskyy as zelenskyy reaches zelenski.
+			maxDist := 1
+			if max(len(t), len(w)) >= 9 {
+				maxDist = 2
+			}
 			if seen[w] || abs(len(w)-len(t)) > maxDist || isDigits(w) {
 				continue
 			}
