@@ -1,7 +1,9 @@
 package text
 
 import (
+	"regexp"
 	"runtime"
+	"sort"
 	"strings"
 	"sync"
 	"unicode"
@@ -82,6 +84,7 @@ func appendParagraph(out []Span, tok *sentences.DefaultSentenceTokenizer, s stri
 	if tok != nil {
 		cuts = tok.SentencePositions(para)
 	}
+	cuts = addNumberEnds(cuts, para)
 	prev := 0
 	for _, c := range cuts {
 		if c <= prev || c > len(para) {
@@ -112,4 +115,22 @@ func appendTrimmed(out []Span, s string, a, b int) []Span {
 		out = append(out, Span{Start: a, End: b})
 	}
 	return out
+}
+
+// numberEnd is a number ending a sentence after some words: "... in 2024.
+// The ...". Punkt never ends a sentence on a number followed by a period.
+var numberEnd = regexp.MustCompile(`\S\s+[0-9][0-9,]*(\.["”’)]*)\s+["“‘(]*\p{Lu}`)
+
+// addNumberEnds merges the sentence ends numberEnd finds in para into cuts.
+func addNumberEnds(cuts []int, para string) []int {
+	ms := numberEnd.FindAllStringSubmatchIndex(para, -1)
+	if len(ms) == 0 {
+		return cuts
+	}
+	for _, m := range ms {
+		// The cut goes after the period and any closing quotes.
+		cuts = append(cuts, m[3])
+	}
+	sort.Ints(cuts)
+	return cuts
 }
