@@ -63,6 +63,21 @@ func TestSentences(t *testing.T) {
 			"Growth was 2.5 per cent. It slowed.",
 			[]string{"Growth was 2.5 per cent.", "It slowed."},
 		},
+		{
+			"a number ends a sentence",
+			"Growth was 2.5 per cent in 2024. It slowed. They meet on January 3. “It is set,” he said.",
+			[]string{"Growth was 2.5 per cent in 2024.", "It slowed.", "They meet on January 3.", "“It is set,” he said."},
+		},
+		{
+			"Jan. 6. ends after the day",
+			"They met on Jan. 6. Talks went on.",
+			[]string{"They met on Jan. 6.", "Talks went on."},
+		},
+		{
+			"a numbered line is not split",
+			"1. The first point",
+			[]string{"1. The first point"},
+		},
 		{"empty", "", nil},
 		{"only space", " \n\t\n ", nil},
 	}
