@@ -102,6 +102,10 @@ type Result struct {
 	// or not an answer was found.
 	Docs     []RankedDoc
 	Searched Coverage
+	// Evidence is how much of the question (0..1, idf-weighted, over the
+	// question's words the corpus knows) the best quote covers; an answer
+	// needs enough of it.
+	Evidence float64
 }
 
 // Sentence is one sentence of a document, located in its body.

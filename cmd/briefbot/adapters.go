@@ -1,6 +1,10 @@
 package main
 
 import (
+	"fmt"
+
+	"github.com/briefbot/briefbot/adapters/discord"
+	slackad "github.com/briefbot/briefbot/adapters/slack"
 	"github.com/briefbot/briefbot/bot"
 )
 
@@ -8,5 +12,53 @@ import (
 // no I/O; each adapter's Run connects.
 func (s *server) buildAdapters() ([]bot.Adapter, error) {
 	var out []bot.Adapter
+	var votes *bot.VoteLog
+	if s.cfg.Slack.Enabled() || s.cfg.Discord.Enabled() {
+		v, err := bot.OpenVoteLog(s.cfg.Data)
+		if err != nil {
+			return nil, err
+		}
+		votes = v
+	}
+	if s.cfg.Slack.Enabled() {
+		dd, err := bot.OpenDeduper(s.cfg.Data, slackad.DefaultDedupeTTL, nil)
+		if err != nil {
+			return nil, err
+		}
+		s.closers = append(s.closers, dd.Close)
+		sl, err := slackad.New(slackad.Options{
+			BotToken: s.cfg.Slack.BotToken, AppToken: s.cfg.Slack.AppToken,
+			SigningSecret: s.cfg.Slack.SigningSecret, APIURL: s.cfg.Slack.APIURL,
+			Bot: s.bot, Dedupe: dd, Votes: votes, Observer: s.metrics,
+			Logger: s.log.With("component", "slack"),
+		})
+		if err != nil {
+			return nil, fmt.Errorf("slack: %w", err)
+		}
+		out = append(out, sl)
+	}
+	if s.cfg.Discord.Enabled() {
+		d, err := newDiscord(s.cfg.Discord, s.bot, votes, s.metrics, s)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, d)
+	}
 	return out, nil
+}
+
+// newDiscord builds the Discord adapter from its configuration.
+func newDiscord(c DiscordConfig, b *bot.Bot, votes *bot.VoteLog, obs bot.Observer, s *server) (*discord.Adapter, error) {
+	opts := discord.Options{
+		BotToken: c.BotToken, AppID: c.AppID, PublicKey: c.PublicKey, GuildID: c.GuildID, APIURL: c.APIURL,
+		Bot: b, Votes: votes, Observer: obs,
+	}
+	if s != nil {
+		opts.Logger = s.log.With("component", "discord")
+	}
+	d, err := discord.New(opts)
+	if err != nil {
+		return nil, fmt.Errorf("discord: %w", err)
+	}
+	return d, nil
 }

@@ -48,6 +48,13 @@ func newMetrics(stats func() (articles, chunks int)) *metrics {
 	}
 	m.reg.MustRegister(m.questions, m.latency, m.deduplicated, m.rateLimited, m.rateWait, m.failed,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	// Start every platform's series at zero so dashboards and alerts see them.
+	for _, p := range []string{bot.PlatformSlack, bot.PlatformDiscord} {
+		m.deduplicated.WithLabelValues(p)
+		m.rateLimited.WithLabelValues(p)
+		m.rateWait.WithLabelValues(p)
+		m.failed.WithLabelValues(p)
+	}
 	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "briefbot_store_articles", Help: "Articles in the store.",
 	}, func() float64 { a, _ := stats(); return float64(a) }))

@@ -118,6 +118,9 @@ type server struct {
 
 	snapMu   sync.Mutex
 	snapStat snapshotStat
+
+	// closers run after every adapter has stopped.
+	closers []func() error
 }
 
 // lazySearcher is the bot's Searcher before and after the store loads.
@@ -243,6 +246,11 @@ func (s *server) Run(ctx context.Context) error {
 		})
 	}
 	err = g.Wait()
+	for _, c := range s.closers {
+		if cerr := c(); cerr != nil {
+			s.log.Warn("close", "err", cerr)
+		}
+	}
 	if err != nil && ctx.Err() == nil {
 		return err
 	}

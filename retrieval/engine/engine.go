@@ -13,8 +13,11 @@ import (
 	"log/slog"
 	"runtime"
 	"sort"
+	"strings"
 	"sync"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/sync/errgroup"
 
@@ -464,35 +467,130 @@ func (e *Engine) Stats() Stats {
 	return Stats{Articles: len(ix.arts), Chunks: len(ix.chunkArt), Embedder: embed.Describe(st.Info().Embedder, st.Info().Dim), Seeds: e.seeds}
 }
 
-// index is the derived, immutable search state: the lexical index and the
-// article table it refers to.
+// index is the derived, immutable search state: the lexical index, the
+// article table it refers to, and every sentence as term ids, so that
+// scoring sentences at query time is integer work.
 type index struct {
 	lex       *lexical.Index
 	arts      []*store.StoredArticle
 	artIdx    map[string]int32
-	chunkArt  []int32 // chunk doc -> article index
-	chunkBase []int32 // article index -> first chunk doc
+	chunkArt  []int32      // chunk doc -> article index
+	chunkBase []int32      // article index -> first chunk doc
+	sents     [][]sentence // article index -> its sentences
+	vecs      [][]float32  // chunk doc -> its vector (the store's slices)
+}
+
+// Token flags, for answer-type matching.
+const (
+	flagDigit uint8 = 1 << iota // starts with a digit
+	flagCap                     // capitalised, not the first word of its sentence
+	flagMonth                   // a month or weekday name
+)
+
+// tok is an indexed token of a sentence (stop words are left out).
+type tok struct {
+	id    int32
+	flags uint8
+}
+
+// sentence is a sentence of an article as term ids.
+type sentence struct {
+	toks     []tok
+	words    int32 // white-space separated words, as the 60-word limit counts
+	question bool  // ends with a question mark: asks rather than tells
+	heading  bool  // no closing punctuation: a headline or subhead
 }
 
 func buildIndex(st *store.Store) *index {
 	arts := st.Articles()
-	ix := &index{arts: arts, artIdx: make(map[string]int32, len(arts)), chunkBase: make([]int32, len(arts))}
-	var docs []lexical.Doc
+	ix := &index{arts: arts, artIdx: make(map[string]int32, len(arts)), chunkBase: make([]int32, len(arts)), sents: make([][]sentence, len(arts))}
+	b := lexical.NewBuilder()
+	var doc []int32
+	var backing []tok
 	for i, a := range arts {
 		ix.artIdx[a.ID] = int32(i)
-		ix.chunkBase[i] = int32(len(docs))
+		ix.chunkBase[i] = int32(len(ix.chunkArt))
+		sents := make([]sentence, len(a.Sentences))
+		backing = backing[:0]
+		offsets := make([]int, len(a.Sentences)+1)
+		for j, sp := range a.Sentences {
+			offsets[j] = len(backing)
+			backing = appendToks(backing, b, a.Body[sp.Start:sp.End])
+			sents[j].words = int32(text.WordCount(a.Body[sp.Start:sp.End]))
+			sents[j].question = isQuestion(a.Body[sp.Start:sp.End])
+			sents[j].heading = isHeading(a.Body[sp.Start:sp.End])
+		}
+		offsets[len(a.Sentences)] = len(backing)
+		all := append([]tok(nil), backing...)
+		for j := range sents {
+			sents[j].toks = all[offsets[j]:offsets[j+1]:offsets[j+1]]
+		}
+		ix.sents[i] = sents
+		ix.vecs = append(ix.vecs, st.ChunkVectors(a.ID)...)
+		// Chunks are sentence-aligned: a chunk's terms are its sentences' terms.
+		j := 0
 		for c := range a.ChunkStarts {
 			sp := a.Chunk(c)
-			d := lexical.Doc{Text: a.Body[sp.Start:sp.End]}
-			if c == 0 {
-				d.Extra = a.Title
+			doc = doc[:0]
+			if c == 0 && a.Title != "" {
+				for _, t := range text.Terms(a.Title) {
+					doc = append(doc, b.Intern(t))
+				}
 			}
-			docs = append(docs, d)
+			for j < len(a.Sentences) && a.Sentences[j].Start < sp.End {
+				for _, t := range sents[j].toks {
+					doc = append(doc, t.id)
+				}
+				j++
+			}
+			b.Add(doc)
 			ix.chunkArt = append(ix.chunkArt, int32(i))
 		}
 	}
-	ix.lex = lexical.Build(docs)
+	ix.lex = b.Index()
 	return ix
+}
+
+// appendToks tokenises s into term ids with answer-type flags.
+func appendToks(dst []tok, b *lexical.Builder, s string) []tok {
+	first := true
+	text.EachToken(s, func(t text.Token) {
+		isFirst := first
+		first = false
+		if text.IsStopWord(t.Word) {
+			return
+		}
+		var f uint8
+		r, _ := utf8.DecodeRuneInString(s[t.Start:])
+		switch {
+		case unicode.IsDigit(r):
+			f |= flagDigit
+		case !isFirst && unicode.IsUpper(r):
+			f |= flagCap
+		}
+		if monthsAndDays[t.Word] {
+			f |= flagMonth
+		}
+		dst = append(dst, tok{id: b.Intern(text.Stem(t.Word)), flags: f})
+	})
+	return dst
+}
+
+// isHeading reports a line without closing punctuation (a subhead).
+func isHeading(s string) bool {
+	t := strings.TrimRight(s, ` "'”’)]`)
+	if t == "" {
+		return true
+	}
+	switch t[len(t)-1] {
+	case '.', '!', '?', ':', ';':
+		return false
+	}
+	return true
+}
+
+func isQuestion(s string) bool {
+	return strings.HasSuffix(strings.TrimRight(s, ` "'”’)`), "?")
 }
 
 // coverage is the published date range of the articles visible at asOf.

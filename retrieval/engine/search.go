@@ -3,11 +3,11 @@ package engine
 import (
 	"context"
 	"math"
+	"regexp"
 	"sort"
 	"strings"
 	"time"
 	"unicode"
-	"unicode/utf8"
 
 	"github.com/briefbot/briefbot/retrieval"
 	"github.com/briefbot/briefbot/retrieval/lexical"
@@ -30,6 +30,11 @@ var tuning = struct {
 	typeBonus        float64 // bonus for a sentence with the answer type asked for
 	minEvidence      float64 // coverage of the question a quote needs to count as an answer
 	relativeEvidence float64 // coverage a later quote needs, relative to the first
+	maxUnknown       float64 // share of question words unknown to the corpus beyond which it abstains
+	idfPower         float64 // question term weight = idf^idfPower
+	leadBonus        float64 // bonus for an article's first two sentences
+	noveltyWeight    float64 // weight of the rare words a sentence adds to the question's
+	noveltyNorm      float64 // summed idf of novel words that counts as full novelty
 	maxWords         int     // words in a quote
 	dupJaccard       float64 // term-set similarity of near-identical sentences
 }{
@@ -37,15 +42,20 @@ var tuning = struct {
 	vectorK:          100,
 	vectorWeight:     0.3,
 	secondChunk:      0.1,
-	recencyBoost:     0.3,
+	recencyBoost:     1,
 	recencyDays:      10,
 	quoteDocs:        12,
 	corroborDocs:     30,
-	docWeight:        0.35,
-	contextWeight:    0.15,
+	docWeight:        0.5,
+	contextWeight:    0,
 	typeBonus:        0.1,
-	minEvidence:      0.5,
+	minEvidence:      0.2,
 	relativeEvidence: 0.6,
+	maxUnknown:       0.25,
+	idfPower:         1,
+	leadBonus:        0.1,
+	noveltyWeight:    0.35,
+	noveltyNorm:      30,
 	maxWords:         60,
 	dupJaccard:       0.6,
 }
@@ -73,7 +83,7 @@ func (e *Engine) Search(ctx context.Context, q retrieval.Query) (retrieval.Resul
 		}
 	}
 	res := retrieval.Result{Searched: ix.coverage(visible), Quotes: []retrieval.Quote{}}
-	qterms := text.Terms(q.Text)
+	qterms := text.Terms(howWords.ReplaceAllString(q.Text, "how"))
 	if len(qterms) == 0 || len(ix.arts) == 0 {
 		return res, nil
 	}
@@ -93,16 +103,14 @@ func (e *Engine) Search(ctx context.Context, q retrieval.Query) (retrieval.Resul
 	if err != nil {
 		return res, err
 	}
-	vhits, err := e.Store().QueryVector(ctx, vec, tuning.vectorK)
-	if err != nil {
-		return res, err
-	}
-	for _, h := range vhits {
-		a, ok := ix.artIdx[h.ArticleID]
-		if !ok || !visible(a) || h.Similarity <= 0 {
+	// The scan chromem-go's QueryEmbedding would do, on the same vectors,
+	// in chunk doc order (no id lookups); see nearest.
+	for _, h := range ix.nearest(vec, tuning.vectorK) {
+		a := ix.chunkArt[h.doc]
+		if !visible(a) || h.sim <= 0 {
 			continue
 		}
-		fused[ix.chunkBase[a]+int32(h.Ordinal)] += tuning.vectorWeight * float64(h.Similarity)
+		fused[h.doc] += tuning.vectorWeight * float64(h.sim)
 	}
 
 	// Articles: best chunk plus a little of the second, and recency.
@@ -151,51 +159,72 @@ func (e *Engine) Search(ctx context.Context, q retrieval.Query) (retrieval.Resul
 	}
 
 	qa := newQuestionAnalysis(q.Text, qterms, expanded, ix.lex)
-	quotes := e.selectQuotes(ix, qa, ranked, scoreOf, q.MaxQuotes)
-	if len(quotes) > 0 && quotes[0].Score >= 0 {
+	quotes, evidence := e.selectQuotes(ix, qa, ranked, scoreOf, q.MaxQuotes)
+	res.Evidence = evidence
+	// Abstain when too much of the question is about things the corpus
+	// never mentions, or when the best quote covers too little of the rest.
+	if len(quotes) > 0 && evidence >= tuning.minEvidence && qa.unknownFrac() <= tuning.maxUnknown {
 		res.Found = true
 		res.Quotes = quotes
 	}
 	return res, nil
 }
 
+// howWords are the words that make "how" a question of quantity: "long" in
+// "how long" asks for a duration, it is not what the question is about.
+var howWords = regexp.MustCompile(`(?i)\bhow\s+(long|many|much|old|far|often|big|large|soon)\b`)
+
 // questionAnalysis holds what quote selection needs to know of a question.
 type questionAnalysis struct {
-	// weight of each question term (its idf), and the variants that match it.
-	weight  map[string]float64
-	total   float64
-	variant map[string]struct {
-		of string
-		w  float64
-	}
+	// weight of each question term (its idf), indexed like terms.
+	terms  []string
+	weight []float64
+	// known marks question terms the corpus has (directly or as a close spelling).
+	known []bool
+	total float64
+	// variant maps a term id of the index to the question term it matches
+	// and how well (1 for the term itself, less for a fuzzy spelling).
+	variant map[int32]match
+	// asked holds the ids of the question's terms (answers are other words).
+	asked                          map[int32]bool
 	wantNumber, wantDate, wantName bool
-	questionWords                  map[string]bool
+}
+
+type match struct {
+	of int
+	w  float64
 }
 
 func newQuestionAnalysis(question string, qterms []string, expanded []lexical.QueryTerm, lex *lexical.Index) *questionAnalysis {
-	qa := &questionAnalysis{weight: map[string]float64{}, questionWords: map[string]bool{}}
-	qa.variant = map[string]struct {
-		of string
-		w  float64
-	}{}
+	qa := &questionAnalysis{variant: map[int32]match{}, asked: map[int32]bool{}}
+	pos := map[string]int{}
 	for _, t := range qterms {
-		if _, ok := qa.weight[t]; ok {
+		if _, ok := pos[t]; ok {
 			continue
 		}
-		w := lex.IDF(t)
-		qa.weight[t] = w
-		qa.total += w
+		pos[t] = len(qa.terms)
+		w := math.Pow(lex.IDF(t), tuning.idfPower)
+		qa.terms = append(qa.terms, t)
+		qa.weight = append(qa.weight, w)
+		qa.known = append(qa.known, false)
 	}
 	for _, et := range expanded {
-		qa.variant[et.Term] = struct {
-			of string
-			w  float64
-		}{et.Of, et.Weight}
+		id, ok := lex.ID(et.Term)
+		if !ok {
+			continue
+		}
+		qa.variant[id] = match{of: pos[et.Of], w: et.Weight}
+		qa.asked[id] = true
+		qa.known[pos[et.Of]] = true
+	}
+	// Coverage is measured over the words the corpus knows: a question word
+	// no briefing uses cannot be quoted, and unknownFrac accounts for it.
+	for i, w := range qa.weight {
+		if qa.known[i] {
+			qa.total += w
+		}
 	}
 	lower := strings.ToLower(question)
-	for _, w := range text.Words(question) {
-		qa.questionWords[w] = true
-	}
 	switch {
 	case strings.Contains(lower, "how many"), strings.Contains(lower, "how much"), strings.Contains(lower, "what percentage"),
 		strings.Contains(lower, "how old"), strings.Contains(lower, "what number"), strings.Contains(lower, "how long"):
@@ -210,58 +239,67 @@ func newQuestionAnalysis(question string, qterms []string, expanded []lexical.Qu
 
 // sentenceInfo is a sentence's match against the question.
 type sentenceInfo struct {
-	span    retrieval.Span
-	words   int
 	cov     float64
-	matched map[string]float64
-	terms   map[string]bool
+	matched []float64 // per question term, the best match weight
 	typeOK  bool
-	// question marks a sentence that asks rather than tells (quizzes,
-	// rhetorical questions): it never answers.
-	question bool
+	novelty float64 // 0..1: rare words beyond the question's
 }
 
-func (qa *questionAnalysis) analyse(s string) sentenceInfo {
-	si := sentenceInfo{matched: map[string]float64{}, terms: map[string]bool{}}
-	first := true
-	text.EachToken(s, func(t text.Token) {
-		si.words++
-		isFirst := first
-		first = false
-		if !qa.questionWords[t.Word] {
-			r, _ := utf8.DecodeRuneInString(s[t.Start:])
+func (qa *questionAnalysis) analyse(lex *lexical.Index, s *sentence, matched []float64) sentenceInfo {
+	si := sentenceInfo{matched: matched}
+	for i := range si.matched {
+		si.matched[i] = 0
+	}
+	var nov float64
+	for _, t := range s.toks {
+		if m, ok := qa.variant[t.id]; ok {
+			if m.w > si.matched[m.of] {
+				si.matched[m.of] = m.w
+			}
+			continue
+		}
+		if tuning.noveltyWeight > 0 {
+			nov += lex.IDFOf(t.id)
+		}
+		if t.flags != 0 && !si.typeOK {
 			switch {
-			case qa.wantNumber && unicode.IsDigit(r):
+			case qa.wantNumber && t.flags&flagDigit != 0:
 				si.typeOK = true
-			case qa.wantDate && (unicode.IsDigit(r) || isMonthOrDay(t.Word)):
+			case qa.wantDate && t.flags&(flagDigit|flagMonth) != 0:
 				si.typeOK = true
-			case qa.wantName && !isFirst && unicode.IsUpper(r):
+			case qa.wantName && t.flags&flagCap != 0:
 				si.typeOK = true
 			}
 		}
-		if text.IsStopWord(t.Word) {
-			return
-		}
-		stem := text.Stem(t.Word)
-		si.terms[stem] = true
-		if v, ok := qa.variant[stem]; ok && v.w > si.matched[v.of] {
-			si.matched[v.of] = v.w
-		}
-	})
+	}
 	si.cov = qa.coverage(si.matched)
-	if t := strings.TrimRight(s, ` "'”’)`); strings.HasSuffix(t, "?") {
-		si.question = true
+	if tuning.noveltyWeight > 0 {
+		si.novelty = math.Min(1, nov/tuning.noveltyNorm)
 	}
 	return si
 }
 
-func (qa *questionAnalysis) coverage(matched map[string]float64) float64 {
+// unknownFrac is the share of the question's terms no article uses.
+func (qa *questionAnalysis) unknownFrac() float64 {
+	if len(qa.terms) == 0 {
+		return 1
+	}
+	n := 0
+	for _, k := range qa.known {
+		if !k {
+			n++
+		}
+	}
+	return float64(n) / float64(len(qa.terms))
+}
+
+func (qa *questionAnalysis) coverage(matched []float64) float64 {
 	if qa.total == 0 {
 		return 0
 	}
 	var s float64
-	for t, w := range matched {
-		s += qa.weight[t] * w
+	for i, w := range matched {
+		s += qa.weight[i] * w
 	}
 	return s / qa.total
 }
@@ -274,51 +312,56 @@ func init() {
 	}
 }
 
-func isMonthOrDay(w string) bool { return monthsAndDays[w] }
-
 type candidate struct {
-	art    int32
-	sents  []sentenceInfo
-	best   int
-	score  float64
-	quote  retrieval.Span
-	qwords int
-	cov    float64
+	art   int32
+	infos []sentenceInfo
+	best  int
+	score float64
+	quote retrieval.Span
+	cov   float64
 }
 
 // selectQuotes picks the best sentence (with one neighbour when it fits) of
 // each top article, ranks them, keeps up to max from distinct articles, and
 // folds near-identical sentences of other articles in as corroboration.
-func (e *Engine) selectQuotes(ix *index, qa *questionAnalysis, ranked []retrieval.RankedDoc, scoreOf map[int32]float64, maxQuotes int) []retrieval.Quote {
+func (e *Engine) selectQuotes(ix *index, qa *questionAnalysis, ranked []retrieval.RankedDoc, scoreOf map[int32]float64, maxQuotes int) ([]retrieval.Quote, float64) {
 	topScore := ranked[0].Score
 	var cands []*candidate
-	analysed := map[int32]*candidate{}
+	nq := len(qa.terms)
+	var all []*candidate
 	for rank, d := range ranked {
-		a := ix.artIdx[d.ID]
-		art := ix.arts[a]
-		c := &candidate{art: a, best: -1}
-		c.sents = make([]sentenceInfo, len(art.Sentences))
-		for i, sp := range art.Sentences {
-			c.sents[i] = qa.analyse(art.Body[sp.Start:sp.End])
-			c.sents[i].span = sp
-		}
-		analysed[a] = c
 		if rank >= tuning.quoteDocs {
-			continue
+			break
 		}
+		a := ix.artIdx[d.ID]
+		sents := ix.sents[a]
+		c := &candidate{art: a, best: -1, infos: make([]sentenceInfo, len(sents))}
+		backing := make([]float64, nq*len(sents))
+		for i := range sents {
+			c.infos[i] = qa.analyse(ix.lex, &sents[i], backing[i*nq:(i+1)*nq])
+		}
+		all = append(all, c)
+	}
+	for _, c := range all {
+		a := c.art
+		sents := ix.sents[a]
 		docNorm := scoreOf[a] / topScore
-		for i, si := range c.sents {
-			if si.words < 3 || si.cov == 0 || si.question {
+		for i, si := range c.infos {
+			if sents[i].words < 3 || si.cov == 0 || sents[i].question {
 				continue
 			}
 			ctx := 0.0
 			if i > 0 {
-				ctx = c.sents[i-1].cov
+				ctx = c.infos[i-1].cov
 			}
-			if i+1 < len(c.sents) {
-				ctx = math.Max(ctx, c.sents[i+1].cov)
+			if i+1 < len(c.infos) {
+				ctx = math.Max(ctx, c.infos[i+1].cov)
 			}
 			s := si.cov + tuning.docWeight*docNorm + tuning.contextWeight*ctx
+			if i < 2 {
+				s += tuning.leadBonus
+			}
+			s += tuning.noveltyWeight * si.novelty
 			if si.typeOK {
 				s += tuning.typeBonus
 			}
@@ -327,17 +370,21 @@ func (e *Engine) selectQuotes(ix *index, qa *questionAnalysis, ranked []retrieva
 			}
 		}
 		if c.best >= 0 {
-			e.extend(art.Body, c)
+			e.extend(ix, c)
 			cands = append(cands, c)
 		}
 	}
 	sort.SliceStable(cands, func(i, j int) bool { return cands[i].score > cands[j].score })
-	if len(cands) == 0 || cands[0].cov < tuning.minEvidence {
-		return nil
+	if len(cands) == 0 {
+		return nil, 0
 	}
-	var quotes []quoteWithTerms
+	type chosen struct {
+		quote retrieval.Quote
+		terms map[int32]bool
+	}
+	var quotes []chosen
 	used := map[int32]bool{}
-	floor := math.Max(tuning.minEvidence, tuning.relativeEvidence*cands[0].cov)
+	floor := tuning.relativeEvidence * cands[0].cov
 	for _, c := range cands {
 		if len(quotes) == maxQuotes {
 			break
@@ -347,9 +394,10 @@ func (e *Engine) selectQuotes(ix *index, qa *questionAnalysis, ranked []retrieva
 		}
 		// A near-identical sentence of an article already quoted is corroboration.
 		folded := false
+		best := &ix.sents[c.art][c.best]
 		for qi := range quotes {
-			if nearDuplicate(c.sents[c.best].terms, quotes[qi].terms) {
-				quotes[qi].AlsoIn = append(quotes[qi].AlsoIn, ix.arts[c.art].ArticleMeta)
+			if nearDuplicate(best, quotes[qi].terms) {
+				quotes[qi].quote.AlsoIn = append(quotes[qi].quote.AlsoIn, ix.arts[c.art].ArticleMeta)
 				used[c.art] = true
 				folded = true
 				break
@@ -360,13 +408,12 @@ func (e *Engine) selectQuotes(ix *index, qa *questionAnalysis, ranked []retrieva
 		}
 		art := ix.arts[c.art]
 		used[c.art] = true
-		q := quoteWithTerms{Quote: retrieval.Quote{
+		quotes = append(quotes, chosen{quote: retrieval.Quote{
 			Text:    normalizeSpace(art.Body[c.quote.Start:c.quote.End]),
 			Article: art.ArticleMeta,
 			Span:    c.quote,
 			Score:   c.score,
-		}, terms: c.sents[c.best].terms}
-		quotes = append(quotes, q)
+		}, terms: termSet(best)})
 	}
 	// Corroboration from the other retrieved articles.
 	for qi := range quotes {
@@ -375,9 +422,9 @@ func (e *Engine) selectQuotes(ix *index, qa *questionAnalysis, ranked []retrieva
 			if used[a] {
 				continue
 			}
-			for _, si := range analysed[a].sents {
-				if nearDuplicate(si.terms, quotes[qi].terms) {
-					quotes[qi].AlsoIn = append(quotes[qi].AlsoIn, ix.arts[a].ArticleMeta)
+			for si := range ix.sents[a] {
+				if nearDuplicate(&ix.sents[a][si], quotes[qi].terms) {
+					quotes[qi].quote.AlsoIn = append(quotes[qi].quote.AlsoIn, ix.arts[a].ArticleMeta)
 					used[a] = true
 					break
 				}
@@ -386,44 +433,38 @@ func (e *Engine) selectQuotes(ix *index, qa *questionAnalysis, ranked []retrieva
 	}
 	out := make([]retrieval.Quote, len(quotes))
 	for i, q := range quotes {
-		out[i] = q.Quote
+		out[i] = q.quote
 	}
-	return out
-}
-
-type quoteWithTerms struct {
-	retrieval.Quote
-	terms map[string]bool
+	return out, cands[0].cov
 }
 
 // extend sets the candidate's quote: its best sentence, plus the neighbour
 // that matches the question better (the next one on a tie) when both fit in
-// the word limit. A lone sentence over the limit is cut to the window of
-// maxWords words that covers most of the question.
-func (e *Engine) extend(body string, c *candidate) {
-	b := c.sents[c.best]
-	c.quote, c.qwords, c.cov = b.span, b.words, b.cov
-	if wc := text.WordCount(body[b.span.Start:b.span.End]); wc > tuning.maxWords {
-		c.quote = window(body, b.span, tuning.maxWords)
+// the word limit. A lone sentence over the limit is cut to its first
+// maxWords words.
+func (e *Engine) extend(ix *index, c *candidate) {
+	art := ix.arts[c.art]
+	sents := ix.sents[c.art]
+	b := art.Sentences[c.best]
+	c.quote, c.cov = b, c.infos[c.best].cov
+	if int(sents[c.best].words) > tuning.maxWords {
+		c.quote = window(art.Body, b, tuning.maxWords)
 		return
 	}
 	pick := -1
-	if c.best+1 < len(c.sents) {
+	if c.best+1 < len(sents) {
 		pick = c.best + 1
 	}
-	if c.best > 0 && (pick < 0 || c.sents[c.best-1].cov > c.sents[pick].cov) {
+	if c.best > 0 && (pick < 0 || c.infos[c.best-1].cov > c.infos[pick].cov) {
 		pick = c.best - 1
 	}
-	if pick < 0 {
+	// A subhead is not the rest of a quote.
+	if pick < 0 || sents[pick].heading || int(sents[c.best].words+sents[pick].words) > tuning.maxWords {
 		return
 	}
-	n := c.sents[pick]
-	lo, hi := b.span, n.span
+	lo, hi := b, art.Sentences[pick]
 	if pick < c.best {
-		lo, hi = n.span, b.span
-	}
-	if text.WordCount(body[lo.Start:lo.End])+text.WordCount(body[hi.Start:hi.End]) > tuning.maxWords {
-		return
+		lo, hi = hi, lo
 	}
 	c.quote = retrieval.Span{Start: lo.Start, End: hi.End}
 }
@@ -449,13 +490,28 @@ func window(body string, sp retrieval.Span, maxWords int) retrieval.Span {
 	return sp
 }
 
-func nearDuplicate(a, b map[string]bool) bool {
-	if len(a) < 5 || len(b) < 5 {
+func termSet(s *sentence) map[int32]bool {
+	m := make(map[int32]bool, len(s.toks))
+	for _, t := range s.toks {
+		m[t.id] = true
+	}
+	return m
+}
+
+// nearDuplicate reports whether sentence s says nearly the same as the
+// sentence whose term set is b (Jaccard similarity of term sets).
+func nearDuplicate(s *sentence, b map[int32]bool) bool {
+	if len(s.toks) < 5 || len(b) < 5 {
 		return false
 	}
+	a := make(map[int32]bool, len(s.toks))
 	inter := 0
-	for t := range a {
-		if b[t] {
+	for _, t := range s.toks {
+		if a[t.id] {
+			continue
+		}
+		a[t.id] = true
+		if b[t.id] {
 			inter++
 		}
 	}

@@ -13,9 +13,9 @@ import (
 )
 
 // BM25 parameters.
-const (
-	K1 = 1.2
-	B  = 0.75
+var (
+	K1 float32 = 1.2
+	B  float32 = 0.75
 )
 
 // Doc is one indexed unit (a chunk): its text and the extra text that
@@ -42,46 +42,54 @@ type Index struct {
 	accPool  sync.Pool
 }
 
-// Build indexes docs; doc i has id i.
-func Build(docs []Doc) *Index {
-	ix := &Index{terms: map[string]int32{}, docLen: make([]float32, len(docs))}
-	counts := map[int32]float32{}
-	var total float64
-	for i, d := range docs {
-		clear(counts)
-		n := 0
-		add := func(s string) {
-			text.EachToken(s, func(t text.Token) {
-				if text.IsStopWord(t.Word) {
-					return
-				}
-				n++
-				stem := text.Stem(t.Word)
-				id, ok := ix.terms[stem]
-				if !ok {
-					id = int32(len(ix.words))
-					ix.terms[stem] = id
-					ix.words = append(ix.words, stem)
-					ix.postings = append(ix.postings, nil)
-				}
-				counts[id]++
-			})
-		}
-		add(d.Text)
-		if d.Extra != "" {
-			add(d.Extra)
-		}
-		ix.docLen[i] = float32(n)
-		total += float64(n)
-		for id, c := range counts {
-			ix.postings[id] = append(ix.postings[id], posting{doc: int32(i), tf: c})
-		}
+// Builder builds an Index from documents given as term ids. Intern assigns
+// the ids, so that callers can keep token streams (sentences) that refer
+// to the same lexicon.
+type Builder struct {
+	ix     *Index
+	counts map[int32]float32
+	total  float64
+}
+
+// NewBuilder returns an empty builder.
+func NewBuilder() *Builder {
+	return &Builder{ix: &Index{terms: map[string]int32{}}, counts: map[int32]float32{}}
+}
+
+// Intern returns the id of a stemmed term, adding it to the lexicon.
+func (b *Builder) Intern(term string) int32 {
+	id, ok := b.ix.terms[term]
+	if !ok {
+		id = int32(len(b.ix.words))
+		b.ix.terms[term] = id
+		b.ix.words = append(b.ix.words, term)
+		b.ix.postings = append(b.ix.postings, nil)
 	}
-	if len(docs) > 0 {
-		ix.avgLen = float32(total / float64(len(docs)))
+	return id
+}
+
+// Add indexes the next document (ids 0, 1, ... in call order) given its
+// term ids, repeated as often as they occur.
+func (b *Builder) Add(termIDs []int32) {
+	doc := int32(len(b.ix.docLen))
+	clear(b.counts)
+	for _, id := range termIDs {
+		b.counts[id]++
 	}
-	// Map iteration scrambled the order within a doc only; postings are
-	// appended doc by doc, so each list is already sorted by doc id.
+	// Postings are appended doc by doc, so each list is sorted by doc id.
+	for id, c := range b.counts {
+		b.ix.postings[id] = append(b.ix.postings[id], posting{doc: doc, tf: c})
+	}
+	b.ix.docLen = append(b.ix.docLen, float32(len(termIDs)))
+	b.total += float64(len(termIDs))
+}
+
+// Index finishes the index. The builder must not be used afterwards.
+func (b *Builder) Index() *Index {
+	ix := b.ix
+	if len(ix.docLen) > 0 {
+		ix.avgLen = float32(b.total / float64(len(ix.docLen)))
+	}
 	ix.byPrefix = map[string][]int32{}
 	for id, w := range ix.words {
 		if len(w) >= 5 {
@@ -91,6 +99,34 @@ func Build(docs []Doc) *Index {
 	}
 	return ix
 }
+
+// Build indexes docs from text; doc i has id i.
+func Build(docs []Doc) *Index {
+	b := NewBuilder()
+	var ids []int32
+	for _, d := range docs {
+		ids = ids[:0]
+		for _, s := range []string{d.Text, d.Extra} {
+			for _, t := range text.Terms(s) {
+				ids = append(ids, b.Intern(t))
+			}
+		}
+		b.Add(ids)
+	}
+	return b.Index()
+}
+
+// IDFOf returns the idf of a term id.
+func (ix *Index) IDFOf(id int32) float64 { return ix.idf(max(len(ix.postings[id]), 1)) }
+
+// ID returns the id of a stemmed term.
+func (ix *Index) ID(term string) (int32, bool) {
+	id, ok := ix.terms[term]
+	return id, ok
+}
+
+// Term returns the stemmed term of an id.
+func (ix *Index) Term(id int32) string { return ix.words[id] }
 
 // Len returns the number of indexed docs.
 func (ix *Index) Len() int { return len(ix.docLen) }
@@ -126,9 +162,10 @@ type QueryTerm struct {
 }
 
 // Expand returns the question's terms plus close spellings found in the
-// index (Zelenskyy -> zelenski, zelenskiy), weighted down. Only words of
-// five letters or more are expanded, within edit distance 1 (2 when either
-// word has nine letters or more), sharing their first two letters.
+// index (Zelenskyy -> zelenski, zelenskiy), weighted down. Only stems of
+// six letters or more are expanded (shorter ones have too many unrelated
+// neighbours: price/prime), within edit distance 1 (2 when either word has
+// nine letters or more), sharing their first two letters.
 func (ix *Index) Expand(terms []string) []QueryTerm {
 	seen := map[string]bool{}
 	var out []QueryTerm
@@ -142,23 +179,26 @@ func (ix *Index) Expand(terms []string) []QueryTerm {
 	n := len(out)
 	for i := 0; i < n; i++ {
 		t := out[i].Term
-		if len(t) < 5 || isDigits(t) {
+		if len(t) < 6 || isDigits(t) {
 			continue
 		}
 		for _, id := range ix.byPrefix[t[:2]] {
 			w := ix.words[id]
+			if seen[w] || isDigits(w) {
+				continue
+			}
 			// Edit distance is symmetric, so is the allowance: zelenski
 			// (Zelensky) must reach zelenskyy as zelenskyy reaches zelenski.
 			maxDist := 1
 			if max(len(t), len(w)) >= 9 {
 				maxDist = 2
 			}
-			if seen[w] || abs(len(w)-len(t)) > maxDist || isDigits(w) {
-				continue
-			}
-			if d := editDistance(t, w, maxDist); d <= maxDist {
-				seen[w] = true
-				out = append(out, QueryTerm{Term: w, Weight: 0.8 - 0.2*float64(d-1), Of: t})
+			if abs(len(w)-len(t)) <= maxDist {
+				if d := editDistance(t, w, maxDist); d <= maxDist {
+					seen[w] = true
+					out = append(out, QueryTerm{Term: w, Weight: 0.8 - 0.2*float64(d-1), Of: t})
+					continue
+				}
 			}
 		}
 	}
@@ -239,14 +279,27 @@ func (ix *Index) Search(q []QueryTerm, k int, keep func(doc int32) bool) []Hit {
 			acc[p.doc] += s
 		}
 	}
-	hits := make([]Hit, 0, min(len(touched), 4*k+16))
+	// Keep the best k in a min-heap (worst hit at the root) rather than
+	// sorting every doc that holds a common word: tens of thousands of
+	// hits for a few hundred kept.
+	hits := make([]Hit, 0, min(len(touched), k))
+	worse := func(a, b Hit) bool { return a.Score < b.Score || a.Score == b.Score && a.Doc > b.Doc }
 	for _, d := range touched {
 		s := acc[d]
 		acc[d] = 0
 		if keep != nil && !keep(d) {
 			continue
 		}
-		hits = append(hits, Hit{Doc: d, Score: float64(s)})
+		h := Hit{Doc: d, Score: float64(s)}
+		if len(hits) < k {
+			hits = append(hits, h)
+			siftUp(hits, len(hits)-1, worse)
+			continue
+		}
+		if k > 0 && worse(hits[0], h) {
+			hits[0] = h
+			siftDown(hits, 0, worse)
+		}
 	}
 	ix.accPool.Put(acc)
 	sort.Slice(hits, func(i, j int) bool {
@@ -255,8 +308,34 @@ func (ix *Index) Search(q []QueryTerm, k int, keep func(doc int32) bool) []Hit {
 		}
 		return hits[i].Doc < hits[j].Doc
 	})
-	if len(hits) > k {
-		hits = hits[:k]
-	}
 	return hits
+}
+
+func siftUp(h []Hit, i int, less func(a, b Hit) bool) {
+	for i > 0 {
+		p := (i - 1) / 2
+		if !less(h[i], h[p]) {
+			return
+		}
+		h[i], h[p] = h[p], h[i]
+		i = p
+	}
+}
+
+func siftDown(h []Hit, i int, less func(a, b Hit) bool) {
+	for {
+		l := 2*i + 1
+		if l >= len(h) {
+			return
+		}
+		m := l
+		if r := l + 1; r < len(h) && less(h[r], h[l]) {
+			m = r
+		}
+		if !less(h[m], h[i]) {
+			return
+		}
+		h[i], h[m] = h[m], h[i]
+		i = m
+	}
 }

@@ -104,8 +104,9 @@ func TestSearchScoreValue(t *testing.T) {
 	})
 	// N=2, df(drone)=1: idf = ln(1 + (2-1+0.5)/(1+0.5)) = ln 2; avgLen 2.
 	idf := math.Log(2)
-	norm := K1 * (1 - B + B*3.0/2.0)
-	want := idf * 2 * (K1 + 1) / (2 + norm)
+	k1, b := float64(K1), float64(B)
+	norm := k1 * (1 - b + b*3.0/2.0)
+	want := idf * 2 * (k1 + 1) / (2 + norm)
 	hits := ix.Search([]QueryTerm{{Term: "drone", Weight: 1}}, 5, nil)
 	if len(hits) != 1 || hits[0].Doc != 0 {
 		t.Fatalf("hits %+v", hits)

@@ -142,24 +142,81 @@ func Words(s string) []string {
 // non-space characters.
 func WordCount(s string) int { return len(strings.Fields(s)) }
 
-var stemCache sync.Map // word -> stem
+// stemCache memoises stems: the vocabulary is small next to the number of
+// tokens, and Snowball is the slowest step of indexing. Sharded so that
+// concurrent indexers rarely contend.
+var stemCache [64]struct {
+	sync.RWMutex
+	m map[string]string
+}
 
-// Stem returns the English Snowball stem of a lower-cased word. Numbers and
-// very short words are returned as they are.
+func stemShard(word string) int {
+	h := uint32(2166136261)
+	for i := 0; i < len(word); i++ {
+		h = (h ^ uint32(word[i])) * 16777619
+	}
+	return int(h % uint32(len(stemCache)))
+}
+
+// Stem returns the English Snowball stem of a lower-cased word, after
+// mapping common irregular verb forms to their base (Snowball leaves
+// spoke/speak and met/meet apart). Numbers and very short words are
+// returned as they are.
 func Stem(word string) string {
+	if base, ok := irregular[word]; ok {
+		word = base
+	}
 	if len(word) < 3 || !unicode.IsLetter(rune(word[0])) {
 		return word
 	}
-	if s, ok := stemCache.Load(word); ok {
-		return s.(string)
+	sh := &stemCache[stemShard(word)]
+	sh.RLock()
+	s, ok := sh.m[word]
+	sh.RUnlock()
+	if ok {
+		return s
 	}
-	s := english.Stem(word, true)
+	s = english.Stem(word, true)
 	if s == "" {
 		s = word
 	}
-	stemCache.Store(word, s)
+	sh.Lock()
+	if sh.m == nil {
+		sh.m = map[string]string{}
+	}
+	sh.m[word] = s
+	sh.Unlock()
 	return s
 }
+
+// irregular maps irregular past forms that news uses often to their base
+// verb. Forms that are more often another word (left, saw, rose, fell,
+// lead) are left out.
+var irregular = func() map[string]string {
+	pairs := `spoke:speak spoken:speak said:say says:say met:meet won:win fought:fight held:hold told:tell took:take
+taken:take gave:give given:give went:go gone:go made:make came:come seen:see found:find thought:think
+brought:bring bought:buy sold:sell paid:pay sent:send spent:spend built:build fallen:fall risen:rise
+began:begin begun:begin wrote:write written:write struck:strike shot:shoot ran:run chose:choose
+chosen:choose stole:steal stolen:steal broke:break broken:break drove:drive driven:drive flew:fly flown:fly
+grew:grow grown:grow knew:know known:know threw:throw thrown:throw sought:seek caught:catch taught:teach
+fled:flee swore:swear sworn:swear sank:sink sunk:sink froze:freeze frozen:freeze hid:hide hidden:hide
+bit:bite bitten:bite forgave:forgive forgiven:forgive withdrew:withdraw withdrawn:withdraw overtook:overtake
+undertook:undertake understood:understand stood:stand kept:keep slept:sleep felt:feel dealt:deal
+meant:mean lent:lend lost:lose sped:speed wept:weep swept:sweep dug:dig hung:hang stuck:stick struck:strike
+sprang:spring sprung:spring drank:drink drunk:drink sang:sing sung:sing rang:ring rung:ring swam:swim
+ate:eat eaten:eat forbade:forbid forbidden:forbid forgot:forget forgotten:forget arose:arise arisen:arise
+awoke:awake woke:wake woken:wake became:become beaten:beat blew:blow blown:blow bred:breed
+fed:feed foresaw:foresee foreseen:foresee got:get gotten:get laid:lay paid:pay rode:ride ridden:ride
+shook:shake shaken:shake shone:shine shrank:shrink sat:sit slid:slide spun:spin stung:sting
+strove:strive striven:strive swung:swing tore:tear torn:tear trod:tread upheld:uphold wound:wind
+wove:weave woven:weave wrung:wring`
+	m := map[string]string{}
+	for _, p := range strings.Fields(pairs) {
+		k, v, _ := strings.Cut(p, ":")
+		m[k] = v
+	}
+	return m
+}()
 
 // IsStopWord reports whether a lower-cased word carries no topic on its own.
 func IsStopWord(word string) bool {
@@ -189,7 +246,7 @@ let me more most mustn my myself no nor not of off on once only or other ought o
 shan she should shouldn so some such than that the their theirs them themselves then there these they this those
 through to too under until up very was wasn we were weren what when where which while who whom why will with won
 would wouldn you your yours yourself yourselves s t d ll m re ve also just may might must shall
-whose whats whos tell know`
+whose whats whos tell know today tonight tomorrow yesterday`
 	m := make(map[string]struct{}, 200)
 	for _, w := range strings.Fields(list) {
 		m[w] = struct{}{}

@@ -1,0 +1,297 @@
+package discord
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/bwmarrin/discordgo"
+
+	"github.com/briefbot/briefbot/bot"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata/*.golden from the current output")
+
+// golden compares got, as indented JSON, with testdata/name.golden.
+func golden(t *testing.T, name string, got any) {
+	t.Helper()
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(got); err != nil {
+		t.Fatal(err)
+	}
+	b := buf.Bytes()
+	path := filepath.Join("testdata", name+".golden")
+	if *update {
+		if err := os.MkdirAll("testdata", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if !bytes.Equal(want, b) {
+		t.Errorf("%s differs from the golden file:\n--- got\n%s\n--- want\n%s", path, b, want)
+	}
+}
+
+var droneQuote = bot.Quote{
+	Text: "Russia launched 653 drones and 51 missiles at Ukraine on Friday night, the Ukrainian air force said.",
+	Article: bot.ArticleRef{
+		ID:        "002_8c35132417f41974",
+		Title:     "Zelensky reports productive call with Witkoff and Kushner",
+		Source:    "Example Wire",
+		URL:       "https://example.com/news/zelensky-call",
+		Published: "2025-12-06",
+	},
+}
+
+func TestRenderGolden(t *testing.T) {
+	long := strings.Repeat("The talks in Miami continued into a third day as officials weighed security guarantees. ", 120)
+	cases := []struct {
+		name string
+		ans  bot.Answer
+	}{
+		{"found", bot.Answer{
+			Question: "How many drones and missiles did Russia fire on Friday night?",
+			Found:    true,
+			Quotes: []bot.Quote{droneQuote, {
+				Text:    "Ukrainian representatives also participated in the call from Miami.",
+				Article: bot.ArticleRef{ID: "003_37c6020937afcbb6"},
+			}},
+			Searched: bot.Searched{Articles: 5, From: "2025-12-04", To: "2025-12-06"},
+		}},
+		{"corroboration", bot.Answer{
+			Question: "Who joined the call with Zelensky?",
+			Found:    true,
+			Quotes: []bot.Quote{{
+				Text:    "Steve Witkoff was joined on the call by Marco Rubio and Jared Kushner.",
+				Article: bot.ArticleRef{ID: "003_37c6020937afcbb6", Title: "Witkoff call with European leaders", Published: "2025-12-04"},
+				AlsoIn: []bot.AlsoIn{
+					{ID: "000_eb42b95f6b4ebabf", Title: "Trump advisers hold talks with Zelensky"},
+					{ID: "004_77a3aa7004129db4"},
+				},
+			}},
+			Searched: bot.Searched{Articles: 5, From: "2025-12-04", To: "2025-12-06"},
+		}},
+		{"not_found", bot.Answer{
+			Question: "Who won the 1998 World Cup?",
+			Quotes:   []bot.Quote{},
+			Searched: bot.Searched{Articles: 5, From: "2025-12-04", To: "2025-12-06"},
+		}},
+		{"trimmed", bot.Answer{
+			Question: strings.Repeat("why ", 600),
+			Found:    true,
+			Quotes: []bot.Quote{
+				{Text: long, Article: bot.ArticleRef{ID: "a1", Title: strings.Repeat("Headline ", 40), Source: strings.Repeat("S", 3000)}},
+				{Text: long, Article: bot.ArticleRef{ID: "a2"}},
+				{Text: long, Article: bot.ArticleRef{ID: "a3", URL: "not a url"}},
+			},
+		}},
+		{"mentions", bot.Answer{
+			Question: "What did @everyone say to <@123456789012345678>?",
+			Found:    true,
+			Quotes: []bot.Quote{{
+				Text:    "Hey @everyone and @here, ask <@!42> or the <@&99> role; @POTUS posted.",
+				Article: bot.ArticleRef{ID: "x", Title: "<@&77> alert", Source: "@here news"},
+				AlsoIn:  []bot.AlsoIn{{ID: "y", Title: "@everyone digest"}},
+			}},
+		}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			m := RenderAnswer(c.ans)
+			assertWithinLimits(t, m)
+			assertNoMentions(t, m)
+			golden(t, "answer_"+c.name, m)
+		})
+	}
+}
+
+func TestRenderNotFoundIsPlain(t *testing.T) {
+	ans := bot.Answer{Question: "q", Searched: bot.Searched{Articles: 5, From: "2025-12-04", To: "2025-12-06"}}
+	m := RenderAnswer(ans)
+	if m.Content != ans.NotFoundText() || len(m.Embeds) != 0 || len(m.Components) != 0 {
+		t.Fatalf("not-found message = %+v, want only %q", m, ans.NotFoundText())
+	}
+}
+
+func TestRenderLibraryGolden(t *testing.T) {
+	m := RenderLibrary(bot.Library{
+		Articles: 5, Chunks: 40, From: "2025-12-04", To: "2025-12-06",
+		Latest: []bot.ArticleRef{
+			{ID: "004_77a3aa7004129db4", Title: "Ukraine, US to hold fresh talks [Miami]", Source: "ST", URL: "https://example.com/st", Published: "2025-12-06"},
+			{ID: "002_8c35132417f41974", Published: "2025-12-05"},
+		},
+	})
+	assertWithinLimits(t, m)
+	golden(t, "sources", m)
+}
+
+func assertWithinLimits(t *testing.T, m Message) {
+	t.Helper()
+	if n := Len(m.Content); n > MaxContent {
+		t.Errorf("content has %d characters, limit %d", n, MaxContent)
+	}
+	if len(m.Embeds) > MaxEmbeds {
+		t.Errorf("%d embeds, limit %d", len(m.Embeds), MaxEmbeds)
+	}
+	for i, e := range m.Embeds {
+		if Len(e.Title) > MaxEmbedTitle || Len(e.Description) > MaxEmbedDescription ||
+			footerLen(e) > MaxEmbedFooter || authorLen(e) > MaxEmbedAuthor || len(e.Fields) > MaxEmbedFields {
+			t.Errorf("embed %d over a field limit: title %d, description %d, footer %d, author %d, fields %d",
+				i, Len(e.Title), Len(e.Description), footerLen(e), authorLen(e), len(e.Fields))
+		}
+		for _, f := range e.Fields {
+			if Len(f.Name) > MaxEmbedFieldName || Len(f.Value) > MaxEmbedFieldValue {
+				t.Errorf("embed %d has a field over its limit", i)
+			}
+		}
+	}
+	if n := embedsLen(m.Embeds); n > MaxEmbedsTotal {
+		t.Errorf("embeds total %d characters, limit %d", n, MaxEmbedsTotal)
+	}
+}
+
+func assertNoMentions(t *testing.T, m Message) {
+	t.Helper()
+	b, _ := json.Marshal(m)
+	var texts []string
+	texts = append(texts, m.Content)
+	for _, e := range m.Embeds {
+		texts = append(texts, e.Title, e.Description)
+		if e.Footer != nil {
+			texts = append(texts, e.Footer.Text)
+		}
+	}
+	for _, s := range texts {
+		for _, bad := range []string{"@everyone", "@here", "<@1", "<@!", "<@&"} {
+			if strings.Contains(s, bad) {
+				t.Errorf("rendered text %q still contains %q (message %s)", s, bad, b)
+			}
+		}
+	}
+}
+
+func TestTrimEmbedsRandomStaysWithinLimits(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	text := func() string {
+		// Mix one- and two-unit (UTF-16) characters so counting matters.
+		n := r.IntN(5000)
+		var b strings.Builder
+		for i := 0; i < n; i++ {
+			switch r.IntN(4) {
+			case 0:
+				b.WriteString("é")
+			case 1:
+				b.WriteString("🚀")
+			case 2:
+				b.WriteString(" ")
+			default:
+				b.WriteString("a")
+			}
+		}
+		return b.String()
+	}
+	for i := 0; i < 60; i++ {
+		var embeds []*discordgo.MessageEmbed
+		for j, n := 0, r.IntN(14); j < n; j++ {
+			e := &discordgo.MessageEmbed{Title: text(), Description: text(), Footer: &discordgo.MessageEmbedFooter{Text: text()}}
+			if r.IntN(3) == 0 {
+				e.Author = &discordgo.MessageEmbedAuthor{Name: text()}
+				for k := 0; k < r.IntN(30); k++ {
+					e.Fields = append(e.Fields, &discordgo.MessageEmbedField{Name: text(), Value: text()})
+				}
+			}
+			embeds = append(embeds, e)
+		}
+		before, _ := json.Marshal(embeds)
+		m := TrimMessage(Message{Content: text(), Embeds: embeds})
+		assertWithinLimits(t, m)
+		if len(embeds) > 0 && len(m.Embeds) == 0 {
+			t.Fatalf("case %d: every embed was dropped", i)
+		}
+		if after, _ := json.Marshal(embeds); !bytes.Equal(before, after) {
+			t.Fatalf("case %d: TrimMessage modified its input", i)
+		}
+	}
+}
+
+func TestTruncate(t *testing.T) {
+	cases := []struct {
+		in   string
+		max  int
+		want string
+	}{
+		{"short", 10, "short"},
+		{"exactly10!", 10, "exactly10!"},
+		{"the quick brown fox jumps", 12, "the quick…"},
+		{"abcdefghijklmnop", 5, "abcd…"},
+		{"🚀🚀🚀🚀", 5, "🚀🚀…"},
+		{"abc", 1, "…"},
+		{"abc", 0, ""},
+	}
+	for _, c := range cases {
+		if got := Truncate(c.in, c.max); got != c.want || Len(got) > c.max {
+			t.Errorf("Truncate(%q, %d) = %q, want %q", c.in, c.max, got, c.want)
+		}
+	}
+}
+
+func TestVoteCustomID(t *testing.T) {
+	ids := []string{"002_8c35132417f41974", "003_37c6020937afcbb6", "004_77a3aa7004129db4", "005_1111111111111111"}
+	id := voteCustomID(bot.VoteDown, "1312345678901234567", ids)
+	if len(id) > maxCustomID {
+		t.Fatalf("custom_id has %d characters, limit %d", len(id), maxCustomID)
+	}
+	vote, key, got, ok := parseVoteCustomID(id)
+	if !ok || vote != bot.VoteDown || key != "1312345678901234567" {
+		t.Fatalf("parse(%q) = %q %q %v %v", id, vote, key, got, ok)
+	}
+	if len(got) == 0 || len(got) > len(ids) {
+		t.Fatalf("ids = %v", got)
+	}
+	for i := range got {
+		if got[i] != ids[i] {
+			t.Fatalf("ids = %v, want a prefix of %v", got, ids)
+		}
+	}
+	for _, bad := range []string{"", "bb:vote:", "bb:vote:maybe:k", "other:up:k"} {
+		if _, _, _, ok := parseVoteCustomID(bad); ok {
+			t.Errorf("parse(%q) accepted", bad)
+		}
+	}
+}
+
+func TestNeutralizeMentions(t *testing.T) {
+	cases := map[string]string{
+		"@everyone and @here":        "@\u200beveryone and @\u200bhere",
+		"<@123> <@!45> <@&67>":       "<@\u200b123> <@\u200b!45> <@\u200b&67>",
+		"@POTUS a@b.c <#99> <@x>":    "@POTUS a@b.c <#99> <@x>",
+		"@\u200beveryone <@\u200b1>": "@\u200beveryone <@\u200b1>",
+	}
+	for in, want := range cases {
+		got := NeutralizeMentions(in)
+		if got != want {
+			t.Errorf("NeutralizeMentions(%q) = %q, want %q", in, got, want)
+		}
+		if again := NeutralizeMentions(got); again != got {
+			t.Errorf("NeutralizeMentions is not idempotent on %q: %q", got, again)
+		}
+		if back := restoreMentions(got); back != strings.ReplaceAll(in, "\u200b", "") {
+			t.Errorf("restoreMentions(%q) = %q", got, back)
+		}
+	}
+}

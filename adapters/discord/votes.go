@@ -1,0 +1,167 @@
+package discord
+
+import (
+	"context"
+	"strings"
+	"sync"
+
+	"github.com/bwmarrin/discordgo"
+
+	"github.com/briefbot/briefbot/bot"
+)
+
+// Vote buttons carry "bb:vote:<up|down>:<key>:<id>,<id>..." as custom_id,
+// at most maxCustomID characters: key finds the answer in recentAnswers;
+// the article ids (as many as fit) and the question in the message content
+// recover it after a restart.
+const (
+	votePrefix  = "bb:vote:"
+	maxCustomID = 100
+)
+
+// answerRecord is what a vote needs to know about the answer it rates.
+type answerRecord struct {
+	question string
+	ids      []string
+}
+
+// recentAnswers remembers the last answers by key, evicting the oldest.
+type recentAnswers struct {
+	mu    sync.Mutex
+	max   int
+	order []string
+	byKey map[string]answerRecord
+}
+
+func newRecentAnswers(max int) *recentAnswers {
+	return &recentAnswers{max: max, byKey: make(map[string]answerRecord, max)}
+}
+
+func (r *recentAnswers) put(key string, rec answerRecord) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if _, ok := r.byKey[key]; !ok {
+		r.order = append(r.order, key)
+	}
+	r.byKey[key] = rec
+	for len(r.order) > r.max {
+		delete(r.byKey, r.order[0])
+		r.order = r.order[1:]
+	}
+}
+
+func (r *recentAnswers) get(key string) (answerRecord, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	rec, ok := r.byKey[key]
+	return rec, ok
+}
+
+// voteCustomID builds a button's custom_id within maxCustomID characters.
+func voteCustomID(vote, key string, ids []string) string {
+	id := votePrefix + vote + ":" + key + ":"
+	for n, a := range ids {
+		next := a
+		if n > 0 {
+			next = "," + a
+		}
+		if len(id)+len(next) > maxCustomID || strings.ContainsAny(a, ",:") {
+			break
+		}
+		id += next
+	}
+	return id
+}
+
+// parseVoteCustomID splits a vote button's custom_id.
+func parseVoteCustomID(id string) (vote, key string, ids []string, ok bool) {
+	rest, found := strings.CutPrefix(id, votePrefix)
+	if !found {
+		return "", "", nil, false
+	}
+	parts := strings.SplitN(rest, ":", 3)
+	if len(parts) < 2 || (parts[0] != bot.VoteUp && parts[0] != bot.VoteDown) {
+		return "", "", nil, false
+	}
+	if len(parts) == 3 && parts[2] != "" {
+		ids = strings.Split(parts[2], ",")
+	}
+	return parts[0], parts[1], ids, true
+}
+
+// voteButtons are the 👍/👎 row of an answer.
+func voteButtons(key string, ids []string) []discordgo.MessageComponent {
+	return []discordgo.MessageComponent{discordgo.ActionsRow{Components: []discordgo.MessageComponent{
+		discordgo.Button{Label: "Helpful", Style: discordgo.SecondaryButton,
+			Emoji: &discordgo.ComponentEmoji{Name: "👍"}, CustomID: voteCustomID(bot.VoteUp, key, ids)},
+		discordgo.Button{Label: "Not helpful", Style: discordgo.SecondaryButton,
+			Emoji: &discordgo.ComponentEmoji{Name: "👎"}, CustomID: voteCustomID(bot.VoteDown, key, ids)},
+	}}}
+}
+
+// withVotes adds vote buttons to a found answer and remembers it under key.
+func (a *Adapter) withVotes(m Message, key string, ans bot.Answer) Message {
+	if a.votes == nil || !ans.Found || len(ans.Quotes) == 0 {
+		return m
+	}
+	ids := ans.ArticleIDs()
+	a.recent.put(key, answerRecord{question: ans.Question, ids: ids})
+	m.Components = voteButtons(key, ids)
+	return m
+}
+
+// recoverAnswer finds what a vote rates: from memory, else from the clicked
+// message (the question in its content, the article ids in the custom_id or
+// the embed footers, whose last part is the article id).
+func (a *Adapter) recoverAnswer(key string, ids []string, msg *discordgo.Message) answerRecord {
+	if rec, ok := a.recent.get(key); ok {
+		return rec
+	}
+	rec := answerRecord{ids: ids}
+	if msg == nil {
+		return rec
+	}
+	if q, ok := strings.CutPrefix(msg.Content, questionPrefix); ok {
+		rec.question = restoreMentions(q)
+	}
+	if len(rec.ids) < len(msg.Embeds) {
+		rec.ids = rec.ids[:0:0]
+		for _, e := range msg.Embeds {
+			if e == nil || e.Footer == nil {
+				continue
+			}
+			parts := strings.Split(e.Footer.Text, " · ")
+			rec.ids = append(rec.ids, restoreMentions(parts[len(parts)-1]))
+		}
+	}
+	return rec
+}
+
+// handleVote records a 👍/👎 click and acknowledges it to the voter only.
+func (a *Adapter) handleVote(ctx context.Context, i *discordgo.Interaction) Message {
+	vote, key, ids, ok := parseVoteCustomID(i.MessageComponentData().CustomID)
+	if !ok {
+		return Message{Content: "That button is no longer supported.", Ephemeral: true}
+	}
+	if a.votes == nil {
+		return Message{Content: "Votes are not being recorded right now.", Ephemeral: true}
+	}
+	rec := a.recoverAnswer(key, ids, i.Message)
+	err := a.votes.Record(ctx, bot.Vote{
+		Platform:   bot.PlatformDiscord,
+		Question:   rec.question,
+		ArticleIDs: rec.ids,
+		User:       userID(i),
+		Vote:       vote,
+		Time:       a.now().UTC(),
+	})
+	if err != nil {
+		a.log.ErrorContext(ctx, "vote not recorded", "err", err)
+		return Message{Content: "Sorry, I couldn't record your vote. Please try again later.", Ephemeral: true}
+	}
+	a.log.InfoContext(ctx, "vote recorded", "vote", vote)
+	if vote == bot.VoteUp {
+		return Message{Content: "Thanks for the 👍, noted.", Ephemeral: true}
+	}
+	return Message{Content: "Thanks for the 👎, noted. It helps improve the answers.", Ephemeral: true}
+}

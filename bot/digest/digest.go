@@ -1,0 +1,312 @@
+// Package digest builds briefbot's daily digest: the articles of a time
+// window grouped into stories, ranked, each told in 1 to 3 verbatim, cited
+// sentences chosen by an extractive, model-free summariser. It also keeps the
+// state that posting digests on a schedule needs: a ledger of what was posted
+// where (once per channel and day), channel subscriptions, and a scheduler.
+// It is platform-neutral: adapters render a Digest and post it through a
+// Poster.
+package digest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/briefbot/briefbot/bot"
+	"github.com/briefbot/briefbot/retrieval"
+)
+
+// DefaultWindow is how far back a digest looks when no window is given.
+const DefaultWindow = 24 * time.Hour
+
+// Defaults for the shape of a digest.
+const (
+	DefaultMaxStories   = 10
+	DefaultMaxSentences = 3
+)
+
+// ErrBadOptions reports options that contradict each other.
+var ErrBadOptions = errors.New("digest: bad options")
+
+// Options says which articles a digest covers and how long it is.
+type Options struct {
+	// Now is when the digest is built; zero means time.Now().
+	Now time.Time
+	// Location is the digest's time zone (dates, calendar days); nil means UTC.
+	Location *time.Location
+	// Window is how far back from Now the digest looks (default DefaultWindow).
+	Window time.Duration
+	// Since, when set, covers every article from Since up to Now.
+	Since time.Time
+	// Date, when set, covers that calendar day (its year, month and day read
+	// in Location).
+	Date time.Time
+	// All covers every article in the store.
+	All bool
+	// Previous is the previous digest posted to the same channel: its stories
+	// become follow-ups here.
+	Previous []Signature
+	// MaxStories caps the stories (default DefaultMaxStories; negative: no cap).
+	MaxStories int
+	// MaxSentences caps the key sentences of a story (default DefaultMaxSentences).
+	MaxSentences int
+	// Words, if positive, is a word budget for all key sentences together
+	// (MaxSentences then does not apply): stories take it in rank order. The
+	// evaluation harness uses it to ask for a summary of a given length.
+	Words int
+}
+
+// Digest is what the briefings of a window said. Its JSON form is the
+// contract of `briefbot digest --json`.
+type Digest struct {
+	// Date is the digest's day (YYYY-MM-DD in Timezone).
+	Date string `json:"date"`
+	// Window describes the period covered: "24h", "2025-12-06", "since 2025-12-01" or "all".
+	Window string `json:"window"`
+	// Timezone is the IANA zone the dates are read in.
+	Timezone string `json:"timezone"`
+	// Articles counts the articles in the window.
+	Articles int `json:"articles"`
+	// Stories are ranked, most important first.
+	Stories []Story `json:"stories"`
+}
+
+// Story is one event, as reported by one or more articles.
+type Story struct {
+	// Headline is an article title, or the story's best sentence, verbatim.
+	Headline string `json:"headline"`
+	// New is false for a follow-up of a story in the previous digest.
+	New bool `json:"new"`
+	// Sources counts the independent sources (syndicated copies count once).
+	Sources int `json:"sources"`
+	// Sentences are 1 to MaxSentences verbatim key sentences.
+	Sentences []Sentence `json:"sentences"`
+	// Articles lists the ids of every article of the story.
+	Articles []string `json:"-"`
+	// Signature identifies the story for follow-ups in the next digest.
+	Signature Signature `json:"-"`
+}
+
+// Sentence is a verbatim sentence of an article (whitespace normalised) and
+// its citation.
+type Sentence struct {
+	Text    string   `json:"text"`
+	Article Citation `json:"article"`
+}
+
+// Citation names the article a sentence comes from. Unknown fields are
+// empty, never invented.
+type Citation struct {
+	ID        string `json:"id"`
+	Title     string `json:"title"`
+	Source    string `json:"source"`
+	URL       string `json:"url"`
+	Published string `json:"published"`
+}
+
+// Ref converts a citation into the bot's ArticleRef, for renderers shared
+// with answers.
+func (c Citation) Ref() bot.ArticleRef {
+	return bot.ArticleRef{ID: c.ID, Title: c.Title, Source: c.Source, URL: c.URL, Published: c.Published}
+}
+
+func citationOf(m retrieval.ArticleMeta) Citation {
+	return Citation{ID: m.ID, Title: m.Title, Source: m.Source, URL: m.URL, Published: m.PublishedString()}
+}
+
+// Empty reports whether no article fell in the window.
+func (d Digest) Empty() bool { return len(d.Stories) == 0 }
+
+// EmptyText is the one line that says a window had no briefings.
+func (d Digest) EmptyText() string {
+	switch {
+	case d.Window == "all":
+		return "No briefings in the store yet."
+	case strings.HasPrefix(d.Window, "since "):
+		return fmt.Sprintf("No briefings %s.", d.Window)
+	case d.Window == d.Date:
+		return fmt.Sprintf("No briefings on %s.", d.Date)
+	default:
+		return fmt.Sprintf("No briefings in the last %s.", d.Window)
+	}
+}
+
+// Signatures returns the signatures of the digest's stories, to persist and
+// pass as Options.Previous next time.
+func (d Digest) Signatures() []Signature {
+	out := make([]Signature, 0, len(d.Stories))
+	for _, s := range d.Stories {
+		out = append(out, s.Signature)
+	}
+	return out
+}
+
+// Text renders the digest for a terminal or a plain-text message.
+func (d Digest) Text() string {
+	var b strings.Builder
+	if d.Empty() {
+		return d.EmptyText() + "\n"
+	}
+	fmt.Fprintf(&b, "Digest for %s (%s, %s): %d articles, %d stories\n", d.Date, d.Window, d.Timezone, d.Articles, len(d.Stories))
+	for i, s := range d.Stories {
+		mark := "new"
+		if !s.New {
+			mark = "follow-up"
+		}
+		sources := "1 source"
+		if s.Sources != 1 {
+			sources = fmt.Sprintf("%d sources", s.Sources)
+		}
+		fmt.Fprintf(&b, "\n%d. %s  [%s, %s]\n", i+1, s.Headline, mark, sources)
+		for _, sn := range s.Sentences {
+			fmt.Fprintf(&b, "   “%s”\n     — %s\n", sn.Text, sn.Article.Ref().Citation())
+		}
+	}
+	return b.String()
+}
+
+// window is the period a digest covers, [from, to); zero bounds are open.
+type window struct {
+	from, to time.Time
+	label    string
+	date     string
+}
+
+func (o Options) resolve() (Options, window, error) {
+	if o.Now.IsZero() {
+		o.Now = time.Now()
+	}
+	if o.Location == nil {
+		o.Location = time.UTC
+	}
+	if o.Window <= 0 {
+		o.Window = DefaultWindow
+	}
+	if o.MaxStories == 0 {
+		o.MaxStories = DefaultMaxStories
+	}
+	if o.MaxSentences <= 0 {
+		o.MaxSentences = DefaultMaxSentences
+	}
+	set := 0
+	for _, b := range []bool{o.All, !o.Since.IsZero(), !o.Date.IsZero()} {
+		if b {
+			set++
+		}
+	}
+	if set > 1 {
+		return o, window{}, fmt.Errorf("%w: choose one of a date, a since date or all", ErrBadOptions)
+	}
+	now := o.Now.In(o.Location)
+	w := window{to: o.Now, date: now.Format(retrieval.DateLayout)}
+	switch {
+	case o.All:
+		w.to, w.label = time.Time{}, "all"
+	case !o.Since.IsZero():
+		w.from, w.label = o.Since, "since "+o.Since.In(o.Location).Format(retrieval.DateLayout)
+	case !o.Date.IsZero():
+		y, m, dd := o.Date.In(o.Location).Date()
+		if o.Date.Location() == time.UTC {
+			y, m, dd = o.Date.Date()
+		}
+		w.from = time.Date(y, m, dd, 0, 0, 0, 0, o.Location)
+		w.to = time.Date(y, m, dd+1, 0, 0, 0, 0, o.Location)
+		w.date = w.from.Format(retrieval.DateLayout)
+		w.label = w.date
+	default:
+		w.from, w.label = o.Now.Add(-o.Window), formatWindow(o.Window)
+	}
+	return o, w, nil
+}
+
+// formatWindow writes a duration the way people type it: 24h, 90m, 2h30m.
+func formatWindow(d time.Duration) string {
+	s := d.String()
+	s = strings.TrimSuffix(s, "0s")
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	if s == "" {
+		return "0s"
+	}
+	return s
+}
+
+// in reports whether an article falls in the window. An undated article
+// counts by its ingest time; a date without a time of day (midnight UTC, as
+// datelines are parsed) covers that whole calendar day in loc.
+func (w window) in(m retrieval.ArticleMeta, loc *time.Location) bool {
+	if w.from.IsZero() && w.to.IsZero() {
+		return true
+	}
+	start, end := m.Published, m.Published
+	switch {
+	case m.Published.IsZero():
+		start, end = m.Ingested, m.Ingested
+	case isDateOnly(m.Published):
+		y, mo, d := m.Published.UTC().Date()
+		start = time.Date(y, mo, d, 0, 0, 0, 0, loc)
+		end = time.Date(y, mo, d+1, 0, 0, 0, 0, loc).Add(-time.Nanosecond)
+	}
+	if start.IsZero() {
+		return false
+	}
+	if !w.from.IsZero() && end.Before(w.from) {
+		return false
+	}
+	if !w.to.IsZero() && !start.Before(w.to) {
+		return false
+	}
+	return true
+}
+
+func isDateOnly(t time.Time) bool {
+	u := t.UTC()
+	return u.Hour() == 0 && u.Minute() == 0 && u.Second() == 0 && u.Nanosecond() == 0
+}
+
+// Build selects the articles of the window, groups them into stories, ranks
+// the stories and picks each story's headline and key sentences.
+func Build(ctx context.Context, s bot.Searcher, opts Options) (Digest, error) {
+	opts, w, err := opts.resolve()
+	if err != nil {
+		return Digest{}, err
+	}
+	d := Digest{Date: w.date, Window: w.label, Timezone: opts.Location.String(), Stories: []Story{}}
+	metas, err := s.Articles(ctx)
+	if err != nil {
+		return d, fmt.Errorf("digest: list articles: %w", err)
+	}
+	var docs []retrieval.Document
+	for _, m := range metas {
+		if !w.in(m, opts.Location) {
+			continue
+		}
+		doc, err := s.Document(ctx, m.ID)
+		if err != nil {
+			return d, fmt.Errorf("digest: read %s: %w", m.ID, err)
+		}
+		docs = append(docs, doc)
+	}
+	// A stable order whatever the store's: oldest first, then by id.
+	sort.SliceStable(docs, func(i, j int) bool {
+		ti, tj := when(docs[i].ArticleMeta), when(docs[j].ArticleMeta)
+		if !ti.Equal(tj) {
+			return ti.Before(tj)
+		}
+		return docs[i].ID < docs[j].ID
+	})
+	d.Articles = len(docs)
+	d.Stories = buildStories(docs, opts)
+	return d, nil
+}
+
+func when(m retrieval.ArticleMeta) time.Time {
+	if !m.Published.IsZero() {
+		return m.Published
+	}
+	return m.Ingested
+}

@@ -1,0 +1,149 @@
+package digest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/briefbot/briefbot/bot"
+)
+
+// Poster posts a digest to a channel of one platform. The Slack and Discord
+// adapters implement it.
+type Poster interface {
+	Post(ctx context.Context, channel string, d Digest) error
+}
+
+// PosterFunc adapts a function to a Poster.
+type PosterFunc func(ctx context.Context, channel string, d Digest) error
+
+// Post calls f.
+func (f PosterFunc) Post(ctx context.Context, channel string, d Digest) error {
+	return f(ctx, channel, d)
+}
+
+// ErrNoPoster reports a platform no poster is configured for.
+var ErrNoPoster = errors.New("digest: no poster is configured for this platform")
+
+// ErrBadTarget reports a target that is not platform:channel.
+var ErrBadTarget = errors.New("digest: a target is platform:channel, e.g. slack:C0123 or discord:123456")
+
+// Posters maps a platform ("slack", "discord") to its Poster.
+type Posters map[string]Poster
+
+// For returns the poster of platform, or an error wrapping ErrNoPoster.
+func (ps Posters) For(platform string) (Poster, error) {
+	if p, ok := ps[platform]; ok && p != nil {
+		return p, nil
+	}
+	return nil, fmt.Errorf("%w: %q (configure the %s adapter)", ErrNoPoster, platform, platform)
+}
+
+// Target is where a digest goes.
+type Target struct {
+	Platform string
+	Channel  string
+}
+
+// String is the target as it is written and keyed in the ledger: platform:channel.
+func (t Target) String() string { return t.Platform + ":" + t.Channel }
+
+// ParseTarget reads "slack:C1" or "discord:123".
+func ParseTarget(s string) (Target, error) {
+	p, c, ok := strings.Cut(strings.TrimSpace(s), ":")
+	p = strings.ToLower(strings.TrimSpace(p))
+	c = strings.TrimSpace(c)
+	if !ok || c == "" {
+		return Target{}, fmt.Errorf("%w (got %q)", ErrBadTarget, s)
+	}
+	switch p {
+	case bot.PlatformSlack, bot.PlatformDiscord:
+	default:
+		return Target{}, fmt.Errorf("%w: unknown platform %q", ErrBadTarget, p)
+	}
+	return Target{Platform: p, Channel: c}, nil
+}
+
+// Outcome says what Deliver did.
+type Outcome string
+
+// Deliver outcomes.
+const (
+	// Posted: the digest was posted and recorded.
+	Posted Outcome = "posted"
+	// AlreadyPosted: the ledger holds a post for that channel and day.
+	AlreadyPosted Outcome = "already-posted"
+	// SkippedEmpty: the window was empty and empty digests are skipped.
+	SkippedEmpty Outcome = "skipped-empty"
+)
+
+// Delivery is one digest to post.
+type Delivery struct {
+	Target Target
+	// Day keys the ledger (YYYY-MM-DD in the channel's zone); "" means the
+	// digest's own date.
+	Day string
+	// Options build the digest; Previous is filled from the ledger.
+	Options Options
+	// SkipEmpty posts nothing for an empty window (else one line says so).
+	SkipEmpty bool
+	// Force posts even if the ledger holds a post for the day.
+	Force bool
+}
+
+// Deliver builds a digest and posts it through p unless the ledger already
+// holds a post for the target and day; after the platform acknowledges the
+// post, the ledger records it. If the process dies between the platform's
+// acknowledgement and the ledger write, the next run posts the digest again:
+// delivery is at least once, and the window for a duplicate is that one
+// write.
+func Deliver(ctx context.Context, s bot.Searcher, l *Ledger, p Poster, del Delivery) (Outcome, Digest, error) {
+	opts := del.Options
+	if opts.Now.IsZero() {
+		opts.Now = time.Now()
+	}
+	loc := opts.Location
+	if loc == nil {
+		loc = time.UTC
+	}
+	day := del.Day
+	if day == "" {
+		if !opts.Date.IsZero() {
+			y, m, d := opts.Date.Date()
+			day = time.Date(y, m, d, 0, 0, 0, 0, time.UTC).Format("2006-01-02")
+		} else {
+			day = opts.Now.In(loc).Format("2006-01-02")
+		}
+	}
+	target := del.Target.String()
+	if !del.Force {
+		done, err := l.Posted(target, day)
+		if err != nil {
+			return "", Digest{}, err
+		}
+		if done {
+			return AlreadyPosted, Digest{}, nil
+		}
+	}
+	prev, err := l.Previous(target, day)
+	if err != nil {
+		return "", Digest{}, err
+	}
+	opts.Previous = prev
+	d, err := Build(ctx, s, opts)
+	if err != nil {
+		return "", d, err
+	}
+	if d.Empty() && del.SkipEmpty {
+		return SkippedEmpty, d, nil
+	}
+	if err := p.Post(ctx, del.Target.Channel, d); err != nil {
+		return "", d, fmt.Errorf("digest: post to %s: %w", target, err)
+	}
+	if err := l.Record(target, day, time.Now(), d); err != nil {
+		return Posted, d, err
+	}
+	return Posted, d, nil
+}
