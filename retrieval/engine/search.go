@@ -90,6 +90,7 @@ func (e *Engine) Search(ctx context.Context, q retrieval.Query) (retrieval.Resul
 		return res, nil
 	}
 	expanded := ix.lex.Expand(qterms)
+	focus := focusTerms(q.Text)
 
 	// Candidates: BM25 and vector similarity over chunks.
 	keep := func(doc int32) bool { return visible(ix.chunkArt[doc]) }
@@ -160,7 +161,7 @@ func (e *Engine) Search(ctx context.Context, q retrieval.Query) (retrieval.Resul
 		return res, nil
 	}
 
-	qa := newQuestionAnalysis(q.Text, qterms, expanded, ix.lex)
+	qa := newQuestionAnalysis(q.Text, qterms, focus, expanded, ix.lex)
 	quotes, evidence := e.selectQuotes(ix, qa, ranked, scoreOf, q.MaxQuotes)
 	res.Evidence = evidence
 	// Abstain when too much of the question is about things the corpus
@@ -197,20 +198,26 @@ type match struct {
 	w  float64
 }
 
-func newQuestionAnalysis(question string, qterms []string, expanded []lexical.QueryTerm, lex *lexical.Index) *questionAnalysis {
-	qa := &questionAnalysis{variant: map[int32]match{}, asked: map[int32]bool{}}
-	// A quiz-style question often sets the scene first ("Microsoft retired
-	// Internet Explorer this week.") and asks last ("What year did it
-	// debut?"): the words of the asking sentence say which sentence answers.
-	focus := map[string]bool{}
-	if tuning.focusWeight != 1 {
-		if sp := text.Sentences(question); len(sp) > 1 {
-			last := sp[len(sp)-1]
-			for _, t := range text.Terms(howWords.ReplaceAllString(question[last.Start:last.End], "how")) {
-				focus[t] = true
-			}
-		}
+// focusTerms returns the terms of the asking sentence of a question with
+// several sentences, or nil. A quiz-style question often sets the scene
+// first ("Microsoft retired Internet Explorer this week.") and asks last
+// ("What year did it debut?"): the asking sentence's words say which
+// sentence answers.
+func focusTerms(question string) map[string]bool {
+	sp := text.Sentences(question)
+	if len(sp) < 2 {
+		return nil
 	}
+	last := sp[len(sp)-1]
+	focus := map[string]bool{}
+	for _, t := range text.Terms(howWords.ReplaceAllString(question[last.Start:last.End], "how")) {
+		focus[t] = true
+	}
+	return focus
+}
+
+func newQuestionAnalysis(question string, qterms []string, focus map[string]bool, expanded []lexical.QueryTerm, lex *lexical.Index) *questionAnalysis {
+	qa := &questionAnalysis{variant: map[int32]match{}, asked: map[int32]bool{}}
 	pos := map[string]int{}
 	for _, t := range qterms {
 		if _, ok := pos[t]; ok {
