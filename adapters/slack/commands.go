@@ -44,7 +44,7 @@ func (a *Adapter) command(ctx context.Context, cmd slack.SlashCommand) commandRe
 	switch {
 	case len(fields) == 0 || (len(fields) == 1 && fields[0] == "help"):
 		return responseOf(ephemeral, RenderText(a.help()))
-	case fields[0] == "subscribe" || (len(fields) == 1 && (fields[0] == "digest" || fields[0] == "unsubscribe")):
+	case fields[0] == "subscribe" || fields[0] == "unsubscribe" || (len(fields) == 1 && fields[0] == "digest"):
 		return a.digestCommand(ctx, cmd, fields[0], strings.Fields(text)[1:])
 	case len(fields) == 1 && fields[0] == "sources":
 		return a.within(ctx, cmd.ResponseURL, func(ctx context.Context) commandResponse {

@@ -25,20 +25,23 @@ type digestService struct {
 	log       *slog.Logger
 	now       func() time.Time
 
-	mu      sync.Mutex
-	sched   *digest.Scheduler // nil until start
-	started bool
+	// started is closed once start has scheduled the subscriptions.
+	started chan struct{}
+
+	mu    sync.Mutex
+	sched *digest.Scheduler // nil until start and after close
 }
 
 // newDigestService checks the configured schedules and opens the
 // subscriptions and the ledger in the data directory.
 func newDigestService(cfg Config, search bot.Searcher, logger *slog.Logger) (*digestService, error) {
 	s := &digestService{
-		search: search,
-		ledger: digest.OpenLedger(cfg.Data),
-		subs:   digest.OpenSubscriptions(cfg.Data, nil),
-		log:    logger,
-		now:    time.Now,
+		search:  search,
+		ledger:  digest.OpenLedger(cfg.Data),
+		subs:    digest.OpenSubscriptions(cfg.Data, nil),
+		log:     logger,
+		now:     time.Now,
+		started: make(chan struct{}),
 	}
 	switch cfg.DigestEmpty {
 	case "", "post":
@@ -119,7 +122,8 @@ func (s *digestService) start(ctx context.Context, posters digest.Posters) error
 		// not stop the others.
 		s.log.Error("digest schedules", "err", err)
 	}
-	s.sched, s.started = sched, true
+	s.sched = sched
+	close(s.started)
 	s.log.Info("digest scheduler started", "subscriptions", len(subs))
 	return nil
 }
