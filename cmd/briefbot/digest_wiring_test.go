@@ -5,10 +5,12 @@ import (
 	"crypto/ed25519"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"html"
 	"io"
 	"io/fs"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -380,6 +382,55 @@ func checkSeedQuotes(t *testing.T, quotes []string) {
 		}
 		if !found {
 			t.Errorf("not a seed sentence: %q", q)
+		}
+	}
+}
+
+// TestDigestServiceMergesConfigAndSubscriptions: configured schedules
+// (BRIEFBOT_DIGEST_*) and channels' own subscriptions are scheduled
+// together, a channel's own replaces a configured one, a configured one
+// cannot be unsubscribed from the channel, and bad settings stop serve.
+func TestDigestServiceMergesConfigAndSubscriptions(t *testing.T) {
+	dir := t.TempDir()
+	env := map[string]string{"BRIEFBOT_DATA": dir, "BRIEFBOT_DIGEST_SLACK": "C1,C2", "BRIEFBOT_DIGEST_AT": "07:00", "BRIEFBOT_DIGEST_TZ": "Europe/Kyiv", "BRIEFBOT_DIGEST_EMPTY": "skip"}
+	cfg, err := loadConfig("", func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	ds, err := newDigestService(cfg, &lazySearcher{}, newLogger(Config{LogFormat: "json"}, io.Discard))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if _, err := ds.Subscribe(ctx, digest.Subscription{Platform: "slack", Channel: "C2", At: "09:30"}); err != nil {
+		t.Fatal(err)
+	}
+	all, err := ds.all()
+	if err != nil || len(all) != 2 {
+		t.Fatalf("%+v, %v", all, err)
+	}
+	got := map[string]digest.Subscription{}
+	for _, s := range all {
+		got[s.Target().String()] = s
+	}
+	if c1 := got["slack:C1"]; c1.At != "07:00" || c1.Timezone != "Europe/Kyiv" || !c1.SkipEmpty {
+		t.Errorf("configured %+v", c1)
+	}
+	if c2 := got["slack:C2"]; c2.At != "09:30" || c2.Timezone != "UTC" || !c2.SkipEmpty {
+		t.Errorf("own %+v", c2)
+	}
+	if removed, err := ds.Unsubscribe(ctx, digest.Target{Platform: "slack", Channel: "C1"}); removed || !errors.Is(err, digest.ErrBadSubscription) || !strings.Contains(err.Error(), "configuration") {
+		t.Errorf("unsubscribe a configured channel: %v, %v", removed, err)
+	}
+	for k, v := range map[string]string{"BRIEFBOT_DIGEST_TZ": "Mars/Olympus", "BRIEFBOT_DIGEST_AT": "8 o'clock", "BRIEFBOT_DIGEST_EMPTY": "maybe"} {
+		bad := maps.Clone(env)
+		bad[k] = v
+		cfg, err := loadConfig("", func(k string) string { return bad[k] })
+		if err == nil {
+			_, err = newDigestService(cfg, &lazySearcher{}, newLogger(Config{LogFormat: "json"}, io.Discard))
+		}
+		if err == nil {
+			t.Errorf("%s=%s accepted", k, v)
 		}
 	}
 }
