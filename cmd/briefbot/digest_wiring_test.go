@@ -142,8 +142,8 @@ func TestDigestPostDiscordOnce(t *testing.T) {
 	}
 }
 
-// startServer is startServe that also returns the server.
-func startServer(t *testing.T, env map[string]string) (*server, string) {
+// startDigestServe is startServe that also returns the server.
+func startDigestServe(t *testing.T, env map[string]string) (*server, string) {
 	t.Helper()
 	env["BRIEFBOT_HTTP_ADDR"] = "127.0.0.1:0"
 	if env["BRIEFBOT_DATA"] == "" {
@@ -212,7 +212,7 @@ func TestServeSlackSubscribe(t *testing.T) {
 		late <- m
 	}))
 	t.Cleanup(hook.Close)
-	s, base := startServer(t, map[string]string{
+	s, base := startDigestServe(t, map[string]string{
 		"SLACK_BOT_TOKEN": "xoxb-test", "SLACK_SIGNING_SECRET": secret, "SLACK_API_URL": apiURL, "BRIEFBOT_DATA": dir,
 	})
 	cmd := func(text string) map[string]any {
@@ -282,7 +282,7 @@ func TestServeDiscordSubscribe(t *testing.T) {
 	pub, priv, _ := ed25519.GenerateKey(nil)
 	f, apiURL := newFakeDiscordREST(t)
 	dir := t.TempDir()
-	_, base := startServer(t, map[string]string{
+	_, base := startDigestServe(t, map[string]string{
 		"DISCORD_BOT_TOKEN": "tok", "DISCORD_APP_ID": "APP", "DISCORD_PUBLIC_KEY": hex.EncodeToString(pub), "DISCORD_API_URL": apiURL,
 		"BRIEFBOT_DATA": dir,
 	})
