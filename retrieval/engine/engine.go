@@ -477,6 +477,7 @@ type index struct {
 	chunkArt  []int32      // chunk doc -> article index
 	chunkBase []int32      // article index -> first chunk doc
 	sents     [][]sentence // article index -> its sentences
+	vecs      [][]float32  // chunk doc -> its vector (the store's slices)
 }
 
 // Token flags, for answer-type matching.
@@ -525,6 +526,7 @@ func buildIndex(st *store.Store) *index {
 			sents[j].toks = all[offsets[j]:offsets[j+1]:offsets[j+1]]
 		}
 		ix.sents[i] = sents
+		ix.vecs = append(ix.vecs, st.ChunkVectors(a.ID)...)
 		// Chunks are sentence-aligned: a chunk's terms are its sentences' terms.
 		j := 0
 		for c := range a.ChunkStarts {

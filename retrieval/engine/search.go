@@ -35,6 +35,7 @@ var tuning = struct {
 	leadBonus        float64 // bonus for an article's first two sentences
 	noveltyWeight    float64 // weight of the rare words a sentence adds to the question's
 	noveltyNorm      float64 // summed idf of novel words that counts as full novelty
+	focusWeight      float64 // weight of the asking sentence's words in a multi-sentence question
 	maxWords         int     // words in a quote
 	dupJaccard       float64 // term-set similarity of near-identical sentences
 }{
@@ -56,6 +57,7 @@ var tuning = struct {
 	leadBonus:        0.1,
 	noveltyWeight:    0.35,
 	noveltyNorm:      30,
+	focusWeight:      3,
 	maxWords:         60,
 	dupJaccard:       0.6,
 }
@@ -88,6 +90,7 @@ func (e *Engine) Search(ctx context.Context, q retrieval.Query) (retrieval.Resul
 		return res, nil
 	}
 	expanded := ix.lex.Expand(qterms)
+	focus := focusTerms(q.Text)
 
 	// Candidates: BM25 and vector similarity over chunks.
 	keep := func(doc int32) bool { return visible(ix.chunkArt[doc]) }
@@ -103,16 +106,14 @@ func (e *Engine) Search(ctx context.Context, q retrieval.Query) (retrieval.Resul
 	if err != nil {
 		return res, err
 	}
-	vhits, err := e.Store().QueryVector(ctx, vec, tuning.vectorK)
-	if err != nil {
-		return res, err
-	}
-	for _, h := range vhits {
-		a, ok := ix.artIdx[h.ArticleID]
-		if !ok || !visible(a) || h.Similarity <= 0 {
+	// The scan chromem-go's QueryEmbedding would do, on the same vectors,
+	// in chunk doc order (no id lookups); see nearest.
+	for _, h := range ix.nearest(vec, tuning.vectorK) {
+		a := ix.chunkArt[h.doc]
+		if !visible(a) || h.sim <= 0 {
 			continue
 		}
-		fused[ix.chunkBase[a]+int32(h.Ordinal)] += tuning.vectorWeight * float64(h.Similarity)
+		fused[h.doc] += tuning.vectorWeight * float64(h.sim)
 	}
 
 	// Articles: best chunk plus a little of the second, and recency.
@@ -160,7 +161,7 @@ func (e *Engine) Search(ctx context.Context, q retrieval.Query) (retrieval.Resul
 		return res, nil
 	}
 
-	qa := newQuestionAnalysis(q.Text, qterms, expanded, ix.lex)
+	qa := newQuestionAnalysis(q.Text, qterms, focus, expanded, ix.lex)
 	quotes, evidence := e.selectQuotes(ix, qa, ranked, scoreOf, q.MaxQuotes)
 	res.Evidence = evidence
 	// Abstain when too much of the question is about things the corpus
@@ -197,7 +198,25 @@ type match struct {
 	w  float64
 }
 
-func newQuestionAnalysis(question string, qterms []string, expanded []lexical.QueryTerm, lex *lexical.Index) *questionAnalysis {
+// focusTerms returns the terms of the asking sentence of a question with
+// several sentences, or nil. A quiz-style question often sets the scene
+// first ("Microsoft retired Internet Explorer this week.") and asks last
+// ("What year did it debut?"): the asking sentence's words say which
+// sentence answers.
+func focusTerms(question string) map[string]bool {
+	sp := text.Sentences(question)
+	if len(sp) < 2 {
+		return nil
+	}
+	last := sp[len(sp)-1]
+	focus := map[string]bool{}
+	for _, t := range text.Terms(howWords.ReplaceAllString(question[last.Start:last.End], "how")) {
+		focus[t] = true
+	}
+	return focus
+}
+
+func newQuestionAnalysis(question string, qterms []string, focus map[string]bool, expanded []lexical.QueryTerm, lex *lexical.Index) *questionAnalysis {
 	qa := &questionAnalysis{variant: map[int32]match{}, asked: map[int32]bool{}}
 	pos := map[string]int{}
 	for _, t := range qterms {
@@ -206,6 +225,9 @@ func newQuestionAnalysis(question string, qterms []string, expanded []lexical.Qu
 		}
 		pos[t] = len(qa.terms)
 		w := math.Pow(lex.IDF(t), tuning.idfPower)
+		if focus[t] {
+			w *= tuning.focusWeight
+		}
 		qa.terms = append(qa.terms, t)
 		qa.weight = append(qa.weight, w)
 		qa.known = append(qa.known, false)

@@ -164,8 +164,8 @@ type QueryTerm struct {
 // Expand returns the question's terms plus close spellings found in the
 // index (Zelenskyy -> zelenski, zelenskiy), weighted down. Only stems of
 // six letters or more are expanded (shorter ones have too many unrelated
-// neighbours: price/prime), within edit distance 1 (2 for nine letters or
-// more), sharing their first two letters.
+// neighbours: price/prime), within edit distance 1 (2 when either word has
+// nine letters or more), sharing their first two letters.
 func (ix *Index) Expand(terms []string) []QueryTerm {
 	seen := map[string]bool{}
 	var out []QueryTerm
@@ -182,14 +182,16 @@ func (ix *Index) Expand(terms []string) []QueryTerm {
 		if len(t) < 6 || isDigits(t) {
 			continue
 		}
-		maxDist := 1
-		if len(t) >= 9 {
-			maxDist = 2
-		}
 		for _, id := range ix.byPrefix[t[:2]] {
 			w := ix.words[id]
 			if seen[w] || isDigits(w) {
 				continue
+			}
+			// Edit distance is symmetric, so is the allowance: zelenski
+			// (Zelensky) must reach zelenskyy as zelenskyy reaches zelenski.
+			maxDist := 1
+			if max(len(t), len(w)) >= 9 {
+				maxDist = 2
 			}
 			if abs(len(w)-len(t)) <= maxDist {
 				if d := editDistance(t, w, maxDist); d <= maxDist {
@@ -277,14 +279,27 @@ func (ix *Index) Search(q []QueryTerm, k int, keep func(doc int32) bool) []Hit {
 			acc[p.doc] += s
 		}
 	}
-	hits := make([]Hit, 0, min(len(touched), 4*k+16))
+	// Keep the best k in a min-heap (worst hit at the root) rather than
+	// sorting every doc that holds a common word: tens of thousands of
+	// hits for a few hundred kept.
+	hits := make([]Hit, 0, min(len(touched), k))
+	worse := func(a, b Hit) bool { return a.Score < b.Score || a.Score == b.Score && a.Doc > b.Doc }
 	for _, d := range touched {
 		s := acc[d]
 		acc[d] = 0
 		if keep != nil && !keep(d) {
 			continue
 		}
-		hits = append(hits, Hit{Doc: d, Score: float64(s)})
+		h := Hit{Doc: d, Score: float64(s)}
+		if len(hits) < k {
+			hits = append(hits, h)
+			siftUp(hits, len(hits)-1, worse)
+			continue
+		}
+		if k > 0 && worse(hits[0], h) {
+			hits[0] = h
+			siftDown(hits, 0, worse)
+		}
 	}
 	ix.accPool.Put(acc)
 	sort.Slice(hits, func(i, j int) bool {
@@ -293,8 +308,34 @@ func (ix *Index) Search(q []QueryTerm, k int, keep func(doc int32) bool) []Hit {
 		}
 		return hits[i].Doc < hits[j].Doc
 	})
-	if len(hits) > k {
-		hits = hits[:k]
-	}
 	return hits
+}
+
+func siftUp(h []Hit, i int, less func(a, b Hit) bool) {
+	for i > 0 {
+		p := (i - 1) / 2
+		if !less(h[i], h[p]) {
+			return
+		}
+		h[i], h[p] = h[p], h[i]
+		i = p
+	}
+}
+
+func siftDown(h []Hit, i int, less func(a, b Hit) bool) {
+	for {
+		l := 2*i + 1
+		if l >= len(h) {
+			return
+		}
+		m := l
+		if r := l + 1; r < len(h) && less(h[r], h[l]) {
+			m = r
+		}
+		if !less(h[m], h[i]) {
+			return
+		}
+		h[i], h[m] = h[m], h[i]
+		i = m
+	}
 }

@@ -93,6 +93,10 @@ type Store struct {
 	mu    sync.RWMutex
 	byID  map[string]*StoredArticle
 	order []string // article ids in insertion order
+	// vecs holds each article's chunk vectors, the very slices chromem-go
+	// keeps (no copy), so that the engine can scan them without going
+	// through chromem-go's per-query channel, lock and heap.
+	vecs map[string][][]float32
 }
 
 // identity is the embedding function of the collections: every vector is
@@ -122,7 +126,7 @@ func New(info Info) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: create collection: %w", err)
 	}
-	return &Store{db: db, chunks: chunks, articles: articles, info: info, byID: map[string]*StoredArticle{}}, nil
+	return &Store{db: db, chunks: chunks, articles: articles, info: info, byID: map[string]*StoredArticle{}, vecs: map[string][][]float32{}}, nil
 }
 
 // Info says how the store was built.
@@ -162,7 +166,7 @@ func Load(ctx context.Context, dir string) (*Store, error) {
 		return nil, fmt.Errorf("store: snapshot %s has no store info: %w", Path(dir), err)
 	}
 	meta := infoDoc.Metadata
-	s := &Store{db: db, chunks: chunks, articles: articles, byID: map[string]*StoredArticle{}}
+	s := &Store{db: db, chunks: chunks, articles: articles, byID: map[string]*StoredArticle{}, vecs: map[string][][]float32{}}
 	s.info.Embedder = meta["embedder"]
 	s.info.Dim, _ = strconv.Atoi(meta["dim"])
 	s.info.Version, _ = strconv.Atoi(meta["version"])
@@ -172,7 +176,53 @@ func Load(ctx context.Context, dir string) (*Store, error) {
 	if err := s.loadArticles(ctx); err != nil {
 		return nil, err
 	}
+	if err := s.loadVectors(ctx); err != nil {
+		return nil, err
+	}
 	return s, nil
+}
+
+// loadVectors collects every chunk's vector by article, with one exhaustive
+// query (chromem-go has no listing call; its results share the stored
+// slices, where GetByID would copy each vector and metadata map).
+func (s *Store) loadVectors(ctx context.Context) error {
+	n := s.chunks.Count()
+	if n == 0 {
+		return nil
+	}
+	probe := make([]float32, s.info.Dim)
+	probe[0] = 1
+	res, err := s.chunks.QueryEmbedding(ctx, probe, n, nil, nil)
+	if err != nil {
+		return fmt.Errorf("store: list chunks: %w", err)
+	}
+	for id, a := range s.byID {
+		s.vecs[id] = make([][]float32, len(a.ChunkStarts))
+	}
+	for _, r := range res {
+		vs, ok := s.vecs[r.Metadata["article"]]
+		ord, err := strconv.Atoi(r.Metadata["ordinal"])
+		if !ok || err != nil || ord < 0 || ord >= len(vs) {
+			return fmt.Errorf("store: chunk %q belongs to no stored article", r.ID)
+		}
+		vs[ord] = r.Embedding
+	}
+	for id, vs := range s.vecs {
+		for i, v := range vs {
+			if len(v) != s.info.Dim {
+				return fmt.Errorf("store: article %q: chunk %d has no vector", id, i)
+			}
+		}
+	}
+	return nil
+}
+
+// ChunkVectors returns the vectors of an article's chunks, in chunk order.
+// The slices are the store's own: callers must not modify them.
+func (s *Store) ChunkVectors(id string) [][]float32 {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.vecs[id]
 }
 
 // loadArticles rebuilds the in-memory article table. chromem-go has no
@@ -336,6 +386,7 @@ func (s *Store) Put(ctx context.Context, a *StoredArticle, vectors [][]float32) 
 		s.order = append(s.order, a.ID)
 	}
 	s.byID[a.ID] = a
+	s.vecs[a.ID] = vectors
 	s.mu.Unlock()
 	return nil
 }
@@ -360,6 +411,7 @@ func (s *Store) Delete(ctx context.Context, id string) error {
 	}
 	s.mu.Lock()
 	delete(s.byID, id)
+	delete(s.vecs, id)
 	for i, o := range s.order {
 		if o == id {
 			s.order = append(s.order[:i], s.order[i+1:]...)
@@ -488,4 +540,37 @@ func decodeInts(s string) ([]int, error) {
 		out[i] = n
 	}
 	return out, nil
+}
+
+// BareQueryEmbedding runs chromem-go's own QueryEmbedding for the n chunks
+// nearest to v and discards the results. It exists to measure, side by side
+// with a search, the exhaustive scan chromem-go does on its own.
+func (s *Store) BareQueryEmbedding(ctx context.Context, v []float32, n int) error {
+	if c := s.chunks.Count(); n > c {
+		n = c
+	}
+	if n <= 0 {
+		return nil
+	}
+	_, err := s.chunks.QueryEmbedding(ctx, v, n, nil, nil)
+	return err
+}
+
+// BareAddDocuments is chromem-go alone doing the storage half of an ingest:
+// a fresh in-memory collection whose embedding function is embed, and one
+// AddDocuments call that embeds and adds texts GOMAXPROCS at a time. It
+// exists to measure an ingest side by side with it.
+func BareAddDocuments(ctx context.Context, texts []string, embed func(context.Context, string) ([]float32, error)) error {
+	c, err := chromem.NewDB().CreateCollection("bare", nil, chromem.EmbeddingFunc(embed))
+	if err != nil {
+		return fmt.Errorf("store: bare collection: %w", err)
+	}
+	docs := make([]chromem.Document, len(texts))
+	for i, t := range texts {
+		docs[i] = chromem.Document{ID: strconv.Itoa(i), Content: t}
+	}
+	if err := c.AddDocuments(ctx, docs, runtime.GOMAXPROCS(0)); err != nil {
+		return fmt.Errorf("store: bare add: %w", err)
+	}
+	return nil
 }

@@ -1,0 +1,229 @@
+package slack
+
+import (
+	"context"
+	"errors"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/slack-go/slack"
+
+	"github.com/briefbot/briefbot/bot"
+)
+
+// Slash command response types.
+const (
+	inChannel = "in_channel"
+	ephemeral = "ephemeral"
+)
+
+// libraryLatest is how many recent articles /brief sources lists.
+const libraryLatest = 5
+
+// commandResponse is a reply to a slash command, in the HTTP response, the
+// Socket Mode acknowledgement or a response_url post.
+type commandResponse struct {
+	ResponseType string        `json:"response_type,omitempty"`
+	Text         string        `json:"text"`
+	Blocks       []slack.Block `json:"blocks,omitempty"`
+}
+
+func responseOf(kind string, m Message) commandResponse {
+	return commandResponse{ResponseType: kind, Text: m.Text, Blocks: m.Blocks}
+}
+
+// command answers /brief: help, sources, digest, subscribe, unsubscribe,
+// or a question. It returns what
+// to send back at once: the reply itself when it is ready within the
+// command wait, else a short acknowledgement, the reply following through
+// the command's response_url.
+func (a *Adapter) command(ctx context.Context, cmd slack.SlashCommand) commandResponse {
+	text := strings.TrimSpace(cmd.Text)
+	fields := strings.Fields(strings.ToLower(text))
+	switch {
+	case len(fields) == 0 || (len(fields) == 1 && fields[0] == "help"):
+		return responseOf(ephemeral, RenderText(a.help()))
+	case fields[0] == "subscribe" || fields[0] == "unsubscribe" || (len(fields) == 1 && fields[0] == "digest"):
+		return a.digestCommand(ctx, cmd, fields[0], strings.Fields(text)[1:])
+	case len(fields) == 1 && fields[0] == "sources":
+		return a.within(ctx, cmd.ResponseURL, func(ctx context.Context) commandResponse {
+			lib, err := a.bot.Library(ctx, libraryLatest)
+			if err != nil {
+				a.log.ErrorContext(ctx, "slack sources failed", "err", err)
+				return responseOf(ephemeral, RenderText(searchFailedText))
+			}
+			return responseOf(ephemeral, RenderLibrary(lib))
+		})
+	}
+	q := plainText(text)
+	a.log.InfoContext(ctx, "slack command", "channel", cmd.ChannelID)
+	return a.within(ctx, cmd.ResponseURL, func(ctx context.Context) commandResponse {
+		m, answered := a.replyTo(ctx, q, RenderOptions{ShowQuestion: true, Votes: a.votes != nil})
+		if !answered {
+			return responseOf(ephemeral, m)
+		}
+		return responseOf(inChannel, m)
+	})
+}
+
+// within computes a reply on the pool and returns it if it is ready within
+// the command wait; otherwise it returns an acknowledgement and the reply
+// goes to responseURL when ready. Exactly one of the two carries it.
+func (a *Adapter) within(ctx context.Context, responseURL string, compute func(context.Context) commandResponse) commandResponse {
+	ready := make(chan commandResponse) // unbuffered: a send is a handover
+	late := make(chan struct{})
+	ok := a.work.spawn(func(ctx context.Context) {
+		ctx, cancel := context.WithTimeout(ctx, a.ansLimit)
+		defer cancel()
+		resp := compute(ctx)
+		select {
+		case ready <- resp:
+		case <-late:
+			a.respond(ctx, responseURL, resp)
+		}
+	})
+	if !ok {
+		a.refused(ctx, "")
+		return commandResponse{ResponseType: ephemeral, Text: "I'm busy or restarting: please try again in a moment."}
+	}
+	t := time.NewTimer(a.cmdWait)
+	defer t.Stop()
+	select {
+	case resp := <-ready:
+		return resp
+	case <-t.C:
+	case <-ctx.Done():
+	}
+	close(late)
+	return commandResponse{ResponseType: ephemeral, Text: "Looking through the briefings…"}
+}
+
+// respond posts resp to a response_url (with the retry policy).
+func (a *Adapter) respond(ctx context.Context, responseURL string, resp commandResponse) {
+	if responseURL == "" {
+		a.failed(ctx, "response_url", "", errors.New("slack: no response_url to deliver to"))
+		return
+	}
+	msg := &slack.WebhookMessage{Text: resp.Text, ResponseType: resp.ResponseType}
+	if len(resp.Blocks) > 0 {
+		msg.Blocks = &slack.Blocks{BlockSet: resp.Blocks}
+	}
+	if err := slack.PostWebhookCustomHTTPContext(ctx, responseURL, a.hc, msg); err != nil {
+		a.failed(ctx, "response_url", "", redactURL(err))
+	}
+}
+
+// redactURL drops the URL from a transport error: a response_url is a
+// credential for the next 30 minutes.
+func redactURL(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return errors.New(ue.Op + ": " + ue.Err.Error())
+	}
+	return err
+}
+
+// replyTo is reply, also saying whether the message is an answer (found or
+// not) rather than help or an error, which only the asker needs to see.
+func (a *Adapter) replyTo(ctx context.Context, text string, o RenderOptions) (Message, bool) {
+	if text == "" {
+		return RenderText(a.help()), false
+	}
+	ans, err := a.bot.Ask(ctx, bot.Question{Text: text, Platform: bot.PlatformSlack})
+	switch {
+	case errors.Is(err, bot.ErrEmptyQuestion):
+		return RenderText(a.help()), false
+	case errors.Is(err, bot.ErrQuestionTooLong):
+		return RenderText("That question is too long for me: please keep it under 500 characters."), false
+	case err != nil:
+		return RenderText(searchFailedText), false
+	}
+	return RenderAnswer(ans, o), true
+}
+
+// onInteraction handles a block action: a vote is recorded and
+// acknowledged to the voter only.
+func (a *Adapter) onInteraction(ctx context.Context, cb slack.InteractionCallback) {
+	if cb.Type != slack.InteractionTypeBlockActions {
+		a.log.DebugContext(ctx, "slack interaction ignored", "type", cb.Type)
+		return
+	}
+	for _, act := range cb.ActionCallback.BlockActions {
+		var vote string
+		switch act.ActionID {
+		case actionVoteUp:
+			vote = bot.VoteUp
+		case actionVoteDown:
+			vote = bot.VoteDown
+		default:
+			continue
+		}
+		value := act.Value
+		if !a.work.spawn(func(ctx context.Context) { a.recordVote(ctx, cb, value, vote) }) {
+			a.refused(ctx, cb.Channel.ID)
+		}
+	}
+}
+
+func (a *Adapter) recordVote(ctx context.Context, cb slack.InteractionCallback, value, vote string) {
+	text := "Thanks for the 👍: glad it helped."
+	if vote == bot.VoteDown {
+		text = "Thanks for the 👎: it helps make the answers better."
+	}
+	v, err := decodeVoteValue(value)
+	if err == nil && a.votes == nil {
+		err = errors.New("slack: votes are not recorded (no vote log)")
+	}
+	if err == nil {
+		err = a.votes.Record(ctx, bot.Vote{
+			Platform: bot.PlatformSlack, Question: v.Question, ArticleIDs: v.ArticleIDs,
+			User: cb.User.ID, Vote: vote, Time: a.now().UTC(),
+		})
+	}
+	if err != nil {
+		a.log.ErrorContext(ctx, "slack vote not recorded", "err", err)
+		text = "Sorry, I couldn't record your vote."
+	} else {
+		a.log.InfoContext(ctx, "slack vote recorded", "vote", vote, "articles", len(v.ArticleIDs))
+	}
+	a.ephemeral(ctx, cb, text)
+}
+
+// ephemeral shows text to the user behind an interaction only: with
+// chat.postEphemeral in the message's thread, else through response_url.
+func (a *Adapter) ephemeral(ctx context.Context, cb slack.InteractionCallback, text string) {
+	channel := cb.Channel.ID
+	if channel == "" {
+		channel = cb.Container.ChannelID
+	}
+	thread := cb.Container.ThreadTs
+	if thread == "" {
+		thread = cb.Message.ThreadTimestamp
+	}
+	if channel != "" && cb.User.ID != "" {
+		opts := []slack.MsgOption{slack.MsgOptionText(EscapeText(text), false)}
+		if thread != "" {
+			opts = append(opts, slack.MsgOptionTS(thread))
+		}
+		_, err := a.api.PostEphemeralContext(ctx, channel, cb.User.ID, opts...)
+		if err == nil {
+			return
+		}
+		if cb.ResponseURL == "" {
+			a.failed(ctx, "chat.postEphemeral", channel, err)
+			return
+		}
+		a.log.WarnContext(ctx, "slack chat.postEphemeral failed; using response_url", "channel", channel, "err", err)
+	}
+	a.respond(ctx, cb.ResponseURL, commandResponse{ResponseType: ephemeral, Text: EscapeText(text)})
+}
+
+// help is /brief help: the digest subcommands are listed when the
+// server has digests.
+func (a *Adapter) help() string {
+	if a.digests == nil {
+		return helpText
+	}
+	return helpText + digestHelp
+}

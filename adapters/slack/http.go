@@ -1,0 +1,166 @@
+package slack
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/slack-go/slack"
+)
+
+// maxBody bounds a request body; Slack's payloads are a few KB.
+const maxBody = 1 << 20
+
+// Errors of request verification (answered with 401; only logged).
+var (
+	errNoSignature  = errors.New("slack: missing signature or timestamp header")
+	errBadTimestamp = errors.New("slack: malformed request timestamp")
+	errStale        = errors.New("slack: request timestamp outside the 5-minute window")
+	errBadSignature = errors.New("slack: signature mismatch")
+)
+
+// verify checks Slack's v0 request signature: an HMAC-SHA256, keyed by the
+// signing secret, of "v0:<timestamp>:<raw body>", with a timestamp at most
+// MaxClockSkew from now.
+func verify(secret []byte, h http.Header, body []byte, now time.Time) error {
+	ts, sig := h.Get("X-Slack-Request-Timestamp"), h.Get("X-Slack-Signature")
+	if ts == "" || sig == "" {
+		return errNoSignature
+	}
+	sec, err := strconv.ParseInt(ts, 10, 64)
+	if err != nil {
+		return errBadTimestamp
+	}
+	if d := now.Sub(time.Unix(sec, 0)); d > MaxClockSkew || d < -MaxClockSkew {
+		return errStale
+	}
+	hexSig, ok := strings.CutPrefix(sig, "v0=")
+	if !ok {
+		return errBadSignature
+	}
+	got, err := hex.DecodeString(hexSig)
+	if err != nil {
+		return errBadSignature
+	}
+	mac := hmac.New(sha256.New, secret)
+	mac.Write([]byte("v0:" + ts + ":"))
+	mac.Write(body)
+	if !hmac.Equal(got, mac.Sum(nil)) {
+		return errBadSignature
+	}
+	return nil
+}
+
+// Sign returns the X-Slack-Signature value Slack would send for body at
+// timestamp ts (unix seconds) — for tests and tools that play Slack.
+func Sign(secret, ts string, body []byte) string {
+	mac := hmac.New(sha256.New, []byte(secret))
+	mac.Write([]byte("v0:" + ts + ":"))
+	mac.Write(body)
+	return "v0=" + hex.EncodeToString(mac.Sum(nil))
+}
+
+// readVerified reads and verifies a request; on failure it has already
+// answered (401, 413 or 503) and returns false.
+func (a *Adapter) readVerified(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+	if err != nil {
+		http.Error(w, "request body too large", http.StatusRequestEntityTooLarge)
+		return nil, false
+	}
+	if err := verify(a.secret, r.Header, body, a.now()); err != nil {
+		a.log.WarnContext(r.Context(), "slack request rejected", "path", r.URL.Path, "reason", err)
+		http.Error(w, "invalid signature", http.StatusUnauthorized)
+		return nil, false
+	}
+	if a.work.stopped() {
+		// Slack retries a failed delivery; the next instance answers it.
+		http.Error(w, "shutting down", http.StatusServiceUnavailable)
+		return nil, false
+	}
+	return body, true
+}
+
+// handleEvents serves POST /slack/events: url_verification is echoed, and
+// an event_callback is acknowledged at once and answered in the background.
+func (a *Adapter) handleEvents(w http.ResponseWriter, r *http.Request) {
+	body, ok := a.readVerified(w, r)
+	if !ok {
+		return
+	}
+	var p eventsPayload
+	if err := json.Unmarshal(body, &p); err != nil {
+		http.Error(w, "malformed payload", http.StatusBadRequest)
+		return
+	}
+	if p.Type == "url_verification" {
+		// Echoed as plain text, the first of the forms Slack accepts.
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		_, _ = io.WriteString(w, p.Challenge)
+		return
+	}
+	if n := r.Header.Get("X-Slack-Retry-Num"); n != "" {
+		a.log.InfoContext(r.Context(), "slack retried delivery", "event_id", p.EventID, "retry", n, "reason", r.Header.Get("X-Slack-Retry-Reason"))
+	}
+	// The work context, not the request's: the answer outlives the request.
+	a.onEvent(a.work.life, p, "http")
+	w.WriteHeader(http.StatusOK)
+}
+
+// handleCommands serves POST /slack/commands (/brief).
+func (a *Adapter) handleCommands(w http.ResponseWriter, r *http.Request) {
+	body, ok := a.readVerified(w, r)
+	if !ok {
+		return
+	}
+	form, err := url.ParseQuery(string(body))
+	if err != nil {
+		http.Error(w, "malformed form", http.StatusBadRequest)
+		return
+	}
+	cmd := slack.SlashCommand{
+		Command: form.Get("command"), Text: form.Get("text"),
+		ChannelID: form.Get("channel_id"), ChannelName: form.Get("channel_name"),
+		UserID: form.Get("user_id"), UserName: form.Get("user_name"),
+		TeamID: form.Get("team_id"), ResponseURL: form.Get("response_url"),
+		TriggerID: form.Get("trigger_id"), APIAppID: form.Get("api_app_id"),
+	}
+	if cmd.Command == "" {
+		http.Error(w, "malformed slash command", http.StatusBadRequest)
+		return
+	}
+	writeJSON(w, a.command(r.Context(), cmd))
+}
+
+// handleInteractions serves POST /slack/interactions (the vote buttons).
+func (a *Adapter) handleInteractions(w http.ResponseWriter, r *http.Request) {
+	body, ok := a.readVerified(w, r)
+	if !ok {
+		return
+	}
+	form, err := url.ParseQuery(string(body))
+	if err != nil {
+		http.Error(w, "malformed form", http.StatusBadRequest)
+		return
+	}
+	var cb slack.InteractionCallback
+	if err := json.Unmarshal([]byte(form.Get("payload")), &cb); err != nil {
+		http.Error(w, "malformed payload", http.StatusBadRequest)
+		return
+	}
+	a.onInteraction(r.Context(), cb)
+	w.WriteHeader(http.StatusOK)
+}
+
+func writeJSON(w http.ResponseWriter, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	_ = json.NewEncoder(w).Encode(v)
+}

@@ -1,0 +1,211 @@
+package slack
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/slack-go/slack"
+
+	"github.com/briefbot/briefbot/bot"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata")
+
+func golden(t *testing.T, name string, m Message) {
+	t.Helper()
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false) // keep &, < and > readable in the golden files
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(m); err != nil {
+		t.Fatal(err)
+	}
+	got := buf.Bytes()
+	path := filepath.Join("testdata", name+".golden")
+	if *update {
+		if err := os.MkdirAll("testdata", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs from the golden file (go test -update rewrites it):\ngot:\n%s\nwant:\n%s", path, got, want)
+	}
+}
+
+var searched = bot.Searched{Articles: 5, From: "2025-12-04", To: "2025-12-06"}
+
+func TestRenderGolden(t *testing.T) {
+	long := strings.Repeat("Officials said the talks in Miami were productive & constructive <really>. ", 80)
+	cases := []struct {
+		name string
+		ans  bot.Answer
+		opts RenderOptions
+	}{
+		{"answer_found", bot.Answer{Question: "How many drones and missiles did Russia fire on Friday night?", Found: true, Searched: searched,
+			Quotes: []bot.Quote{
+				{Text: "Russia fired 653 drones and 51 missiles overnight, Ukraine's air force said.",
+					Article: bot.ArticleRef{ID: "002_8c35132417f41974", Title: "Zelensky: 'very productive' call with Witkoff", Source: "Kyiv Post",
+						URL: "https://example.com/news?id=2&lang=en", Published: "2025-12-06"}},
+				{Text: "Moscow seems to have made no compromises, continuing extensive bombardments of Ukraine.",
+					Article: bot.ArticleRef{ID: "004_77a3aa7004129db4", Title: "Talks in Miami", Published: "2025-12-06"}},
+			}}, RenderOptions{Votes: true}},
+		{"answer_corroboration", bot.Answer{Question: "Who joined the call with Witkoff?", Found: true, Searched: searched,
+			Quotes: []bot.Quote{{Text: "He was joined on the call by Secretary of State Marco Rubio and Jared Kushner.",
+				Article: bot.ArticleRef{ID: "003_37c6020937afcbb6", Title: "US officials chart next steps", Source: "Example Times", Published: "2025-12-04"},
+				AlsoIn:  []bot.AlsoIn{{ID: "000_eb42b95f6b4ebabf", Title: "Trump advisers hold talks with Zelensky"}, {ID: "001_eacc4f17978b34f1"}}}}},
+			RenderOptions{ShowQuestion: true, Votes: true}},
+		{"answer_not_found", bot.Answer{Question: "Who won the football?", Searched: searched}, RenderOptions{Votes: true}},
+		{"answer_trimmed", bot.Answer{Question: "What happened in Miami?", Found: true, Searched: searched,
+			Quotes: []bot.Quote{{Text: long, Article: bot.ArticleRef{ID: "x1", Title: strings.Repeat("Very long headline ", 40)}}}},
+			RenderOptions{}},
+		{"answer_mentions", bot.Answer{Question: "<!channel> who pinged @here?", Found: true, Searched: searched,
+			Quotes: []bot.Quote{{Text: "Notice to <!channel> <!here> <!everyone> <@U024BE7LH> <#C024BE7LR|general> <!subteam^SAZ94GDB8> and @channel, @Here & @everyone: <https://evil.example|click>.",
+				Article: bot.ArticleRef{ID: "<@U1>", Title: "<!here> *bold* title", Source: "@everyone news", URL: "javascript:alert(1)"}}}},
+			RenderOptions{ShowQuestion: true}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			m := RenderAnswer(c.ans, c.opts)
+			checkLimits(t, m)
+			golden(t, c.name, m)
+		})
+	}
+}
+
+func TestRenderLibraryGolden(t *testing.T) {
+	lib := bot.Library{Articles: 5, Chunks: 23, From: "2025-12-04", To: "2025-12-06", Latest: []bot.ArticleRef{
+		{ID: "004_77a3aa7004129db4", Title: "Ukraine and US to meet in Miami", Source: "ST", Published: "2025-12-06"},
+		{ID: "002_8c35132417f41974", Title: "Zelensky & Witkoff <call>", URL: "https://example.com/a", Published: "2025-12-05"},
+	}}
+	m := RenderLibrary(lib)
+	checkLimits(t, m)
+	golden(t, "sources", m)
+}
+
+// checkLimits fails if m breaks a Slack limit or could ping anyone.
+func checkLimits(t *testing.T, m Message) {
+	t.Helper()
+	if len(m.Blocks) > MaxBlocks {
+		t.Errorf("%d blocks, limit %d", len(m.Blocks), MaxBlocks)
+	}
+	if m.Text == "" {
+		t.Error("no plain-text fallback")
+	}
+	texts := []string{m.Text}
+	for _, b := range m.Blocks {
+		switch b := b.(type) {
+		case *slack.SectionBlock:
+			texts = append(texts, b.Text.Text)
+		case *slack.ContextBlock:
+			for _, e := range b.ContextElements.Elements {
+				if o, ok := e.(*slack.TextBlockObject); ok {
+					texts = append(texts, o.Text)
+				}
+			}
+		case *slack.ActionBlock:
+			for _, e := range b.Elements.ElementSet {
+				if btn, ok := e.(*slack.ButtonBlockElement); ok && utf8.RuneCountInString(btn.Value) > MaxButtonValue {
+					t.Errorf("button value of %d characters", utf8.RuneCountInString(btn.Value))
+				}
+			}
+		}
+	}
+	for _, s := range texts {
+		if n := utf8.RuneCountInString(s); n > MaxSectionText && s != m.Text {
+			t.Errorf("text of %d characters, limit %d", n, MaxSectionText)
+		}
+		for _, ping := range []string{"<!channel>", "<!here>", "<!everyone>", "<@U", "<#C", "<!subteam", "@channel", "@here", "@everyone", "@Here"} {
+			if strings.Contains(s, ping) {
+				t.Errorf("%q would ping: %s", ping, s)
+			}
+		}
+	}
+}
+
+func TestEscapeText(t *testing.T) {
+	cases := []struct{ in, want string }{
+		{"a & b < c > d", "a &amp; b &lt; c &gt; d"},
+		{"<!channel> hi", "&lt;!channel&gt; hi"},
+		{"<@U123|bob>", "&lt;@U123|bob&gt;"},
+		{"hey @channel and @here, @everyone!", "hey @\u2060channel and @\u2060here, @\u2060everyone!"},
+		{"mail me@channels.example", "mail me@channels.example"},
+		{"&amp; stays visible", "&amp;amp; stays visible"},
+	}
+	for _, c := range cases {
+		if got := EscapeText(c.in); got != c.want {
+			t.Errorf("EscapeText(%q) = %q, want %q", c.in, got, c.want)
+		}
+	}
+}
+
+func TestFitNeverSplitsEntities(t *testing.T) {
+	raw := strings.Repeat("a&b ", 1000)
+	for _, limit := range []int{10, 11, 12, 13, 100, 2999, 3000} {
+		got := fit(raw, limit)
+		if n := utf8.RuneCountInString(got); n > limit {
+			t.Errorf("fit(_, %d) is %d characters", limit, n)
+		}
+		body := strings.TrimSuffix(got, ellipsis)
+		if strings.Count(body, "&") != strings.Count(body, "&amp;") {
+			t.Errorf("fit(_, %d) split an entity: %q", limit, got[max(0, len(got)-20):])
+		}
+	}
+}
+
+func TestQuestionText(t *testing.T) {
+	cases := []struct{ in, self, want string }{
+		{"<@UBOT> How many drones?", "UBOT", "How many drones?"},
+		{"<@UBOT|briefbot> what did <@U2|ann> say in <#C1|general> about <https://x.example/a?b=1&amp;c=2|this> &amp; that?", "UBOT", "what did @ann say in #general about this & that?"},
+		{"hey <@UBOT>  drones ?", "UBOT", "hey drones ?"},
+		{"<@UBOT> drones", "", "drones"},
+		{"<!here> <https://x.example>", "UBOT", "@here https://x.example"},
+	}
+	for _, c := range cases {
+		if got := questionText(c.in, c.self); got != c.want {
+			t.Errorf("questionText(%q) = %q, want %q", c.in, got, c.want)
+		}
+	}
+}
+
+func TestVoteValueFits(t *testing.T) {
+	q := strings.Repeat("ü", bot.MaxQuestionLen*4)
+	v := encodeVoteValue(q, []string{"a", "b", "c"})
+	if n := utf8.RuneCountInString(v); n > MaxButtonValue {
+		t.Fatalf("value of %d characters", n)
+	}
+	got, err := decodeVoteValue(v)
+	if err != nil || len(got.ArticleIDs) != 3 || !strings.HasPrefix(q, got.Question) {
+		t.Fatalf("decoded %+v, %v", got, err)
+	}
+}
+
+func TestCapBlocks(t *testing.T) {
+	var blocks []slack.Block
+	for range 60 {
+		blocks = append(blocks, section("x"))
+	}
+	got := capBlocks(blocks, 1)
+	if len(got) != MaxBlocks-1 {
+		t.Fatalf("%d blocks, want %d (one left for the votes)", len(got), MaxBlocks-1)
+	}
+	last, ok := got[len(got)-1].(*slack.ContextBlock)
+	if !ok || !strings.Contains(last.ContextElements.Elements[0].(*slack.TextBlockObject).Text, "12 more blocks left out") {
+		t.Errorf("last block %#v, want a note on what was left out", got[len(got)-1])
+	}
+	if n := len(capBlocks(blocks[:10])); n != 10 {
+		t.Errorf("capBlocks trimmed a short message to %d blocks", n)
+	}
+}

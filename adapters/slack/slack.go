@@ -1,0 +1,390 @@
+// Package slack serves briefbot in Slack with slack-go: @mentions answered
+// in their thread, direct messages answered in the DM, the /brief slash
+// command, Block Kit answers with 👍/👎 buttons, and PostBlocks for digests.
+//
+// Events arrive over Socket Mode ([Adapter.Run], when an app token is set)
+// or at HTTP routes on the serve HTTP server ([Adapter.Routes], when a
+// signing secret is set), or both. Either way the adapter acknowledges at
+// once, answers on its own bounded pool of goroutines, deduplicates
+// deliveries by event_id and by message (a persisted [bot.Deduper]), and
+// retries Web API calls on 429 (after Retry-After), 5xx and connection
+// errors. It never logs tokens, secrets or message text.
+package slack
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/slack-go/slack"
+
+	"github.com/briefbot/briefbot/bot"
+)
+
+// DefaultAPIURL is Slack's Web API base URL; Options.APIURL overrides it.
+const DefaultAPIURL = "https://slack.com/api/"
+
+// Routes mounted by Adapter.Routes when a signing secret is set.
+const (
+	// EventsPath takes Events API deliveries (and url_verification).
+	EventsPath = "/slack/events"
+	// CommandsPath takes the /brief slash command.
+	CommandsPath = "/slack/commands"
+	// InteractionsPath takes button clicks (the votes).
+	InteractionsPath = "/slack/interactions"
+)
+
+// Defaults for the Options knobs.
+const (
+	// DefaultDedupeTTL is how long a delivery is remembered: Slack retries
+	// an event three times within about five minutes.
+	DefaultDedupeTTL = 15 * time.Minute
+	// DefaultCommandWait is how long a slash command waits for its answer
+	// before acknowledging and delivering it through response_url; Slack
+	// wants a response within 3 s.
+	DefaultCommandWait = 2 * time.Second
+	// DefaultAnswerTimeout bounds answering and delivering one question.
+	DefaultAnswerTimeout = 2 * time.Minute
+	// DefaultDrainTimeout bounds how long Run waits for answers in flight
+	// when its context ends.
+	DefaultDrainTimeout = 15 * time.Second
+	// DefaultConcurrency is how many questions are answered at once.
+	DefaultConcurrency = 4
+	// DefaultMaxPending is how many questions may wait for an answer; more
+	// are refused (logged and counted as failed deliveries).
+	DefaultMaxPending = 256
+)
+
+// MaxClockSkew is how far a signed request's timestamp may be from now;
+// older (replayed) or future requests get 401.
+const MaxClockSkew = 5 * time.Minute
+
+// Errors from New.
+var (
+	// ErrNoToken reports a missing Options.BotToken.
+	ErrNoToken = errors.New("slack: a bot token (xoxb-) is required")
+	// ErrNoBot reports a missing Options.Bot.
+	ErrNoBot = errors.New("slack: a bot is required")
+	// ErrNoTransport reports neither an app token nor a signing secret:
+	// the adapter would receive nothing.
+	ErrNoTransport = errors.New("slack: an app token (Socket Mode) or a signing secret (HTTP) is required")
+	// ErrBadAPIURL reports an Options.APIURL that is not an absolute
+	// http(s) URL.
+	ErrBadAPIURL = errors.New("slack: the API URL must be an absolute http or https URL")
+)
+
+// Options configures an Adapter. BotToken, Bot and one of AppToken or
+// SigningSecret are required.
+type Options struct {
+	// BotToken (SLACK_BOT_TOKEN, xoxb-) authenticates Web API calls.
+	BotToken string
+	// AppToken (SLACK_APP_TOKEN, xapp-) selects Socket Mode: Run opens
+	// and keeps a Socket Mode connection.
+	AppToken string
+	// SigningSecret (SLACK_SIGNING_SECRET) enables the HTTP routes
+	// POST /slack/events, /slack/commands and /slack/interactions.
+	SigningSecret string
+	// APIURL (SLACK_API_URL) is the Web API base URL; empty means
+	// DefaultAPIURL.
+	APIURL string
+
+	// Bot answers questions.
+	Bot *bot.Bot
+	// Dedupe remembers deliveries; use one persisted in the data directory
+	// (bot.OpenDeduper(dir, DefaultDedupeTTL, nil)) so that a restart does
+	// not answer twice. Nil means an in-memory deduper. The adapter does
+	// not close it.
+	Dedupe *bot.Deduper
+	// Votes records 👍/👎; nil means answers carry no vote buttons.
+	Votes *bot.VoteLog
+	// Digests serves /brief digest, subscribe and unsubscribe; nil means
+	// those subcommands say that digests are not set up.
+	Digests Digests
+	// PostOnly builds an adapter that only posts (PostBlocks, PostDigest),
+	// as `briefbot digest --post` does: Bot and a transport are not needed,
+	// AppToken and SigningSecret are ignored, Routes mounts nothing and Run
+	// only waits for its context.
+	PostOnly bool
+	// Observer counts deduplicated deliveries, rate-limit waits and failed
+	// deliveries; nil means none.
+	Observer bot.Observer
+	// Logger logs outcomes, never tokens or message text; nil discards.
+	Logger *slog.Logger
+	// Now is the clock (signature freshness, vote times); nil means time.Now.
+	Now func() time.Time
+	// HTTPClient makes Web API and response_url calls; nil means a client
+	// with sensible timeouts. Its Transport (or http.DefaultTransport) is
+	// wrapped with the retry policy, not replaced.
+	HTTPClient *http.Client
+
+	// CommandWait is how long a slash command waits for its answer before
+	// acknowledging; 0 means DefaultCommandWait.
+	CommandWait time.Duration
+	// AnswerTimeout bounds one answer; 0 means DefaultAnswerTimeout.
+	AnswerTimeout time.Duration
+	// DrainTimeout bounds the wait for answers in flight at shutdown; 0
+	// means DefaultDrainTimeout.
+	DrainTimeout time.Duration
+	// Concurrency is how many questions are answered at once; 0 means
+	// DefaultConcurrency.
+	Concurrency int
+	// MaxRateWait bounds one wait on a 429; 0 means DefaultMaxRateWait.
+	MaxRateWait time.Duration
+}
+
+// Adapter serves briefbot in Slack. It implements bot.Adapter.
+type Adapter struct {
+	api      *slack.Client
+	hc       *http.Client // retrying; for response_url
+	apiURL   string
+	socket   bool
+	secret   []byte
+	bot      *bot.Bot
+	dedupe   *bot.Deduper
+	votes    *bot.VoteLog
+	digests  Digests
+	postOnly bool
+	obs      bot.Observer
+	log      *slog.Logger
+	sdkLog   *log.Logger
+	now      func() time.Time
+	retry    *retryTransport
+	cmdWait  time.Duration
+	ansLimit time.Duration
+	drain    time.Duration
+
+	selfMu  sync.Mutex
+	selfUID string // the bot's user id, from auth.test
+	selfBID string // the bot's bot id, from auth.test
+
+	work work
+}
+
+var _ bot.Adapter = (*Adapter)(nil)
+
+// New returns an Adapter. It does no I/O: Run calls auth.test and, in
+// Socket Mode, connects; the HTTP routes work as soon as they are mounted.
+func New(opts Options) (*Adapter, error) {
+	if opts.PostOnly {
+		opts.AppToken, opts.SigningSecret = "", ""
+	}
+	switch {
+	case opts.BotToken == "":
+		return nil, ErrNoToken
+	case opts.PostOnly:
+	case opts.Bot == nil:
+		return nil, ErrNoBot
+	case opts.AppToken == "" && opts.SigningSecret == "":
+		return nil, ErrNoTransport
+	}
+	apiURL := opts.APIURL
+	if apiURL == "" {
+		apiURL = DefaultAPIURL
+	}
+	if u, err := url.Parse(apiURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, ErrBadAPIURL
+	}
+	if !strings.HasSuffix(apiURL, "/") {
+		apiURL += "/" // slack-go appends the method name
+	}
+	a := &Adapter{
+		apiURL:   apiURL,
+		socket:   opts.AppToken != "",
+		secret:   []byte(opts.SigningSecret),
+		bot:      opts.Bot,
+		dedupe:   opts.Dedupe,
+		votes:    opts.Votes,
+		digests:  opts.Digests,
+		postOnly: opts.PostOnly,
+		obs:      opts.Observer,
+		log:      opts.Logger,
+		now:      opts.Now,
+		cmdWait:  orDuration(opts.CommandWait, DefaultCommandWait),
+		ansLimit: orDuration(opts.AnswerTimeout, DefaultAnswerTimeout),
+		drain:    orDuration(opts.DrainTimeout, DefaultDrainTimeout),
+	}
+	if a.obs == nil {
+		a.obs = bot.NopObserver{}
+	}
+	if a.log == nil {
+		a.log = slog.New(slog.DiscardHandler)
+	}
+	if a.now == nil {
+		a.now = time.Now
+	}
+	if a.dedupe == nil {
+		d, err := bot.OpenDeduper("", DefaultDedupeTTL, a.now)
+		if err != nil {
+			return nil, fmt.Errorf("slack: %w", err)
+		}
+		a.dedupe = d
+	}
+	// slack-go only logs in debug mode, which stays off (it would log
+	// payloads); route it to slog at debug level all the same.
+	a.sdkLog = slog.NewLogLogger(a.log.Handler(), slog.LevelDebug)
+
+	base := opts.HTTPClient
+	if base == nil {
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		t.ResponseHeaderTimeout = 30 * time.Second
+		base = &http.Client{Transport: t}
+	}
+	hc := *base
+	rt := hc.Transport
+	if rt == nil {
+		rt = http.DefaultTransport
+	}
+	a.retry = &retryTransport{
+		base:        &bearerTransport{base: rt, apiURL: apiURL},
+		maxAttempts: DefaultMaxAttempts,
+		maxRateWait: orDuration(opts.MaxRateWait, DefaultMaxRateWait),
+		backoff:     defaultBackoff,
+		obs:         a.obs,
+		log:         a.log,
+	}
+	hc.Transport = a.retry
+	a.hc = &hc
+
+	sopts := []slack.Option{slack.OptionAPIURL(apiURL), slack.OptionHTTPClient(a.hc), slack.OptionLog(a.sdkLog)}
+	if opts.AppToken != "" {
+		sopts = append(sopts, slack.OptionAppLevelToken(opts.AppToken))
+	}
+	a.api = slack.New(opts.BotToken, sopts...)
+
+	concurrency := opts.Concurrency
+	if concurrency <= 0 {
+		concurrency = DefaultConcurrency
+	}
+	a.work.init(concurrency, DefaultMaxPending)
+	return a, nil
+}
+
+func orDuration(d, def time.Duration) time.Duration {
+	if d > 0 {
+		return d
+	}
+	return def
+}
+
+// Name implements bot.Adapter.
+func (a *Adapter) Name() string { return bot.PlatformSlack }
+
+// Routes mounts POST /slack/events, /slack/commands and /slack/interactions
+// on mux when a signing secret is set; otherwise it mounts nothing.
+func (a *Adapter) Routes(mux *http.ServeMux) {
+	if len(a.secret) == 0 {
+		return
+	}
+	mux.HandleFunc("POST "+EventsPath, a.handleEvents)
+	mux.HandleFunc("POST "+CommandsPath, a.handleCommands)
+	mux.HandleFunc("POST "+InteractionsPath, a.handleInteractions)
+}
+
+// Run learns the bot's identity with auth.test, keeps a Socket Mode
+// connection when an app token is set (reconnecting when Slack asks), and
+// blocks until ctx is done. It then stops taking new work, waits for the
+// answers in flight (up to the drain timeout), cancels the rest and returns
+// nil. It returns an error when the token is refused. A PostOnly adapter
+// only waits for ctx.
+func (a *Adapter) Run(ctx context.Context) error {
+	defer a.work.shutdown(a.drain)
+	if a.postOnly {
+		<-ctx.Done()
+		return nil
+	}
+	if _, _, err := a.self(ctx); err != nil {
+		if isAuthError(err) {
+			return fmt.Errorf("slack: auth.test: %w", err)
+		}
+		if ctx.Err() != nil {
+			return nil
+		}
+		// Slack or the network is down for now: the answering path asks
+		// again, so HTTP mode keeps working once Slack is back.
+		a.log.WarnContext(ctx, "slack auth.test failed; will retry on the first event", "err", err)
+	}
+	if a.socket {
+		return a.runSocket(ctx)
+	}
+	<-ctx.Done()
+	return nil
+}
+
+// isAuthError reports a Web API error that retrying cannot fix.
+func isAuthError(err error) bool {
+	var se slack.SlackErrorResponse
+	if errors.As(err, &se) {
+		switch se.Err {
+		case "invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired", "not_allowed_token_type":
+			return true
+		}
+	}
+	return false
+}
+
+// self returns the bot's user id and bot id, calling auth.test the first
+// time (and again after a failure).
+func (a *Adapter) self(ctx context.Context) (userID, botID string, err error) {
+	a.selfMu.Lock()
+	defer a.selfMu.Unlock()
+	if a.selfUID != "" {
+		return a.selfUID, a.selfBID, nil
+	}
+	res, err := a.api.AuthTestContext(ctx)
+	if err != nil {
+		return "", "", err
+	}
+	a.selfUID, a.selfBID = res.UserID, res.BotID
+	a.log.InfoContext(ctx, "slack identity", "user_id", res.UserID, "bot_id", res.BotID, "team_id", res.TeamID)
+	return a.selfUID, a.selfBID, nil
+}
+
+// knownSelf returns the bot's user id if auth.test has answered, without
+// I/O.
+func (a *Adapter) knownSelf() string {
+	a.selfMu.Lock()
+	defer a.selfMu.Unlock()
+	return a.selfUID
+}
+
+// PostBlocks posts a message (blocks with its plain-text fallback, both
+// already escaped, e.g. from RenderAnswer or EscapeText) to channel and
+// returns its ts. It retries like every answer; a final failure is logged
+// and counted as a failed delivery.
+func (a *Adapter) PostBlocks(ctx context.Context, channel, text string, blocks []slack.Block) (string, error) {
+	return a.post(ctx, channel, "", Message{Text: text, Blocks: blocks})
+}
+
+// post sends m to channel (in the thread threadTS when set).
+func (a *Adapter) post(ctx context.Context, channel, threadTS string, m Message) (string, error) {
+	opts := []slack.MsgOption{
+		slack.MsgOptionText(m.Text, false),
+		slack.MsgOptionDisableLinkUnfurl(),
+		slack.MsgOptionDisableMediaUnfurl(),
+	}
+	if len(m.Blocks) > 0 {
+		opts = append(opts, slack.MsgOptionBlocks(m.Blocks...))
+	}
+	if threadTS != "" {
+		opts = append(opts, slack.MsgOptionTS(threadTS))
+	}
+	_, ts, err := a.api.PostMessageContext(ctx, channel, opts...)
+	if err != nil {
+		a.failed(ctx, "chat.postMessage", channel, err)
+		return "", fmt.Errorf("slack: post to %s: %w", channel, err)
+	}
+	return ts, nil
+}
+
+// failed logs and counts a delivery that retries could not save.
+func (a *Adapter) failed(ctx context.Context, method, channel string, err error) {
+	a.obs.DeliveryFailed(bot.PlatformSlack)
+	a.log.ErrorContext(ctx, "slack delivery failed", "method", method, "channel", channel, "err", err)
+}

@@ -1,0 +1,539 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/briefbot/briefbot/retrieval"
+	"github.com/briefbot/briefbot/retrieval/engine"
+	"github.com/briefbot/briefbot/retrieval/ingest"
+	"github.com/briefbot/briefbot/retrieval/store"
+)
+
+// benchCmd is `briefbot bench`: the performance table of issue 6.
+func (a *app) benchCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "bench",
+		Short: "Measure ingest, cold start, answer latency and memory (and make scale corpora)",
+	}
+	cmd.AddCommand(a.benchGenCmd(), a.benchRunCmd())
+	return cmd
+}
+
+func (a *app) benchGenCmd() *cobra.Command {
+	var factor float64
+	var out string
+	cmd := &cobra.Command{
+		Use:   "gen --factor F --out FILE CORPUS.jsonl",
+		Short: "Write a scale corpus: the records of CORPUS replicated F times with distinct ids",
+		Long: `Write a scale corpus: the JSON records of CORPUS repeated with distinct ids ("ID~2", "ID~3",
+...) until F times as many records are written (F may be fractional or below 1: a prefix of the
+next copy). No text is invented; every copy is a real article under another id.
+
+  briefbot bench gen --factor 2.65 --out /tmp/scale.jsonl corpus.jsonl   # about 200k chunks`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			n, err := genScale(args[0], out, factor)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(a.stdout, "wrote %d records to %s\n", n, out)
+			return nil
+		},
+	}
+	cmd.Flags().Float64Var(&factor, "factor", 2.65, "how many times the corpus")
+	cmd.Flags().StringVar(&out, "out", "", "output JSONL file")
+	cmd.MarkFlagRequired("out")
+	return cmd
+}
+
+// genScale replicates the records of in, factor times, into out.
+func genScale(in, out string, factor float64) (int, error) {
+	data, err := os.ReadFile(in)
+	if err != nil {
+		return 0, err
+	}
+	var recs []map[string]any
+	for line := range strings.SplitSeq(string(data), "\n") {
+		if strings.TrimSpace(line) == "" {
+			continue
+		}
+		var r map[string]any
+		if err := json.Unmarshal([]byte(line), &r); err != nil {
+			return 0, fmt.Errorf("bench gen: %s: %w", in, err)
+		}
+		recs = append(recs, r)
+	}
+	want := int(math.Round(factor * float64(len(recs))))
+	f, err := os.Create(out)
+	if err != nil {
+		return 0, err
+	}
+	w := bufio.NewWriter(f)
+	enc := json.NewEncoder(w)
+	for i := 0; i < want && len(recs) > 0; i++ {
+		r, copyN := recs[i%len(recs)], i/len(recs)
+		rc := make(map[string]any, len(r))
+		for k, v := range r {
+			rc[k] = v
+		}
+		if copyN > 0 {
+			for _, k := range []string{"doc_id", "id"} {
+				if id, ok := rc[k].(string); ok {
+					rc[k] = id + "~" + strconv.Itoa(copyN+1)
+				}
+			}
+		}
+		if err := enc.Encode(rc); err != nil {
+			f.Close()
+			return 0, err
+		}
+	}
+	if err := w.Flush(); err != nil {
+		f.Close()
+		return 0, err
+	}
+	return want, f.Close()
+}
+
+// benchResult is one corpus's row of the table; bench run --json appends it
+// as a JSON line (cmd/benchplot draws them).
+type benchResult struct {
+	Corpus    string    `json:"corpus"`
+	Date      time.Time `json:"date"`
+	Machine   string    `json:"machine"`
+	Articles  int       `json:"articles"`
+	Chunks    int       `json:"chunks"`
+	IngestS   []float64 `json:"ingest_s"`
+	StoreMB   float64   `json:"store_mb"`
+	ColdS     []float64 `json:"cold_start_s"`
+	Requests  int       `json:"requests"`
+	Errors    int       `json:"errors"`
+	P50ms     float64   `json:"p50_ms"`
+	P90ms     float64   `json:"p90_ms"`
+	P99ms     float64   `json:"p99_ms"`
+	RPS       float64   `json:"rps"`
+	RSSMB     float64   `json:"rss_mb"`
+	PeakRSSMB float64   `json:"peak_rss_mb"`
+	// Side by side, in one process, on the same collection.
+	SearchMs     float64 `json:"search_ms"`       // Engine.Search, median
+	BareQueryMs  float64 `json:"bare_query_ms"`   // chromem-go QueryEmbedding, median
+	IngestInProc float64 `json:"ingest_inproc_s"` // Engine.Ingest + Save
+	BareIngestS  float64 `json:"bare_ingest_s"`   // embed + chromem-go AddDocuments
+}
+
+func (a *app) benchRunCmd() *cobra.Command {
+	var queriesPath, jsonOut, work string
+	var runs, clients int
+	var duration time.Duration
+	var skipIngestSide bool
+	cmd := &cobra.Command{
+		Use:   "run [flags] CORPUS.jsonl...",
+		Short: "Run the whole performance table on each corpus",
+		Long: `For each corpus: ingest it from nothing with 'briefbot ingest' (--runs times, median),
+report the store size, start 'briefbot serve' (--runs times) and time it to /healthz 200,
+then load GET /api/ask with --clients concurrent clients on loopback for --duration
+(percentiles, errors) and read the server's resident memory from /proc. Then, in this
+process and on the same store, time Engine.Search against chromem-go's bare
+QueryEmbedding on the same questions, interleaved, and an in-process ingest against bare
+embedding + AddDocuments of the same chunks.`,
+		Example: `  briefbot bench run --queries queries.dev.jsonl corpus.jsonl /tmp/scale.jsonl`,
+		Args:    cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			qs, err := readQuestions(queriesPath)
+			if err != nil {
+				return err
+			}
+			if work == "" {
+				if work, err = os.MkdirTemp("", "briefbot-bench-"); err != nil {
+					return err
+				}
+				defer os.RemoveAll(work)
+			}
+			var rows []benchResult
+			for i, corpus := range args {
+				r, err := a.benchCorpus(cmd.Context(), corpus, filepath.Join(work, strconv.Itoa(i)), qs, runs, clients, duration, skipIngestSide)
+				if err != nil {
+					return err
+				}
+				rows = append(rows, r)
+				if jsonOut != "" {
+					if err := appendJSON(jsonOut, r); err != nil {
+						return err
+					}
+				}
+			}
+			printBenchTable(a.stdout, rows, runs, clients, duration)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&queriesPath, "queries", "", "JSONL file whose 'question' fields are asked")
+	cmd.Flags().StringVar(&jsonOut, "json", "", "append each corpus's results to this JSONL file")
+	cmd.Flags().StringVar(&work, "work", "", "working directory for the stores (default a temporary one, removed)")
+	cmd.Flags().IntVar(&runs, "runs", 3, "runs of ingest and cold start (the median is reported)")
+	cmd.Flags().IntVar(&clients, "clients", 8, "concurrent clients of /api/ask")
+	cmd.Flags().DurationVar(&duration, "duration", 20*time.Second, "how long to load /api/ask")
+	cmd.Flags().BoolVar(&skipIngestSide, "skip-ingest-side", false, "skip the in-process ingest vs bare AddDocuments comparison")
+	cmd.MarkFlagRequired("queries")
+	return cmd
+}
+
+func readQuestions(path string) ([]string, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var qs []string
+	for line := range strings.SplitSeq(string(data), "\n") {
+		var q struct{ Question string }
+		if json.Unmarshal([]byte(line), &q) == nil && q.Question != "" {
+			qs = append(qs, q.Question)
+		}
+	}
+	if len(qs) == 0 {
+		return nil, fmt.Errorf("bench: no questions in %s", path)
+	}
+	return qs, nil
+}
+
+func appendJSON(path string, v any) error {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	if err != nil {
+		return err
+	}
+	if err := json.NewEncoder(f).Encode(v); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+func (a *app) benchCorpus(ctx context.Context, corpus, dir string, qs []string, runs, clients int, dur time.Duration, skipIngestSide bool) (benchResult, error) {
+	r := benchResult{Corpus: corpus, Date: time.Now().UTC(), Machine: machine()}
+	self, err := os.Executable()
+	if err != nil {
+		return r, err
+	}
+	logf := func(format string, args ...any) { fmt.Fprintf(a.stderr, "bench: "+format+"\n", args...) }
+	// 1. Ingest from nothing, through the real command.
+	for i := 0; i < runs; i++ {
+		os.RemoveAll(dir)
+		start := time.Now()
+		out, err := exec.CommandContext(ctx, self, "ingest", "--data", dir, corpus).CombinedOutput()
+		if err != nil {
+			return r, fmt.Errorf("bench: ingest %s: %w\n%s", corpus, err, out)
+		}
+		r.IngestS = append(r.IngestS, time.Since(start).Seconds())
+		logf("%s: ingest %.1fs", filepath.Base(corpus), r.IngestS[i])
+	}
+	if fi, err := os.Stat(store.Path(dir)); err == nil {
+		r.StoreMB = float64(fi.Size()) / 1e6
+	}
+	// 2. Cold start to /healthz 200; the last server takes the load.
+	var srv *benchServer
+	for i := 0; i < runs; i++ {
+		if srv != nil {
+			srv.stop()
+		}
+		srv, err = startServer(ctx, self, dir)
+		if err != nil {
+			return r, err
+		}
+		r.ColdS = append(r.ColdS, srv.ready.Seconds())
+		logf("%s: cold start %.2fs", filepath.Base(corpus), r.ColdS[i])
+	}
+	// 3. Load /api/ask.
+	lat, errs := loadAsk(ctx, srv.base, qs, clients, dur)
+	srv.stop()
+	r.Requests, r.Errors = len(lat)+errs, errs
+	r.P50ms, r.P90ms, r.P99ms = pct(lat, 50), pct(lat, 90), pct(lat, 99)
+	r.RPS = float64(len(lat)) / dur.Seconds()
+	r.RSSMB, r.PeakRSSMB = srv.rss, srv.peak
+	logf("%s: %d requests, %d errors, p50 %.1f ms, p99 %.1f ms, rss %.0f MB", filepath.Base(corpus), r.Requests, r.Errors, r.P50ms, r.P99ms, r.RSSMB)
+	// 4. Side by side in this process, on the same store.
+	e, err := engine.Open(ctx, dir, engine.Options{})
+	if err != nil {
+		return r, err
+	}
+	st := e.Stats()
+	r.Articles, r.Chunks = st.Articles, st.Chunks
+	r.SearchMs, r.BareQueryMs, err = sideBySideQuery(ctx, e, qs)
+	if err != nil {
+		return r, err
+	}
+	logf("%s: Search %.1f ms, bare QueryEmbedding %.1f ms", filepath.Base(corpus), r.SearchMs, r.BareQueryMs)
+	e = nil
+	runtime.GC()
+	if !skipIngestSide {
+		if r.IngestInProc, r.BareIngestS, err = sideBySideIngest(ctx, corpus, dir+"-inproc"); err != nil {
+			return r, err
+		}
+		logf("%s: in-process ingest %.1fs, bare embed+AddDocuments %.1fs", filepath.Base(corpus), r.IngestInProc, r.BareIngestS)
+	}
+	return r, nil
+}
+
+// sideBySideQuery times Search and the bare chromem-go query alternately on
+// the same questions, so that both see the same machine load.
+func sideBySideQuery(ctx context.Context, e *engine.Engine, qs []string) (searchMs, bareMs float64, err error) {
+	var ts, tb []float64
+	for _, q := range qs {
+		v, err := e.Embedder().Embed(ctx, q)
+		if err != nil {
+			return 0, 0, err
+		}
+		start := time.Now()
+		if _, err := e.Search(ctx, retrieval.Query{Text: q}); err != nil {
+			return 0, 0, err
+		}
+		ts = append(ts, ms(time.Since(start)))
+		start = time.Now()
+		if err := e.Store().BareQueryEmbedding(ctx, v, 100); err != nil {
+			return 0, 0, err
+		}
+		tb = append(tb, ms(time.Since(start)))
+	}
+	return pct(ts, 50), pct(tb, 50), nil
+}
+
+// sideBySideIngest times an in-process ingest (sentences, chunks, vectors,
+// store, index, atomic save) and, on the chunks it made, bare embedding +
+// chromem-go AddDocuments.
+func sideBySideIngest(ctx context.Context, corpus, dir string) (ingestS, bareS float64, err error) {
+	defer os.RemoveAll(dir)
+	start := time.Now()
+	var arts []retrieval.Article
+	if _, err := ingest.ReadFile(corpus, func(a retrieval.Article) error {
+		arts = append(arts, a)
+		return nil
+	}); err != nil {
+		return 0, 0, err
+	}
+	e, err := engine.NewMemory(ctx, engine.Options{})
+	if err != nil {
+		return 0, 0, err
+	}
+	if _, err := e.Ingest(ctx, arts); err != nil {
+		return 0, 0, err
+	}
+	if err := e.Save(dir); err != nil {
+		return 0, 0, err
+	}
+	ingestS = time.Since(start).Seconds()
+	var texts []string
+	for _, a := range e.Store().Articles() {
+		for i := range a.ChunkStarts {
+			sp := a.Chunk(i)
+			texts = append(texts, a.Body[sp.Start:sp.End])
+		}
+	}
+	emb := e.Embedder()
+	e, arts = nil, nil
+	runtime.GC()
+	start = time.Now()
+	if err := store.BareAddDocuments(ctx, texts, emb.Embed); err != nil {
+		return 0, 0, err
+	}
+	return ingestS, time.Since(start).Seconds(), nil
+}
+
+type benchServer struct {
+	cmd        *exec.Cmd
+	base       string
+	ready      time.Duration
+	rss, peak  float64
+	stopOnce   sync.Once
+	waitResult chan error
+}
+
+// startServer runs `briefbot serve` on a free loopback port and waits for
+// /healthz to answer 200.
+func startServer(ctx context.Context, self, dir string) (*benchServer, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	addr := l.Addr().String()
+	l.Close()
+	s := &benchServer{base: "http://" + addr, waitResult: make(chan error, 1)}
+	s.cmd = exec.CommandContext(ctx, self, "serve")
+	s.cmd.Env = append(os.Environ(), "BRIEFBOT_HTTP_ADDR="+addr, "BRIEFBOT_DATA="+dir, "BRIEFBOT_LOG_LEVEL=error")
+	start := time.Now()
+	if err := s.cmd.Start(); err != nil {
+		return nil, err
+	}
+	go func() { s.waitResult <- s.cmd.Wait() }()
+	client := &http.Client{Timeout: time.Second}
+	for {
+		select {
+		case err := <-s.waitResult:
+			return nil, fmt.Errorf("bench: serve exited before it was ready: %v", err)
+		default:
+		}
+		if resp, err := client.Get(s.base + "/healthz"); err == nil {
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				s.ready = time.Since(start)
+				return s, nil
+			}
+		}
+		if time.Since(start) > 5*time.Minute {
+			s.stop()
+			return nil, errors.New("bench: serve not ready after 5 minutes")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// stop reads the server's memory from /proc, then stops it.
+func (s *benchServer) stop() {
+	s.stopOnce.Do(func() {
+		s.rss, s.peak = procMemMB(s.cmd.Process.Pid)
+		s.cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-s.waitResult:
+		case <-time.After(10 * time.Second):
+			s.cmd.Process.Kill()
+			<-s.waitResult
+		}
+	})
+}
+
+// procMemMB returns VmRSS and VmHWM (peak) of a process, in MB.
+func procMemMB(pid int) (rss, peak float64) {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, 0
+	}
+	for line := range strings.SplitSeq(string(data), "\n") {
+		f := strings.Fields(line)
+		if len(f) < 2 {
+			continue
+		}
+		kb, _ := strconv.ParseFloat(f[1], 64)
+		switch f[0] {
+		case "VmRSS:":
+			rss = kb / 1024
+		case "VmHWM:":
+			peak = kb / 1024
+		}
+	}
+	return rss, peak
+}
+
+// loadAsk is the load generator: clients closed-loop clients asking the
+// questions in turn for dur (after a short warm-up that is not counted).
+// Any transport error or non-200 answer counts as an error.
+func loadAsk(ctx context.Context, base string, qs []string, clients int, dur time.Duration) (lat []float64, errs int) {
+	tr := &http.Transport{MaxIdleConnsPerHost: clients}
+	client := &http.Client{Transport: tr, Timeout: 30 * time.Second}
+	defer tr.CloseIdleConnections()
+	ask := func(q string) (time.Duration, bool) {
+		start := time.Now()
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, base+"/api/ask?q="+url.QueryEscape(q), nil)
+		resp, err := client.Do(req)
+		if err != nil {
+			return 0, false
+		}
+		_, cerr := io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return time.Since(start), cerr == nil && resp.StatusCode == http.StatusOK
+	}
+	for i := 0; i < 2*clients; i++ {
+		ask(qs[i%len(qs)])
+	}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	deadline := time.Now().Add(dur)
+	for c := range clients {
+		wg.Go(func() {
+			var mine []float64
+			bad := 0
+			for i := c; time.Now().Before(deadline); i += clients {
+				d, ok := ask(qs[i%len(qs)])
+				if !ok {
+					bad++
+					continue
+				}
+				mine = append(mine, ms(d))
+			}
+			mu.Lock()
+			lat = append(lat, mine...)
+			errs += bad
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	return lat, errs
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+// pct is the p-th percentile (nearest rank) of xs.
+func pct(xs []float64, p float64) float64 {
+	if len(xs) == 0 {
+		return math.NaN()
+	}
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	i := int(math.Ceil(p/100*float64(len(s)))) - 1
+	return s[min(max(i, 0), len(s)-1)]
+}
+
+func medianOf(xs []float64) float64 { return pct(xs, 50) }
+
+// machine names the CPU and its cores, as BENCHMARKS.md records them.
+func machine() string {
+	model := "unknown CPU"
+	if data, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for line := range strings.SplitSeq(string(data), "\n") {
+			if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
+				model = strings.TrimSpace(v)
+				break
+			}
+		}
+	}
+	return fmt.Sprintf("%s, nproc %d, %s", model, runtime.NumCPU(), runtime.Version())
+}
+
+func printBenchTable(w io.Writer, rows []benchResult, runs, clients int, dur time.Duration) {
+	if len(rows) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "machine: %s; date %s; medians of %d runs; %d clients for %s\n\n", rows[0].Machine, rows[0].Date.Format(time.DateOnly), runs, clients, dur)
+	fmt.Fprintf(w, "| corpus | articles | chunks | ingest s | store MB | cold start s | requests | errors | p50 ms | p90 ms | p99 ms | req/s | RSS MB (peak) |\n")
+	fmt.Fprintf(w, "|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
+	for _, r := range rows {
+		fmt.Fprintf(w, "| %s | %d | %d | %.1f | %.0f | %.2f | %d | %d | %.1f | %.1f | %.1f | %.0f | %.0f (%.0f) |\n",
+			filepath.Base(r.Corpus), r.Articles, r.Chunks, medianOf(r.IngestS), r.StoreMB, medianOf(r.ColdS),
+			r.Requests, r.Errors, r.P50ms, r.P90ms, r.P99ms, r.RPS, r.RSSMB, r.PeakRSSMB)
+	}
+	fmt.Fprintf(w, "\nside by side, one process, same collection (medians over the questions):\n\n")
+	fmt.Fprintf(w, "| corpus | Search ms | bare QueryEmbedding ms | Search / bare | ingest+save s | bare embed+AddDocuments s | ingest / bare |\n")
+	fmt.Fprintf(w, "|---|---|---|---|---|---|---|\n")
+	for _, r := range rows {
+		fmt.Fprintf(w, "| %s | %.1f | %.1f | %.2fx | %.1f | %.1f | %.2fx |\n", filepath.Base(r.Corpus),
+			r.SearchMs, r.BareQueryMs, r.SearchMs/r.BareQueryMs, r.IngestInProc, r.BareIngestS, r.IngestInProc/r.BareIngestS)
+	}
+}
