@@ -30,8 +30,8 @@ func evalDir(t *testing.T) string {
 // split against regressions: the floors sit a little under the figures in
 // BENCHMARKS.md (nDCG@10 .81, answer-in-quote@3 .45).
 func TestRealTimeQADevQuality(t *testing.T) {
-	if testing.Short() {
-		t.Skip("indexes 4,872 articles")
+	if testing.Short() || raceEnabled {
+		t.Skip("indexes 4,872 articles (skipped under -short and -race)")
 	}
 	dir := evalDir(t)
 	ctx := context.Background()

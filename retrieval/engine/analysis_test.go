@@ -1,0 +1,152 @@
+package engine
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/briefbot/briefbot/retrieval"
+	"github.com/briefbot/briefbot/retrieval/evaluate"
+	"github.com/briefbot/briefbot/retrieval/ingest"
+	"github.com/briefbot/briefbot/retrieval/lexical"
+)
+
+type aq struct {
+	QID, Date, Question, Answer string
+}
+
+func loadAQ(t *testing.T) []aq {
+	f, _ := os.Open("/work/shared/eval/realtimeqa/queries.dev.jsonl")
+	defer f.Close()
+	var out []aq
+	sc := bufio.NewScanner(f)
+	sc.Buffer(nil, 1<<24)
+	for sc.Scan() {
+		var q struct {
+			QID, Date, Question string
+			Answer              string `json:"answer"`
+		}
+		json.Unmarshal(sc.Bytes(), &q)
+		out = append(out, aq{q.QID, q.Date, q.Question, q.Answer})
+	}
+	return out
+}
+
+func TestAnalysis(t *testing.T) {
+	if os.Getenv("BB_ANALYSIS") == "" {
+		t.Skip()
+	}
+	ctx := context.Background()
+	cw := 0
+	fmt.Sscan(os.Getenv("BB_CHUNK"), &cw)
+	e, _ := NewMemory(ctx, Options{ChunkWords: cw})
+	var arts []retrieval.Article
+	ingest.ReadFile("/work/shared/eval/realtimeqa/corpus.jsonl", func(a retrieval.Article) error { arts = append(arts, a); return nil })
+	e.Ingest(ctx, arts)
+	qs := loadAQ(t)
+	configs := strings.Split(os.Getenv("BB_ANALYSIS"), ";")
+	for _, cfg := range configs {
+		applyCfg(cfg)
+		var k1, k3, found, anyTop3Doc, anyTop10 int
+		type rec struct {
+			ev  float64
+			hit bool
+		}
+		var recs []rec
+		start := time.Now()
+		for _, q := range qs {
+			asOf, _ := ingest.ParseDate(q.Date)
+			res, _ := e.Search(ctx, retrieval.Query{Text: q.Question, AsOf: asOf})
+			var qt []string
+			for _, x := range res.Quotes {
+				qt = append(qt, x.Text)
+			}
+			if len(qt) > 0 {
+				found++
+			}
+			if evaluate.AnswerInQuotes(q.Answer, qt, 1) {
+				k1++
+			}
+			if evaluate.AnswerInQuotes(q.Answer, qt, 3) {
+				k3++
+			}
+			recs = append(recs, rec{res.Evidence, evaluate.AnswerInQuotes(q.Answer, qt, 3)})
+			na := " " + evaluate.Normalize(q.Answer) + " "
+			for i, d := range res.Docs {
+				a, _ := e.Store().Article(d.ID)
+				if strings.Contains(" "+evaluate.Normalize(a.Body)+" ", na) {
+					if i < 3 {
+						anyTop3Doc++
+					}
+					anyTop10++
+					break
+				}
+			}
+		}
+		n := float64(len(qs))
+		thr := ""
+		for _, th := range []float64{0, 0.2, 0.3, 0.35, 0.4, 0.45, 0.5} {
+			h, f := 0, 0
+			for _, r := range recs {
+				if r.ev >= th && r.ev > 0 {
+					f++
+					if r.hit {
+						h++
+					}
+				}
+			}
+			thr += fmt.Sprintf(" θ%.2f:%.3f/%d", th, float64(h)/float64(len(qs)), f)
+		}
+		fmt.Println(thr)
+		fmt.Printf("%-40s found %d  AiQ@1 %.3f @3 %.3f | answer in a top-3 doc %.3f, any doc %.3f  (%.0fs)\n", cfg, found, float64(k1)/n, float64(k3)/n, float64(anyTop3Doc)/n, float64(anyTop10)/n, time.Since(start).Seconds())
+	}
+}
+
+func applyCfg(cfg string) {
+	for _, kv := range strings.Fields(cfg) {
+		k, v, _ := strings.Cut(kv, "=")
+		var f float64
+		fmt.Sscan(v, &f)
+		switch k {
+		case "minEvidence":
+			tuning.minEvidence = f
+		case "relativeEvidence":
+			tuning.relativeEvidence = f
+		case "docWeight":
+			tuning.docWeight = f
+		case "contextWeight":
+			tuning.contextWeight = f
+		case "typeBonus":
+			tuning.typeBonus = f
+		case "quoteDocs":
+			tuning.quoteDocs = int(f)
+		case "vectorWeight":
+			tuning.vectorWeight = f
+		case "recencyBoost":
+			tuning.recencyBoost = f
+		case "idfPower":
+			tuning.idfPower = f
+		case "leadBonus":
+			tuning.leadBonus = f
+		case "noveltyWeight":
+			tuning.noveltyWeight = f
+		case "noveltyNorm":
+			tuning.noveltyNorm = f
+		case "k1":
+			lexical.K1 = float32(f)
+		case "b":
+			lexical.B = float32(f)
+		case "focusWeight":
+			tuning.focusWeight = f
+		case "maxUnknown":
+			tuning.maxUnknown = f
+		case "recencyDays":
+			tuning.recencyDays = f
+		}
+	}
+}
