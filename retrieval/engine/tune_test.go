@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -21,7 +22,10 @@ type aq struct {
 }
 
 func loadAQ(t *testing.T) []aq {
-	f, _ := os.Open("/work/shared/eval/realtimeqa/queries.dev.jsonl")
+	f, err := os.Open(filepath.Join(evalDir(t), "queries.dev.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	defer f.Close()
 	var out []aq
 	sc := bufio.NewScanner(f)
@@ -37,19 +41,26 @@ func loadAQ(t *testing.T) []aq {
 	return out
 }
 
-func TestAnalysis(t *testing.T) {
-	if os.Getenv("BB_ANALYSIS") == "" {
-		t.Skip()
+// TestTune sweeps search tuning on the RealTime QA dev split: each
+// semicolon-separated configuration in BRIEFBOT_TUNE ("name=value ...",
+// names as in applyCfg) is applied on top of the previous one and scored.
+// It is how the tuning table in BENCHMARKS.md was made, e.g.
+//
+//	BRIEFBOT_TUNE="minEvidence=0;minEvidence=0 focusWeight=2" go test ./retrieval/engine -run TestTune -v
+func TestTune(t *testing.T) {
+	if os.Getenv("BRIEFBOT_TUNE") == "" {
+		t.Skip("set BRIEFBOT_TUNE to run the tuning sweep")
 	}
+	dir := evalDir(t)
 	ctx := context.Background()
 	cw := 0
-	fmt.Sscan(os.Getenv("BB_CHUNK"), &cw)
+	fmt.Sscan(os.Getenv("BRIEFBOT_TUNE_CHUNK"), &cw)
 	e, _ := NewMemory(ctx, Options{ChunkWords: cw})
 	var arts []retrieval.Article
-	ingest.ReadFile("/work/shared/eval/realtimeqa/corpus.jsonl", func(a retrieval.Article) error { arts = append(arts, a); return nil })
+	ingest.ReadFile(filepath.Join(dir, "corpus.jsonl"), func(a retrieval.Article) error { arts = append(arts, a); return nil })
 	e.Ingest(ctx, arts)
 	qs := loadAQ(t)
-	configs := strings.Split(os.Getenv("BB_ANALYSIS"), ";")
+	configs := strings.Split(os.Getenv("BRIEFBOT_TUNE"), ";")
 	for _, cfg := range configs {
 		applyCfg(cfg)
 		var k1, k3, found, anyTop3Doc, anyTop10 int
