@@ -142,33 +142,10 @@ func TestDigestPostDiscordOnce(t *testing.T) {
 	}
 }
 
-// startDigestServe is startServe that also returns the server.
+// startDigestServe starts serve and waits until its digest scheduler runs.
 func startDigestServe(t *testing.T, env map[string]string) (*server, string) {
 	t.Helper()
-	env["BRIEFBOT_HTTP_ADDR"] = "127.0.0.1:0"
-	if env["BRIEFBOT_DATA"] == "" {
-		env["BRIEFBOT_DATA"] = t.TempDir()
-	}
-	getenv := func(k string) string { return env[k] }
-	cfg, err := loadConfig("", getenv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	a := &app{stdout: io.Discard, stderr: io.Discard, getenv: getenv}
-	s, err := newServer(cfg, a, newLogger(Config{LogFormat: "json"}, io.Discard))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- s.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("serve returned %v", err)
-		}
-	})
-	<-s.ready
+	s, base, done := launchServe(t, env)
 	select {
 	case <-s.digests.started:
 	case err := <-done:
@@ -176,7 +153,7 @@ func startDigestServe(t *testing.T, env map[string]string) (*server, string) {
 	case <-time.After(20 * time.Second):
 		t.Fatal("the digest scheduler never started")
 	}
-	return s, "http://" + s.Addr().String()
+	return s, base
 }
 
 // slackCommand sends a signed /brief slash command to serve.

@@ -19,8 +19,30 @@ import (
 	"time"
 )
 
-// startServe runs `briefbot serve` in-process with env and returns its base URL.
+// startServe runs `briefbot serve` in-process with env and returns its base
+// URL once /healthz says the store is loaded.
 func startServe(t *testing.T, env map[string]string) string {
+	t.Helper()
+	_, base, _ := launchServe(t, env)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		resp, err := http.Get(base + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				return base
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("serve never became healthy")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// launchServe starts serve on a free loopback port and returns it, its base
+// URL and the channel its Run result arrives on; cleanup stops it.
+func launchServe(t *testing.T, env map[string]string) (*server, string, <-chan error) {
 	t.Helper()
 	env["BRIEFBOT_HTTP_ADDR"] = "127.0.0.1:0"
 	if env["BRIEFBOT_DATA"] == "" {
@@ -38,7 +60,8 @@ func startServe(t *testing.T, env map[string]string) string {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- s.Run(ctx) }()
+	result := make(chan error, 1)
+	go func() { err := s.Run(ctx); done <- err; result <- err }()
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {
@@ -46,21 +69,7 @@ func startServe(t *testing.T, env map[string]string) string {
 		}
 	})
 	<-s.ready
-	base := "http://" + s.Addr().String()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		resp, err := http.Get(base + "/healthz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				return base
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("serve never became healthy")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	return s, "http://" + s.Addr().String(), result
 }
 
 // fakeSlack is a Slack Web API on 127.0.0.1 recording chat.postMessage.
