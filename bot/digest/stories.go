@@ -288,7 +288,16 @@ func buildStoriesWith(docs []retrieval.Document, opts Options, sp summaryParams)
 			// A follow-up is condensed to its one most telling sentence.
 			max = 1
 		}
-		if s, ok := storyOf(st, summarize(st, max, 0, sp)); ok {
+		picks := summarize(st, max, 0, sp)
+		// Told in reading order (every article's lead first), not in the
+		// order the greedy coverage found them: a story opens with its lead.
+		sort.SliceStable(picks, func(i, j int) bool {
+			if picks[i].pos != picks[j].pos {
+				return picks[i].pos < picks[j].pos
+			}
+			return picks[i].art < picks[j].art
+		})
+		if s, ok := storyOf(st, picks); ok {
 			out = append(out, s)
 		}
 	}
