@@ -326,3 +326,43 @@ func TestServeAsDiscordWould(t *testing.T) {
 		t.Errorf("not-found answer: %s", got)
 	}
 }
+
+func TestServeSlackWaitsOutA429(t *testing.T) {
+	const secret = "s3cr3t"
+	fake, apiURL := newFakeSlack(t)
+	fake.limited = 1
+	base := startServe(t, map[string]string{
+		"SLACK_BOT_TOKEN": "xoxb-test", "SLACK_SIGNING_SECRET": secret, "SLACK_API_URL": apiURL,
+	})
+	now := time.Now().Unix()
+	mention := `{"type":"event_callback","team_id":"T1","api_app_id":"A1","event_id":"Ev9","event_time":1700000000,` +
+		`"event":{"type":"app_mention","user":"U1","text":"<@UBOT> How many drones and missiles did Russia fire on Friday night?","ts":"1700000005.000100","channel":"C1","event_ts":"1700000005.000100"}}`
+	req, _ := http.NewRequest("POST", base+"/slack/events", strings.NewReader(mention))
+	req.Header.Set("X-Slack-Request-Timestamp", strconv.FormatInt(now, 10))
+	req.Header.Set("X-Slack-Signature", slackSign(secret, now, []byte(mention)))
+	start := time.Now()
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("mention: %d", resp.StatusCode)
+	}
+	select {
+	case <-fake.posted:
+	case <-time.After(15 * time.Second):
+		t.Fatal("the answer was never delivered after the 429")
+	}
+	if waited := time.Since(start); waited < time.Second {
+		t.Errorf("delivered after %v, before Retry-After: 1 ran out", waited)
+	}
+	if n := fake.count(); n != 1 {
+		t.Errorf("%d posts, want 1", n)
+	}
+	fake.mu.Lock()
+	defer fake.mu.Unlock()
+	if !strings.Contains(fake.posts[0]["text"]+fake.posts[0]["blocks"], "653 drones and 51 missiles") {
+		t.Errorf("delivered %v", fake.posts[0])
+	}
+}
