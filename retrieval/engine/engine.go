@@ -478,6 +478,7 @@ type index struct {
 	chunkBase []int32      // article index -> first chunk doc
 	sents     [][]sentence // article index -> its sentences
 	vecs      [][]float32  // chunk doc -> its vector (the store's slices)
+	qvecs     *quantized   // int8 copy of vecs for the scan (see nearest)
 }
 
 // Token flags, for answer-type matching.
@@ -548,6 +549,7 @@ func buildIndex(st *store.Store) *index {
 		}
 	}
 	ix.lex = b.Index()
+	ix.qvecs = quantize(ix.vecs, st.Info().Dim)
 	return ix
 }
 
