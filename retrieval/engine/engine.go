@@ -10,14 +10,20 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"sort"
 	"strings"
 	"sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"encoding/binary"
 
 	"golang.org/x/sync/errgroup"
 
@@ -150,7 +156,10 @@ func Open(ctx context.Context, dir string, opts Options) (*Engine, error) {
 		return nil, err
 	}
 	e.st = st
-	e.ix = buildIndex(st)
+	e.ix = e.loadIndex(dir, st)
+	// Loading decoded the whole snapshot and the derived index: hand the
+	// garbage back to the OS now rather than serve with it resident.
+	debug.FreeOSMemory()
 	return e, nil
 }
 
@@ -189,7 +198,7 @@ func OpenForWrite(ctx context.Context, dir string, opts Options, reembed bool) (
 		return fresh, nil
 	}
 	e.st = st
-	e.ix = buildIndex(st)
+	e.ix = e.loadIndex(dir, st)
 	return e, nil
 }
 
@@ -407,11 +416,20 @@ func (e *Engine) Delete(ctx context.Context, ids ...string) ([]string, error) {
 	return gone, nil
 }
 
-// Save writes the store into dir atomically.
+// Save writes the store into dir atomically, then the derived index for it
+// (see IndexName).
 func (e *Engine) Save(dir string) error {
 	e.writeMu.Lock()
 	defer e.writeMu.Unlock()
-	return e.Store().Save(dir)
+	st := e.Store()
+	if err := st.Save(dir); err != nil {
+		return err
+	}
+	if err := writeIndex(dir, e.state(), st.Fingerprint()); err != nil {
+		// The snapshot is saved; the next start rebuilds the index.
+		e.log.Warn("could not save the derived index", "err", err)
+	}
+	return nil
 }
 
 // Replace swaps in another engine's store and index (a reload after another
@@ -618,4 +636,191 @@ func (ix *index) coverage(visible func(int32) bool) retrieval.Coverage {
 
 func sortDocs(d []retrieval.RankedDoc) {
 	sort.SliceStable(d, func(i, j int) bool { return d[i].Score > d[j].Score })
+}
+
+// IndexName is the derived index's file name inside the data directory. It
+// caches what buildIndex derives from the snapshot (the BM25 lexicon and
+// postings, every sentence as term ids): the snapshot stays the single
+// source of truth, and the file is only used when it names the snapshot's
+// fingerprint (layout version, size and CRC-32C), so a stale, corrupt or
+// missing one is rebuilt.
+const IndexName = store.SnapshotName + ".idx"
+
+// indexMagic starts the derived index file; the digit is its format.
+const indexMagic = "briefbot-index-1\n"
+
+// loadIndex returns the derived index of st, loaded from dir when the file
+// there was derived from the same snapshot, else built and written back
+// (best effort: a read-only data directory only costs the rebuild).
+func (e *Engine) loadIndex(dir string, st *store.Store) *index {
+	fp := st.Fingerprint()
+	ix, err := readIndex(dir, st, fp)
+	if err == nil {
+		return ix
+	}
+	if !errors.Is(err, os.ErrNotExist) {
+		e.log.Info("rebuilding the derived index", "reason", err)
+	}
+	ix = buildIndex(st)
+	if fp != "" {
+		if err := writeIndex(dir, ix, fp); err != nil {
+			e.log.Warn("could not save the derived index", "err", err)
+		}
+	}
+	return ix
+}
+
+// errStaleIndex reports a derived index of another snapshot.
+var errStaleIndex = errors.New("engine: derived index is stale")
+
+// encodeIndex is the derived index file: magic, fingerprint, article ids in
+// index order, per article its sentences (flags, word count, tokens), the
+// lexical index, and a CRC-32C of everything before it.
+func encodeIndex(ix *index, fingerprint string) []byte {
+	b := append([]byte(indexMagic), fingerprint...)
+	b = append(b, '\n')
+	b = binary.LittleEndian.AppendUint32(b, uint32(len(ix.arts)))
+	for i, a := range ix.arts {
+		b = binary.AppendUvarint(b, uint64(len(a.ID)))
+		b = append(b, a.ID...)
+		b = binary.AppendUvarint(b, uint64(len(ix.sents[i])))
+		for _, s := range ix.sents[i] {
+			var f uint64
+			if s.question {
+				f |= 1
+			}
+			if s.heading {
+				f |= 2
+			}
+			b = binary.AppendUvarint(b, uint64(s.words)<<2|f)
+			b = binary.AppendUvarint(b, uint64(len(s.toks)))
+			for _, t := range s.toks {
+				b = binary.AppendUvarint(b, uint64(t.id)<<3|uint64(t.flags))
+			}
+		}
+	}
+	b = ix.lex.AppendBinary(b)
+	return binary.LittleEndian.AppendUint32(b, crc32.Checksum(b, castagnoli))
+}
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// writeIndex writes the derived index atomically (temporary file, fsync,
+// rename), like the snapshot.
+func writeIndex(dir string, ix *index, fingerprint string) error {
+	if fingerprint == "" {
+		return errors.New("engine: the store has no saved snapshot to derive an index from")
+	}
+	b := encodeIndex(ix, fingerprint)
+	tmp, err := os.CreateTemp(dir, IndexName+".tmp-*")
+	if err != nil {
+		return err
+	}
+	ok := false
+	defer func() {
+		if !ok {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
+	if _, err := tmp.Write(b); err != nil {
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp.Name(), filepath.Join(dir, IndexName)); err != nil {
+		return err
+	}
+	ok = true
+	return nil
+}
+
+// readIndex loads the derived index of st from dir. It fails with
+// os.ErrNotExist when there is none, errStaleIndex when it was derived from
+// another snapshot, and an error naming the damage when it is corrupt.
+func readIndex(dir string, st *store.Store, fingerprint string) (*index, error) {
+	if fingerprint == "" {
+		return nil, errStaleIndex
+	}
+	b, err := os.ReadFile(filepath.Join(dir, IndexName))
+	if err != nil {
+		return nil, err
+	}
+	head := indexMagic + fingerprint + "\n"
+	if len(b) < len(head)+4 || string(b[:len(head)]) != head {
+		return nil, errStaleIndex
+	}
+	body := b[:len(b)-4]
+	if crc32.Checksum(body, castagnoli) != binary.LittleEndian.Uint32(b[len(b)-4:]) {
+		return nil, errors.New("engine: derived index is corrupt (checksum)")
+	}
+	corrupt := errors.New("engine: derived index is corrupt")
+	d := &lexical.Decoder{B: body[len(head):]}
+	arts := st.Articles()
+	if int(d.Uint32()) != len(arts) {
+		return nil, errStaleIndex
+	}
+	ix := &index{arts: arts, artIdx: make(map[string]int32, len(arts)), chunkBase: make([]int32, len(arts)), sents: make([][]sentence, len(arts))}
+	var backing []tok
+	for i, a := range arts {
+		if id := d.Bytes(uint64(d.Count(len(d.B)))); d.Err != nil || string(id) != a.ID {
+			return nil, errStaleIndex
+		}
+		n := d.Count(len(d.B))
+		if d.Err != nil || n != len(a.Sentences) {
+			return nil, errStaleIndex
+		}
+		ix.artIdx[a.ID] = int32(i)
+		ix.chunkBase[i] = int32(len(ix.chunkArt))
+		for range a.ChunkStarts {
+			ix.chunkArt = append(ix.chunkArt, int32(i))
+		}
+		sents := make([]sentence, n)
+		for j := range sents {
+			wf := d.Uvarint()
+			sents[j].words = int32(wf >> 2)
+			sents[j].question = wf&1 != 0
+			sents[j].heading = wf&2 != 0
+			nt := d.Count(len(d.B))
+			if len(backing) < nt {
+				backing = make([]tok, max(nt, 1<<16))
+			}
+			ts := backing[:nt:nt]
+			backing = backing[nt:]
+			for k := range ts {
+				v := d.Uvarint()
+				ts[k] = tok{id: int32(v >> 3), flags: uint8(v & 7)}
+			}
+			sents[j].toks = ts
+		}
+		if d.Err != nil {
+			return nil, corrupt
+		}
+		ix.sents[i] = sents
+		ix.vecs = append(ix.vecs, st.ChunkVectors(a.ID)...)
+	}
+	lex, err := lexical.DecodeIndex(d)
+	if err != nil || len(d.B) != 0 {
+		return nil, corrupt
+	}
+	if lex.Len() != len(ix.chunkArt) {
+		return nil, errStaleIndex
+	}
+	nt := int32(lex.NumTerms())
+	for _, ss := range ix.sents {
+		for _, s := range ss {
+			for _, t := range s.toks {
+				if t.id < 0 || t.id >= nt {
+					return nil, corrupt
+				}
+			}
+		}
+	}
+	ix.lex = lex
+	ix.qvecs = quantize(ix.vecs, st.Info().Dim)
+	return ix, nil
 }
