@@ -125,3 +125,38 @@ func TestDerivedIndex(t *testing.T) {
 		t.Fatal("missing derived index not rewritten")
 	}
 }
+
+// TestAnswerCache checks that a cached answer equals a fresh one, that
+// callers cannot change it, and that an ingest empties the cache.
+func TestAnswerCache(t *testing.T) {
+	ctx := context.Background()
+	e, err := OpenSeeds(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := retrieval.Query{Text: "What did the central bank decide about interest rates?"}
+	first, err := e.Search(ctx, q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fresh, _ := e.search(ctx, e.state(), retrieval.Query{Text: q.Text, MaxQuotes: 3, MaxDocs: 20}, e.now())
+	if len(first.Docs) == 0 || !reflect.DeepEqual(first, fresh) {
+		t.Fatal("first answer differs from an uncached search")
+	}
+	first.Docs[0].ID = "changed by the caller"
+	second, _ := e.Search(ctx, q)
+	if !reflect.DeepEqual(second, fresh) {
+		t.Fatal("cached answer differs from an uncached search")
+	}
+	if _, err := e.Ingest(ctx, []retrieval.Article{{ID: "zz-bank", Title: "Central bank decides on interest rates", Body: "The central bank decided to raise interest rates by half a point on Tuesday. The central bank said interest rates will rise again."}}); err != nil {
+		t.Fatal(err)
+	}
+	third, _ := e.Search(ctx, q)
+	found := false
+	for _, d := range third.Docs {
+		found = found || d.ID == "zz-bank"
+	}
+	if !found {
+		t.Fatal("an answer cached before an ingest outlived it")
+	}
+}

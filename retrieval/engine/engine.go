@@ -5,6 +5,7 @@
 package engine
 
 import (
+	"container/list"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -16,6 +17,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -497,6 +499,7 @@ type index struct {
 	sents     [][]sentence // article index -> its sentences
 	vecs      [][]float32  // chunk doc -> its vector (the store's slices)
 	qvecs     *quantized   // int8 copy of vecs for the scan (see nearest)
+	answers   *answerCache // answers computed over this index
 }
 
 // Token flags, for answer-type matching.
@@ -568,6 +571,7 @@ func buildIndex(st *store.Store) *index {
 	}
 	ix.lex = b.Index()
 	ix.qvecs = quantize(ix.vecs, st.Info().Dim)
+	ix.answers = newAnswerCache(answerCacheSize)
 	return ix
 }
 
@@ -822,5 +826,85 @@ func readIndex(dir string, st *store.Store, fingerprint string) (*index, error) 
 	}
 	ix.lex = lex
 	ix.qvecs = quantize(ix.vecs, st.Info().Dim)
+	ix.answers = newAnswerCache(answerCacheSize)
 	return ix, nil
+}
+
+// answerCacheSize is how many answers an index keeps (a few KB each).
+const answerCacheSize = 4096
+
+// answerKey identifies a question as Search answers it. minute is the
+// clock minute of a question without an as-of time: its recency boost is
+// computed from the clock, so its answer is reused for a minute at most
+// (the boost decays over days; a minute moves it by under 1e-4).
+type answerKey struct {
+	text         string
+	asOf         time.Time
+	minute       int64
+	quotes, docs int
+}
+
+// answerCache is a least-recently-used cache of whole answers. It belongs
+// to one index, so that any change of the store (a new index) empties it.
+type answerCache struct {
+	mu  sync.Mutex
+	max int
+	m   map[answerKey]*list.Element
+	lru list.List // of *answerEntry, most recent first
+}
+
+type answerEntry struct {
+	key answerKey
+	res retrieval.Result
+}
+
+func newAnswerCache(n int) *answerCache {
+	return &answerCache{max: n, m: make(map[answerKey]*list.Element)}
+}
+
+func (c *answerCache) get(k answerKey) (retrieval.Result, bool) {
+	if c == nil {
+		return retrieval.Result{}, false
+	}
+	c.mu.Lock()
+	el, ok := c.m[k]
+	if ok {
+		c.lru.MoveToFront(el)
+	}
+	c.mu.Unlock()
+	if !ok {
+		return retrieval.Result{}, false
+	}
+	return cloneResult(el.Value.(*answerEntry).res), true
+}
+
+func (c *answerCache) put(k answerKey, r retrieval.Result) {
+	if c == nil {
+		return
+	}
+	r = cloneResult(r)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if el, ok := c.m[k]; ok {
+		el.Value.(*answerEntry).res = r
+		c.lru.MoveToFront(el)
+		return
+	}
+	c.m[k] = c.lru.PushFront(&answerEntry{key: k, res: r})
+	for c.lru.Len() > c.max {
+		old := c.lru.Back()
+		c.lru.Remove(old)
+		delete(c.m, old.Value.(*answerEntry).key)
+	}
+}
+
+// cloneResult copies a result's slices, so that a caller changing the answer
+// it got cannot change the cached one.
+func cloneResult(r retrieval.Result) retrieval.Result {
+	r.Docs = slices.Clone(r.Docs)
+	r.Quotes = slices.Clone(r.Quotes)
+	for i := range r.Quotes {
+		r.Quotes[i].AlsoIn = slices.Clone(r.Quotes[i].AlsoIn)
+	}
+	return r
 }
