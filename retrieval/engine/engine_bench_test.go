@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"os"
+	"runtime"
 	"sync"
 	"testing"
 
@@ -153,4 +154,41 @@ func BenchmarkBareQueryEmbedding(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// BenchmarkNearest is the vector candidate scan alone.
+func BenchmarkNearest(b *testing.B) {
+	e, _, qs := benchFixture(b)
+	ctx := context.Background()
+	ix := e.state()
+	vecs := make([][]float32, len(qs))
+	for i, q := range qs {
+		vecs[i], _ = e.emb.Embed(ctx, q)
+	}
+	for i := 0; b.Loop(); i++ {
+		ix.nearest(vecs[i%len(vecs)], tuning.vectorK)
+	}
+}
+
+// BenchmarkOpen is a cold start: loading the store in BRIEFBOT_BENCH_STORE
+// (a data directory `briefbot ingest` wrote) with its derived index. It
+// reports the live heap after the load.
+func BenchmarkOpen(b *testing.B) {
+	dir := os.Getenv("BRIEFBOT_BENCH_STORE")
+	if dir == "" {
+		b.Skip("set BRIEFBOT_BENCH_STORE to a data directory")
+	}
+	ctx := context.Background()
+	var e *Engine
+	for b.Loop() {
+		var err error
+		if e, err = Open(ctx, dir, Options{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	b.ReportMetric(float64(ms.HeapAlloc)/1e6, "heapMB")
+	runtime.KeepAlive(e)
 }
