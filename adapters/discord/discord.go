@@ -91,8 +91,14 @@ type Options struct {
 	HTTPClient *http.Client
 
 	// Commands are extra slash commands, registered and served after the
-	// built-in ones.
+	// built-in ones (DigestCommands, for instance).
 	Commands []Command
+
+	// PostOnly builds an adapter that only posts (PostMessage, PostEmbeds,
+	// PostDigest), as `briefbot digest --post` does: Bot is not needed,
+	// PublicKey is ignored, Routes mounts nothing and Run registers no
+	// commands and opens no gateway: it only waits for its context.
+	PostOnly bool
 
 	// DeferAfter is how long a command may take before its reply is
 	// deferred (type 5) and edited in later; 0 means DefaultDeferAfter.
@@ -124,6 +130,8 @@ type Adapter struct {
 	obs   bot.Observer
 	log   *slog.Logger
 	now   func() time.Time
+
+	postOnly bool
 
 	client *http.Client
 	// rest makes REST calls; it is never opened as a gateway session.
@@ -163,7 +171,9 @@ func New(opts Options) (*Adapter, error) {
 	if opts.AppID == "" {
 		return nil, ErrNoAppID
 	}
-	if opts.Bot == nil {
+	if opts.PostOnly {
+		opts.PublicKey, opts.Commands = "", nil
+	} else if opts.Bot == nil {
 		return nil, ErrNoBot
 	}
 	a := &Adapter{
@@ -184,6 +194,7 @@ func New(opts Options) (*Adapter, error) {
 		backoffMin:      time.Second,
 		backoffMax:      2 * time.Minute,
 		recent:          newRecentAnswers(512),
+		postOnly:        opts.PostOnly,
 	}
 	if !strings.HasPrefix(a.token, "Bot ") {
 		a.token = "Bot " + strings.TrimSpace(a.token)
@@ -294,8 +305,14 @@ func (a *Adapter) Routes(mux *http.ServeMux) {
 // backoff) and, without a public key, keeps a gateway session open,
 // reconnecting with backoff. Neither an unreachable API nor an unreachable
 // gateway stops it: it logs, retries and returns nil when ctx is done, after
-// finishing answers in flight (bounded by Options.ShutdownTimeout).
+// finishing answers in flight (bounded by Options.ShutdownTimeout). A
+// PostOnly adapter only waits for ctx.
 func (a *Adapter) Run(ctx context.Context) error {
+	if a.postOnly {
+		<-ctx.Done()
+		a.stopWork()
+		return nil
+	}
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {

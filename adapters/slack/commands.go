@@ -33,7 +33,8 @@ func responseOf(kind string, m Message) commandResponse {
 	return commandResponse{ResponseType: kind, Text: m.Text, Blocks: m.Blocks}
 }
 
-// command answers /brief: help, sources, or a question. It returns what
+// command answers /brief: help, sources, digest, subscribe, unsubscribe,
+// or a question. It returns what
 // to send back at once: the reply itself when it is ready within the
 // command wait, else a short acknowledgement, the reply following through
 // the command's response_url.
@@ -42,7 +43,9 @@ func (a *Adapter) command(ctx context.Context, cmd slack.SlashCommand) commandRe
 	fields := strings.Fields(strings.ToLower(text))
 	switch {
 	case len(fields) == 0 || (len(fields) == 1 && fields[0] == "help"):
-		return responseOf(ephemeral, RenderText(helpText))
+		return responseOf(ephemeral, RenderText(a.help()))
+	case fields[0] == "subscribe" || fields[0] == "unsubscribe" || (len(fields) == 1 && fields[0] == "digest"):
+		return a.digestCommand(ctx, cmd, fields[0], strings.Fields(text)[1:])
 	case len(fields) == 1 && fields[0] == "sources":
 		return a.within(ctx, cmd.ResponseURL, func(ctx context.Context) commandResponse {
 			lib, err := a.bot.Library(ctx, libraryLatest)
@@ -125,12 +128,12 @@ func redactURL(err error) error {
 // not) rather than help or an error, which only the asker needs to see.
 func (a *Adapter) replyTo(ctx context.Context, text string, o RenderOptions) (Message, bool) {
 	if text == "" {
-		return RenderText(helpText), false
+		return RenderText(a.help()), false
 	}
 	ans, err := a.bot.Ask(ctx, bot.Question{Text: text, Platform: bot.PlatformSlack})
 	switch {
 	case errors.Is(err, bot.ErrEmptyQuestion):
-		return RenderText(helpText), false
+		return RenderText(a.help()), false
 	case errors.Is(err, bot.ErrQuestionTooLong):
 		return RenderText("That question is too long for me: please keep it under 500 characters."), false
 	case err != nil:
@@ -214,4 +217,13 @@ func (a *Adapter) ephemeral(ctx context.Context, cb slack.InteractionCallback, t
 		a.log.WarnContext(ctx, "slack chat.postEphemeral failed; using response_url", "channel", channel, "err", err)
 	}
 	a.respond(ctx, cb.ResponseURL, commandResponse{ResponseType: ephemeral, Text: EscapeText(text)})
+}
+
+// help is /brief help: the digest subcommands are listed when the
+// server has digests.
+func (a *Adapter) help() string {
+	if a.digests == nil {
+		return helpText
+	}
+	return helpText + digestHelp
 }

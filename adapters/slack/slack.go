@@ -104,6 +104,14 @@ type Options struct {
 	Dedupe *bot.Deduper
 	// Votes records 👍/👎; nil means answers carry no vote buttons.
 	Votes *bot.VoteLog
+	// Digests serves /brief digest, subscribe and unsubscribe; nil means
+	// those subcommands say that digests are not set up.
+	Digests Digests
+	// PostOnly builds an adapter that only posts (PostBlocks, PostDigest),
+	// as `briefbot digest --post` does: Bot and a transport are not needed,
+	// AppToken and SigningSecret are ignored, Routes mounts nothing and Run
+	// only waits for its context.
+	PostOnly bool
 	// Observer counts deduplicated deliveries, rate-limit waits and failed
 	// deliveries; nil means none.
 	Observer bot.Observer
@@ -141,6 +149,8 @@ type Adapter struct {
 	bot      *bot.Bot
 	dedupe   *bot.Deduper
 	votes    *bot.VoteLog
+	digests  Digests
+	postOnly bool
 	obs      bot.Observer
 	log      *slog.Logger
 	sdkLog   *log.Logger
@@ -162,9 +172,13 @@ var _ bot.Adapter = (*Adapter)(nil)
 // New returns an Adapter. It does no I/O: Run calls auth.test and, in
 // Socket Mode, connects; the HTTP routes work as soon as they are mounted.
 func New(opts Options) (*Adapter, error) {
+	if opts.PostOnly {
+		opts.AppToken, opts.SigningSecret = "", ""
+	}
 	switch {
 	case opts.BotToken == "":
 		return nil, ErrNoToken
+	case opts.PostOnly:
 	case opts.Bot == nil:
 		return nil, ErrNoBot
 	case opts.AppToken == "" && opts.SigningSecret == "":
@@ -187,6 +201,8 @@ func New(opts Options) (*Adapter, error) {
 		bot:      opts.Bot,
 		dedupe:   opts.Dedupe,
 		votes:    opts.Votes,
+		digests:  opts.Digests,
+		postOnly: opts.PostOnly,
 		obs:      opts.Observer,
 		log:      opts.Logger,
 		now:      opts.Now,
@@ -275,9 +291,14 @@ func (a *Adapter) Routes(mux *http.ServeMux) {
 // connection when an app token is set (reconnecting when Slack asks), and
 // blocks until ctx is done. It then stops taking new work, waits for the
 // answers in flight (up to the drain timeout), cancels the rest and returns
-// nil. It returns an error when the token is refused.
+// nil. It returns an error when the token is refused. A PostOnly adapter
+// only waits for ctx.
 func (a *Adapter) Run(ctx context.Context) error {
 	defer a.work.shutdown(a.drain)
+	if a.postOnly {
+		<-ctx.Done()
+		return nil
+	}
 	if _, _, err := a.self(ctx); err != nil {
 		if isAuthError(err) {
 			return fmt.Errorf("slack: auth.test: %w", err)

@@ -6,10 +6,12 @@ import (
 	"github.com/briefbot/briefbot/adapters/discord"
 	slackad "github.com/briefbot/briefbot/adapters/slack"
 	"github.com/briefbot/briefbot/bot"
+	"github.com/briefbot/briefbot/bot/digest"
 )
 
-// buildAdapters constructs the configured chat adapters. Construction does
-// no I/O; each adapter's Run connects.
+// buildAdapters constructs the configured chat adapters and records their
+// digest posters in s.posters. Construction does no I/O; each adapter's Run
+// connects.
 func (s *server) buildAdapters() ([]bot.Adapter, error) {
 	var out []bot.Adapter
 	var votes *bot.VoteLog
@@ -29,13 +31,14 @@ func (s *server) buildAdapters() ([]bot.Adapter, error) {
 		sl, err := slackad.New(slackad.Options{
 			BotToken: s.cfg.Slack.BotToken, AppToken: s.cfg.Slack.AppToken,
 			SigningSecret: s.cfg.Slack.SigningSecret, APIURL: s.cfg.Slack.APIURL,
-			Bot: s.bot, Dedupe: dd, Votes: votes, Observer: s.metrics,
+			Bot: s.bot, Dedupe: dd, Votes: votes, Observer: s.metrics, Digests: s.digests,
 			Logger: s.log.With("component", "slack"),
 		})
 		if err != nil {
 			return nil, fmt.Errorf("slack: %w", err)
 		}
 		out = append(out, sl)
+		s.posters[bot.PlatformSlack] = digest.PosterFunc(sl.PostDigest)
 	}
 	if s.cfg.Discord.Enabled() {
 		d, err := newDiscord(s.cfg.Discord, s.bot, votes, s.metrics, s)
@@ -43,15 +46,22 @@ func (s *server) buildAdapters() ([]bot.Adapter, error) {
 			return nil, err
 		}
 		out = append(out, d)
+		s.posters[bot.PlatformDiscord] = digest.PosterFunc(d.PostDigest)
 	}
 	return out, nil
 }
 
-// newDiscord builds the Discord adapter from its configuration.
+// newDiscord builds the Discord adapter from its configuration, with the
+// digest commands /digest, /subscribe and /unsubscribe. Without a server
+// (`briefbot discord register`) the commands are registered, not served.
 func newDiscord(c DiscordConfig, b *bot.Bot, votes *bot.VoteLog, obs bot.Observer, s *server) (*discord.Adapter, error) {
+	var digests discord.Digests = unservedDigests{}
+	if s != nil && s.digests != nil {
+		digests = s.digests
+	}
 	opts := discord.Options{
 		BotToken: c.BotToken, AppID: c.AppID, PublicKey: c.PublicKey, GuildID: c.GuildID, APIURL: c.APIURL,
-		Bot: b, Votes: votes, Observer: obs,
+		Bot: b, Votes: votes, Observer: obs, Commands: discord.DigestCommands(digests),
 	}
 	if s != nil {
 		opts.Logger = s.log.With("component", "discord")

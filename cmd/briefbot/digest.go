@@ -8,17 +8,54 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/briefbot/briefbot/adapters/discord"
+	slackad "github.com/briefbot/briefbot/adapters/slack"
+	"github.com/briefbot/briefbot/bot"
 	"github.com/briefbot/briefbot/bot/digest"
 	"github.com/briefbot/briefbot/retrieval/ingest"
 )
 
-// digestPosters builds the poster of each platform for `digest --post`. The
-// Slack and Discord adapters register theirs here when serve is wired:
-//
-//	digestPosters["slack"] = func(a *app) (digest.Poster, error) { ... }
-//
-// A platform with no entry fails with a clear error.
-var digestPosters = map[string]func(a *app) (digest.Poster, error){}
+// digestPosters builds the poster of each platform for `digest --post`,
+// from the environment (SLACK_BOT_TOKEN and SLACK_API_URL;
+// DISCORD_BOT_TOKEN, DISCORD_APP_ID and DISCORD_API_URL). Posting needs
+// only the bot token: no Socket Mode, no HTTP routes, no gateway. A
+// platform with no entry fails with a clear error.
+var digestPosters = map[string]func(a *app) (digest.Poster, error){
+	bot.PlatformSlack:   slackPoster,
+	bot.PlatformDiscord: discordPoster,
+}
+
+// slackPoster posts digests with the Slack Web API.
+func slackPoster(a *app) (digest.Poster, error) {
+	cfg, err := loadConfig("", a.getenv)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Slack.BotToken == "" {
+		return nil, errors.New("set SLACK_BOT_TOKEN (the bot token, xoxb-…) to post to Slack")
+	}
+	sl, err := slackad.New(slackad.Options{BotToken: cfg.Slack.BotToken, APIURL: cfg.Slack.APIURL, PostOnly: true})
+	if err != nil {
+		return nil, err
+	}
+	return digest.PosterFunc(sl.PostDigest), nil
+}
+
+// discordPoster posts digests with the Discord REST API.
+func discordPoster(a *app) (digest.Poster, error) {
+	cfg, err := loadConfig("", a.getenv)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Discord.BotToken == "" || cfg.Discord.AppID == "" {
+		return nil, errors.New("set DISCORD_BOT_TOKEN and DISCORD_APP_ID to post to Discord")
+	}
+	d, err := discord.New(discord.Options{BotToken: cfg.Discord.BotToken, AppID: cfg.Discord.AppID, APIURL: cfg.Discord.APIURL, PostOnly: true})
+	if err != nil {
+		return nil, err
+	}
+	return digest.PosterFunc(d.PostDigest), nil
+}
 
 // posterFor returns the configured poster of platform.
 func (a *app) posterFor(platform string) (digest.Poster, error) {

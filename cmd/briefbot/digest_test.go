@@ -78,8 +78,9 @@ func TestDigestJSONOnSeeds(t *testing.T) {
 
 func TestDigestPostOncePerDay(t *testing.T) {
 	p := &countingPoster{}
+	real := digestPosters["slack"]
 	digestPosters["slack"] = func(*app) (digest.Poster, error) { return p, nil }
-	t.Cleanup(func() { delete(digestPosters, "slack") })
+	t.Cleanup(func() { digestPosters["slack"] = real })
 	dir := t.TempDir()
 	for i := 0; i < 2; i++ {
 		if code, _, errs := digestCLI(t, "digest", "--all", "--post", "slack:C1", "--data", dir); code != 0 {
@@ -99,7 +100,7 @@ func TestDigestPostOncePerDay(t *testing.T) {
 
 func TestDigestPostWithoutPoster(t *testing.T) {
 	code, _, errs := digestCLI(t, "digest", "--all", "--post", "discord:42", "--data", t.TempDir())
-	if code == 0 || !strings.Contains(errs, "no discord poster") {
+	if code == 0 || !strings.Contains(errs, "set DISCORD_BOT_TOKEN and DISCORD_APP_ID") {
 		t.Fatalf("exit %d: %q", code, errs)
 	}
 	code, _, errs = digestCLI(t, "digest", "--all", "--post", "irc:x", "--data", t.TempDir())

@@ -115,7 +115,11 @@ Only qid, date and question are read from --queries.`,
 			if err := w.Flush(); err != nil {
 				return err
 			}
-			fmt.Fprintf(a.stdout, "queries: %d   query median %.1f ms\n", len(qs), float64(median(lat).Microseconds())/1000)
+			latMs := make([]float64, len(lat))
+			for i, d := range lat {
+				latMs[i] = ms(d)
+			}
+			fmt.Fprintf(a.stdout, "queries: %d   latency p50 %.1f ms, p99 %.1f ms\n", len(qs), pct(latMs, 50), pct(latMs, 99))
 			if qrels != "" {
 				rel, err := readQrels(qrels)
 				if err != nil {
@@ -282,17 +286,4 @@ func readQrels(path string) (map[string]map[string]float64, error) {
 		return nil, errors.New(path + ": no relevance judgements")
 	}
 	return out, nil
-}
-
-func median(d []time.Duration) time.Duration {
-	if len(d) == 0 {
-		return 0
-	}
-	s := append([]time.Duration(nil), d...)
-	for i := 1; i < len(s); i++ {
-		for j := i; j > 0 && s[j] < s[j-1]; j-- {
-			s[j], s[j-1] = s[j-1], s[j]
-		}
-	}
-	return s[len(s)/2]
 }

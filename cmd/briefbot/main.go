@@ -87,6 +87,9 @@ Feed it your own briefings with:
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return exitError{code: 2, msg: err.Error() + " (see 'briefbot " + c.Name() + " --help')"}
+	})
 	root.PersistentFlags().StringVar(&a.dataFlag, "data", "", "data directory (default $BRIEFBOT_DATA, else a per-user data directory)")
 	root.PersistentFlags().StringVar(&a.embedderFlag, "embedder", "", "embedder: hash (default), hash:DIM, ollama:MODEL or openai:MODEL (default $BRIEFBOT_EMBEDDER)")
 	root.AddCommand(a.askCmd(), a.ingestCmd(), a.sourcesCmd(), a.serveCmd(), a.discordCmd(), a.digestCmd(), a.evalCmd(), a.benchCmd())

@@ -19,6 +19,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/briefbot/briefbot/bot"
+	"github.com/briefbot/briefbot/bot/digest"
 	"github.com/briefbot/briefbot/retrieval"
 	"github.com/briefbot/briefbot/retrieval/engine"
 	"github.com/briefbot/briefbot/retrieval/ingest"
@@ -119,6 +120,11 @@ type server struct {
 	snapMu   sync.Mutex
 	snapStat snapshotStat
 
+	// digests schedules and previews digests; posters are the adapters'
+	// digest posters, filled by buildAdapters.
+	digests *digestService
+	posters digest.Posters
+
 	// closers run after every adapter has stopped.
 	closers []func() error
 }
@@ -196,6 +202,12 @@ func (s *server) Run(ctx context.Context) error {
 	s.addrMu.Lock()
 	s.addr = ln.Addr()
 	s.addrMu.Unlock()
+	s.digests, err = newDigestService(s.cfg, s.search, s.log.With("component", "digest"))
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	s.posters = digest.Posters{}
 	adapters, err := s.buildAdapters()
 	if err != nil {
 		ln.Close()
@@ -234,7 +246,9 @@ func (s *server) Run(ctx context.Context) error {
 			return err
 		}
 		s.background(gctx, g)
-		return nil
+		// Digests need the store: schedule them (and catch up the runs
+		// missed while down) once it has loaded.
+		return s.digests.start(gctx, s.posters)
 	})
 	for _, ad := range adapters {
 		g.Go(func() error {
@@ -246,6 +260,9 @@ func (s *server) Run(ctx context.Context) error {
 		})
 	}
 	err = g.Wait()
+	if cerr := s.digests.close(); cerr != nil {
+		s.log.Warn("close digest scheduler", "err", cerr)
+	}
 	for _, c := range s.closers {
 		if cerr := c(); cerr != nil {
 			s.log.Warn("close", "err", cerr)

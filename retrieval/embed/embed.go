@@ -97,13 +97,15 @@ func (h *Hash) feature(v []float32, f string, weight float32) {
 	v[i] += weight
 }
 
-// Normalize scales v to unit length in place. It reports false for a zero vector.
+// Normalize scales v to unit length in place. It reports false for a zero
+// vector, or one with a NaN or infinite component (chromem-go's remote
+// embedding funcs turn a zero vector into NaNs), leaving v as it was.
 func Normalize(v []float32) bool {
 	var sum float64
 	for _, x := range v {
 		sum += float64(x) * float64(x)
 	}
-	if sum == 0 {
+	if sum == 0 || math.IsNaN(sum) || math.IsInf(sum, 0) {
 		return false
 	}
 	inv := float32(1 / math.Sqrt(sum))

@@ -35,6 +35,7 @@ var tuning = struct {
 	leadBonus        float64 // bonus for an article's first two sentences
 	noveltyWeight    float64 // weight of the rare words a sentence adds to the question's
 	noveltyNorm      float64 // summed idf of novel words that counts as full novelty
+	focusWeight      float64 // weight of the asking sentence's words in a multi-sentence question
 	maxWords         int     // words in a quote
 	dupJaccard       float64 // term-set similarity of near-identical sentences
 }{
@@ -56,6 +57,7 @@ var tuning = struct {
 	leadBonus:        0.1,
 	noveltyWeight:    0.35,
 	noveltyNorm:      30,
+	focusWeight:      3,
 	maxWords:         60,
 	dupJaccard:       0.6,
 }
@@ -108,6 +110,7 @@ func (e *Engine) search(ctx context.Context, ix *index, q retrieval.Query, ref t
 		return res, nil
 	}
 	expanded := ix.lex.Expand(qterms)
+	focus := focusTerms(q.Text)
 
 	// Candidates: BM25 and vector similarity over chunks.
 	keep := func(doc int32) bool { return visible(ix.chunkArt[doc]) }
@@ -178,7 +181,7 @@ func (e *Engine) search(ctx context.Context, ix *index, q retrieval.Query, ref t
 		return res, nil
 	}
 
-	qa := newQuestionAnalysis(q.Text, qterms, expanded, ix.lex)
+	qa := newQuestionAnalysis(q.Text, qterms, focus, expanded, ix.lex)
 	quotes, evidence := e.selectQuotes(ix, qa, ranked, scoreOf, q.MaxQuotes)
 	res.Evidence = evidence
 	// Abstain when too much of the question is about things the corpus
@@ -215,7 +218,25 @@ type match struct {
 	w  float64
 }
 
-func newQuestionAnalysis(question string, qterms []string, expanded []lexical.QueryTerm, lex *lexical.Index) *questionAnalysis {
+// focusTerms returns the terms of the asking sentence of a question with
+// several sentences, or nil. A quiz-style question often sets the scene
+// first ("Microsoft retired Internet Explorer this week.") and asks last
+// ("What year did it debut?"): the asking sentence's words say which
+// sentence answers.
+func focusTerms(question string) map[string]bool {
+	sp := text.Sentences(question)
+	if len(sp) < 2 {
+		return nil
+	}
+	last := sp[len(sp)-1]
+	focus := map[string]bool{}
+	for _, t := range text.Terms(howWords.ReplaceAllString(question[last.Start:last.End], "how")) {
+		focus[t] = true
+	}
+	return focus
+}
+
+func newQuestionAnalysis(question string, qterms []string, focus map[string]bool, expanded []lexical.QueryTerm, lex *lexical.Index) *questionAnalysis {
 	qa := &questionAnalysis{variant: map[int32]match{}, asked: map[int32]bool{}}
 	pos := map[string]int{}
 	for _, t := range qterms {
@@ -224,6 +245,9 @@ func newQuestionAnalysis(question string, qterms []string, expanded []lexical.Qu
 		}
 		pos[t] = len(qa.terms)
 		w := math.Pow(lex.IDF(t), tuning.idfPower)
+		if focus[t] {
+			w *= tuning.focusWeight
+		}
 		qa.terms = append(qa.terms, t)
 		qa.weight = append(qa.weight, w)
 		qa.known = append(qa.known, false)

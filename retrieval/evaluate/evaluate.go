@@ -66,7 +66,15 @@ type Ranking struct {
 // ScoreRanking computes the ranking metrics of docs against rel (id -> grade).
 func ScoreRanking(docs []string, rel map[string]float64) Ranking {
 	var r Ranking
-	if len(rel) == 0 {
+	// Only positive grades are relevant: BEIR qrels may list judged
+	// non-relevant documents with 0, which must not count in recall.
+	grades := make([]float64, 0, len(rel))
+	for _, g := range rel {
+		if g > 0 {
+			grades = append(grades, g)
+		}
+	}
+	if len(grades) == 0 {
 		return r
 	}
 	found := func(k int) float64 {
@@ -76,7 +84,7 @@ func ScoreRanking(docs []string, rel map[string]float64) Ranking {
 				n++
 			}
 		}
-		return float64(n) / float64(len(rel))
+		return float64(n) / float64(len(grades))
 	}
 	r.Recall1, r.Recall5, r.Recall10 = found(1), found(5), found(10)
 	for i := 0; i < 10 && i < len(docs); i++ {
@@ -90,10 +98,6 @@ func ScoreRanking(docs []string, rel map[string]float64) Ranking {
 		if g := rel[docs[i]]; g > 0 {
 			dcg += (math.Pow(2, g) - 1) / math.Log2(float64(i+2))
 		}
-	}
-	grades := make([]float64, 0, len(rel))
-	for _, g := range rel {
-		grades = append(grades, g)
 	}
 	// ideal: grades sorted descending
 	for i := 0; i < len(grades); i++ {

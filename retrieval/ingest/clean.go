@@ -105,7 +105,8 @@ func looksLikeHeadline(line string) bool {
 		return false
 	}
 	trimmed := strings.TrimRight(line, `"'”’)`)
-	if trimmed == "" {
+	// A rule ("---", "***") or other line with no word is no headline.
+	if trimmed == "" || !strings.ContainsFunc(trimmed, func(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }) {
 		return false
 	}
 	switch trimmed[len(trimmed)-1] {

@@ -158,8 +158,8 @@ type QueryTerm struct {
 // Expand returns the question's terms plus close spellings found in the
 // index (Zelenskyy -> zelenski, zelenskiy), weighted down. Only stems of
 // six letters or more are expanded (shorter ones have too many unrelated
-// neighbours: price/prime), within edit distance 1 (2 for nine letters or
-// more), sharing their first two letters.
+// neighbours: price/prime), within edit distance 1 (2 when either word has
+// nine letters or more), sharing their first two letters.
 func (ix *Index) Expand(terms []string) []QueryTerm {
 	seen := map[string]bool{}
 	var out []QueryTerm
@@ -176,14 +176,16 @@ func (ix *Index) Expand(terms []string) []QueryTerm {
 		if len(t) < 6 || isDigits(t) {
 			continue
 		}
-		maxDist := 1
-		if len(t) >= 9 {
-			maxDist = 2
-		}
 		for _, id := range ix.byPrefix[t[:2]] {
 			w := ix.words[id]
 			if seen[w] || isDigits(w) {
 				continue
+			}
+			// Edit distance is symmetric, so is the allowance: zelenski
+			// (Zelensky) must reach zelenskyy as zelenskyy reaches zelenski.
+			maxDist := 1
+			if max(len(t), len(w)) >= 9 {
+				maxDist = 2
 			}
 			if abs(len(w)-len(t)) <= maxDist {
 				if d := editDistance(t, w, maxDist); d <= maxDist {

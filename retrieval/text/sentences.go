@@ -1,6 +1,9 @@
 package text
 
 import (
+	"regexp"
+	"runtime"
+	"sort"
 	"strings"
 	"sync"
 	"unicode"
@@ -20,23 +23,34 @@ var (
 	tokenizerOnce sync.Once
 	tokenizer     *sentences.DefaultSentenceTokenizer
 	tokenizerErr  error
-	// tokenizerPool hands each goroutine its own tokenizer: the punkt
-	// tokenizer keeps state while it annotates.
-	tokenizerPool = sync.Pool{New: func() any {
-		t, err := english.NewSentenceTokenizer(nil)
-		if err != nil {
-			return nil
-		}
-		return t
-	}}
+	// idleTokenizers hands each goroutine its own tokenizer: the punkt
+	// tokenizer keeps state while it annotates. It is a bounded free list,
+	// not a sync.Pool: a pool is emptied at every GC, and building a
+	// tokenizer costs about 10 ms (it loads the English model).
+	idleTokenizers = make(chan *sentences.DefaultSentenceTokenizer, 4*runtime.GOMAXPROCS(0))
 )
 
 func getTokenizer() *sentences.DefaultSentenceTokenizer {
-	if t, ok := tokenizerPool.Get().(*sentences.DefaultSentenceTokenizer); ok && t != nil {
+	select {
+	case t := <-idleTokenizers:
+		return t
+	default:
+	}
+	if t, err := english.NewSentenceTokenizer(nil); err == nil {
 		return t
 	}
 	tokenizerOnce.Do(func() { tokenizer, tokenizerErr = english.NewSentenceTokenizer(nil) })
 	return tokenizer
+}
+
+func putTokenizer(t *sentences.DefaultSentenceTokenizer) {
+	if t == nil || t == tokenizer {
+		return
+	}
+	select {
+	case idleTokenizers <- t:
+	default:
+	}
 }
 
 // Sentences splits s into sentences and returns their spans, trimmed of
@@ -46,11 +60,7 @@ func getTokenizer() *sentences.DefaultSentenceTokenizer {
 func Sentences(s string) []Span {
 	var out []Span
 	tok := getTokenizer()
-	defer func() {
-		if tok != tokenizer {
-			tokenizerPool.Put(tok)
-		}
-	}()
+	defer putTokenizer(tok)
 	start := 0
 	for start < len(s) {
 		end := strings.IndexByte(s[start:], '\n')
@@ -74,6 +84,7 @@ func appendParagraph(out []Span, tok *sentences.DefaultSentenceTokenizer, s stri
 	if tok != nil {
 		cuts = tok.SentencePositions(para)
 	}
+	cuts = addNumberEnds(cuts, para)
 	prev := 0
 	for _, c := range cuts {
 		if c <= prev || c > len(para) {
@@ -104,4 +115,22 @@ func appendTrimmed(out []Span, s string, a, b int) []Span {
 		out = append(out, Span{Start: a, End: b})
 	}
 	return out
+}
+
+// numberEnd is a number ending a sentence after some words: "... in 2024.
+// The ...". Punkt never ends a sentence on a number followed by a period.
+var numberEnd = regexp.MustCompile(`\S\s+[0-9][0-9,]*(\.["”’)]*)\s+["“‘(]*\p{Lu}`)
+
+// addNumberEnds merges the sentence ends numberEnd finds in para into cuts.
+func addNumberEnds(cuts []int, para string) []int {
+	ms := numberEnd.FindAllStringSubmatchIndex(para, -1)
+	if len(ms) == 0 {
+		return cuts
+	}
+	for _, m := range ms {
+		// The cut goes after the period and any closing quotes.
+		cuts = append(cuts, m[3])
+	}
+	sort.Ints(cuts)
+	return cuts
 }

@@ -20,7 +20,10 @@ type Token struct {
 }
 
 // isWordRune reports whether r belongs to a word.
-func isWordRune(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }
+func isWordRune(r rune) bool {
+	// U+02BC (ʼ) is a letter to Unicode but an apostrophe in news text.
+	return (unicode.IsLetter(r) || unicode.IsDigit(r)) && r != 'ʼ'
+}
 
 // isApostrophe reports whether r joins a word to a possessive or contraction.
 func isApostrophe(r rune) bool { return r == '\'' || r == '’' || r == 'ʼ' }
@@ -49,6 +52,7 @@ func EachToken(s string, fn func(Token)) {
 			}
 			i += n
 			fn(Token{Word: b.String(), Start: start, End: i})
+			i = skipClitic(s, i)
 			continue
 		}
 		for i < len(s) {
@@ -73,26 +77,34 @@ func EachToken(s string, fn func(Token)) {
 			break
 		}
 		end := i
-		// Drop possessive/contraction tails: Russia's -> russia, don't -> don.
-		if i < len(s) {
-			r, w = utf8.DecodeRuneInString(s[i:])
-			if isApostrophe(r) {
-				j := i + w
-				k := j
-				for k < len(s) {
-					r2, w2 := utf8.DecodeRuneInString(s[k:])
-					if !unicode.IsLetter(r2) {
-						break
-					}
-					k += w2
-				}
-				if tail := strings.ToLower(s[j:k]); tail == "s" || tail == "t" || tail == "ll" || tail == "re" || tail == "ve" || tail == "d" || tail == "m" {
-					i = k
-				}
-			}
-		}
+		i = skipClitic(s, i)
 		fn(Token{Word: b.String(), Start: start, End: end})
 	}
+}
+
+// skipClitic returns the position after a possessive or contraction tail
+// at s[i:] (Russia's -> russia, U.S.’s -> us, don't -> don), or i.
+func skipClitic(s string, i int) int {
+	if i >= len(s) {
+		return i
+	}
+	r, w := utf8.DecodeRuneInString(s[i:])
+	if !isApostrophe(r) {
+		return i
+	}
+	j := i + w
+	k := j
+	for k < len(s) {
+		r2, w2 := utf8.DecodeRuneInString(s[k:])
+		if !unicode.IsLetter(r2) || isApostrophe(r2) {
+			break
+		}
+		k += w2
+	}
+	if tail := strings.ToLower(s[j:k]); tail == "s" || tail == "t" || tail == "ll" || tail == "re" || tail == "ve" || tail == "d" || tail == "m" {
+		return k
+	}
+	return i
 }
 
 // acronymLen returns the length of a dotted acronym (two or more single

@@ -1,0 +1,265 @@
+package discord
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/bwmarrin/discordgo"
+
+	"github.com/briefbot/briefbot/bot"
+	"github.com/briefbot/briefbot/bot/digest"
+)
+
+// Names of the digest slash commands (DigestCommands).
+const (
+	CommandDigest      = "digest"
+	CommandSubscribe   = "subscribe"
+	CommandUnsubscribe = "unsubscribe"
+)
+
+// Digests is what /digest, /subscribe and /unsubscribe need from the
+// server: a preview of a channel's digest and the channel's subscription.
+// serve implements it; the adapter knows no scheduling.
+type Digests interface {
+	// Preview builds the digest the channel would get now, without posting
+	// it or recording anything.
+	Preview(ctx context.Context, target digest.Target) (digest.Digest, error)
+	// Subscribe persists sub (replacing the channel's previous
+	// subscription) and schedules it; it returns the subscription with its
+	// defaults filled in. An error wrapping digest.ErrBadSubscription
+	// carries a message for the user (a bad time or zone).
+	Subscribe(ctx context.Context, sub digest.Subscription) (digest.Subscription, error)
+	// Unsubscribe removes the channel's subscription and reports whether
+	// there was one. An error wrapping digest.ErrBadSubscription carries a
+	// message for the user.
+	Unsubscribe(ctx context.Context, target digest.Target) (bool, error)
+}
+
+// DigestCommands returns /digest (an ephemeral preview of the channel's
+// digest), /subscribe [time:HH:MM] [timezone:Area/City] and /unsubscribe,
+// served through d; pass them in Options.Commands. /subscribe and
+// /unsubscribe are by default available to members who may manage the
+// channel (server admins can change that in the integration settings).
+func DigestCommands(d Digests) []Command {
+	manage := int64(discordgo.PermissionManageChannels)
+	return []Command{
+		{
+			Definition: &discordgo.ApplicationCommand{
+				Name:        CommandDigest,
+				Description: "Preview this channel's digest of the briefings now (only you see it)",
+				Options:     []*discordgo.ApplicationCommandOption{},
+			},
+			Ephemeral: true,
+			Handle: func(ctx context.Context, inv Invocation) (Message, error) {
+				if inv.ChannelID == "" {
+					return Message{Content: "I can't tell which channel this is.", Ephemeral: true}, nil
+				}
+				dg, err := d.Preview(ctx, digest.Target{Platform: bot.PlatformDiscord, Channel: inv.ChannelID})
+				if err != nil {
+					return Message{}, err
+				}
+				m := RenderDigest(dg)
+				m.Content = Truncate("*Preview, visible only to you: nothing was posted.*\n"+m.Content, MaxContent)
+				m.Ephemeral = true
+				return m, nil
+			},
+		},
+		{
+			Definition: &discordgo.ApplicationCommand{
+				Name:                     CommandSubscribe,
+				Description:              "Post the daily digest of the briefings in this channel (default 08:00 UTC)",
+				DefaultMemberPermissions: &manage,
+				Options: []*discordgo.ApplicationCommandOption{
+					{
+						Type:        discordgo.ApplicationCommandOptionString,
+						Name:        "time",
+						Description: "Local time of day, HH:MM (default 08:00)",
+						MaxLength:   5,
+					},
+					{
+						Type:        discordgo.ApplicationCommandOptionString,
+						Name:        "timezone",
+						Description: "IANA time zone, e.g. Europe/Kyiv (default UTC)",
+						MaxLength:   64,
+					},
+				},
+			},
+			Handle: func(ctx context.Context, inv Invocation) (Message, error) {
+				if inv.ChannelID == "" {
+					return Message{Content: "I can't tell which channel this is.", Ephemeral: true}, nil
+				}
+				sub := digest.Subscription{
+					Platform: bot.PlatformDiscord, Channel: inv.ChannelID,
+					At: strings.TrimSpace(inv.String("time")), Timezone: strings.TrimSpace(inv.String("timezone")),
+				}
+				got, err := d.Subscribe(ctx, sub)
+				if errors.Is(err, digest.ErrBadSubscription) {
+					return Message{Content: userError(err), Ephemeral: true}, nil
+				}
+				if err != nil {
+					return Message{}, err
+				}
+				return Message{Content: fmt.Sprintf("📰 This channel will get the daily digest of the briefings every day at %s (%s). `/unsubscribe` stops it.",
+					got.At, got.Timezone)}, nil
+			},
+		},
+		{
+			Definition: &discordgo.ApplicationCommand{
+				Name:                     CommandUnsubscribe,
+				Description:              "Stop the daily digest in this channel",
+				DefaultMemberPermissions: &manage,
+				Options:                  []*discordgo.ApplicationCommandOption{},
+			},
+			Handle: func(ctx context.Context, inv Invocation) (Message, error) {
+				removed, err := d.Unsubscribe(ctx, digest.Target{Platform: bot.PlatformDiscord, Channel: inv.ChannelID})
+				if errors.Is(err, digest.ErrBadSubscription) {
+					return Message{Content: userError(err), Ephemeral: true}, nil
+				}
+				if err != nil {
+					return Message{}, err
+				}
+				if !removed {
+					return Message{Content: "This channel is not subscribed to the daily digest. `/subscribe` subscribes it.", Ephemeral: true}, nil
+				}
+				return Message{Content: "This channel will no longer get the daily digest."}, nil
+			},
+		},
+	}
+}
+
+// userError is the message of a digest.ErrBadSubscription, for the user.
+func userError(err error) string {
+	msg := err.Error()
+	prefix := digest.ErrBadSubscription.Error() + ": "
+	if i := strings.LastIndex(msg, prefix); i >= 0 {
+		msg = msg[i+len(prefix):]
+	}
+	if msg == "" {
+		return "That subscription cannot be scheduled."
+	}
+	return NeutralizeMentions(strings.ToUpper(msg[:1]) + msg[1:] + ".")
+}
+
+// PostDigest posts d to a channel as RenderDigest renders it, with
+// allowed_mentions forbidding every ping. With digest.PosterFunc it is a
+// digest.Poster.
+func (a *Adapter) PostDigest(ctx context.Context, channelID string, d digest.Digest) error {
+	return a.PostMessage(ctx, channelID, RenderDigest(d))
+}
+
+// digestColor is the accent bar of digest embeds for new stories; follow-ups
+// use followUpColor.
+const (
+	digestColor   = 0x10B981
+	followUpColor = 0x9CA3AF
+)
+
+// RenderDigest renders a digest within Discord's limits: a header line
+// (date, article and story counts) as the content, then one embed per
+// story: the headline as title, the key sentences as block quotes each
+// followed by its citation (the title linked to the URL when known, else
+// title, source, date and article id), and a footer saying new or
+// follow-up and how many sources reported it. Stories that do not fit
+// (10 embeds, 6,000 characters across them) are dropped from the end and
+// counted in the content. All article text has its mentions neutralised;
+// an empty digest is one line.
+func RenderDigest(d digest.Digest) Message {
+	if d.Empty() {
+		return TrimMessage(Message{Content: NeutralizeMentions(d.EmptyText())})
+	}
+	head := fmt.Sprintf("📰 **Digest for %s** · %s · %s · %s", d.Date, plural(d.Articles, "article"), plural(len(d.Stories), "story"), windowLabel(d))
+	var embeds []*discordgo.MessageEmbed
+	total := 0
+	for i, s := range d.Stories {
+		e := trimEmbed(storyEmbed(i, s))
+		n := embedLen(e)
+		if len(embeds) == MaxEmbeds || total+n > MaxEmbedsTotal {
+			head += fmt.Sprintf("\n… and %s", plural(len(d.Stories)-i, "more story"))
+			break
+		}
+		embeds = append(embeds, e)
+		total += n
+	}
+	return TrimMessage(Message{Content: NeutralizeMentions(head), Embeds: embeds})
+}
+
+// storyEmbed renders one story as an embed.
+func storyEmbed(i int, s digest.Story) *discordgo.MessageEmbed {
+	mark, color := "new", digestColor
+	if !s.New {
+		mark, color = "follow-up", followUpColor
+	}
+	var desc strings.Builder
+	for _, sn := range s.Sentences {
+		part := blockQuote(NeutralizeMentions(strings.Join(strings.Fields(sn.Text), " "))) + "\n— " + citationLine(sn.Article)
+		if desc.Len() > 0 {
+			part = "\n\n" + part
+		}
+		if Len(desc.String())+Len(part) > MaxEmbedDescription {
+			if desc.Len() == 0 {
+				desc.WriteString(Truncate(part, MaxEmbedDescription))
+			}
+			break
+		}
+		desc.WriteString(part)
+	}
+	return &discordgo.MessageEmbed{
+		Type:        discordgo.EmbedTypeRich,
+		Title:       Truncate(fmt.Sprintf("%d. %s", i+1, NeutralizeMentions(strings.Join(strings.Fields(s.Headline), " "))), MaxEmbedTitle),
+		Description: desc.String(),
+		Color:       color,
+		Footer:      &discordgo.MessageEmbedFooter{Text: mark + " · " + plural(s.Sources, "source")},
+	}
+}
+
+// citationLine cites an article: its title linked to its URL when known,
+// else its title, source, date and id.
+func citationLine(c digest.Citation) string {
+	title := NeutralizeMentions(Truncate(c.Title, 200))
+	var parts []string
+	if u := linkURL(c.URL); u != "" {
+		label := title
+		if label == "" {
+			label = Truncate(c.ID, 200)
+		}
+		parts = append(parts, "["+strings.NewReplacer("[", "(", "]", ")").Replace(label)+"]("+u+")")
+	} else if title != "" {
+		parts = append(parts, "*"+title+"*")
+	}
+	if c.Source != "" {
+		parts = append(parts, NeutralizeMentions(Truncate(c.Source, 200)))
+	}
+	if c.Published != "" {
+		parts = append(parts, c.Published)
+	}
+	if linkURL(c.URL) == "" {
+		parts = append(parts, "`"+strings.ReplaceAll(Truncate(c.ID, 200), "`", "'")+"`")
+	}
+	return strings.Join(parts, " · ")
+}
+
+// windowLabel says what a digest's window covers, for its header.
+func windowLabel(d digest.Digest) string {
+	switch {
+	case d.Window == "all":
+		return "all briefings"
+	case d.Window == d.Date:
+		return d.Timezone
+	case strings.HasPrefix(d.Window, "since "):
+		return d.Window + ", " + d.Timezone
+	}
+	return "last " + d.Window + ", " + d.Timezone
+}
+
+// plural writes n and the noun, "story" becoming "stories".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	if strings.HasSuffix(noun, "story") {
+		return fmt.Sprintf("%d %sies", n, strings.TrimSuffix(noun, "y"))
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}

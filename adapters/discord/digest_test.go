@@ -1,0 +1,148 @@
+package discord
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/bwmarrin/discordgo"
+
+	"github.com/briefbot/briefbot/bot/digest"
+)
+
+// sampleDigest has a new story with linked citations, a follow-up whose
+// article has no URL, and text that tries to ping people.
+func sampleDigest() digest.Digest {
+	return digest.Digest{
+		Date: "2025-12-06", Window: "24h", Timezone: "Europe/Kyiv", Articles: 4,
+		Stories: []digest.Story{
+			{
+				Headline: "Zelensky: 'very productive' call with @everyone", New: true, Sources: 3,
+				Sentences: []digest.Sentence{
+					{Text: "Russia fired 653 drones and 51 missiles overnight, Ukraine's air force said.",
+						Article: digest.Citation{ID: "001.txt", Title: "Overnight [attack]", Source: "Kyiv Post", URL: "https://example.com/a?x=1&y=2", Published: "2025-12-06"}},
+					{Text: "@here the talks in Miami were constructive, said <@123456789>.",
+						Article: digest.Citation{ID: "003.txt", Title: "Talks in Miami", URL: "https://example.com/b"}},
+				},
+			},
+			{
+				Headline: "Energy grid under strain", New: false, Sources: 1,
+				Sentences: []digest.Sentence{
+					{Text: "Power cuts were scheduled in eight regions.",
+						Article: digest.Citation{ID: "002_8c35.txt", Title: "Grid update", Source: "Ukrinform", Published: "2025-12-05"}},
+				},
+			},
+		},
+	}
+}
+
+func TestRenderDigestGolden(t *testing.T) {
+	golden(t, "digest", RenderDigest(sampleDigest()))
+	golden(t, "digest_empty", RenderDigest(digest.Digest{Date: "2025-12-06", Window: "24h", Timezone: "UTC", Stories: []digest.Story{}}))
+}
+
+func TestRenderDigestNeutralisesMentions(t *testing.T) {
+	b, _ := json.Marshal(RenderDigest(sampleDigest()))
+	for _, bad := range []string{"@everyone", "@here", "<@123456789>"} {
+		if strings.Contains(string(b), bad) {
+			t.Errorf("rendered digest contains %q", bad)
+		}
+	}
+}
+
+// TestRenderDigestLimits fills a digest far past Discord's limits.
+func TestRenderDigestLimits(t *testing.T) {
+	long := strings.Repeat("The convoy and its escort moved on after the ceasefire talks stalled again. ", 80)
+	for _, n := range []int{3, 14} {
+		d := digest.Digest{Date: "2025-12-06", Window: "all", Timezone: "UTC", Articles: 40}
+		for i := range n {
+			s := digest.Story{Headline: fmt.Sprintf("Story %d ", i) + long[:400], New: true, Sources: 2}
+			for j := range 3 {
+				s.Sentences = append(s.Sentences, digest.Sentence{Text: long, Article: digest.Citation{ID: fmt.Sprintf("a%d-%d", i, j), Title: "T"}})
+			}
+			d.Stories = append(d.Stories, s)
+		}
+		m := RenderDigest(d)
+		if len(m.Embeds) == 0 || len(m.Embeds) > MaxEmbeds || embedsLen(m.Embeds) > MaxEmbedsTotal || Len(m.Content) > MaxContent {
+			t.Fatalf("%d stories: %d embeds, %d characters, content %d", n, len(m.Embeds), embedsLen(m.Embeds), Len(m.Content))
+		}
+		for _, e := range m.Embeds {
+			if Len(e.Title) > MaxEmbedTitle || Len(e.Description) > MaxEmbedDescription {
+				t.Fatalf("embed over its limits: title %d, description %d", Len(e.Title), Len(e.Description))
+			}
+		}
+		want := fmt.Sprintf("… and %d more stories", n-len(m.Embeds))
+		if !strings.Contains(m.Content, want) {
+			t.Errorf("%d stories, %d embeds: content %q lacks %q", n, len(m.Embeds), m.Content, want)
+		}
+	}
+}
+
+// fakeDigests records what the digest commands ask for.
+type fakeDigests struct {
+	subs []digest.Subscription
+}
+
+func (f *fakeDigests) Preview(context.Context, digest.Target) (digest.Digest, error) {
+	return sampleDigest(), nil
+}
+
+func (f *fakeDigests) Subscribe(_ context.Context, s digest.Subscription) (digest.Subscription, error) {
+	s, err := s.Normalize()
+	if err != nil {
+		return s, err
+	}
+	f.subs = append(f.subs, s)
+	return s, nil
+}
+
+func (f *fakeDigests) Unsubscribe(_ context.Context, t digest.Target) (bool, error) {
+	return len(f.subs) > 0, nil
+}
+
+func TestDigestCommands(t *testing.T) {
+	f := &fakeDigests{}
+	cmds := map[string]Command{}
+	for _, c := range DigestCommands(f) {
+		cmds[c.Definition.Name] = c
+	}
+	opt := func(name, v string) *discordgo.ApplicationCommandInteractionDataOption {
+		return &discordgo.ApplicationCommandInteractionDataOption{Name: name, Type: discordgo.ApplicationCommandOptionString, Value: v}
+	}
+	inv := func(name string, opts ...*discordgo.ApplicationCommandInteractionDataOption) Invocation {
+		i := Invocation{Name: name, ChannelID: "C9", Options: map[string]*discordgo.ApplicationCommandInteractionDataOption{}}
+		for _, o := range opts {
+			i.Options[o.Name] = o
+		}
+		return i
+	}
+	cases := []struct {
+		inv       Invocation
+		ephemeral bool
+		want      string
+	}{
+		{inv("subscribe", opt("time", "07:30"), opt("timezone", "Europe/Kyiv")), false, "every day at 07:30 (Europe/Kyiv)"},
+		{inv("subscribe"), false, "every day at 08:00 (UTC)"},
+		{inv("subscribe", opt("timezone", "Mars/Olympus")), true, `Unknown time zone "Mars/Olympus"`},
+		{inv("subscribe", opt("time", "8am")), true, "is not a time like 08:00"},
+		{inv("unsubscribe"), false, "no longer get the daily digest"},
+		{inv("digest"), true, "Preview, visible only to you"},
+	}
+	for _, c := range cases {
+		m, err := cmds[c.inv.Name].Handle(context.Background(), c.inv)
+		if err != nil || m.Ephemeral != c.ephemeral || !strings.Contains(m.Content, c.want) {
+			t.Errorf("/%s %v: %+v, %v; want ephemeral %v containing %q", c.inv.Name, c.inv.Options, m, err, c.ephemeral, c.want)
+		}
+	}
+	if len(f.subs) != 2 || f.subs[0].Platform != "discord" || f.subs[0].Channel != "C9" || f.subs[0].At != "07:30" {
+		t.Errorf("subscriptions %+v", f.subs)
+	}
+	if !cmds["digest"].Ephemeral || cmds["subscribe"].Definition.DefaultMemberPermissions == nil {
+		t.Error("/digest must defer ephemerally and /subscribe needs Manage Channels by default")
+	}
+	if h := helpText(DigestCommands(f)); !strings.Contains(h, "/subscribe") || !strings.Contains(h, "/digest") {
+		t.Errorf("help: %s", h)
+	}
+}

@@ -1,0 +1,228 @@
+package slack
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/slack-go/slack"
+
+	"github.com/briefbot/briefbot/bot"
+	"github.com/briefbot/briefbot/bot/digest"
+)
+
+// Digests is what the /brief digest, subscribe and unsubscribe subcommands
+// need from the server: a preview of a channel's digest and the channel's
+// subscription. serve implements it; the adapter knows no scheduling.
+type Digests interface {
+	// Preview builds the digest the channel would get now, without posting
+	// it or recording anything.
+	Preview(ctx context.Context, target digest.Target) (digest.Digest, error)
+	// Subscribe persists sub (replacing the channel's previous
+	// subscription) and schedules it; it returns the subscription with its
+	// defaults filled in. An error wrapping digest.ErrBadSubscription
+	// carries a message for the user (a bad time or zone).
+	Subscribe(ctx context.Context, sub digest.Subscription) (digest.Subscription, error)
+	// Unsubscribe removes the channel's subscription and reports whether
+	// there was one. An error wrapping digest.ErrBadSubscription carries a
+	// message for the user.
+	Unsubscribe(ctx context.Context, target digest.Target) (bool, error)
+}
+
+// digestHelp lists the digest subcommands in /brief help.
+const digestHelp = "\n• `/brief digest` shows you a preview of this channel's digest now (only you see it)" +
+	"\n• `/brief subscribe [HH:MM] [Area/City]` posts the digest here every day (default 08:00 UTC), e.g. `/brief subscribe 08:00 Europe/Kyiv`" +
+	"\n• `/brief unsubscribe` stops the daily digest here"
+
+// digestsOffText answers a digest subcommand on a server without digests.
+const digestsOffText = "Digests are not set up on this briefbot."
+
+// digestCommand answers /brief digest, subscribe and unsubscribe; args are
+// the words after the subcommand, in their original case (zone names are
+// case-sensitive).
+func (a *Adapter) digestCommand(ctx context.Context, cmd slack.SlashCommand, sub string, args []string) commandResponse {
+	if a.digests == nil {
+		return responseOf(ephemeral, RenderText(digestsOffText))
+	}
+	target := digest.Target{Platform: bot.PlatformSlack, Channel: cmd.ChannelID}
+	if cmd.ChannelID == "" {
+		return responseOf(ephemeral, RenderText("I can't tell which channel this is: please try again from a channel."))
+	}
+	a.log.InfoContext(ctx, "slack digest command", "subcommand", sub, "channel", cmd.ChannelID)
+	switch sub {
+	case "digest":
+		return a.within(ctx, cmd.ResponseURL, func(ctx context.Context) commandResponse {
+			d, err := a.digests.Preview(ctx, target)
+			if err != nil {
+				a.log.ErrorContext(ctx, "slack digest preview failed", "err", err)
+				return responseOf(ephemeral, RenderText(searchFailedText))
+			}
+			m := RenderDigestWithin(d, MaxBlocks-1)
+			note := contextLine("_Preview, visible only to you: nothing was posted._")
+			m.Blocks = append([]slack.Block{note}, m.Blocks...)
+			return responseOf(ephemeral, m)
+		})
+	case "subscribe":
+		s, err := parseSubscribe(args)
+		if err != nil {
+			return responseOf(ephemeral, RenderText(EscapeText(err.Error())))
+		}
+		s.Platform, s.Channel = target.Platform, target.Channel
+		got, err := a.digests.Subscribe(ctx, s)
+		if err != nil {
+			return responseOf(ephemeral, RenderText(EscapeText(userError(err, "subscribe"))))
+		}
+		a.log.InfoContext(ctx, "slack channel subscribed", "channel", cmd.ChannelID, "at", got.At, "timezone", got.Timezone)
+		return responseOf(inChannel, RenderText(EscapeText(fmt.Sprintf(
+			"📰 This channel will get the daily digest of the briefings every day at %s (%s). `/brief unsubscribe` stops it.", got.At, got.Timezone))))
+	default: // unsubscribe
+		if len(args) > 0 {
+			return responseOf(ephemeral, RenderText("`/brief unsubscribe` takes no arguments: it stops the daily digest in this channel."))
+		}
+		removed, err := a.digests.Unsubscribe(ctx, target)
+		if err != nil {
+			return responseOf(ephemeral, RenderText(EscapeText(userError(err, "unsubscribe"))))
+		}
+		if !removed {
+			return responseOf(ephemeral, RenderText("This channel is not subscribed to the daily digest. `/brief subscribe` subscribes it."))
+		}
+		a.log.InfoContext(ctx, "slack channel unsubscribed", "channel", cmd.ChannelID)
+		return responseOf(inChannel, RenderText("This channel will no longer get the daily digest."))
+	}
+}
+
+// parseSubscribe reads the optional time (HH:MM) and time zone of
+// /brief subscribe, in either order. Their validity is checked by
+// Digests.Subscribe.
+func parseSubscribe(args []string) (digest.Subscription, error) {
+	var s digest.Subscription
+	for _, arg := range args {
+		switch {
+		case looksLikeTime(arg) && s.At == "":
+			s.At = arg
+		case !looksLikeTime(arg) && s.Timezone == "":
+			s.Timezone = arg
+		default:
+			return s, errors.New("Usage: /brief subscribe [HH:MM] [time zone], e.g. /brief subscribe 08:00 Europe/Kyiv")
+		}
+	}
+	return s, nil
+}
+
+// looksLikeTime reports whether arg is meant as a time of day (it has a
+// colon or starts with a digit), as opposed to a zone name.
+func looksLikeTime(arg string) bool {
+	return strings.Contains(arg, ":") || (arg != "" && arg[0] >= '0' && arg[0] <= '9')
+}
+
+// userError turns an error from Digests into what the user reads: the
+// message of a digest.ErrBadSubscription, else a short apology.
+func userError(err error, what string) string {
+	if errors.Is(err, digest.ErrBadSubscription) {
+		msg := err.Error()
+		if i := strings.LastIndex(msg, digest.ErrBadSubscription.Error()+": "); i >= 0 {
+			msg = msg[i+len(digest.ErrBadSubscription.Error())+2:]
+		}
+		if msg != "" {
+			return strings.ToUpper(msg[:1]) + msg[1:] + "."
+		}
+	}
+	return fmt.Sprintf("Sorry, I couldn't %s this channel just now. Please try again in a moment.", what)
+}
+
+// PostDigest posts d to channel: the Block Kit rendering of RenderDigest
+// with its plain-text fallback. With digest.PosterFunc it is a
+// digest.Poster.
+func (a *Adapter) PostDigest(ctx context.Context, channel string, d digest.Digest) error {
+	m := RenderDigest(d)
+	_, err := a.post(ctx, channel, "", m)
+	return err
+}
+
+// maxFallbackText bounds the plain-text fallback of a digest.
+const maxFallbackText = 3000
+
+// RenderDigest renders a digest within Slack's limits: a header line with
+// the date and the article count, then per story its headline (bold), a
+// new or follow-up marker and the source count, and each key sentence as a
+// quoted section with its citation as a context line. Stories that do not
+// fit in MaxBlocks are dropped from the end and counted in a last line. An
+// empty digest is one line. All article text is escaped, so nothing in it
+// mentions anyone.
+func RenderDigest(d digest.Digest) Message {
+	return RenderDigestWithin(d, MaxBlocks)
+}
+
+// RenderDigestWithin is RenderDigest with at most maxBlocks blocks (so that
+// a caller can add its own).
+func RenderDigestWithin(d digest.Digest, maxBlocks int) Message {
+	if d.Empty() {
+		line := EscapeText(d.EmptyText())
+		return Message{Text: line, Blocks: []slack.Block{section(line)}}
+	}
+	head := fmt.Sprintf("*Digest for %s* · %s · %s", EscapeText(d.Date), plural(d.Articles, "article"), plural(len(d.Stories), "story"))
+	if d.Window != d.Date {
+		head += fmt.Sprintf(" · %s, %s", EscapeText(windowLabel(d.Window)), EscapeText(d.Timezone))
+	} else {
+		head += " · " + EscapeText(d.Timezone)
+	}
+	blocks := []slack.Block{section(head)}
+	text := []string{fmt.Sprintf("Digest for %s: %s", EscapeText(d.Date), plural(len(d.Stories), "story"))}
+	for i, s := range d.Stories {
+		sb := storyBlocks(i, s)
+		rest := len(d.Stories) - i - 1
+		reserve := 0
+		if rest > 0 {
+			reserve = 1 // for the "… and N more stories" line
+		}
+		if len(blocks)+len(sb)+reserve > maxBlocks {
+			more := len(d.Stories) - i
+			blocks = append(blocks, contextLine(fmt.Sprintf("… and %s", plural(more, "more story"))))
+			text = append(text, fmt.Sprintf("… and %s", plural(more, "more story")))
+			break
+		}
+		blocks = append(blocks, sb...)
+		text = append(text, fmt.Sprintf("%d. %s", i+1, fit(oneLine(s.Headline), maxTitle)))
+	}
+	return Message{Text: capText(text, "\n", maxFallbackText), Blocks: blocks}
+}
+
+// storyBlocks renders one story: a divider, the headline line, and a quote
+// section and citation line per key sentence.
+func storyBlocks(i int, s digest.Story) []slack.Block {
+	mark := "new"
+	if !s.New {
+		mark = "follow-up"
+	}
+	prefix := fmt.Sprintf("*%d. ", i+1)
+	suffix := fmt.Sprintf("*  `%s` · %s", mark, plural(s.Sources, "source"))
+	headline := fit(oneLine(s.Headline), MaxSectionText-len(prefix)-len(suffix))
+	out := []slack.Block{slack.NewDividerBlock(), section(prefix + headline + suffix)}
+	for _, sn := range s.Sentences {
+		out = append(out, section("> "+fit(oneLine(sn.Text), MaxSectionText-2)), contextLine(citation(sn.Article.Ref())))
+	}
+	return out
+}
+
+// windowLabel says what a digest's window covers, for its header.
+func windowLabel(w string) string {
+	switch {
+	case w == "all":
+		return "all briefings"
+	case strings.HasPrefix(w, "since "):
+		return w
+	}
+	return "last " + w
+}
+
+// plural writes n and the noun, "story" becoming "stories".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	if strings.HasSuffix(noun, "story") {
+		return fmt.Sprintf("%d %sies", n, strings.TrimSuffix(noun, "y"))
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
