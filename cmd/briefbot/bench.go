@@ -15,6 +15,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -297,6 +298,9 @@ func (a *app) benchCorpus(ctx context.Context, corpus, dir string, qs []string, 
 	}
 	logf("%s: Search %.1f ms, bare QueryEmbedding %.1f ms", filepath.Base(corpus), r.SearchMs, r.BareQueryMs)
 	e = nil
+	// engine.Open set a soft memory limit for serving that store; the
+	// in-process ingest below must not run under it.
+	debug.SetMemoryLimit(math.MaxInt64)
 	runtime.GC()
 	if !skipIngestSide {
 		if r.IngestInProc, r.BareIngestS, err = sideBySideIngest(ctx, corpus, dir+"-inproc"); err != nil {

@@ -67,6 +67,8 @@ type Engine struct {
 	st      *store.Store
 	ix      *index
 	seeds   bool
+	// memTuned marks an engine opened for serving: see tuneMemory.
+	memTuned bool
 }
 
 func newEngine(opts Options) *Engine {
@@ -161,8 +163,28 @@ func Open(ctx context.Context, dir string, opts Options) (*Engine, error) {
 	e.ix = e.loadIndex(dir, st)
 	// Loading decoded the whole snapshot and the derived index: hand the
 	// garbage back to the OS now rather than serve with it resident.
-	debug.FreeOSMemory()
+	e.memTuned = true
+	tuneMemory()
 	return e, nil
+}
+
+// tuneMemory collects the garbage, returns it to the OS, and, unless
+// GOMEMLIMIT is set, sets the process's soft memory limit to the live heap
+// plus a third (at least 96 MB) of headroom. With the default GOGC alone a
+// serving process's heap grows to twice the loaded store under load; the
+// limit makes the GC collect sooner instead (it is soft: the runtime goes
+// over it rather than thrash). Engines opened for serving (Open) call it
+// after loading, after an ingest that changed the store and after Replace,
+// so the limit follows the store.
+func tuneMemory() {
+	debug.FreeOSMemory()
+	if os.Getenv("GOMEMLIMIT") != "" {
+		return
+	}
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	live := int64(ms.HeapAlloc)
+	debug.SetMemoryLimit(live + max(live/3, 96<<20))
 }
 
 // OpenForWrite loads the store in dir for ingesting, or starts an empty one
@@ -359,6 +381,9 @@ func (e *Engine) IngestProgress(ctx context.Context, arts []retrieval.Article, p
 		e.mu.Lock()
 		e.ix = ix
 		e.mu.Unlock()
+		if e.memTuned {
+			tuneMemory()
+		}
 	}
 	return out, nil
 }
@@ -444,7 +469,14 @@ func (e *Engine) Replace(other *Engine) {
 	other.mu.RUnlock()
 	e.mu.Lock()
 	e.st, e.ix, e.seeds = st, ix, other.seeds
+	e.memTuned = e.memTuned || other.memTuned
+	tuned := e.memTuned
 	e.mu.Unlock()
+	if tuned {
+		// The replaced store is garbage now (once in-flight searches end);
+		// the limit Open set counted both.
+		tuneMemory()
+	}
 }
 
 // Articles lists every article (without bodies), in insertion order.
