@@ -25,6 +25,8 @@ type row struct {
 	Chunks      int     `json:"chunks"`
 	P50ms       float64 `json:"p50_ms"`
 	P99ms       float64 `json:"p99_ms"`
+	ColdP50ms   float64 `json:"cold_p50_ms"`
+	ColdP99ms   float64 `json:"cold_p99_ms"`
 	RSSMB       float64 `json:"rss_mb"`
 	SearchMs    float64 `json:"search_ms"`
 	BareQueryMs float64 `json:"bare_query_ms"`
@@ -58,9 +60,11 @@ func run(in, out string) error {
 		y    func(row) float64
 		dash bool
 	}{
-		{"p50, 8 clients", func(r row) float64 { return r.P50ms }, false},
-		{"p99, 8 clients", func(r row) float64 { return r.P99ms }, false},
-		{"Engine.Search", func(r row) float64 { return r.SearchMs }, true},
+		{"cold p50, 8 clients (distinct questions)", func(r row) float64 { return r.ColdP50ms }, false},
+		{"cold p99, 8 clients", func(r row) float64 { return r.ColdP99ms }, false},
+		{"warm p50, 8 clients (repeated, cached)", func(r row) float64 { return r.P50ms }, true},
+		{"warm p99, 8 clients", func(r row) float64 { return r.P99ms }, true},
+		{"Engine.Search, 1 at a time", func(r row) float64 { return r.SearchMs }, false},
 		{"bare chromem-go QueryEmbedding", func(r row) float64 { return r.BareQueryMs }, true},
 	}
 	for i, s := range series {
@@ -73,7 +77,7 @@ func run(in, out string) error {
 	mem.X.Label.Text = "chunks (thousands)"
 	mem.Y.Label.Text = "MB"
 	mem.Legend.Top, mem.Legend.Left = true, true
-	if err := addLine(mem, "RSS after the load", rows, func(r row) float64 { return r.RSSMB }, 4, false); err != nil {
+	if err := addLine(mem, "RSS after the load", rows, func(r row) float64 { return r.RSSMB }, 6, false); err != nil {
 		return err
 	}
 	const w, h = 18 * vg.Centimeter, 11 * vg.Centimeter
@@ -102,6 +106,7 @@ var palette = []color.Color{
 	color.RGBA{R: 0x2c, G: 0xa0, B: 0x2c, A: 0xff},
 	color.RGBA{R: 0x7f, G: 0x7f, B: 0x7f, A: 0xff},
 	color.RGBA{R: 0x94, G: 0x67, B: 0xbd, A: 0xff},
+	color.RGBA{R: 0xff, G: 0x7f, B: 0x0e, A: 0xff},
 }
 
 func addLine(p *plot.Plot, name string, rows []row, y func(row) float64, i int, dash bool) error {

@@ -5,19 +5,27 @@
 package engine
 
 import (
+	"container/list"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"runtime"
+	"runtime/debug"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"encoding/binary"
 
 	"golang.org/x/sync/errgroup"
 
@@ -59,6 +67,8 @@ type Engine struct {
 	st      *store.Store
 	ix      *index
 	seeds   bool
+	// memTuned marks an engine opened for serving: see tuneMemory.
+	memTuned bool
 }
 
 func newEngine(opts Options) *Engine {
@@ -150,8 +160,31 @@ func Open(ctx context.Context, dir string, opts Options) (*Engine, error) {
 		return nil, err
 	}
 	e.st = st
-	e.ix = buildIndex(st)
+	e.ix = e.loadIndex(dir, st)
+	// Loading decoded the whole snapshot and the derived index: hand the
+	// garbage back to the OS now rather than serve with it resident.
+	e.memTuned = true
+	tuneMemory()
 	return e, nil
+}
+
+// tuneMemory collects the garbage, returns it to the OS, and, unless
+// GOMEMLIMIT is set, sets the process's soft memory limit to the live heap
+// plus a third (at least 96 MB) of headroom. With the default GOGC alone a
+// serving process's heap grows to twice the loaded store under load; the
+// limit makes the GC collect sooner instead (it is soft: the runtime goes
+// over it rather than thrash). Engines opened for serving (Open) call it
+// after loading, after an ingest that changed the store and after Replace,
+// so the limit follows the store.
+func tuneMemory() {
+	debug.FreeOSMemory()
+	if os.Getenv("GOMEMLIMIT") != "" {
+		return
+	}
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	live := int64(ms.HeapAlloc)
+	debug.SetMemoryLimit(live + max(live/3, 96<<20))
 }
 
 // OpenForWrite loads the store in dir for ingesting, or starts an empty one
@@ -189,7 +222,7 @@ func OpenForWrite(ctx context.Context, dir string, opts Options, reembed bool) (
 		return fresh, nil
 	}
 	e.st = st
-	e.ix = buildIndex(st)
+	e.ix = e.loadIndex(dir, st)
 	return e, nil
 }
 
@@ -348,6 +381,9 @@ func (e *Engine) IngestProgress(ctx context.Context, arts []retrieval.Article, p
 		e.mu.Lock()
 		e.ix = ix
 		e.mu.Unlock()
+		if e.memTuned {
+			tuneMemory()
+		}
 	}
 	return out, nil
 }
@@ -407,11 +443,20 @@ func (e *Engine) Delete(ctx context.Context, ids ...string) ([]string, error) {
 	return gone, nil
 }
 
-// Save writes the store into dir atomically.
+// Save writes the store into dir atomically, then the derived index for it
+// (see IndexName).
 func (e *Engine) Save(dir string) error {
 	e.writeMu.Lock()
 	defer e.writeMu.Unlock()
-	return e.Store().Save(dir)
+	st := e.Store()
+	if err := st.Save(dir); err != nil {
+		return err
+	}
+	if err := writeIndex(dir, e.state(), st.Fingerprint()); err != nil {
+		// The snapshot is saved; the next start rebuilds the index.
+		e.log.Warn("could not save the derived index", "err", err)
+	}
+	return nil
 }
 
 // Replace swaps in another engine's store and index (a reload after another
@@ -424,7 +469,14 @@ func (e *Engine) Replace(other *Engine) {
 	other.mu.RUnlock()
 	e.mu.Lock()
 	e.st, e.ix, e.seeds = st, ix, other.seeds
+	e.memTuned = e.memTuned || other.memTuned
+	tuned := e.memTuned
 	e.mu.Unlock()
+	if tuned {
+		// The replaced store is garbage now (once in-flight searches end);
+		// the limit Open set counted both.
+		tuneMemory()
+	}
 }
 
 // Articles lists every article (without bodies), in insertion order.
@@ -478,6 +530,8 @@ type index struct {
 	chunkBase []int32      // article index -> first chunk doc
 	sents     [][]sentence // article index -> its sentences
 	vecs      [][]float32  // chunk doc -> its vector (the store's slices)
+	qvecs     *quantized   // int8 copy of vecs for the scan (see nearest)
+	answers   *answerCache // answers computed over this index
 }
 
 // Token flags, for answer-type matching.
@@ -548,6 +602,8 @@ func buildIndex(st *store.Store) *index {
 		}
 	}
 	ix.lex = b.Index()
+	ix.qvecs = quantize(ix.vecs, st.Info().Dim)
+	ix.answers = newAnswerCache(answerCacheSize)
 	return ix
 }
 
@@ -616,4 +672,271 @@ func (ix *index) coverage(visible func(int32) bool) retrieval.Coverage {
 
 func sortDocs(d []retrieval.RankedDoc) {
 	sort.SliceStable(d, func(i, j int) bool { return d[i].Score > d[j].Score })
+}
+
+// IndexName is the derived index's file name inside the data directory. It
+// caches what buildIndex derives from the snapshot (the BM25 lexicon and
+// postings, every sentence as term ids): the snapshot stays the single
+// source of truth, and the file is only used when it names the snapshot's
+// fingerprint (layout version, size and CRC-32C), so a stale, corrupt or
+// missing one is rebuilt.
+const IndexName = store.SnapshotName + ".idx"
+
+// indexMagic starts the derived index file; the digit is its format.
+const indexMagic = "briefbot-index-1\n"
+
+// loadIndex returns the derived index of st, loaded from dir when the file
+// there was derived from the same snapshot, else built and written back
+// (best effort: a read-only data directory only costs the rebuild).
+func (e *Engine) loadIndex(dir string, st *store.Store) *index {
+	fp := st.Fingerprint()
+	ix, err := readIndex(dir, st, fp)
+	if err == nil {
+		return ix
+	}
+	if !errors.Is(err, os.ErrNotExist) {
+		e.log.Info("rebuilding the derived index", "reason", err)
+	}
+	ix = buildIndex(st)
+	if fp != "" {
+		if err := writeIndex(dir, ix, fp); err != nil {
+			e.log.Warn("could not save the derived index", "err", err)
+		}
+	}
+	return ix
+}
+
+// errStaleIndex reports a derived index of another snapshot.
+var errStaleIndex = errors.New("engine: derived index is stale")
+
+// encodeIndex is the derived index file: magic, fingerprint, article ids in
+// index order, per article its sentences (flags, word count, tokens), the
+// lexical index, and a CRC-32C of everything before it.
+func encodeIndex(ix *index, fingerprint string) []byte {
+	b := append([]byte(indexMagic), fingerprint...)
+	b = append(b, '\n')
+	b = binary.LittleEndian.AppendUint32(b, uint32(len(ix.arts)))
+	for i, a := range ix.arts {
+		b = binary.AppendUvarint(b, uint64(len(a.ID)))
+		b = append(b, a.ID...)
+		b = binary.AppendUvarint(b, uint64(len(ix.sents[i])))
+		for _, s := range ix.sents[i] {
+			var f uint64
+			if s.question {
+				f |= 1
+			}
+			if s.heading {
+				f |= 2
+			}
+			b = binary.AppendUvarint(b, uint64(s.words)<<2|f)
+			b = binary.AppendUvarint(b, uint64(len(s.toks)))
+			for _, t := range s.toks {
+				b = binary.AppendUvarint(b, uint64(t.id)<<3|uint64(t.flags))
+			}
+		}
+	}
+	b = ix.lex.AppendBinary(b)
+	return binary.LittleEndian.AppendUint32(b, crc32.Checksum(b, castagnoli))
+}
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// writeIndex writes the derived index atomically (temporary file, fsync,
+// rename), like the snapshot.
+func writeIndex(dir string, ix *index, fingerprint string) error {
+	if fingerprint == "" {
+		return errors.New("engine: the store has no saved snapshot to derive an index from")
+	}
+	b := encodeIndex(ix, fingerprint)
+	tmp, err := os.CreateTemp(dir, IndexName+".tmp-*")
+	if err != nil {
+		return err
+	}
+	ok := false
+	defer func() {
+		if !ok {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
+	if _, err := tmp.Write(b); err != nil {
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp.Name(), filepath.Join(dir, IndexName)); err != nil {
+		return err
+	}
+	ok = true
+	return nil
+}
+
+// readIndex loads the derived index of st from dir. It fails with
+// os.ErrNotExist when there is none, errStaleIndex when it was derived from
+// another snapshot, and an error naming the damage when it is corrupt.
+func readIndex(dir string, st *store.Store, fingerprint string) (*index, error) {
+	if fingerprint == "" {
+		return nil, errStaleIndex
+	}
+	b, err := os.ReadFile(filepath.Join(dir, IndexName))
+	if err != nil {
+		return nil, err
+	}
+	head := indexMagic + fingerprint + "\n"
+	if len(b) < len(head)+4 || string(b[:len(head)]) != head {
+		return nil, errStaleIndex
+	}
+	body := b[:len(b)-4]
+	if crc32.Checksum(body, castagnoli) != binary.LittleEndian.Uint32(b[len(b)-4:]) {
+		return nil, errors.New("engine: derived index is corrupt (checksum)")
+	}
+	corrupt := errors.New("engine: derived index is corrupt")
+	d := &lexical.Decoder{B: body[len(head):]}
+	arts := st.Articles()
+	if int(d.Uint32()) != len(arts) {
+		return nil, errStaleIndex
+	}
+	ix := &index{arts: arts, artIdx: make(map[string]int32, len(arts)), chunkBase: make([]int32, len(arts)), sents: make([][]sentence, len(arts))}
+	var backing []tok
+	for i, a := range arts {
+		if id := d.Bytes(uint64(d.Count(len(d.B)))); d.Err != nil || string(id) != a.ID {
+			return nil, errStaleIndex
+		}
+		n := d.Count(len(d.B))
+		if d.Err != nil || n != len(a.Sentences) {
+			return nil, errStaleIndex
+		}
+		ix.artIdx[a.ID] = int32(i)
+		ix.chunkBase[i] = int32(len(ix.chunkArt))
+		for range a.ChunkStarts {
+			ix.chunkArt = append(ix.chunkArt, int32(i))
+		}
+		sents := make([]sentence, n)
+		for j := range sents {
+			wf := d.Uvarint()
+			sents[j].words = int32(wf >> 2)
+			sents[j].question = wf&1 != 0
+			sents[j].heading = wf&2 != 0
+			nt := d.Count(len(d.B))
+			if len(backing) < nt {
+				backing = make([]tok, max(nt, 1<<16))
+			}
+			ts := backing[:nt:nt]
+			backing = backing[nt:]
+			for k := range ts {
+				v := d.Uvarint()
+				ts[k] = tok{id: int32(v >> 3), flags: uint8(v & 7)}
+			}
+			sents[j].toks = ts
+		}
+		if d.Err != nil {
+			return nil, corrupt
+		}
+		ix.sents[i] = sents
+		ix.vecs = append(ix.vecs, st.ChunkVectors(a.ID)...)
+	}
+	lex, err := lexical.DecodeIndex(d)
+	if err != nil || len(d.B) != 0 {
+		return nil, corrupt
+	}
+	if lex.Len() != len(ix.chunkArt) {
+		return nil, errStaleIndex
+	}
+	nt := int32(lex.NumTerms())
+	for _, ss := range ix.sents {
+		for _, s := range ss {
+			for _, t := range s.toks {
+				if t.id < 0 || t.id >= nt {
+					return nil, corrupt
+				}
+			}
+		}
+	}
+	ix.lex = lex
+	ix.qvecs = quantize(ix.vecs, st.Info().Dim)
+	ix.answers = newAnswerCache(answerCacheSize)
+	return ix, nil
+}
+
+// answerCacheSize is how many answers an index keeps (a few KB each).
+const answerCacheSize = 4096
+
+// answerKey identifies a question as Search answers it. minute is the
+// clock minute of a question without an as-of time: its recency boost is
+// computed from the clock, so its answer is reused for a minute at most
+// (the boost decays over days; a minute moves it by under 1e-4).
+type answerKey struct {
+	text         string
+	asOf         time.Time
+	minute       int64
+	quotes, docs int
+}
+
+// answerCache is a least-recently-used cache of whole answers. It belongs
+// to one index, so that any change of the store (a new index) empties it.
+type answerCache struct {
+	mu  sync.Mutex
+	max int
+	m   map[answerKey]*list.Element
+	lru list.List // of *answerEntry, most recent first
+}
+
+type answerEntry struct {
+	key answerKey
+	res retrieval.Result
+}
+
+func newAnswerCache(n int) *answerCache {
+	return &answerCache{max: n, m: make(map[answerKey]*list.Element)}
+}
+
+func (c *answerCache) get(k answerKey) (retrieval.Result, bool) {
+	if c == nil {
+		return retrieval.Result{}, false
+	}
+	c.mu.Lock()
+	el, ok := c.m[k]
+	if ok {
+		c.lru.MoveToFront(el)
+	}
+	c.mu.Unlock()
+	if !ok {
+		return retrieval.Result{}, false
+	}
+	return cloneResult(el.Value.(*answerEntry).res), true
+}
+
+func (c *answerCache) put(k answerKey, r retrieval.Result) {
+	if c == nil {
+		return
+	}
+	r = cloneResult(r)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if el, ok := c.m[k]; ok {
+		el.Value.(*answerEntry).res = r
+		c.lru.MoveToFront(el)
+		return
+	}
+	c.m[k] = c.lru.PushFront(&answerEntry{key: k, res: r})
+	for c.lru.Len() > c.max {
+		old := c.lru.Back()
+		c.lru.Remove(old)
+		delete(c.m, old.Value.(*answerEntry).key)
+	}
+}
+
+// cloneResult copies a result's slices, so that a caller changing the answer
+// it got cannot change the cached one.
+func cloneResult(r retrieval.Result) retrieval.Result {
+	r.Docs = slices.Clone(r.Docs)
+	r.Quotes = slices.Clone(r.Quotes)
+	for i := range r.Quotes {
+		r.Quotes[i].AlsoIn = slices.Clone(r.Quotes[i].AlsoIn)
+	}
+	return r
 }

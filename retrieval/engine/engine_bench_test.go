@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"os"
+	"runtime"
 	"sync"
 	"testing"
 
@@ -108,10 +109,27 @@ func BenchmarkBuildIndex(b *testing.B) {
 	}
 }
 
-// BenchmarkSearch is the whole answer pipeline, cycling through the dev questions.
+// BenchmarkSearch is the whole answer pipeline, cycling through the dev
+// questions, without the answer cache (every answer computed).
 func BenchmarkSearch(b *testing.B) {
 	e, _, qs := benchFixture(b)
 	ctx := context.Background()
+	ix := e.state()
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		if _, err := e.search(ctx, ix, retrieval.Query{Text: qs[i%len(qs)], MaxQuotes: 3, MaxDocs: 20}, e.now()); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkSearchCached is Search answering questions it has answered before.
+func BenchmarkSearchCached(b *testing.B) {
+	e, _, qs := benchFixture(b)
+	ctx := context.Background()
+	for _, q := range qs {
+		e.Search(ctx, retrieval.Query{Text: q})
+	}
 	b.ReportAllocs()
 	for i := 0; b.Loop(); i++ {
 		if _, err := e.Search(ctx, retrieval.Query{Text: qs[i%len(qs)]}); err != nil {
@@ -136,4 +154,41 @@ func BenchmarkBareQueryEmbedding(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// BenchmarkNearest is the vector candidate scan alone.
+func BenchmarkNearest(b *testing.B) {
+	e, _, qs := benchFixture(b)
+	ctx := context.Background()
+	ix := e.state()
+	vecs := make([][]float32, len(qs))
+	for i, q := range qs {
+		vecs[i], _ = e.emb.Embed(ctx, q)
+	}
+	for i := 0; b.Loop(); i++ {
+		ix.nearest(vecs[i%len(vecs)], tuning.vectorK)
+	}
+}
+
+// BenchmarkOpen is a cold start: loading the store in BRIEFBOT_BENCH_STORE
+// (a data directory `briefbot ingest` wrote) with its derived index. It
+// reports the live heap after the load.
+func BenchmarkOpen(b *testing.B) {
+	dir := os.Getenv("BRIEFBOT_BENCH_STORE")
+	if dir == "" {
+		b.Skip("set BRIEFBOT_BENCH_STORE to a data directory")
+	}
+	ctx := context.Background()
+	var e *Engine
+	for b.Loop() {
+		var err error
+		if e, err = Open(ctx, dir, Options{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	b.ReportMetric(float64(ms.HeapAlloc)/1e6, "heapMB")
+	runtime.KeepAlive(e)
 }

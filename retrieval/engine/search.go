@@ -64,6 +64,11 @@ var tuning = struct {
 
 // Search answers q: ranked articles and, when the corpus supports an
 // answer, 1 to MaxQuotes verbatim quotes from distinct articles.
+//
+// Answers are cached per index (a new index after an ingest or a delete
+// starts an empty cache), keyed by the question, its limits and its as-of
+// time; a question without one is answered as of now, and its cached answer
+// is reused within the same clock minute (see answerCache).
 func (e *Engine) Search(ctx context.Context, q retrieval.Query) (retrieval.Result, error) {
 	ix := e.state()
 	if q.MaxQuotes <= 0 {
@@ -76,6 +81,21 @@ func (e *Engine) Search(ctx context.Context, q retrieval.Query) (retrieval.Resul
 	if ref.IsZero() {
 		ref = e.now()
 	}
+	key := answerKey{text: q.Text, asOf: q.AsOf, minute: ref.Unix() / 60, quotes: q.MaxQuotes, docs: q.MaxDocs}
+	if !q.AsOf.IsZero() {
+		key.minute = 0
+	}
+	if res, ok := ix.answers.get(key); ok {
+		return res, nil
+	}
+	res, err := e.search(ctx, ix, q, ref)
+	if err == nil {
+		ix.answers.put(key, res)
+	}
+	return res, err
+}
+
+func (e *Engine) search(ctx context.Context, ix *index, q retrieval.Query, ref time.Time) (retrieval.Result, error) {
 	visible := func(art int32) bool { return true }
 	if !q.AsOf.IsZero() {
 		limit := q.AsOf.Add(24 * time.Hour)

@@ -2,10 +2,12 @@ package engine
 
 import (
 	"context"
+	"math/rand/v2"
 	"reflect"
 	"testing"
 
 	"github.com/briefbot/briefbot/retrieval"
+	"github.com/briefbot/briefbot/retrieval/embed"
 )
 
 // TestNearestMatchesChromem checks that the engine's own scan finds the
@@ -63,6 +65,45 @@ func TestNearestMatchesChromem(t *testing.T) {
 		b, _ := loaded.Search(ctx, retrieval.Query{Text: q})
 		if !reflect.DeepEqual(a.Docs, b.Docs) {
 			t.Errorf("%q: reloaded docs differ", q)
+		}
+	}
+}
+
+// TestNearestQuantizedExact checks that the int8 scan with exact re-scoring
+// returns exactly what the full float scan returns, hits and order, on
+// random unit vectors with duplicates (exact ties), dense and sparse queries.
+func TestNearestQuantizedExact(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	const dim = 64
+	unit := func(sparse int) []float32 {
+		v := make([]float32, dim)
+		for i := range v {
+			if sparse == 0 || rng.IntN(dim) < sparse {
+				v[i] = float32(rng.NormFloat64())
+			}
+		}
+		v[rng.IntN(dim)] += 0.5
+		embed.Normalize(v)
+		return v
+	}
+	for _, n := range []int{1, 7, qBlock - 1, qBlock, 3*qBlock + 17} {
+		vecs := make([][]float32, n)
+		for i := range vecs {
+			if i > 2 && rng.IntN(5) == 0 {
+				vecs[i] = vecs[rng.IntN(i)] // an exact duplicate
+				continue
+			}
+			vecs[i] = unit(0)
+		}
+		ix := &index{vecs: vecs, qvecs: quantize(vecs, dim)}
+		for trial := range 20 {
+			q := unit([]int{0, 4, 12}[trial%3])
+			for _, k := range []int{1, 5, 100, n + 3} {
+				got, want := ix.nearest(q, k), ix.nearestExact(q, k)
+				if !reflect.DeepEqual(got, want) {
+					t.Fatalf("n=%d k=%d trial %d: quantised scan differs from the float scan", n, k, trial)
+				}
+			}
 		}
 	}
 }

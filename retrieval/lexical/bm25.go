@@ -90,13 +90,7 @@ func (b *Builder) Index() *Index {
 	if len(ix.docLen) > 0 {
 		ix.avgLen = float32(b.total / float64(len(ix.docLen)))
 	}
-	ix.byPrefix = map[string][]int32{}
-	for id, w := range ix.words {
-		if len(w) >= 5 {
-			p := w[:2]
-			ix.byPrefix[p] = append(ix.byPrefix[p], int32(id))
-		}
-	}
+	ix.byPrefix = prefixes(ix.words)
 	return ix
 }
 

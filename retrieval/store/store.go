@@ -13,6 +13,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"os"
 	"path/filepath"
@@ -31,8 +32,10 @@ import (
 // SnapshotName is the store's file name inside the data directory.
 const SnapshotName = "briefbot.store"
 
-// Version is the snapshot layout version.
-const Version = 1
+// Version is the snapshot layout version. Version 2 holds every body once
+// (the article document's content; chunk documents carry only their vector
+// and an id "ARTICLE#ORDINAL", their span is in the article's metadata).
+const Version = 2
 
 const (
 	chunksCollection   = "chunks"
@@ -92,7 +95,12 @@ type Store struct {
 
 	mu    sync.RWMutex
 	byID  map[string]*StoredArticle
-	order []string // article ids in insertion order
+	order []string // article ids by (Ingested, id): see Articles
+	// unsorted reports an order that Articles must sort first.
+	unsorted bool
+	// fingerprint identifies the snapshot the store was last loaded from
+	// or saved to, "" after a change (see Fingerprint).
+	fingerprint string
 	// vecs holds each article's chunk vectors, the very slices chromem-go
 	// keeps (no copy), so that the engine can scan them without going
 	// through chromem-go's per-query channel, lock and heap.
@@ -152,7 +160,13 @@ func Load(ctx context.Context, dir string) (*Store, error) {
 	}
 	defer f.Close()
 	db := chromem.NewDB()
-	if err := db.ImportFromReader(f, ""); err != nil {
+	sum := newSummer()
+	hr := &hashingReader{f: f, r: bufio.NewReaderSize(f, 1<<20), sum: sum}
+	if err := db.ImportFromReader(hr, ""); err != nil {
+		return nil, fmt.Errorf("store: read snapshot %s: %w", Path(dir), err)
+	}
+	// Whatever gob left unread still belongs to the file's checksum.
+	if _, err := io.Copy(sum, f); err != nil {
 		return nil, fmt.Errorf("store: read snapshot %s: %w", Path(dir), err)
 	}
 	chunks := db.GetCollection(chunksCollection, identity)
@@ -171,7 +185,7 @@ func Load(ctx context.Context, dir string) (*Store, error) {
 	s.info.Dim, _ = strconv.Atoi(meta["dim"])
 	s.info.Version, _ = strconv.Atoi(meta["version"])
 	if s.info.Version != Version {
-		return nil, fmt.Errorf("store: snapshot version %d, this briefbot reads %d: run `briefbot ingest --reembed`", s.info.Version, Version)
+		return nil, fmt.Errorf("store: snapshot %s has layout version %d, this briefbot reads version %d: rebuild it by ingesting your briefings again with `briefbot ingest --reembed PATH...`", Path(dir), s.info.Version, Version)
 	}
 	if err := s.loadArticles(ctx); err != nil {
 		return nil, err
@@ -179,7 +193,77 @@ func Load(ctx context.Context, dir string) (*Store, error) {
 	if err := s.loadVectors(ctx); err != nil {
 		return nil, err
 	}
+	s.fingerprint = sum.String()
 	return s, nil
+}
+
+// hashingReader reads the snapshot through a buffer and checksums what it
+// reads; chromem-go seeks back to the start once after sniffing for gzip,
+// which restarts the checksum.
+type hashingReader struct {
+	f   *os.File
+	r   *bufio.Reader
+	sum *summer
+}
+
+func (h *hashingReader) Read(p []byte) (int, error) {
+	n, err := h.r.Read(p)
+	h.sum.Write(p[:n])
+	return n, err
+}
+
+func (h *hashingReader) Seek(off int64, whence int) (int64, error) {
+	if off != 0 || whence != io.SeekStart {
+		return 0, errors.New("store: snapshot reader seeks only to the start")
+	}
+	if _, err := h.f.Seek(0, io.SeekStart); err != nil {
+		return 0, err
+	}
+	h.r.Reset(h.f)
+	*h.sum = summer{}
+	return 0, nil
+}
+
+// summer is the snapshot checksum: CRC-32C (hardware-accelerated, so it
+// costs milliseconds on a 200 MB snapshot) and the byte count.
+type summer struct {
+	crc uint32
+	n   int64
+}
+
+func newSummer() *summer { return &summer{} }
+
+func (s *summer) Write(p []byte) (int, error) {
+	s.crc = crc32.Update(s.crc, crcTable, p)
+	s.n += int64(len(p))
+	return len(p), nil
+}
+
+func (s *summer) String() string { return fmt.Sprintf("v%d-%d-%08x", Version, s.n, s.crc) }
+
+var crcTable = crc32.MakeTable(crc32.Castagnoli)
+
+// Fingerprint identifies the snapshot this store was loaded from or last
+// saved to (layout version, size and CRC-32C of the file), so that data
+// derived from the store can be checked against it. It is "" once the store
+// has changed since.
+func (s *Store) Fingerprint() string {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.fingerprint
+}
+
+// parseChunkID splits a chunk id "ARTICLE#ORDINAL" (retrieval.ChunkID).
+func parseChunkID(id string) (string, int, bool) {
+	i := strings.LastIndexByte(id, '#')
+	if i < 0 {
+		return "", 0, false
+	}
+	n, err := strconv.Atoi(id[i+1:])
+	if err != nil {
+		return "", 0, false
+	}
+	return id[:i], n, true
 }
 
 // loadVectors collects every chunk's vector by article, with one exhaustive
@@ -200,9 +284,9 @@ func (s *Store) loadVectors(ctx context.Context) error {
 		s.vecs[id] = make([][]float32, len(a.ChunkStarts))
 	}
 	for _, r := range res {
-		vs, ok := s.vecs[r.Metadata["article"]]
-		ord, err := strconv.Atoi(r.Metadata["ordinal"])
-		if !ok || err != nil || ord < 0 || ord >= len(vs) {
+		art, ord, ok := parseChunkID(r.ID)
+		vs, found := s.vecs[art]
+		if !ok || !found || ord < 0 || ord >= len(vs) {
 			return fmt.Errorf("store: chunk %q belongs to no stored article", r.ID)
 		}
 		vs[ord] = r.Embedding
@@ -249,14 +333,24 @@ func (s *Store) loadArticles(ctx context.Context) error {
 	for id := range s.byID {
 		s.order = append(s.order, id)
 	}
-	sort.Slice(s.order, func(i, j int) bool {
-		ai, aj := s.byID[s.order[i]], s.byID[s.order[j]]
-		if !ai.Ingested.Equal(aj.Ingested) {
-			return ai.Ingested.Before(aj.Ingested)
-		}
-		return s.order[i] < s.order[j]
-	})
+	s.sortOrder()
 	return nil
+}
+
+// before is the store's article order: by ingest time, then id. A store
+// loaded from its snapshot and the store that saved it list their articles
+// in the same order, so that indexes derived from them agree.
+func (s *Store) before(i, j string) bool {
+	ai, aj := s.byID[i], s.byID[j]
+	if !ai.Ingested.Equal(aj.Ingested) {
+		return ai.Ingested.Before(aj.Ingested)
+	}
+	return i < j
+}
+
+func (s *Store) sortOrder() {
+	sort.Slice(s.order, func(i, j int) bool { return s.before(s.order[i], s.order[j]) })
+	s.unsorted = false
 }
 
 // Save writes the snapshot into dir atomically: a temporary file in the same
@@ -279,7 +373,8 @@ func (s *Store) Save(dir string) error {
 		}
 	}()
 	w := bufio.NewWriterSize(tmp, 1<<20)
-	if err := s.Export(w); err != nil {
+	sum := newSummer()
+	if err := s.Export(io.MultiWriter(w, sum)); err != nil {
 		return err
 	}
 	if err := w.Flush(); err != nil {
@@ -299,6 +394,9 @@ func (s *Store) Save(dir string) error {
 		d.Sync()
 		d.Close()
 	}
+	s.mu.Lock()
+	s.fingerprint = sum.String()
+	s.mu.Unlock()
 	return nil
 }
 
@@ -318,8 +416,14 @@ func (s *Store) Article(id string) (*StoredArticle, bool) {
 	return a, ok
 }
 
-// Articles returns every article in insertion order.
+// Articles returns every article in the store's order: by ingest time,
+// then id (insertion order for a batch stamped with one time, up to ids).
 func (s *Store) Articles() []*StoredArticle {
+	s.mu.Lock()
+	if s.unsorted {
+		s.sortOrder()
+	}
+	s.mu.Unlock()
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	out := make([]*StoredArticle, 0, len(s.order))
@@ -356,20 +460,12 @@ func (s *Store) Put(ctx context.Context, a *StoredArticle, vectors [][]float32) 
 		}
 	}
 	a.Chunks = len(a.ChunkStarts)
+	// A chunk document is its id and vector only: its text is the span
+	// Chunk(i) of the article's body, which the article document holds, so
+	// every body is kept (and saved) once.
 	docs := make([]chromem.Document, len(vectors))
 	for i, v := range vectors {
-		sp := a.Chunk(i)
-		docs[i] = chromem.Document{
-			ID:        retrieval.ChunkID(a.ID, i),
-			Embedding: v,
-			Content:   a.Body[sp.Start:sp.End],
-			Metadata: map[string]string{
-				"article": a.ID,
-				"ordinal": strconv.Itoa(i),
-				"start":   strconv.Itoa(sp.Start),
-				"end":     strconv.Itoa(sp.End),
-			},
-		}
+		docs[i] = chromem.Document{ID: retrieval.ChunkID(a.ID, i), Embedding: v}
 	}
 	if len(docs) > 0 {
 		if err := s.chunks.AddDocuments(ctx, docs, runtime.GOMAXPROCS(0)); err != nil {
@@ -382,11 +478,13 @@ func (s *Store) Put(ctx context.Context, a *StoredArticle, vectors [][]float32) 
 		return fmt.Errorf("store: put %q: %w", a.ID, err)
 	}
 	s.mu.Lock()
-	if _, ok := s.byID[a.ID]; !ok {
-		s.order = append(s.order, a.ID)
-	}
 	s.byID[a.ID] = a
+	if n := len(s.order); n > 0 && !s.unsorted && s.before(a.ID, s.order[n-1]) {
+		s.unsorted = true
+	}
+	s.order = append(s.order, a.ID)
 	s.vecs[a.ID] = vectors
+	s.fingerprint = ""
 	s.mu.Unlock()
 	return nil
 }
@@ -410,6 +508,7 @@ func (s *Store) Delete(ctx context.Context, id string) error {
 		return fmt.Errorf("store: delete %q: %w", id, err)
 	}
 	s.mu.Lock()
+	s.fingerprint = ""
 	delete(s.byID, id)
 	delete(s.vecs, id)
 	for i, o := range s.order {
@@ -447,8 +546,8 @@ func (s *Store) QueryVector(ctx context.Context, v []float32, n int) ([]VectorHi
 	}
 	out := make([]VectorHit, 0, len(res))
 	for _, r := range res {
-		ord, _ := strconv.Atoi(r.Metadata["ordinal"])
-		out = append(out, VectorHit{ArticleID: r.Metadata["article"], Ordinal: ord, Similarity: r.Similarity})
+		art, ord, _ := parseChunkID(r.ID)
+		out = append(out, VectorHit{ArticleID: art, Ordinal: ord, Similarity: r.Similarity})
 	}
 	return out, nil
 }
