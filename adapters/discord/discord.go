@@ -58,7 +58,8 @@ var (
 	ErrDupCommand = errors.New("discord: two commands have the same name")
 )
 
-// Options configures an Adapter. BotToken, AppID and Bot are required.
+// Options configures an Adapter. BotToken, AppID and Bot are required,
+// except with PostOnly, which needs only BotToken.
 type Options struct {
 	// BotToken authenticates REST and gateway calls (DISCORD_BOT_TOKEN),
 	// with or without the "Bot " prefix.
@@ -95,7 +96,8 @@ type Options struct {
 	Commands []Command
 
 	// PostOnly builds an adapter that only posts (PostMessage, PostEmbeds,
-	// PostDigest), as `briefbot digest --post` does: Bot is not needed,
+	// PostDigest), as `briefbot digest --post` does: Bot and AppID (used
+	// only by commands and interaction replies) are not needed,
 	// PublicKey is ignored, Routes mounts nothing and Run registers no
 	// commands and opens no gateway: it only waits for its context.
 	PostOnly bool
@@ -168,7 +170,7 @@ func New(opts Options) (*Adapter, error) {
 	if strings.TrimSpace(opts.BotToken) == "" {
 		return nil, ErrNoToken
 	}
-	if opts.AppID == "" {
+	if opts.AppID == "" && !opts.PostOnly {
 		return nil, ErrNoAppID
 	}
 	if opts.PostOnly {

@@ -568,6 +568,7 @@ func TestNewValidates(t *testing.T) {
 		{"no token", Options{AppID: "a", Bot: b}, ErrNoToken},
 		{"no app", Options{BotToken: "t", Bot: b}, ErrNoAppID},
 		{"no bot", Options{BotToken: "t", AppID: "a"}, ErrNoBot},
+		{"post only needs no app", Options{BotToken: "t", PostOnly: true}, nil},
 		{"bad key", Options{BotToken: "t", AppID: "a", Bot: b, PublicKey: "zz"}, ErrBadKey},
 		{"short key", Options{BotToken: "t", AppID: "a", Bot: b, PublicKey: "abcd"}, ErrBadKey},
 		{"bad url", Options{BotToken: "t", AppID: "a", Bot: b, APIURL: "discord.com/api"}, ErrBadAPIURL},

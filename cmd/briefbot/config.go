@@ -61,8 +61,26 @@ type DigestSchedule struct {
 	Window   string `yaml:"window"`   // default 24h
 }
 
-// loadConfig reads the YAML file (if any), then applies the environment.
+// loadConfig reads the YAML file (if any), then applies the environment,
+// and checks that each configured adapter has what serving it needs.
 func loadConfig(path string, getenv func(string) string) (Config, error) {
+	c, err := readConfig(path, getenv)
+	if err != nil {
+		return c, err
+	}
+	if c.Discord.BotToken != "" && c.Discord.AppID == "" {
+		return c, fmt.Errorf("config: DISCORD_BOT_TOKEN is set but DISCORD_APP_ID is not")
+	}
+	if (c.Slack.AppToken != "" || c.Slack.SigningSecret != "") && c.Slack.BotToken == "" {
+		return c, fmt.Errorf("config: SLACK_APP_TOKEN or SLACK_SIGNING_SECRET is set but SLACK_BOT_TOKEN is not")
+	}
+	return c, nil
+}
+
+// readConfig is loadConfig without the adapter checks, for `digest --post`,
+// which posts with a bot token alone: another platform's settings, or an
+// application id it does not use, must not stop it.
+func readConfig(path string, getenv func(string) string) (Config, error) {
 	var c Config
 	if path != "" {
 		data, err := os.ReadFile(path)
@@ -130,12 +148,6 @@ func loadConfig(path string, getenv func(string) string) (Config, error) {
 	case "", "text", "json":
 	default:
 		return c, fmt.Errorf("config: BRIEFBOT_LOG_FORMAT must be text or json, not %q", c.LogFormat)
-	}
-	if c.Discord.BotToken != "" && c.Discord.AppID == "" {
-		return c, fmt.Errorf("config: DISCORD_BOT_TOKEN is set but DISCORD_APP_ID is not")
-	}
-	if (c.Slack.AppToken != "" || c.Slack.SigningSecret != "") && c.Slack.BotToken == "" {
-		return c, fmt.Errorf("config: SLACK_APP_TOKEN or SLACK_SIGNING_SECRET is set but SLACK_BOT_TOKEN is not")
 	}
 	return c, nil
 }

@@ -17,9 +17,10 @@ import (
 
 // digestPosters builds the poster of each platform for `digest --post`,
 // from the environment (SLACK_BOT_TOKEN and SLACK_API_URL;
-// DISCORD_BOT_TOKEN, DISCORD_APP_ID and DISCORD_API_URL). Posting needs
-// only the bot token: no Socket Mode, no HTTP routes, no gateway. A
-// platform with no entry fails with a clear error.
+// DISCORD_BOT_TOKEN and DISCORD_API_URL; DISCORD_APP_ID is not needed).
+// Posting needs only the bot token: no Socket Mode, no HTTP routes, no
+// gateway, no application id. A platform with no entry fails with a clear
+// error.
 var digestPosters = map[string]func(a *app) (digest.Poster, error){
 	bot.PlatformSlack:   slackPoster,
 	bot.PlatformDiscord: discordPoster,
@@ -27,7 +28,7 @@ var digestPosters = map[string]func(a *app) (digest.Poster, error){
 
 // slackPoster posts digests with the Slack Web API.
 func slackPoster(a *app) (digest.Poster, error) {
-	cfg, err := loadConfig("", a.getenv)
+	cfg, err := readConfig("", a.getenv)
 	if err != nil {
 		return nil, err
 	}
@@ -43,12 +44,12 @@ func slackPoster(a *app) (digest.Poster, error) {
 
 // discordPoster posts digests with the Discord REST API.
 func discordPoster(a *app) (digest.Poster, error) {
-	cfg, err := loadConfig("", a.getenv)
+	cfg, err := readConfig("", a.getenv)
 	if err != nil {
 		return nil, err
 	}
-	if cfg.Discord.BotToken == "" || cfg.Discord.AppID == "" {
-		return nil, errors.New("set DISCORD_BOT_TOKEN and DISCORD_APP_ID to post to Discord")
+	if cfg.Discord.BotToken == "" {
+		return nil, errors.New("set DISCORD_BOT_TOKEN (the bot token) to post to Discord")
 	}
 	d, err := discord.New(discord.Options{BotToken: cfg.Discord.BotToken, AppID: cfg.Discord.AppID, APIURL: cfg.Discord.APIURL, PostOnly: true})
 	if err != nil {

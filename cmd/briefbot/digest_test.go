@@ -100,7 +100,7 @@ func TestDigestPostOncePerDay(t *testing.T) {
 
 func TestDigestPostWithoutPoster(t *testing.T) {
 	code, _, errs := digestCLI(t, "digest", "--all", "--post", "discord:42", "--data", t.TempDir())
-	if code == 0 || !strings.Contains(errs, "set DISCORD_BOT_TOKEN and DISCORD_APP_ID") {
+	if code == 0 || !strings.Contains(errs, "set DISCORD_BOT_TOKEN") {
 		t.Fatalf("exit %d: %q", code, errs)
 	}
 	code, _, errs = digestCLI(t, "digest", "--all", "--post", "irc:x", "--data", t.TempDir())

@@ -136,9 +136,36 @@ func TestDigestPostDiscordOnce(t *testing.T) {
 	if code, _, errs := runCLI(t, env, "digest", "--all", "--post", "discord:42", "--force"); code != 0 || fake.count() != 2 {
 		t.Fatalf("forced: exit %d, %d posts: %s", code, fake.count(), errs)
 	}
+	// Posting to a channel needs only the bot token: without
+	// DISCORD_APP_ID it still posts, once.
 	delete(env, "DISCORD_APP_ID")
-	if code, _, errs := runCLI(t, env, "digest", "--all", "--post", "discord:43"); code == 0 || !strings.Contains(errs, "DISCORD_APP_ID") {
-		t.Fatalf("without an app id: exit %d: %s", code, errs)
+	for i := range 2 {
+		if code, _, errs := runCLI(t, env, "digest", "--all", "--post", "discord:43"); code != 0 {
+			t.Fatalf("without an app id, run %d: exit %d: %s", i+1, code, errs)
+		}
+	}
+	fake.mu.Lock()
+	n, ch := len(fake.messages), fake.channels[len(fake.channels)-1]
+	fake.mu.Unlock()
+	if n != 3 || ch != "43" {
+		t.Fatalf("without an app id: %d posts, last to %q; want 3, the last to 43", n, ch)
+	}
+}
+
+// TestDigestPostIgnoresOtherPlatformSettings: `digest --post slack:C`
+// is not stopped by a Discord token without an application id (or the
+// other way round by Slack settings serve would refuse).
+func TestDigestPostIgnoresOtherPlatformSettings(t *testing.T) {
+	fake, apiURL := newFakeSlack(t)
+	env := map[string]string{"BRIEFBOT_DATA": t.TempDir(), "SLACK_BOT_TOKEN": "xoxb-test", "SLACK_API_URL": apiURL, "DISCORD_BOT_TOKEN": "tok"}
+	if code, _, errs := runCLI(t, env, "digest", "--all", "--post", "slack:C1"); code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	if n := fake.count(); n != 1 {
+		t.Fatalf("%d posts, want 1", n)
+	}
+	if _, err := loadConfig("", func(k string) string { return env[k] }); err == nil {
+		t.Fatal("serve's config accepts DISCORD_BOT_TOKEN without DISCORD_APP_ID")
 	}
 }
 
