@@ -300,3 +300,36 @@ func TestEmbedderMismatchIsAClearError(t *testing.T) {
 		t.Errorf("re-embedded stats %+v", st)
 	}
 }
+
+func TestQuoteFillsTheWordLimitFromTheNextSentence(t *testing.T) {
+	ctx := context.Background()
+	e, err := NewMemory(ctx, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := "The harbour authority closed the northern pier on Tuesday after a storm damaged it."
+	long := "Engineers said the repairs would take eleven weeks and cost about four million euros, " +
+		"and that ferries would dock at the southern terminal in the meantime, which will add twenty minutes " +
+		"to most crossings and require passengers to take a shuttle bus from the old station to the quay."
+	_, err = e.Ingest(ctx, []retrieval.Article{{ID: "pier.txt", Title: "Pier closed", Body: first + " " + long + "\nThe mayor visited the site."}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := e.Search(ctx, retrieval.Query{Text: "Why did the harbour authority close the northern pier?"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Found || len(res.Quotes) != 1 {
+		t.Fatalf("want one quote, got %q", quoteTexts(res))
+	}
+	q := res.Quotes[0].Text
+	words := len(strings.Fields(q))
+	if !strings.HasPrefix(q, first+" Engineers said the repairs") || words != 60 {
+		t.Errorf("quote has %d words, want the sentence and the next one's start up to 60: %q", words, q)
+	}
+	sp := res.Quotes[0].Span
+	body := first + " " + long + "\nThe mayor visited the site."
+	if normalizeSpace(body[sp.Start:sp.End]) != q {
+		t.Errorf("span %v is not the quote", sp)
+	}
+}

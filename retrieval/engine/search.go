@@ -26,7 +26,7 @@ var tuning = struct {
 	quoteDocs        int     // articles whose sentences compete for quotes
 	corroborDocs     int     // articles searched for near-identical sentences
 	docWeight        float64 // weight of the article score in a sentence's score
-	contextWeight    float64 // weight of the neighbours' coverage
+	contextWeight    float64 // weight of the neighbours' coverage (negative: a sentence among others that restate the question rarely adds the answer)
 	typeBonus        float64 // bonus for a sentence with the answer type asked for
 	minEvidence      float64 // coverage of the question a quote needs to count as an answer
 	relativeEvidence float64 // coverage a later quote needs, relative to the first
@@ -38,6 +38,7 @@ var tuning = struct {
 	focusWeight      float64 // weight of the asking sentence's words in a multi-sentence question
 	maxWords         int     // words in a quote
 	dupJaccard       float64 // term-set similarity of near-identical sentences
+	minFill          int     // words left under maxWords worth filling from the next sentence
 }{
 	lexicalK:         400,
 	vectorK:          100,
@@ -47,9 +48,9 @@ var tuning = struct {
 	recencyDays:      10,
 	quoteDocs:        12,
 	corroborDocs:     30,
-	docWeight:        0.5,
-	contextWeight:    0,
-	typeBonus:        0.1,
+	docWeight:        0.3,
+	contextWeight:    -0.2,
+	typeBonus:        0.15,
 	minEvidence:      0.2,
 	relativeEvidence: 0.6,
 	maxUnknown:       0.25,
@@ -60,6 +61,7 @@ var tuning = struct {
 	focusWeight:      3,
 	maxWords:         60,
 	dupJaccard:       0.6,
+	minFill:          8,
 }
 
 // Search answers q: ranked articles and, when the corpus supports an
@@ -484,8 +486,8 @@ func (e *Engine) selectQuotes(ix *index, qa *questionAnalysis, ranked []retrieva
 
 // extend sets the candidate's quote: its best sentence, plus the neighbour
 // that matches the question better (the next one on a tie) when both fit in
-// the word limit. A lone sentence over the limit is cut to its first
-// maxWords words.
+// the word limit, else as much of the next sentence as fits. A lone
+// sentence over the limit is cut to its first maxWords words.
 func (e *Engine) extend(ix *index, c *candidate) {
 	art := ix.arts[c.art]
 	sents := ix.sents[c.art]
@@ -504,6 +506,13 @@ func (e *Engine) extend(ix *index, c *candidate) {
 	}
 	// A subhead is not the rest of a quote.
 	if pick < 0 || sents[pick].heading || int(sents[c.best].words+sents[pick].words) > tuning.maxWords {
+		// When no whole neighbour fits, the words left go to the start of
+		// the next sentence: what follows a sentence that matches the
+		// question is where its answer most often is.
+		next := c.best + 1
+		if rest := tuning.maxWords - int(sents[c.best].words); rest >= tuning.minFill && next < len(sents) && !sents[next].heading && !sents[next].question {
+			c.quote = retrieval.Span{Start: b.Start, End: window(art.Body, art.Sentences[next], rest).End}
+		}
 		return
 	}
 	lo, hi := b, art.Sentences[pick]

@@ -43,7 +43,7 @@ func loadAQ(t *testing.T) []aq {
 
 // TestTune sweeps search tuning on the RealTime QA dev split: each
 // semicolon-separated configuration in BRIEFBOT_TUNE ("name=value ...",
-// names as in applyCfg) is applied on top of the previous one and scored.
+// names as in applyCfg) is applied to the defaults and scored.
 // It is how the tuning table in BENCHMARKS.md was made, e.g.
 //
 //	BRIEFBOT_TUNE="minEvidence=0;minEvidence=0 focusWeight=2" go test ./retrieval/engine -run TestTune -v
@@ -61,8 +61,13 @@ func TestTune(t *testing.T) {
 	e.Ingest(ctx, arts)
 	qs := loadAQ(t)
 	configs := strings.Split(os.Getenv("BRIEFBOT_TUNE"), ";")
+	defaults, bmK1, bmB := tuning, lexical.K1, lexical.B
+	defer func() { tuning, lexical.K1, lexical.B = defaults, bmK1, bmB }()
 	for _, cfg := range configs {
+		tuning, lexical.K1, lexical.B = defaults, bmK1, bmB
 		applyCfg(cfg)
+		// Answers are cached per index: each configuration starts afresh.
+		e.state().answers = newAnswerCache(answerCacheSize)
 		var k1, k3, found, anyTop3Doc, anyTop10 int
 		type rec struct {
 			ev  float64
@@ -156,6 +161,8 @@ func applyCfg(cfg string) {
 			tuning.focusWeight = f
 		case "maxUnknown":
 			tuning.maxUnknown = f
+		case "minFill":
+			tuning.minFill = int(f)
 		case "recencyDays":
 			tuning.recencyDays = f
 		}
