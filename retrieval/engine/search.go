@@ -426,7 +426,7 @@ func (e *Engine) selectQuotes(ix *index, qa *questionAnalysis, ranked []retrieva
 	}
 	type chosen struct {
 		quote retrieval.Quote
-		terms map[int32]bool
+		terms *termSet
 	}
 	var quotes []chosen
 	used := map[int32]bool{}
@@ -459,7 +459,7 @@ func (e *Engine) selectQuotes(ix *index, qa *questionAnalysis, ranked []retrieva
 			Article: art.ArticleMeta,
 			Span:    c.quote,
 			Score:   c.score,
-		}, terms: termSet(best)})
+		}, terms: newTermSet(best)})
 	}
 	// Corroboration from the other retrieved articles.
 	for qi := range quotes {
@@ -543,18 +543,44 @@ func window(body string, sp retrieval.Span, maxWords int) retrieval.Span {
 	return sp
 }
 
-func termSet(s *sentence) map[int32]bool {
-	m := make(map[int32]bool, len(s.toks))
+// termSet is the set of a sentence's term ids, with a 256-bit filter in
+// front of the map: most terms of most sentences compared against it are
+// not in it, and the filter says so without hashing.
+type termSet struct {
+	ids    map[int32]bool
+	filter [4]uint64
+}
+
+func newTermSet(s *sentence) *termSet {
+	b := &termSet{ids: make(map[int32]bool, len(s.toks))}
 	for _, t := range s.toks {
-		m[t.id] = true
+		b.ids[t.id] = true
+		h := uint32(t.id) & 255
+		b.filter[h>>6] |= 1 << (h & 63)
 	}
-	return m
+	return b
+}
+
+func (b *termSet) has(id int32) bool {
+	h := uint32(id) & 255
+	return b.filter[h>>6]&(1<<(h&63)) != 0 && b.ids[id]
 }
 
 // nearDuplicate reports whether sentence s says nearly the same as the
 // sentence whose term set is b (Jaccard similarity of term sets).
-func nearDuplicate(s *sentence, b map[int32]bool) bool {
-	if len(s.toks) < 5 || len(b) < 5 {
+func nearDuplicate(s *sentence, b *termSet) bool {
+	if len(s.toks) < 5 || len(b.ids) < 5 {
+		return false
+	}
+	// The union holds at least b, so the similarity is at most the shared
+	// tokens (counted with repeats) over |b|: most sentences stop here.
+	shared := 0
+	for _, t := range s.toks {
+		if b.has(t.id) {
+			shared++
+		}
+	}
+	if float64(shared) < tuning.dupJaccard*float64(len(b.ids)) {
 		return false
 	}
 	a := make(map[int32]bool, len(s.toks))
@@ -564,11 +590,11 @@ func nearDuplicate(s *sentence, b map[int32]bool) bool {
 			continue
 		}
 		a[t.id] = true
-		if b[t.id] {
+		if b.ids[t.id] {
 			inter++
 		}
 	}
-	union := len(a) + len(b) - inter
+	union := len(a) + len(b.ids) - inter
 	return float64(inter)/float64(union) >= tuning.dupJaccard
 }
 

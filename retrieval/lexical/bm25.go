@@ -40,6 +40,9 @@ type Index struct {
 	// byPrefix groups term ids by their first two bytes, for fuzzy expansion.
 	byPrefix map[string][]int32
 	accPool  sync.Pool
+	// idfs caches IDFOf by term id (quote selection asks for every token).
+	idfOnce sync.Once
+	idfs    []float64
 }
 
 // Builder builds an Index from documents given as term ids. Intern assigns
@@ -111,7 +114,15 @@ func Build(docs []Doc) *Index {
 }
 
 // IDFOf returns the idf of a term id.
-func (ix *Index) IDFOf(id int32) float64 { return ix.idf(max(len(ix.postings[id]), 1)) }
+func (ix *Index) IDFOf(id int32) float64 {
+	ix.idfOnce.Do(func() {
+		ix.idfs = make([]float64, len(ix.postings))
+		for i, p := range ix.postings {
+			ix.idfs[i] = ix.idf(max(len(p), 1))
+		}
+	})
+	return ix.idfs[id]
+}
 
 // ID returns the id of a stemmed term.
 func (ix *Index) ID(term string) (int32, bool) {
