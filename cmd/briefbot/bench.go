@@ -606,7 +606,11 @@ func printBenchTable(w io.Writer, rows []benchResult, runs, clients int, dur tim
 	fmt.Fprintf(w, "| corpus | Search ms | bare QueryEmbedding ms | Search / bare | ingest+save s | bare embed+AddDocuments s | ingest / bare |\n")
 	fmt.Fprintf(w, "|---|---|---|---|---|---|---|\n")
 	for _, r := range rows {
-		fmt.Fprintf(w, "| %s | %.1f | %.1f | %.2fx | %.1f | %.1f | %.2fx |\n", filepath.Base(r.Corpus),
-			r.SearchMs, r.BareQueryMs, r.SearchMs/r.BareQueryMs, r.IngestInProc, r.BareIngestS, r.IngestInProc/r.BareIngestS)
+		ingestSide := "- | - | -" // --skip-ingest-side
+		if r.BareIngestS > 0 {
+			ingestSide = fmt.Sprintf("%.1f | %.1f | %.2fx", r.IngestInProc, r.BareIngestS, r.IngestInProc/r.BareIngestS)
+		}
+		fmt.Fprintf(w, "| %s | %.1f | %.1f | %.2fx | %s |\n", filepath.Base(r.Corpus),
+			r.SearchMs, r.BareQueryMs, r.SearchMs/r.BareQueryMs, ingestSide)
 	}
 }
