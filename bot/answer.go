@@ -50,6 +50,17 @@ type Quote struct {
 	Text    string     `json:"text"`
 	Article ArticleRef `json:"article"`
 	AlsoIn  []AlsoIn   `json:"also_in,omitempty"`
+	// Truncated marks a quote cut at the word limit inside a sentence.
+	Truncated bool `json:"truncated,omitempty"`
+}
+
+// Display is the quote as shown to a reader: its text, with an ellipsis
+// when it stops inside a sentence.
+func (q Quote) Display() string {
+	if q.Truncated {
+		return q.Text + "…"
+	}
+	return q.Text
 }
 
 // Searched says what an answer looked through, so that "not found" can say

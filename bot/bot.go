@@ -113,7 +113,7 @@ func AnswerFromResult(question string, res retrieval.Result) Answer {
 	ans := Answer{Question: question, Found: res.Found && len(res.Quotes) > 0, Quotes: []Quote{}}
 	if ans.Found {
 		for _, q := range res.Quotes {
-			quote := Quote{Text: q.Text, Article: RefOf(q.Article)}
+			quote := Quote{Text: q.Text, Article: RefOf(q.Article), Truncated: q.Truncated}
 			for _, o := range q.AlsoIn {
 				quote.AlsoIn = append(quote.AlsoIn, AlsoIn{ID: o.ID, Title: o.Title})
 			}

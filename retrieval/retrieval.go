@@ -74,9 +74,12 @@ type Quote struct {
 	Article ArticleMeta
 	// Span locates Text in Article's body (Text is Body[Span.Start:Span.End]
 	// with whitespace normalised).
-	Span   Span
-	AlsoIn []ArticleMeta
-	Score  float64
+	Span Span
+	// Truncated marks a quote that ends inside a sentence (cut at the word
+	// limit): Text is still verbatim, and renderers show that it goes on.
+	Truncated bool
+	AlsoIn    []ArticleMeta
+	Score     float64
 }
 
 // RankedDoc is an article and its retrieval score.

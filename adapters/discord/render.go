@@ -268,7 +268,7 @@ func QuoteEmbed(q bot.Quote) *discordgo.MessageEmbed {
 	if title == "" {
 		title = ref.ID
 	}
-	desc := blockQuote(NeutralizeMentions(q.Text))
+	desc := blockQuote(NeutralizeMentions(q.Display()))
 	if len(q.AlsoIn) > 0 {
 		names := make([]string, 0, len(q.AlsoIn))
 		for _, o := range q.AlsoIn {

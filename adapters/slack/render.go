@@ -215,7 +215,7 @@ func RenderAnswer(ans bot.Answer, o RenderOptions) Message {
 		if i > 0 {
 			blocks = append(blocks, slack.NewDividerBlock())
 		}
-		quote := oneLine(q.Text)
+		quote := oneLine(q.Display())
 		blocks = append(blocks, section("> "+fit(quote, MaxSectionText-2)))
 		blocks = append(blocks, contextLine(citation(q.Article)))
 		if len(q.AlsoIn) > 0 {

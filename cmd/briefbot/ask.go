@@ -68,7 +68,7 @@ func printAnswer(w io.Writer, ans bot.Answer) {
 		return
 	}
 	for i, q := range ans.Quotes {
-		fmt.Fprintf(w, "%d. “%s”\n", i+1, q.Text)
+		fmt.Fprintf(w, "%d. “%s”\n", i+1, q.Display())
 		fmt.Fprintf(w, "   — %s\n", q.Article.Citation())
 		if len(q.AlsoIn) > 0 {
 			names := make([]string, 0, len(q.AlsoIn))

@@ -327,6 +327,9 @@ func TestQuoteFillsTheWordLimitFromTheNextSentence(t *testing.T) {
 	if !strings.HasPrefix(q, first+" Engineers said the repairs") || words != 60 {
 		t.Errorf("quote has %d words, want the sentence and the next one's start up to 60: %q", words, q)
 	}
+	if !res.Quotes[0].Truncated {
+		t.Error("a quote cut inside a sentence is not marked Truncated")
+	}
 	sp := res.Quotes[0].Span
 	body := first + " " + long + "\nThe mayor visited the site."
 	if normalizeSpace(body[sp.Start:sp.End]) != q {

@@ -364,6 +364,7 @@ type candidate struct {
 	best  int
 	score float64
 	quote retrieval.Span
+	cut   bool // the quote ends inside a sentence
 	cov   float64
 }
 
@@ -455,10 +456,11 @@ func (e *Engine) selectQuotes(ix *index, qa *questionAnalysis, ranked []retrieva
 		art := ix.arts[c.art]
 		used[c.art] = true
 		quotes = append(quotes, chosen{quote: retrieval.Quote{
-			Text:    normalizeSpace(art.Body[c.quote.Start:c.quote.End]),
-			Article: art.ArticleMeta,
-			Span:    c.quote,
-			Score:   c.score,
+			Text:      normalizeSpace(art.Body[c.quote.Start:c.quote.End]),
+			Article:   art.ArticleMeta,
+			Span:      c.quote,
+			Truncated: c.cut,
+			Score:     c.score,
 		}, terms: newTermSet(best)})
 	}
 	// Corroboration from the other retrieved articles.
@@ -495,6 +497,7 @@ func (e *Engine) extend(ix *index, c *candidate) {
 	c.quote, c.cov = b, c.infos[c.best].cov
 	if int(sents[c.best].words) > tuning.maxWords {
 		c.quote = window(art.Body, b, tuning.maxWords)
+		c.cut = c.quote.End < b.End
 		return
 	}
 	pick := -1
@@ -511,7 +514,9 @@ func (e *Engine) extend(ix *index, c *candidate) {
 		// question is where its answer most often is.
 		next := c.best + 1
 		if rest := tuning.maxWords - int(sents[c.best].words); rest >= tuning.minFill && next < len(sents) && !sents[next].heading && !sents[next].question {
-			c.quote = retrieval.Span{Start: b.Start, End: window(art.Body, art.Sentences[next], rest).End}
+			w := window(art.Body, art.Sentences[next], rest)
+			c.quote = retrieval.Span{Start: b.Start, End: w.End}
+			c.cut = w.End < art.Sentences[next].End
 		}
 		return
 	}
