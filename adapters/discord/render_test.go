@@ -100,6 +100,15 @@ func TestRenderGolden(t *testing.T) {
 				{Text: long, Article: bot.ArticleRef{ID: "a3", URL: "not a url"}},
 			},
 		}},
+		{"truncated", bot.Answer{
+			Question: "Where will the ferries dock?",
+			Found:    true,
+			Quotes: []bot.Quote{{
+				Text:      "The harbour authority closed the northern pier on Tuesday. Engineers said ferries would dock at the southern terminal, which will add",
+				Article:   bot.ArticleRef{ID: "pier.txt", Title: "Pier closed"},
+				Truncated: true,
+			}},
+		}},
 		{"mentions", bot.Answer{
 			Question: "What did @everyone say to <@123456789012345678>?",
 			Found:    true,

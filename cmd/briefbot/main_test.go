@@ -256,3 +256,16 @@ func mustJSON(t *testing.T, v any) string {
 	}
 	return string(b)
 }
+
+func TestPrintAnswerMarksTruncatedQuotes(t *testing.T) {
+	var b bytes.Buffer
+	printAnswer(&b, bot.Answer{Found: true, Quotes: []bot.Quote{
+		{Text: "Ferries will dock at the southern terminal, which will add", Article: bot.ArticleRef{ID: "a.txt"}, Truncated: true},
+		{Text: "The pier is closed.", Article: bot.ArticleRef{ID: "b.txt"}},
+	}})
+	out := b.String()
+	if !strings.Contains(out, "1. “Ferries will dock at the southern terminal, which will add…”") ||
+		!strings.Contains(out, "2. “The pier is closed.”") {
+		t.Errorf("printed:\n%s", out)
+	}
+}
