@@ -9,6 +9,20 @@ import (
 	"github.com/briefbot/briefbot/retrieval"
 )
 
+// memoryEngine is an in-memory engine holding arts.
+func memoryEngine(t *testing.T, arts ...retrieval.Article) *Engine {
+	t.Helper()
+	ctx := context.Background()
+	e, err := NewMemory(ctx, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Ingest(ctx, arts); err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
 func seedsEngine(t *testing.T) *Engine {
 	t.Helper()
 	e, err := OpenSeeds(context.Background())
@@ -169,18 +183,11 @@ func TestQuotesAreVerbatimDistinctAndShort(t *testing.T) {
 
 func TestAsOfHidesLaterArticles(t *testing.T) {
 	ctx := context.Background()
-	e, err := NewMemory(ctx, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
 	day := func(s string) time.Time { d, _ := time.Parse("2006-01-02", s); return d }
-	_, err = e.Ingest(ctx, []retrieval.Article{
-		{ID: "old", Title: "Old report", Published: day("2024-03-01"), Body: "The harbour bridge reopened to traffic after the storm repairs were finished."},
-		{ID: "new", Title: "New report", Published: day("2024-03-10"), Body: "The harbour bridge closed again after inspectors found cracks in the deck."},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	e := memoryEngine(t,
+		retrieval.Article{ID: "old", Title: "Old report", Published: day("2024-03-01"), Body: "The harbour bridge reopened to traffic after the storm repairs were finished."},
+		retrieval.Article{ID: "new", Title: "New report", Published: day("2024-03-10"), Body: "The harbour bridge closed again after inspectors found cracks in the deck."},
+	)
 	q := "What happened to the harbour bridge?"
 	res, _ := e.Search(ctx, retrieval.Query{Text: q, AsOf: day("2024-03-05")})
 	for _, d := range res.Docs {
@@ -205,19 +212,12 @@ func TestAsOfHidesLaterArticles(t *testing.T) {
 
 func TestNearIdenticalSentencesAreFoldedAsCorroboration(t *testing.T) {
 	ctx := context.Background()
-	e, err := NewMemory(ctx, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
 	wire := "The central bank raised its benchmark interest rate by half a point to 5.25 percent on Thursday."
-	_, err = e.Ingest(ctx, []retrieval.Article{
-		{ID: "a.txt", Title: "Bank raises rates", Body: wire + "\nMarkets fell after the announcement."},
-		{ID: "b.txt", Title: "Rates up again", Body: "Officials spoke in the capital.\n" + wire},
-		{ID: "c.txt", Title: "Unrelated", Body: "The football club signed a new goalkeeper for the season."},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	e := memoryEngine(t,
+		retrieval.Article{ID: "a.txt", Title: "Bank raises rates", Body: wire + "\nMarkets fell after the announcement."},
+		retrieval.Article{ID: "b.txt", Title: "Rates up again", Body: "Officials spoke in the capital.\n" + wire},
+		retrieval.Article{ID: "c.txt", Title: "Unrelated", Body: "The football club signed a new goalkeeper for the season."},
+	)
 	res, err := e.Search(ctx, retrieval.Query{Text: "By how much did the central bank raise its interest rate?"})
 	if err != nil {
 		t.Fatal(err)
@@ -302,20 +302,13 @@ func TestEmbedderMismatchIsAClearError(t *testing.T) {
 }
 
 func TestQuoteFillsTheWordLimitFromTheNextSentence(t *testing.T) {
-	ctx := context.Background()
-	e, err := NewMemory(ctx, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
 	first := "The harbour authority closed the northern pier on Tuesday after a storm damaged it."
 	long := "Engineers said the repairs would take eleven weeks and cost about four million euros, " +
 		"and that ferries would dock at the southern terminal in the meantime, which will add twenty minutes " +
 		"to most crossings and require passengers to take a shuttle bus from the old station to the quay."
-	_, err = e.Ingest(ctx, []retrieval.Article{{ID: "pier.txt", Title: "Pier closed", Body: first + " " + long + "\nThe mayor visited the site."}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := e.Search(ctx, retrieval.Query{Text: "Why did the harbour authority close the northern pier?"})
+	body := first + " " + long + "\nThe mayor visited the site."
+	e := memoryEngine(t, retrieval.Article{ID: "pier.txt", Title: "Pier closed", Body: body})
+	res, err := e.Search(context.Background(), retrieval.Query{Text: "Why did the harbour authority close the northern pier?"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -331,7 +324,6 @@ func TestQuoteFillsTheWordLimitFromTheNextSentence(t *testing.T) {
 		t.Error("a quote cut inside a sentence is not marked Truncated")
 	}
 	sp := res.Quotes[0].Span
-	body := first + " " + long + "\nThe mayor visited the site."
 	if normalizeSpace(body[sp.Start:sp.End]) != q {
 		t.Errorf("span %v is not the quote", sp)
 	}
