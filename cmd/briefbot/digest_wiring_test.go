@@ -167,6 +167,18 @@ func TestDigestPostIgnoresOtherPlatformSettings(t *testing.T) {
 	if _, err := loadConfig("", func(k string) string { return env[k] }); err == nil {
 		t.Fatal("serve's config accepts DISCORD_BOT_TOKEN without DISCORD_APP_ID")
 	}
+
+	dfake, dURL := newFakeDiscordREST(t)
+	env = map[string]string{"BRIEFBOT_DATA": t.TempDir(), "DISCORD_BOT_TOKEN": "tok", "DISCORD_API_URL": dURL, "SLACK_SIGNING_SECRET": "s3cret"}
+	if code, _, errs := runCLI(t, env, "digest", "--all", "--post", "discord:42"); code != 0 {
+		t.Fatalf("discord with a Slack signing secret and no Slack bot token: exit %d: %s", code, errs)
+	}
+	if n := dfake.count(); n != 1 {
+		t.Fatalf("%d Discord posts, want 1", n)
+	}
+	if _, err := loadConfig("", func(k string) string { return env[k] }); err == nil {
+		t.Fatal("serve's config accepts SLACK_SIGNING_SECRET without SLACK_BOT_TOKEN")
+	}
 }
 
 // startDigestServe starts serve and waits until its digest scheduler runs.
