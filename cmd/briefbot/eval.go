@@ -52,7 +52,8 @@ answers questions.
 
 With --qrels (BEIR TSV: query-id, corpus-id, score) it prints Recall@1/5/10, MRR@10
 and nDCG@10. With --answers (a JSONL file with qid and answer, e.g. the queries file
-itself) it prints answer-in-quote@1/3/5, each quote counted up to its first 60 words.
+itself) it prints answer-in-quote@1/3/5, each quote counted up to its first 60 words
+and the answer matched as whole words, and @3 with the answer contained anywhere.
 Only qid, date and question are read from --queries.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -151,7 +152,7 @@ Only qid, date and question are read from --queries.`,
 				if err != nil {
 					return err
 				}
-				var k1, k3, k5, n float64
+				var k1, k3, k5, loose3, n float64
 				found := 0
 				for _, q := range qs {
 					gold, ok := ans[q.QID]
@@ -172,9 +173,12 @@ Only qid, date and question are read from --queries.`,
 					if evaluate.AnswerInQuotes(gold, quotes, 5) {
 						k5++
 					}
+					if evaluate.AnswerContainedInQuotes(gold, quotes, 3) {
+						loose3++
+					}
 				}
 				if n > 0 {
-					fmt.Fprintf(a.stdout, "answer-in-quote (%d queries, %d answered): @1 %.3f  @3 %.3f  @5 %.3f\n", int(n), found, k1/n, k3/n, k5/n)
+					fmt.Fprintf(a.stdout, "answer-in-quote (%d queries, %d answered): @1 %.3f  @3 %.3f  @5 %.3f (whole words); @3 %.3f contained anywhere\n", int(n), found, k1/n, k3/n, k5/n, loose3/n)
 				}
 			}
 			return nil

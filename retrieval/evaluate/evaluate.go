@@ -43,15 +43,35 @@ func FirstWords(s string, n int) string {
 	return strings.Join(f, " ")
 }
 
-// AnswerInQuotes reports whether the normalised answer occurs in the
-// normalised text of the first k quotes, each cut to QuoteWords words.
+// AnswerInQuotes reports whether the normalised answer occurs, as whole
+// words, in the normalised text of the first k quotes, each cut to
+// QuoteWords words ("65" is not found in "653 drones"). This is the figure
+// BENCHMARKS.md reports.
 func AnswerInQuotes(answer string, quotes []string, k int) bool {
+	return answerIn(answer, quotes, k, true)
+}
+
+// AnswerContainedInQuotes is AnswerInQuotes read literally, as in
+// ../shared/eval/README.md: the normalised answer is contained in the
+// normalised quote text, inside a word or not ("europe" in "european").
+func AnswerContainedInQuotes(answer string, quotes []string, k int) bool {
+	return answerIn(answer, quotes, k, false)
+}
+
+func answerIn(answer string, quotes []string, k int, wholeWords bool) bool {
 	a := Normalize(answer)
 	if a == "" {
 		return false
 	}
+	if wholeWords {
+		a = " " + a + " "
+	}
 	for i := 0; i < k && i < len(quotes); i++ {
-		if strings.Contains(" "+Normalize(FirstWords(quotes[i], QuoteWords))+" ", " "+a+" ") {
+		q := Normalize(FirstWords(quotes[i], QuoteWords))
+		if wholeWords {
+			q = " " + q + " "
+		}
+		if strings.Contains(q, a) {
 			return true
 		}
 	}

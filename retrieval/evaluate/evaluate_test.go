@@ -84,6 +84,30 @@ func TestAnswerInQuotes(t *testing.T) {
 	}
 }
 
+func TestAnswerContainedInQuotes(t *testing.T) {
+	tests := []struct {
+		name   string
+		answer string
+		quotes []string
+		k      int
+		want   bool
+	}{
+		{"whole words", "653 drones", []string{"Russia fired 653 drones."}, 1, true},
+		{"inside a word", "Europe", []string{"European regulators said"}, 1, true},
+		{"inside a number", "65", []string{"Russia fired 653 drones"}, 1, true},
+		{"absent", "Asia", []string{"European regulators said"}, 1, false},
+		{"outside k", "Fastiv", []string{"no", "Fastiv"}, 1, false},
+		{"empty answer never matches", "", []string{"anything"}, 1, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := evaluate.AnswerContainedInQuotes(tt.answer, tt.quotes, tt.k); got != tt.want {
+				t.Errorf("AnswerContainedInQuotes(%q, k=%d) = %v, want %v", tt.answer, tt.k, got, tt.want)
+			}
+		})
+	}
+}
+
 func TestScoreRanking(t *testing.T) {
 	ln2 := math.Log2
 	tests := []struct {
