@@ -65,7 +65,9 @@ func TestTune(t *testing.T) {
 	defer func() { tuning, lexical.K1, lexical.B = defaults, bmK1, bmB }()
 	for _, cfg := range configs {
 		tuning, lexical.K1, lexical.B = defaults, bmK1, bmB
-		applyCfg(cfg)
+		if err := applyCfg(cfg); err != nil {
+			t.Fatal(err)
+		}
 		// Answers are cached per index: each configuration starts afresh.
 		e.state().answers = newAnswerCache(answerCacheSize)
 		var k1, k3, found, anyTop3Doc, anyTop10 int
@@ -123,7 +125,7 @@ func TestTune(t *testing.T) {
 	}
 }
 
-func applyCfg(cfg string) {
+func applyCfg(cfg string) error {
 	for _, kv := range strings.Fields(cfg) {
 		k, v, _ := strings.Cut(kv, "=")
 		var f float64
@@ -165,6 +167,10 @@ func applyCfg(cfg string) {
 			tuning.minFill = int(f)
 		case "recencyDays":
 			tuning.recencyDays = f
+		case "x": // a no-op, to score the defaults ("x=0")
+		default:
+			return fmt.Errorf("unknown tuning knob %q", k)
 		}
 	}
+	return nil
 }
