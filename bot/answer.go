@@ -6,8 +6,11 @@ package bot
 
 import (
 	"fmt"
+	"net/url"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Platforms name where a question came from; they label metrics and logs.
@@ -47,7 +50,11 @@ type AlsoIn struct {
 // Quote is a verbatim span of one article (at most two sentences and 60
 // words; whitespace may be normalised) with its citation.
 type Quote struct {
-	Text    string     `json:"text"`
+	Text string `json:"text"`
+	// Context is the sentence before Text in the article, verbatim, when
+	// Text cannot be read alone (it refers back); renderers show it muted
+	// before the quote. Empty when the quote stands alone.
+	Context string     `json:"context,omitempty"`
 	Article ArticleRef `json:"article"`
 	AlsoIn  []AlsoIn   `json:"also_in,omitempty"`
 	// Truncated marks a quote cut at the word limit inside a sentence.
@@ -66,17 +73,23 @@ func (q Quote) Display() string {
 // Searched says what an answer looked through, so that "not found" can say
 // plainly what was searched.
 type Searched struct {
-	Articles int    `json:"articles"`
-	From     string `json:"from,omitempty"` // earliest published date seen, YYYY-MM-DD
-	To       string `json:"to,omitempty"`   // latest published date seen, YYYY-MM-DD
+	Articles int `json:"articles"`
+	// Undated is how many of the articles carry no publication date; From
+	// and To bound the dates of the others.
+	Undated int    `json:"undated"`
+	From    string `json:"from,omitempty"` // earliest published date seen, YYYY-MM-DD
+	To      string `json:"to,omitempty"`   // latest published date seen, YYYY-MM-DD
 }
 
 // Answer is the reply to a Question: 1 to 3 quotes from distinct articles,
 // best first, or Found == false and no quotes. Its JSON form is the contract
 // of `briefbot ask --json` and `GET /api/ask`.
 type Answer struct {
-	Question string   `json:"question"`
-	Found    bool     `json:"found"`
+	Question string `json:"question"`
+	Found    bool   `json:"found"`
+	// Reason may say why nothing was found ("the briefings end on
+	// 2025-12-06"); empty otherwise.
+	Reason   string   `json:"reason,omitempty"`
 	Quotes   []Quote  `json:"quotes"`
 	Searched Searched `json:"searched"`
 }
@@ -91,26 +104,90 @@ func (a Answer) ArticleIDs() []string {
 }
 
 // NotFoundText is the plain sentence every adapter shows when the briefings
-// do not support an answer, saying what was searched.
+// do not support an answer: that, the reason when the engine gave one, and
+// what was searched.
 func (a Answer) NotFoundText() string {
-	return "I couldn't find that in the briefings. " + a.Searched.Describe()
+	text := "I couldn't find that in the briefings. "
+	if r := ReasonSentence(a.Reason); r != "" {
+		text += r + " "
+	}
+	return text + a.Searched.Describe()
 }
 
-// Describe says what was searched, e.g. "I searched 5 articles published
-// 2025-12-06 to 2025-12-07."
-func (s Searched) Describe() string {
-	n := fmt.Sprintf("%d article", s.Articles)
-	if s.Articles != 1 {
-		n += "s"
+// ReasonSentence makes a reason ("the briefings end on 2025-12-06") a
+// sentence of its own: whitespace collapsed, first letter capitalised, a
+// full stop added when it has no closing punctuation. Empty stays empty.
+func ReasonSentence(reason string) string {
+	r := strings.Join(strings.Fields(reason), " ")
+	if r == "" {
+		return ""
 	}
+	first, size := utf8.DecodeRuneInString(r)
+	r = string(unicode.ToUpper(first)) + r[size:]
+	switch last, _ := utf8.DecodeLastRuneInString(r); last {
+	case '.', '!', '?', '…':
+	default:
+		r += "."
+	}
+	return r
+}
+
+// Describe says what was searched, telling dated and undated articles
+// apart: "I searched 5 articles from 2022-06-01 to 2022-09-30.", "I
+// searched 5 articles: 1 dated 2025-12-06, 4 undated.", "I searched 3
+// articles, all undated."
+func (s Searched) Describe() string {
+	undated := min(max(s.Undated, 0), max(s.Articles, 0))
+	dated := s.Articles - undated
+	span := ""
 	switch {
 	case s.From == "" && s.To == "":
-		return "I searched " + n + "."
 	case s.From == s.To || s.To == "":
-		return fmt.Sprintf("I searched %s (dated %s).", n, s.From)
+		span = "dated " + s.From
+	case s.From == "":
+		span = "dated " + s.To
 	default:
-		return fmt.Sprintf("I searched %s (dated %s to %s).", n, s.From, s.To)
+		span = "from " + s.From + " to " + s.To
 	}
+	switch {
+	case s.Articles <= 0:
+		return "I searched no articles."
+	case undated == 0 && span == "":
+		return "I searched " + countOf(s.Articles, "article") + "."
+	case undated == 0:
+		return "I searched " + countOf(s.Articles, "article") + " " + span + "."
+	case dated == 0 && s.Articles == 1:
+		return "I searched 1 article, undated."
+	case dated == 0:
+		return "I searched " + countOf(s.Articles, "article") + ", all undated."
+	case span == "":
+		return fmt.Sprintf("I searched %s: %d dated, %d undated.", countOf(s.Articles, "article"), dated, undated)
+	default:
+		return fmt.Sprintf("I searched %s: %d %s, %d undated.", countOf(s.Articles, "article"), dated, span, undated)
+	}
+}
+
+// countOf writes n and the noun, with an s unless n is 1.
+func countOf(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
+
+// SafeURL returns u when it is an absolute http or https URL with a host,
+// the only links briefbot shows or returns, else "": a javascript: or
+// data: URL from an article is never rendered as a link.
+func SafeURL(u string) string {
+	u = strings.TrimSpace(u)
+	p, err := url.Parse(u)
+	if err != nil || p.Host == "" {
+		return ""
+	}
+	if s := strings.ToLower(p.Scheme); s != "http" && s != "https" {
+		return ""
+	}
+	return u
 }
 
 // Citation renders a one-line citation for plain text: title, source, date
@@ -126,8 +203,8 @@ func (r ArticleRef) Citation() string {
 	if r.Published != "" {
 		parts = append(parts, r.Published)
 	}
-	if r.URL != "" {
-		parts = append(parts, r.URL)
+	if u := SafeURL(r.URL); u != "" {
+		parts = append(parts, u)
 	} else {
 		parts = append(parts, r.ID)
 	}

@@ -111,16 +111,19 @@ func (b *Bot) Ask(ctx context.Context, q Question) (Answer, error) {
 // AnswerFromResult converts a retrieval result into the Answer contract.
 func AnswerFromResult(question string, res retrieval.Result) Answer {
 	ans := Answer{Question: question, Found: res.Found && len(res.Quotes) > 0, Quotes: []Quote{}}
+	if !ans.Found {
+		ans.Reason = strings.Join(strings.Fields(res.Reason), " ")
+	}
 	if ans.Found {
 		for _, q := range res.Quotes {
-			quote := Quote{Text: q.Text, Article: RefOf(q.Article), Truncated: q.Truncated}
+			quote := Quote{Text: q.Text, Context: strings.Join(strings.Fields(q.Context), " "), Article: RefOf(q.Article), Truncated: q.Truncated}
 			for _, o := range q.AlsoIn {
 				quote.AlsoIn = append(quote.AlsoIn, AlsoIn{ID: o.ID, Title: o.Title})
 			}
 			ans.Quotes = append(ans.Quotes, quote)
 		}
 	}
-	ans.Searched = Searched{Articles: res.Searched.Articles}
+	ans.Searched = Searched{Articles: res.Searched.Articles, Undated: res.Searched.Undated}
 	if !res.Searched.From.IsZero() {
 		ans.Searched.From = res.Searched.From.Format(retrieval.DateLayout)
 	}
@@ -130,9 +133,9 @@ func AnswerFromResult(question string, res retrieval.Result) Answer {
 	return ans
 }
 
-// RefOf cites an article.
+// RefOf cites an article; a URL that is not http(s) is left out.
 func RefOf(m retrieval.ArticleMeta) ArticleRef {
-	return ArticleRef{ID: m.ID, Title: m.Title, Source: m.Source, URL: m.URL, Published: m.PublishedString()}
+	return ArticleRef{ID: m.ID, Title: m.Title, Source: m.Source, URL: SafeURL(m.URL), Published: m.PublishedString()}
 }
 
 // Library summarises the store: counts, date range and the latest titles.

@@ -78,8 +78,14 @@ type Quote struct {
 	// Truncated marks a quote that ends inside a sentence (cut at the word
 	// limit): Text is still verbatim, and renderers show that it goes on.
 	Truncated bool
-	AlsoIn    []ArticleMeta
-	Score     float64
+	// Context is the sentence before the quote, verbatim with whitespace
+	// normalised, when the quote cannot be read alone (it refers back: "He
+	// said…", "The move…"); empty otherwise. Text stays the answer.
+	Context string
+	// ContextSpan locates Context in Article's body; zero when Context is empty.
+	ContextSpan Span
+	AlsoIn      []ArticleMeta
+	Score       float64
 }
 
 // RankedDoc is an article and its retrieval score.
@@ -90,7 +96,10 @@ type RankedDoc struct {
 
 // Coverage says what a search looked through.
 type Coverage struct {
+	// Articles is how many articles were searched, dated or not.
 	Articles int
+	// Undated is how many of them carry no publication date.
+	Undated int
 	// From and To bound the published dates of the articles seen (zero if none is dated).
 	From time.Time
 	To   time.Time
@@ -99,7 +108,11 @@ type Coverage struct {
 // Result answers a Query.
 type Result struct {
 	// Found is false when nothing in the corpus supports an answer; Quotes is then empty.
-	Found  bool
+	Found bool
+	// Reason is a short sentence for the reader that may say why nothing was
+	// found (e.g. "the briefings end on 2025-12-06"); empty when the engine
+	// has nothing more specific to say than what it searched.
+	Reason string
 	Quotes []Quote
 	// Docs ranks distinct articles, best first (up to Query.MaxDocs), whether
 	// or not an answer was found.

@@ -345,7 +345,7 @@ func TestHTTPNotFound(t *testing.T) {
 	h := newHarness(t, &fakeSearcher{result: res}, nil)
 	data := at(t, h.interact(askInteraction("400", "Who won the 1998 World Cup?")), "data")
 	assertNoPings(t, data)
-	want := "I couldn't find that in the briefings. I searched 5 articles (dated 2025-12-04 to 2025-12-06)."
+	want := "I couldn't find that in the briefings. I searched 5 articles from 2025-12-04 to 2025-12-06."
 	if c := at(t, data, "content"); c != want {
 		t.Fatalf("content = %q, want %q", c, want)
 	}

@@ -158,7 +158,7 @@ func TestHTTPMentionInThreadAndDM(t *testing.T) {
 			t.Errorf("a DM was answered in a thread (%q), want the DM itself", p.ThreadTS)
 		}
 		found = found || strings.Contains(p.Text, "653 drones")
-		notFound = notFound || strings.Contains(p.Text, "I couldn't find that in the briefings. I searched 2 articles (dated 2025-12-05 to 2025-12-06).")
+		notFound = notFound || strings.Contains(p.Text, "I couldn't find that in the briefings. I searched 2 articles from 2025-12-05 to 2025-12-06.")
 	}
 	if !found || !notFound {
 		t.Errorf("DM answers %+v: want one answer and one not-found saying what was searched", dm)

@@ -649,7 +649,8 @@ func isQuestion(s string) bool {
 	return strings.HasSuffix(strings.TrimRight(s, ` "'”’)`), "?")
 }
 
-// coverage is the published date range of the articles visible at asOf.
+// coverage counts the articles visible at asOf, the undated ones among
+// them, and the published date range of the dated ones.
 func (ix *index) coverage(visible func(int32) bool) retrieval.Coverage {
 	var c retrieval.Coverage
 	for i, a := range ix.arts {
@@ -658,6 +659,7 @@ func (ix *index) coverage(visible func(int32) bool) retrieval.Coverage {
 		}
 		c.Articles++
 		if a.Published.IsZero() {
+			c.Undated++
 			continue
 		}
 		if c.From.IsZero() || a.Published.Before(c.From) {
