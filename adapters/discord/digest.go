@@ -193,7 +193,7 @@ func storyEmbed(i int, s digest.Story) *discordgo.MessageEmbed {
 	}
 	var desc strings.Builder
 	for _, sn := range s.Sentences {
-		part := blockQuote(NeutralizeMentions(strings.Join(strings.Fields(sn.Text), " "))) + "\n— " + citationLine(sn.Article)
+		part := blockQuote(EscapeMarkdown(oneLine(sn.Text))) + "\n— " + citationLine(sn.Article)
 		if desc.Len() > 0 {
 			part = "\n\n" + part
 		}
@@ -207,7 +207,7 @@ func storyEmbed(i int, s digest.Story) *discordgo.MessageEmbed {
 	}
 	return &discordgo.MessageEmbed{
 		Type:        discordgo.EmbedTypeRich,
-		Title:       Truncate(fmt.Sprintf("%d. %s", i+1, NeutralizeMentions(strings.Join(strings.Fields(s.Headline), " "))), MaxEmbedTitle),
+		Title:       Truncate(fmt.Sprintf("%d. %s", i+1, EscapeMarkdown(oneLine(s.Headline))), MaxEmbedTitle),
 		Description: desc.String(),
 		Color:       color,
 		Footer:      &discordgo.MessageEmbedFooter{Text: mark + " · " + plural(s.Sources, "source")},
@@ -217,19 +217,19 @@ func storyEmbed(i int, s digest.Story) *discordgo.MessageEmbed {
 // citationLine cites an article: its title linked to its URL when known,
 // else its title, source, date and id.
 func citationLine(c digest.Citation) string {
-	title := NeutralizeMentions(Truncate(c.Title, 200))
+	title := Truncate(oneLine(c.Title), 200)
 	var parts []string
-	if u := linkURL(c.URL); u != "" {
+	if linkURL(c.URL) != "" {
 		label := title
 		if label == "" {
 			label = Truncate(c.ID, 200)
 		}
-		parts = append(parts, "["+strings.NewReplacer("[", "(", "]", ")").Replace(label)+"]("+u+")")
+		parts = append(parts, maskedLink(label, c.URL))
 	} else if title != "" {
-		parts = append(parts, "*"+title+"*")
+		parts = append(parts, "*"+EscapeMarkdown(title)+"*")
 	}
 	if c.Source != "" {
-		parts = append(parts, NeutralizeMentions(Truncate(c.Source, 200)))
+		parts = append(parts, EscapeMarkdown(Truncate(oneLine(c.Source), 200)))
 	}
 	if c.Published != "" {
 		parts = append(parts, c.Published)

@@ -2,7 +2,6 @@ package discord
 
 import (
 	"fmt"
-	"net/url"
 	"regexp"
 	"strings"
 	"unicode/utf16"
@@ -77,6 +76,86 @@ func NeutralizeMentions(s string) string {
 		}
 		return "@" + zwsp + m[1:]
 	})
+}
+
+// markdownEscaper backslash-escapes every character that Discord's
+// markdown gives a meaning: masked links ([text](url)), angle-bracket links
+// and mentions (<https://…>, <@id>, <#id>, </cmd:id>, <t:…>), emphasis,
+// spoilers (which could hide text), code, headings, subtext (-#) and block
+// quotes. Discord hides the backslashes, so the text reads as it was written.
+var markdownEscaper = strings.NewReplacer(
+	`\`, `\\`, "[", `\[`, "]", `\]`, "(", `\(`, ")", `\)`, "<", `\<`, ">", `\>`,
+	"*", `\*`, "_", `\_`, "~", `\~`, "`", "\\`", "|", `\|`, "#", `\#`,
+)
+
+// bareURL finds the http(s) URLs Discord turns into links by itself: they
+// show their own address, so they are left as written (a backslash inside
+// one would become part of the link), but for square brackets, which are
+// escaped all the same in case a client ends the URL there and reads a
+// masked link after it.
+var bareURL = regexp.MustCompile(`(?i)https?://[^\s<]+`)
+
+// urlBracketEscaper escapes the square brackets of a bare URL.
+var urlBracketEscaper = strings.NewReplacer("[", `\[`, "]", `\]`)
+
+// EscapeMarkdown makes article text (a quote, a title, a source) show
+// verbatim in Discord markdown: nothing in it can form a masked link, a
+// mention or formatting. Bare http(s) URLs are kept as written; Discord
+// shows them as their own address. Mentions are also neutralised.
+func EscapeMarkdown(s string) string {
+	var b strings.Builder
+	last := 0
+	for _, loc := range bareURL.FindAllStringIndex(s, -1) {
+		b.WriteString(markdownEscaper.Replace(s[last:loc[0]]))
+		b.WriteString(urlBracketEscaper.Replace(s[loc[0]:loc[1]]))
+		last = loc[1]
+	}
+	b.WriteString(markdownEscaper.Replace(s[last:]))
+	return NeutralizeMentions(b.String())
+}
+
+// unescapeMarkdown undoes EscapeMarkdown on text read back from a message.
+func unescapeMarkdown(s string) string {
+	s = restoreMentions(s)
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\\' && i+1 < len(s) && strings.IndexByte("\\[]()<>*_~`|#", s[i+1]) >= 0 {
+			i++
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}
+
+// linkTarget returns u for the (url) part of a markdown link when it is an
+// absolute http(s) URL, with the characters that would end the link early
+// percent-encoded, else "".
+func linkTarget(u string) string {
+	u = linkURL(u)
+	if u == "" {
+		return ""
+	}
+	return strings.NewReplacer("(", "%28", ")", "%29", " ", "%20", "<", "%3C", ">", "%3E").Replace(u)
+}
+
+// maskedLink renders a markdown link whose label is escaped article text.
+func maskedLink(label, u string) string {
+	return "[" + EscapeMarkdown(label) + "](" + linkTarget(u) + ")"
+}
+
+// questionContent is the content of an answer message: the question, which
+// votes read back with questionFromContent.
+func questionContent(question string) string {
+	return questionPrefix + EscapeMarkdown(question)
+}
+
+// questionFromContent reads the question back from an answer's content.
+func questionFromContent(content string) (string, bool) {
+	q, ok := strings.CutPrefix(content, questionPrefix)
+	if !ok {
+		return "", false
+	}
+	return unescapeMarkdown(q), true
 }
 
 // prepare readies m for sending: within Discord's limits and with mentions
@@ -268,7 +347,11 @@ func QuoteEmbed(q bot.Quote) *discordgo.MessageEmbed {
 	if title == "" {
 		title = ref.ID
 	}
-	desc := blockQuote(NeutralizeMentions(q.Display()))
+	desc := blockQuote(EscapeMarkdown(oneLine(q.Display())))
+	if c := oneLine(q.Context); c != "" {
+		// The sentence the quote refers back to, muted (italic) above it.
+		desc = "*" + EscapeMarkdown(Truncate(c, MaxEmbedDescription/4)) + "*\n" + desc
+	}
 	if len(q.AlsoIn) > 0 {
 		names := make([]string, 0, len(q.AlsoIn))
 		for _, o := range q.AlsoIn {
@@ -276,7 +359,7 @@ func QuoteEmbed(q bot.Quote) *discordgo.MessageEmbed {
 			if name == "" {
 				name = o.ID
 			}
-			names = append(names, NeutralizeMentions(name))
+			names = append(names, EscapeMarkdown(name))
 		}
 		desc += "\n\n*Also reported by " + strings.Join(names, "; ") + "*"
 	}
@@ -289,7 +372,7 @@ func QuoteEmbed(q bot.Quote) *discordgo.MessageEmbed {
 	}
 	return &discordgo.MessageEmbed{
 		Type:        discordgo.EmbedTypeRich,
-		Title:       NeutralizeMentions(title),
+		Title:       EscapeMarkdown(title),
 		URL:         linkURL(ref.URL),
 		Description: desc,
 		Color:       embedColor,
@@ -300,21 +383,26 @@ func QuoteEmbed(q bot.Quote) *discordgo.MessageEmbed {
 // linkURL returns u if Discord will accept it as an embed link (absolute
 // http or https), else "".
 func linkURL(u string) string {
-	p, err := url.Parse(u)
-	if err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" || len(u) > 2048 {
+	u = bot.SafeURL(u)
+	if len(u) > 2048 {
 		return ""
 	}
 	return u
 }
+
+// oneLine collapses whitespace, so that article text stays one paragraph
+// and cannot start a heading or a list on a line of its own.
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 // RenderAnswer turns an answer into a message: the question, then one embed
 // per quote; or, when nothing was found, the plain not-found sentence that
 // says what was searched. It does not add vote buttons.
 func RenderAnswer(ans bot.Answer) Message {
 	if !ans.Found || len(ans.Quotes) == 0 {
-		return TrimMessage(Message{Content: ans.NotFoundText()})
+		// The reason may repeat words of the question: escaped like article text.
+		return TrimMessage(Message{Content: EscapeMarkdown(ans.NotFoundText())})
 	}
-	m := Message{Content: questionPrefix + NeutralizeMentions(ans.Question)}
+	m := Message{Content: questionContent(ans.Question)}
 	for _, q := range ans.Quotes {
 		m.Embeds = append(m.Embeds, QuoteEmbed(q))
 	}
@@ -344,13 +432,14 @@ func RenderLibrary(lib bot.Library) Message {
 		if name == "" {
 			name = r.ID
 		}
-		name = NeutralizeMentions(name)
-		if u := linkURL(r.URL); u != "" {
-			name = "[" + strings.NewReplacer("[", "(", "]", ")").Replace(name) + "](" + u + ")"
+		if linkURL(r.URL) != "" {
+			name = maskedLink(oneLine(name), r.URL)
+		} else {
+			name = EscapeMarkdown(oneLine(name))
 		}
 		line := "• " + name
-		if meta := strings.Trim(r.Source+" · "+r.Published, " ·"); meta != "" {
-			line += " — " + NeutralizeMentions(meta)
+		if meta := strings.Trim(oneLine(r.Source)+" · "+r.Published, " ·"); meta != "" {
+			line += " — " + EscapeMarkdown(meta)
 		}
 		list.WriteString(line + "\n")
 	}

@@ -121,8 +121,8 @@ func (a *Adapter) recoverAnswer(key string, ids []string, msg *discordgo.Message
 	if msg == nil {
 		return rec
 	}
-	if q, ok := strings.CutPrefix(msg.Content, questionPrefix); ok {
-		rec.question = restoreMentions(q)
+	if q, ok := questionFromContent(msg.Content); ok {
+		rec.question = q
 	}
 	if len(rec.ids) < len(msg.Embeds) {
 		rec.ids = rec.ids[:0:0]
