@@ -119,10 +119,11 @@ func contextLine(text string) *slack.ContextBlock {
 }
 
 // linkable returns u as a link target for mrkdwn when it is an absolute
-// http(s) URL, with the characters that would end the link escaped.
+// http(s) URL (bot.SafeURL), with the characters that would end the link
+// escaped. Nothing else is ever rendered as a link.
 func linkable(u string) (string, bool) {
-	p, err := url.Parse(strings.TrimSpace(u))
-	if err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" {
+	p, err := url.Parse(bot.SafeURL(u))
+	if err != nil || p.Host == "" {
 		return "", false
 	}
 	s := strings.NewReplacer("|", "%7C", "<", "%3C", ">", "%3E", " ", "%20").Replace(p.String())
@@ -196,10 +197,13 @@ func capText(pieces []string, sep string, limit int) string {
 	return out
 }
 
-// RenderAnswer renders an answer: each quote as a quoted section with its
-// citation as a context line and its corroboration ("Also reported by …"),
-// then the 👍/👎 buttons. A not-found answer is one short, friendly section
-// saying what was searched. The result stays inside Slack's limits.
+// RenderAnswer renders an answer: each quote as a quoted section, preceded
+// by its context (the sentence it refers back to) as a muted context line
+// when it has one, followed by its citation as a context line and its
+// corroboration ("Also reported by …"), then the 👍/👎 buttons. A
+// not-found answer is one short, friendly section saying why when the
+// engine said, and what was searched. The result stays inside Slack's
+// limits.
 func RenderAnswer(ans bot.Answer, o RenderOptions) Message {
 	var blocks []slack.Block
 	var text []string
@@ -216,6 +220,12 @@ func RenderAnswer(ans bot.Answer, o RenderOptions) Message {
 			blocks = append(blocks, slack.NewDividerBlock())
 		}
 		quote := oneLine(q.Display())
+		before := oneLine(q.Context)
+		if before != "" {
+			// The sentence the quote refers back to, muted (a context
+			// block is small grey text) above the quote.
+			blocks = append(blocks, contextLine(fit(before, MaxSectionText)))
+		}
 		blocks = append(blocks, section("> "+fit(quote, MaxSectionText-2)))
 		blocks = append(blocks, contextLine(citation(q.Article)))
 		if len(q.AlsoIn) > 0 {
@@ -226,6 +236,9 @@ func RenderAnswer(ans bot.Answer, o RenderOptions) Message {
 			ref.URL = "" // then Citation ends with the id
 		}
 		line := "> " + fit(quote, maxFallbackQuote) + "\n— " + fit(ref.Citation(), maxTitle*3)
+		if before != "" {
+			line = "(" + fit(before, maxFallbackQuote/2) + ")\n" + line
+		}
 		if ref.URL != "" {
 			line += " (" + fit(ref.ID, maxTitle) + ")"
 		}
