@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"unicode"
 
 	"github.com/spf13/cobra"
 
@@ -61,19 +62,34 @@ so and what it searched (exit code 0; with --json, "found" is false).`,
 	return cmd
 }
 
-// printAnswer renders an answer for a terminal.
+// printAnswer renders an answer for a terminal: each quote, numbered, after
+// its context (the sentence it refers back to) in parentheses, dimmed on a
+// terminal; its citation and corroboration; then the sources and what was
+// searched. A not-found answer is the sentence that says why, when known,
+// and what was searched. Article text is shown with its control characters
+// replaced, so nothing in it can move the cursor, recolour the screen or
+// open a hyperlink; only http(s) URLs are shown.
 func printAnswer(w io.Writer, ans bot.Answer) {
+	dim, undim := "", ""
+	if isTerminal(w) {
+		dim, undim = "\x1b[2m", "\x1b[22m"
+	}
 	if !ans.Found {
-		fmt.Fprintln(w, ans.NotFoundText())
+		fmt.Fprintln(w, termSafe(ans.NotFoundText()))
 		return
 	}
 	for i, q := range ans.Quotes {
-		fmt.Fprintf(w, "%d. “%s”\n", i+1, q.Display())
-		fmt.Fprintf(w, "   — %s\n", q.Article.Citation())
+		prefix := fmt.Sprintf("%d. ", i+1)
+		if c := termSafe(q.Context); c != "" {
+			fmt.Fprintf(w, "%s%s(%s)%s\n", prefix, dim, c, undim)
+			prefix = "   "
+		}
+		fmt.Fprintf(w, "%s“%s”\n", prefix, termSafe(q.Display()))
+		fmt.Fprintf(w, "   — %s\n", termSafe(q.Article.Citation()))
 		if len(q.AlsoIn) > 0 {
 			names := make([]string, 0, len(q.AlsoIn))
 			for _, o := range q.AlsoIn {
-				names = append(names, orID(o.Title, o.ID))
+				names = append(names, termSafe(orID(o.Title, o.ID)))
 			}
 			fmt.Fprintf(w, "   Also reported by: %s\n", strings.Join(names, "; "))
 		}
@@ -93,7 +109,7 @@ func printAnswer(w io.Writer, ans bot.Answer) {
 			}
 			seen[r.ID] = true
 			n++
-			loc := r.URL
+			loc := bot.SafeURL(r.URL)
 			if loc == "" {
 				loc = r.ID
 			}
@@ -107,10 +123,26 @@ func printAnswer(w io.Writer, ans bot.Answer) {
 			if loc != orID(r.Title, r.ID) {
 				line += " — " + loc
 			}
-			fmt.Fprintln(w, line)
+			fmt.Fprintln(w, termSafe(line))
 		}
 	}
 	fmt.Fprintf(w, "\n%s\n", ans.Searched.Describe())
+}
+
+// termSafe makes article text safe to print on a terminal: line breaks and
+// tabs become spaces, and every other control character (escape sequences
+// that would move the cursor, recolour the screen or draw a hyperlink, OSC 8)
+// and bidirectional override becomes U+FFFD.
+func termSafe(s string) string {
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r == '\n' || r == '\r' || r == '\t':
+			return ' '
+		case unicode.IsControl(r), r >= '\u202a' && r <= '\u202e', r >= '\u2066' && r <= '\u2069':
+			return '\ufffd'
+		}
+		return r
+	}, s)
 }
 
 func orID(title, id string) string {

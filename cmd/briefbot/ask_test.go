@@ -1,0 +1,84 @@
+package main
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/briefbot/briefbot/bot"
+)
+
+var updateGolden = flag.Bool("update", false, "rewrite testdata/*.golden from the current output")
+
+// goldenText compares got with testdata/name.golden.
+func goldenText(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name+".golden")
+	if *updateGolden {
+		if err := os.MkdirAll("testdata", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if string(want) != got {
+		t.Errorf("%s differs from the golden file:\n--- got\n%s\n--- want\n%s", path, got, want)
+	}
+}
+
+func TestPrintAnswerGolden(t *testing.T) {
+	cases := []struct {
+		name string
+		ans  bot.Answer
+	}{
+		{"context", bot.Answer{Found: true, Searched: bot.Searched{Articles: 5, Undated: 4, From: "2025-12-06", To: "2025-12-06"},
+			Quotes: []bot.Quote{
+				{Text: "He said the talks were very productive.", Context: "Zelensky spoke to Witkoff and Kushner on Friday.",
+					Article: bot.ArticleRef{ID: "002.txt", Title: "Call with Witkoff", Source: "Kyiv Post", URL: "https://example.com/call", Published: "2025-12-06"}},
+				{Text: "The pier is closed.", Article: bot.ArticleRef{ID: "pier.txt"}},
+			}}},
+		{"hostile", bot.Answer{Found: true, Searched: bot.Searched{Articles: 3, Undated: 3},
+			Quotes: []bot.Quote{{
+				Text:    "Officials said \x1b]8;;https://evil.example\x1b\\click here\x1b]8;;\x1b\\ and \x1b[2Jcleared\u202eevil.",
+				Context: "Line one\nline two\x07.",
+				Article: bot.ArticleRef{ID: "evil.txt", Title: "Read \x1b[31mred\x1b[0m", URL: "javascript:alert(1)"},
+				AlsoIn:  []bot.AlsoIn{{ID: "e2", Title: "Also \x1b]8;;https://evil.example\x1b\\x"}},
+			}}}},
+		{"not_found_reason", bot.Answer{Reason: "the briefings end on 2025-12-06",
+			Searched: bot.Searched{Articles: 5, Undated: 4, From: "2025-12-06", To: "2025-12-06"}}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var b bytes.Buffer
+			printAnswer(&b, c.ans)
+			out := b.String()
+			if strings.ContainsAny(out, "\x1b\x07\u202e") {
+				t.Errorf("control characters reach the terminal: %q", out)
+			}
+			if strings.Contains(out, "javascript") {
+				t.Errorf("a javascript: URL is shown: %q", out)
+			}
+			goldenText(t, "answer_"+c.name, out)
+		})
+	}
+}
+
+func TestPrintAnswerShowsContextBeforeQuote(t *testing.T) {
+	var b bytes.Buffer
+	printAnswer(&b, bot.Answer{Found: true, Quotes: []bot.Quote{{
+		Text: "He said the talks were very productive.", Context: "Zelensky spoke to Witkoff on Friday.", Article: bot.ArticleRef{ID: "a.txt"},
+	}}})
+	want := "1. (Zelensky spoke to Witkoff on Friday.)\n   “He said the talks were very productive.”\n   — a.txt\n"
+	if !strings.HasPrefix(b.String(), want) {
+		t.Errorf("printed:\n%s\nwant it to start with:\n%s", b.String(), want)
+	}
+}
