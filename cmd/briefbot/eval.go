@@ -35,38 +35,119 @@ type evalQuery struct {
 
 // evalLine is one line of the eval output.
 type evalLine struct {
-	QID    string   `json:"qid"`
-	Docs   []string `json:"docs"`
+	QID  string   `json:"qid"`
+	Docs []string `json:"docs"`
+	// Quotes are the quotes' text only, never their context.
 	Quotes []string `json:"quotes"`
+	Found  bool     `json:"found"`
+}
+
+// retrievalSummary is what eval retrieval writes beside its --out file: the
+// figures it prints, for scripts.
+type retrievalSummary struct {
+	Queries int `json:"queries"`
+	// Params are the --set overrides the engine ran with.
+	Params    map[string]string `json:"params,omitempty"`
+	LatencyMs struct {
+		P50 float64 `json:"p50"`
+		P99 float64 `json:"p99"`
+	} `json:"latency_ms"`
+	// Ranking is present with --qrels.
+	Ranking *evalRanking `json:"ranking,omitempty"`
+	// Answers has the answered share and quote length always, and
+	// answer-in-quote with --answers.
+	Answers evaluate.Answers `json:"answers"`
+}
+
+// evalRanking is the ranking figures over the queries with qrels.
+type evalRanking struct {
+	Queries  int     `json:"queries"`
+	Recall1  float64 `json:"recall_at_1"`
+	Recall5  float64 `json:"recall_at_5"`
+	Recall10 float64 `json:"recall_at_10"`
+	MRR10    float64 `json:"mrr_at_10"`
+	NDCG10   float64 `json:"ndcg_at_10"`
+}
+
+// summaryPath is where eval retrieval writes its summary for --out path.
+func summaryPath(out string) string { return out + ".summary.json" }
+
+// paramOverride is one --set key=value, in the order given.
+type paramOverride struct{ Key, Value string }
+
+// parseParamOverrides reads --set values; each must be key=value with a
+// non-empty key.
+func parseParamOverrides(sets []string) ([]paramOverride, error) {
+	out := make([]paramOverride, 0, len(sets))
+	for _, s := range sets {
+		k, v, ok := strings.Cut(s, "=")
+		k = strings.TrimSpace(k)
+		if !ok || k == "" {
+			return nil, fmt.Errorf("--set %q: want key=value", s)
+		}
+		out = append(out, paramOverride{Key: k, Value: strings.TrimSpace(v)})
+	}
+	return out, nil
+}
+
+// applyParamOverrides sets the engine parameters given with --set.
+//
+// LEAD: the single call site to wire once engine.Params lands on main:
+//
+//	if len(sets) > 0 && opts.Params == nil { p := engine.DefaultParams(); opts.Params = &p }
+//	for _, s := range sets { if err := opts.Params.Set(s.Key, s.Value); err != nil { return err } }
+//
+// Until then any override is refused rather than silently ignored, so a
+// tuning run never reports the defaults under another name.
+func applyParamOverrides(opts *engine.Options, sets []paramOverride) error {
+	_ = opts
+	if len(sets) == 0 {
+		return nil
+	}
+	return fmt.Errorf("--set %s: this build's engine has no settable parameters yet", sets[0].Key)
 }
 
 func (a *app) evalRetrievalCmd() *cobra.Command {
 	var corpus, queries, qrels, out, answers string
+	var sets []string
 	cmd := &cobra.Command{
-		Use:   "retrieval --corpus F --queries F [--qrels F] --out F",
+		Use:   "retrieval --corpus F --queries F [--qrels F] [--answers F] [--set key=value]... --out F",
 		Short: "Index a corpus, ask every query as of its date, write and score the results",
 		Long: `Index a JSONL corpus in memory, ask every query's question as of its date, and write
 one line per query to --out: {"qid", "docs": [up to 20 article ids, best first],
-"quotes": [quote text, best first]}. The docs come from the same retrieval that
+"quotes": [quote text, best first], "found": answered or refused}. A quote's text
+is written without its context. The docs come from the same retrieval that
 answers questions.
 
-With --qrels (BEIR TSV: query-id, corpus-id, score) it prints Recall@1/5/10, MRR@10
-and nDCG@10. With --answers (a JSONL file with qid and answer, e.g. the queries file
-itself) it prints answer-in-quote@1/3/5, each quote counted up to its first 60 words
-and the answer matched as whole words, and @3 with the answer contained anywhere.
-Only qid, date and question are read from --queries.`,
+It prints the answered share (found) and the mean words per quote. With --qrels
+(BEIR TSV: query-id, corpus-id, score) it prints Recall@1/5/10, MRR@10 and nDCG@10.
+With --answers (a JSONL file with qid and answer, e.g. the queries file itself) it
+prints answer-in-quote@1/3/5 with the answer matched as whole words and @1/3 with
+it contained anywhere, in the quotes' text only, each quote counted up to its first
+60 words; a refusal is a miss. Every figure printed is also written as JSON to
+OUT.summary.json. Only qid, date and question are read from --queries.
+
+--set key=value (repeatable) overrides an engine parameter for this run.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if corpus == "" || queries == "" || out == "" {
 				return exitError{code: 2, msg: "eval retrieval needs --corpus, --queries and --out"}
+			}
+			overrides, err := parseParamOverrides(sets)
+			if err != nil {
+				return exitError{code: 2, msg: err.Error()}
 			}
 			ctx := cmd.Context()
 			emb, err := a.embedder()
 			if err != nil {
 				return err
 			}
+			opts := engine.Options{Embedder: emb}
+			if err := applyParamOverrides(&opts, overrides); err != nil {
+				return exitError{code: 2, msg: err.Error()}
+			}
 			start := time.Now()
-			e, err := engine.NewMemory(ctx, engine.Options{Embedder: emb})
+			e, err := engine.NewMemory(ctx, opts)
 			if err != nil {
 				return err
 			}
@@ -93,6 +174,7 @@ Only qid, date and question are read from --queries.`,
 			defer f.Close()
 			w := bufio.NewWriter(f)
 			results := make(map[string]evalLine, len(qs))
+			answered := make([]evaluate.QueryResult, 0, len(qs))
 			var lat []time.Duration
 			for _, q := range qs {
 				asOf, _ := ingest.ParseDate(q.Date)
@@ -102,7 +184,7 @@ Only qid, date and question are read from --queries.`,
 				if err != nil {
 					return fmt.Errorf("query %s: %w", q.QID, err)
 				}
-				line := evalLine{QID: q.QID, Docs: []string{}, Quotes: []string{}}
+				line := evalLine{QID: q.QID, Docs: []string{}, Quotes: []string{}, Found: res.Found}
 				for _, d := range res.Docs {
 					line.Docs = append(line.Docs, d.ID)
 				}
@@ -110,23 +192,35 @@ Only qid, date and question are read from --queries.`,
 					line.Quotes = append(line.Quotes, qt.Text)
 				}
 				results[q.QID] = line
+				answered = append(answered, evaluate.QueryResult{QID: q.QID, Found: line.Found, Quotes: line.Quotes})
 				b, _ := json.Marshal(line)
 				w.Write(append(b, '\n'))
 			}
 			if err := w.Flush(); err != nil {
 				return err
 			}
+			if err := f.Close(); err != nil {
+				return err
+			}
 			latMs := make([]float64, len(lat))
 			for i, d := range lat {
 				latMs[i] = ms(d)
 			}
-			fmt.Fprintf(a.stdout, "queries: %d   latency p50 %.1f ms, p99 %.1f ms\n", len(qs), pct(latMs, 50), pct(latMs, 99))
+			sum := retrievalSummary{Queries: len(qs)}
+			if len(overrides) > 0 {
+				sum.Params = map[string]string{}
+				for _, o := range overrides {
+					sum.Params[o.Key] = o.Value
+				}
+			}
+			sum.LatencyMs.P50, sum.LatencyMs.P99 = pct(latMs, 50), pct(latMs, 99)
+			fmt.Fprintf(a.stdout, "queries: %d   latency p50 %.1f ms, p99 %.1f ms\n", len(qs), sum.LatencyMs.P50, sum.LatencyMs.P99)
 			if qrels != "" {
 				rel, err := readQrels(qrels)
 				if err != nil {
 					return err
 				}
-				var sum evaluate.Ranking
+				var rank evaluate.Ranking
 				n := 0
 				for qid, r := range rel {
 					line, ok := results[qid]
@@ -134,56 +228,47 @@ Only qid, date and question are read from --queries.`,
 						continue
 					}
 					s := evaluate.ScoreRanking(line.Docs, r)
-					sum.Recall1 += s.Recall1
-					sum.Recall5 += s.Recall5
-					sum.Recall10 += s.Recall10
-					sum.MRR10 += s.MRR10
-					sum.NDCG10 += s.NDCG10
+					rank.Recall1 += s.Recall1
+					rank.Recall5 += s.Recall5
+					rank.Recall10 += s.Recall10
+					rank.MRR10 += s.MRR10
+					rank.NDCG10 += s.NDCG10
 					n++
 				}
 				if n > 0 {
 					fn := float64(n)
+					sum.Ranking = &evalRanking{Queries: n, Recall1: rank.Recall1 / fn, Recall5: rank.Recall5 / fn,
+						Recall10: rank.Recall10 / fn, MRR10: rank.MRR10 / fn, NDCG10: rank.NDCG10 / fn}
+					r := sum.Ranking
 					fmt.Fprintf(a.stdout, "ranking (%d queries with qrels): R@1 %.3f  R@5 %.3f  R@10 %.3f  MRR@10 %.3f  nDCG@10 %.3f\n",
-						n, sum.Recall1/fn, sum.Recall5/fn, sum.Recall10/fn, sum.MRR10/fn, sum.NDCG10/fn)
+						n, r.Recall1, r.Recall5, r.Recall10, r.MRR10, r.NDCG10)
 				}
 			}
+			var gold map[string]string
 			if answers != "" {
-				ans, err := readAnswers(answers)
-				if err != nil {
+				if gold, err = readAnswers(answers); err != nil {
 					return err
 				}
-				var k1, k3, k5, loose3, n float64
-				found := 0
-				for _, q := range qs {
-					gold, ok := ans[q.QID]
-					if !ok {
-						continue
-					}
-					n++
-					quotes := results[q.QID].Quotes
-					if len(quotes) > 0 {
-						found++
-					}
-					if evaluate.AnswerInQuotes(gold, quotes, 1) {
-						k1++
-					}
-					if evaluate.AnswerInQuotes(gold, quotes, 3) {
-						k3++
-					}
-					if evaluate.AnswerInQuotes(gold, quotes, 5) {
-						k5++
-					}
-					if evaluate.AnswerContainedInQuotes(gold, quotes, 3) {
-						loose3++
-					}
-				}
-				if n > 0 {
-					fmt.Fprintf(a.stdout, "answer-in-quote (%d queries, %d answered): @1 %.3f  @3 %.3f  @5 %.3f (whole words); @3 %.3f contained anywhere\n", int(n), found, k1/n, k3/n, k5/n, loose3/n)
-				}
+			}
+			s := evaluate.SummarizeAnswers(answered, gold)
+			sum.Answers = s
+			fmt.Fprintf(a.stdout, "answered: %d of %d (%.3f)   quotes: %d, %.1f words a quote\n",
+				s.Answered, s.Queries, s.AnsweredShare, s.Quotes, s.MeanQuoteWords)
+			if s.Scored > 0 {
+				fmt.Fprintf(a.stdout, "answer-in-quote (%d queries with answers, quote text only): @1 %.3f  @3 %.3f  @5 %.3f (whole words); @1 %.3f  @3 %.3f (contained anywhere)\n",
+					s.Scored, s.At1, s.At3, s.At5, s.ContainedAt1, s.ContainedAt3)
+			}
+			b, err := json.MarshalIndent(sum, "", "  ")
+			if err != nil {
+				return err
+			}
+			if err := os.WriteFile(summaryPath(out), append(b, '\n'), 0o644); err != nil {
+				return fmt.Errorf("write summary: %w", err)
 			}
 			return nil
 		},
 	}
+	cmd.Flags().StringArrayVar(&sets, "set", nil, "override an engine parameter for this run, key=value (repeatable)")
 	cmd.Flags().StringVar(&corpus, "corpus", "", "corpus JSONL (doc_id/id, title, text, url, publish_date/published)")
 	cmd.Flags().StringVar(&queries, "queries", "", "queries JSONL (qid, date, question)")
 	cmd.Flags().StringVar(&qrels, "qrels", "", "relevance TSV (query-id, corpus-id, score) for ranking metrics")
