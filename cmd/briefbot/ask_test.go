@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"flag"
 	"os"
 	"path/filepath"
@@ -80,5 +81,53 @@ func TestPrintAnswerShowsContextBeforeQuote(t *testing.T) {
 	want := "1. (Zelensky spoke to Witkoff on Friday.)\n   “He said the talks were very productive.”\n   — a.txt\n"
 	if !strings.HasPrefix(b.String(), want) {
 		t.Errorf("printed:\n%s\nwant it to start with:\n%s", b.String(), want)
+	}
+}
+
+func TestAskJSONCountsUndatedSeeds(t *testing.T) {
+	code, out, errOut := runCLI(t, map[string]string{"BRIEFBOT_DATA": t.TempDir()}, "ask", "--json", "What is the capital of France?")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var ans bot.Answer
+	if err := json.Unmarshal([]byte(out), &ans); err != nil {
+		t.Fatal(err)
+	}
+	// Four of the five seeds carry no date.
+	if s := ans.Searched; s.Articles != 5 || s.Undated != 4 || s.From != "2025-12-06" || s.To != "2025-12-06" {
+		t.Errorf("searched = %+v", s)
+	}
+	_, out, _ = runCLI(t, map[string]string{"BRIEFBOT_DATA": t.TempDir()}, "ask", "What is the capital of France?")
+	if !strings.Contains(out, "I searched 5 articles: 1 dated 2025-12-06, 4 undated.") {
+		t.Errorf("plain not-found text: %q", out)
+	}
+}
+
+func TestJavascriptURLNeverLeaves(t *testing.T) {
+	data, src := t.TempDir(), t.TempDir()
+	rec := `{"id": "evil", "title": "Harbour bridge closes", "url": "javascript:alert(1)", "published": "2024-03-10", "text": "The harbour bridge closed again on Sunday after inspectors found cracks in the deck. Repairs will take six weeks."}`
+	path := filepath.Join(src, "evil.json")
+	if err := os.WriteFile(path, []byte(rec), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{"BRIEFBOT_DATA": data}
+	if code, _, errOut := runCLI(t, env, "ingest", path); code != 0 {
+		t.Fatalf("ingest: exit %d: %s", code, errOut)
+	}
+	for _, args := range [][]string{
+		{"sources", "--json"},
+		{"ask", "--json", "When did the harbour bridge close?"},
+		{"ask", "When did the harbour bridge close?"},
+	} {
+		code, out, errOut := runCLI(t, env, args...)
+		if code != 0 {
+			t.Fatalf("%v: exit %d: %s", args, code, errOut)
+		}
+		if strings.Contains(out, "javascript") {
+			t.Errorf("%v shows the javascript: URL:\n%s", args, out)
+		}
+		if !strings.Contains(out, "evil") {
+			t.Errorf("%v does not show the article:\n%s", args, out)
+		}
 	}
 }

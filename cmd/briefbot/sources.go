@@ -6,6 +6,8 @@ import (
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
+
+	"github.com/briefbot/briefbot/bot"
 )
 
 // sourceJSON is one line of `briefbot sources --json`.
@@ -35,7 +37,7 @@ func (a *app) sourcesCmd() *cobra.Command {
 			}
 			list := make([]sourceJSON, 0, len(metas))
 			for _, m := range metas {
-				list = append(list, sourceJSON{ID: m.ID, Title: m.Title, Published: m.PublishedString(), Source: m.Source, URL: m.URL, Chunks: m.Chunks})
+				list = append(list, sourceJSON{ID: m.ID, Title: m.Title, Published: m.PublishedString(), Source: m.Source, URL: bot.SafeURL(m.URL), Chunks: m.Chunks})
 			}
 			if asJSON {
 				enc := json.NewEncoder(a.stdout)
