@@ -90,13 +90,13 @@ var markdownEscaper = strings.NewReplacer(
 
 // bareURL finds the http(s) URLs Discord turns into links by itself: they
 // show their own address, so they are left as written (a backslash inside
-// one would become part of the link), but for square brackets, which are
-// escaped all the same in case a client ends the URL there and reads a
-// masked link after it.
+// one would become part of the link), but for square brackets and
+// backslashes (rare in URLs), which are escaped all the same in case a
+// client ends the URL there and reads a masked link after it.
 var bareURL = regexp.MustCompile(`(?i)https?://[^\s<]+`)
 
-// urlBracketEscaper escapes the square brackets of a bare URL.
-var urlBracketEscaper = strings.NewReplacer("[", `\[`, "]", `\]`)
+// urlBracketEscaper escapes the square brackets and backslashes of a bare URL.
+var urlBracketEscaper = strings.NewReplacer(`\`, `\\`, "[", `\[`, "]", `\]`)
 
 // EscapeMarkdown makes article text (a quote, a title, a source) show
 // verbatim in Discord markdown: nothing in it can form a masked link, a

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"unicode"
 
 	"github.com/briefbot/briefbot/bot"
 )
@@ -130,4 +131,30 @@ func TestJavascriptURLNeverLeaves(t *testing.T) {
 			t.Errorf("%v does not show the article:\n%s", args, out)
 		}
 	}
+}
+
+// FuzzPrintAnswer prints article text an attacker controls: no control
+// character reaches the terminal and only an http(s) URL is shown.
+func FuzzPrintAnswer(f *testing.F) {
+	f.Add("Officials said \x1b]8;;https://evil.example\x1b\\click\x1b]8;;\x1b\\.", "Read \x1b[31mred", "javascript:alert(1)", "ctx\x07")
+	f.Add("plain", "", "https://example.com/a", "")
+	f.Fuzz(func(t *testing.T, text, title, u, context string) {
+		render := func(u string) string {
+			var b bytes.Buffer
+			printAnswer(&b, bot.Answer{Found: true, Quotes: []bot.Quote{{Text: text, Context: context,
+				Article: bot.ArticleRef{ID: "a", Title: title, URL: u}, AlsoIn: []bot.AlsoIn{{ID: "b", Title: title}}}}})
+			printAnswer(&b, bot.Answer{Reason: text})
+			return b.String()
+		}
+		out := render(u)
+		for _, r := range out {
+			if r != '\n' && (unicode.IsControl(r) || (r >= '\u202a' && r <= '\u202e') || (r >= '\u2066' && r <= '\u2069')) {
+				t.Fatalf("control character %U printed: %q", r, out)
+			}
+		}
+		// A URL that is not http(s) changes nothing: it is not shown.
+		if bot.SafeURL(u) == "" && out != render("") {
+			t.Errorf("non-http URL %q printed: %q", u, out)
+		}
+	})
 }
