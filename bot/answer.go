@@ -215,9 +215,43 @@ func (r ArticleRef) Citation() string {
 type Library struct {
 	Articles int `json:"articles"`
 	Chunks   int `json:"chunks"`
+	// Undated is how many articles carry no publication date.
+	Undated int `json:"undated"`
 	// From and To are the earliest and latest published dates (YYYY-MM-DD).
 	From string `json:"from,omitempty"`
 	To   string `json:"to,omitempty"`
 	// Latest lists the most recently published (or ingested) articles, newest first.
 	Latest []ArticleRef `json:"latest"`
+}
+
+// Dates says when the articles were published, telling dated and undated
+// ones apart: "published 2025-12-04 to 2025-12-06", "1 published
+// 2025-12-06, 4 undated", "all undated"; "" when there is nothing to say.
+func (l Library) Dates() string {
+	undated := min(max(l.Undated, 0), max(l.Articles, 0))
+	dated := l.Articles - undated
+	span := ""
+	switch {
+	case l.From == "" && l.To == "":
+	case l.From == l.To || l.To == "":
+		span = "published " + l.From
+	case l.From == "":
+		span = "published " + l.To
+	default:
+		span = "published " + l.From + " to " + l.To
+	}
+	switch {
+	case l.Articles <= 0:
+		return ""
+	case undated == 0:
+		return span
+	case dated == 0 && l.Articles == 1:
+		return "undated"
+	case dated == 0:
+		return "all undated"
+	case span == "":
+		return fmt.Sprintf("%d dated, %d undated", dated, undated)
+	default:
+		return fmt.Sprintf("%d %s, %d undated", dated, span, undated)
+	}
 }

@@ -1,9 +1,11 @@
 package bot
 
 import (
+	"context"
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/briefbot/briefbot/retrieval"
 )
@@ -144,5 +146,58 @@ func TestSafeURLOnlyHTTP(t *testing.T) {
 	ref := ArticleRef{ID: "x.txt", Title: "T", URL: "javascript:alert(1)"}
 	if got := ref.Citation(); got != "T · x.txt" {
 		t.Errorf("citation with a javascript: URL: %q", got)
+	}
+}
+
+func TestLibraryDatesTellUndatedApart(t *testing.T) {
+	cases := []struct {
+		l    Library
+		want string
+	}{
+		{Library{Articles: 5, From: "2025-12-04", To: "2025-12-06"}, "published 2025-12-04 to 2025-12-06"},
+		{Library{Articles: 5, Undated: 4, From: "2025-12-06", To: "2025-12-06"}, "1 published 2025-12-06, 4 undated"},
+		{Library{Articles: 3, Undated: 3}, "all undated"},
+		{Library{Articles: 1, Undated: 1}, "undated"},
+		{Library{Articles: 0}, ""},
+	}
+	for _, tc := range cases {
+		if got := tc.l.Dates(); got != tc.want {
+			t.Errorf("%+v: %q, want %q", tc.l, got, tc.want)
+		}
+	}
+}
+
+// librarySearcher serves a fixed article list.
+type librarySearcher struct{ metas []retrieval.ArticleMeta }
+
+func (s librarySearcher) Search(context.Context, retrieval.Query) (retrieval.Result, error) {
+	return retrieval.Result{}, nil
+}
+func (s librarySearcher) Articles(context.Context) ([]retrieval.ArticleMeta, error) {
+	return s.metas, nil
+}
+func (s librarySearcher) Document(context.Context, string) (retrieval.Document, error) {
+	return retrieval.Document{}, nil
+}
+
+func TestLibraryCountsUndated(t *testing.T) {
+	day, _ := time.Parse(retrieval.DateLayout, "2025-12-06")
+	b := New(librarySearcher{metas: []retrieval.ArticleMeta{
+		{ID: "a", Published: day, Chunks: 2, URL: "javascript:alert(1)"}, {ID: "b", Chunks: 1}, {ID: "c", Chunks: 1},
+	}}, Options{})
+	lib, err := b.Library(context.Background(), 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lib.Articles != 3 || lib.Undated != 2 || lib.Chunks != 4 || lib.From != "2025-12-06" || lib.To != "2025-12-06" {
+		t.Errorf("library %+v", lib)
+	}
+	if lib.Dates() != "1 published 2025-12-06, 2 undated" {
+		t.Errorf("dates %q", lib.Dates())
+	}
+	for _, r := range lib.Latest {
+		if r.URL != "" {
+			t.Errorf("a javascript: URL reached the library: %+v", r)
+		}
 	}
 }

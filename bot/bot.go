@@ -149,6 +149,7 @@ func (b *Bot) Library(ctx context.Context, latest int) (Library, error) {
 	for _, m := range metas {
 		lib.Chunks += m.Chunks
 		if m.Published.IsZero() {
+			lib.Undated++
 			continue
 		}
 		if from.IsZero() || m.Published.Before(from) {

@@ -262,3 +262,10 @@ func TestRenderLibraryAndDigestDisguiseNoLinks(t *testing.T) {
 	}
 	golden(t, "digest_hostile", m)
 }
+
+func TestRenderLibrarySaysUndated(t *testing.T) {
+	m := RenderLibrary(bot.Library{Articles: 5, Undated: 4, From: "2025-12-06", To: "2025-12-06"})
+	if want := "I answer from **5** briefings, 1 published 2025-12-06, 4 undated."; m.Content != want {
+		t.Errorf("content %q, want %q", m.Content, want)
+	}
+}

@@ -416,11 +416,8 @@ func RenderLibrary(lib bot.Library) Message {
 	if lib.Articles != 1 {
 		b.WriteString("s")
 	}
-	switch {
-	case lib.From != "" && lib.From != lib.To:
-		fmt.Fprintf(&b, ", published %s to %s", lib.From, lib.To)
-	case lib.From != "":
-		fmt.Fprintf(&b, ", published %s", lib.From)
+	if d := lib.Dates(); d != "" {
+		b.WriteString(", " + d)
 	}
 	b.WriteString(".")
 	if len(lib.Latest) == 0 {

@@ -154,3 +154,10 @@ func TestRenderLibraryAndDigestDisguiseNoLinks(t *testing.T) {
 	assertOnlyLinks(t, m, "https://example.com/b")
 	golden(t, "digest_hostile", m)
 }
+
+func TestRenderLibrarySaysUndated(t *testing.T) {
+	m := RenderLibrary(bot.Library{Articles: 3, Chunks: 9, Undated: 3})
+	if want := "I answer from *3 articles* (9 passages), all undated."; m.Text != want {
+		t.Errorf("text %q, want %q", m.Text, want)
+	}
+}

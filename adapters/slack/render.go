@@ -321,11 +321,8 @@ func RenderLibrary(lib bot.Library) Message {
 		n = "1 article"
 	}
 	head := fmt.Sprintf("I answer from *%s* (%d passages)", n, lib.Chunks)
-	switch {
-	case lib.From != "" && lib.From != lib.To:
-		head += fmt.Sprintf(", published %s to %s", lib.From, lib.To)
-	case lib.From != "":
-		head += ", published " + lib.From
+	if d := lib.Dates(); d != "" {
+		head += ", " + d
 	}
 	head += "."
 	blocks := []slack.Block{section(head)}
