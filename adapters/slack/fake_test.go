@@ -278,6 +278,19 @@ func (fakeSearcher) Document(context.Context, string) (retrieval.Document, error
 type fakeObserver struct {
 	mu                             sync.Mutex
 	dedup, rateLimited, failed, qs int
+	dropped                        int
+}
+
+func (o *fakeObserver) AnswerDropped(string) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.dropped++
+}
+
+func (o *fakeObserver) droppedCount() int {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.dropped
 }
 
 func (o *fakeObserver) Question(string, string, time.Duration) {
