@@ -1,11 +1,17 @@
 package slack
 
 import (
+	"bufio"
+	"bytes"
+	"context"
 	"fmt"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/briefbot/briefbot/retrieval"
 )
 
 // TestHTTPRetryAfterFailedPostIsAnswered is the crash of issue 10: the
@@ -146,4 +152,63 @@ func waitFor(t *testing.T, cond func() bool) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
+}
+
+// TestHTTPBodyLimits: a body over the limit gets 413, a body that stalls
+// gets 408, on every route.
+func TestHTTPBodyLimits(t *testing.T) {
+	h := newHarness(t, harnessOptions{})
+	h.a.bodyTimeout = 300 * time.Millisecond
+	for _, path := range []string{EventsPath, CommandsPath, InteractionsPath} {
+		t.Run(path+" 10 MB", func(t *testing.T) {
+			resp := h.signed(path, "application/json", bytes.Repeat([]byte("x"), 10<<20), h.now, nil)
+			if resp.StatusCode != http.StatusRequestEntityTooLarge {
+				t.Fatalf("status %d, want 413", resp.StatusCode)
+			}
+		})
+		t.Run(path+" stalled", func(t *testing.T) {
+			conn, err := net.Dial("tcp", strings.TrimPrefix(h.srv.URL, "http://"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			fmt.Fprintf(conn, "POST %s HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"type\":", path)
+			if err := conn.SetReadDeadline(time.Now().Add(waitLimit)); err != nil {
+				t.Fatal(err)
+			}
+			resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+			if err != nil {
+				t.Fatalf("no response to a stalled body: %v", err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusRequestTimeout {
+				t.Fatalf("status %d, want 408", resp.StatusCode)
+			}
+		})
+	}
+}
+
+// TestAnswerPanicIsRecovered: a panic while answering is logged and the
+// adapter goes on answering.
+func TestAnswerPanicIsRecovered(t *testing.T) {
+	h := newHarness(t, harnessOptions{searcher: panickySearcher{}})
+	h.event("Ev1", message("panic please", "D1", "im", "1765000000.000100"), nil)
+	h.event("Ev2", message("drones?", "D1", "im", "1765000000.000200"), nil)
+	h.slack.WaitPosts("chat.postMessage", 1)
+	if err := h.stop(); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(h.logs.String(), "slack answer panicked") {
+		t.Errorf("the panic was not logged:\n%s", h.logs.String())
+	}
+}
+
+// panickySearcher panics on questions that ask it to.
+type panickySearcher struct{ fakeSearcher }
+
+func (s panickySearcher) Search(ctx context.Context, q retrieval.Query) (retrieval.Result, error) {
+	if strings.Contains(q.Text, "panic") {
+		panic("index out of range")
+	}
+	return s.fakeSearcher.Search(ctx, q)
 }

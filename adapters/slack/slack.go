@@ -19,6 +19,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"time"
@@ -165,6 +166,8 @@ type Adapter struct {
 	ansLimit time.Duration
 	drain    time.Duration
 	ready    <-chan struct{}
+	// bodyTimeout bounds reading an HTTP request's body.
+	bodyTimeout time.Duration
 
 	selfMu  sync.Mutex
 	selfUID string // the bot's user id, from auth.test
@@ -216,6 +219,8 @@ func New(opts Options) (*Adapter, error) {
 		ansLimit: orDuration(opts.AnswerTimeout, DefaultAnswerTimeout),
 		drain:    orDuration(opts.DrainTimeout, DefaultDrainTimeout),
 		ready:    opts.Ready,
+
+		bodyTimeout: defaultBodyTimeout,
 	}
 	if a.obs == nil {
 		a.obs = bot.NopObserver{}
@@ -270,6 +275,9 @@ func New(opts Options) (*Adapter, error) {
 		concurrency = DefaultConcurrency
 	}
 	a.work.init(concurrency, DefaultMaxPending)
+	a.work.onPanic = func(p any) {
+		a.log.Error("slack answer panicked", "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+	}
 	return a, nil
 }
 
@@ -289,9 +297,9 @@ func (a *Adapter) Routes(mux *http.ServeMux) {
 	if len(a.secret) == 0 {
 		return
 	}
-	mux.HandleFunc("POST "+EventsPath, a.handleEvents)
-	mux.HandleFunc("POST "+CommandsPath, a.handleCommands)
-	mux.HandleFunc("POST "+InteractionsPath, a.handleInteractions)
+	mux.HandleFunc("POST "+EventsPath, a.recovered(a.handleEvents))
+	mux.HandleFunc("POST "+CommandsPath, a.recovered(a.handleCommands))
+	mux.HandleFunc("POST "+InteractionsPath, a.recovered(a.handleInteractions))
 }
 
 // Run learns the bot's identity with auth.test, keeps a Socket Mode

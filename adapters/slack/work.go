@@ -26,6 +26,9 @@ type work struct {
 	pending    int
 	maxPending int
 	wg         sync.WaitGroup
+
+	// onPanic logs a panic recovered in a goroutine of the pool.
+	onPanic func(p any)
 }
 
 func (w *work) init(slots, maxPending int) {
@@ -73,6 +76,7 @@ func (w *work) spawn(fn func(ctx context.Context), dropped func()) bool {
 			return
 		}
 		defer func() { <-w.slots }()
+		defer w.recover()
 		if w.life.Err() != nil { // both were ready: do not start an answer that cannot finish
 			if dropped != nil {
 				dropped()
@@ -92,9 +96,18 @@ func (w *work) goTracked(fn func(ctx context.Context)) bool {
 	}
 	go func() {
 		defer w.wg.Done()
+		defer w.recover()
 		fn(w.life)
 	}()
 	return true
+}
+
+// recover keeps a panic in an answer from crashing the process: it is
+// logged (onPanic) and the goroutine ends.
+func (w *work) recover() {
+	if p := recover(); p != nil && w.onPanic != nil {
+		w.onPanic(p)
+	}
 }
 
 // stopped reports whether shutdown has begun.

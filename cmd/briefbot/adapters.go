@@ -23,16 +23,18 @@ func (s *server) buildAdapters() ([]bot.Adapter, error) {
 		votes = v
 	}
 	if s.cfg.Slack.Enabled() {
-		dd, err := bot.OpenDeduper(s.cfg.Data, slackad.DefaultDedupeTTL, nil)
+		dd, err := bot.OpenDeduperWith(s.cfg.Data, slackad.DefaultDedupeTTL,
+			bot.DeduperOptions{Logger: s.log.With("component", "dedupe")})
 		if err != nil {
 			return nil, err
 		}
 		s.closers = append(s.closers, dd.Close)
+		s.metrics.watchDedupe(dd)
 		sl, err := slackad.New(slackad.Options{
 			BotToken: s.cfg.Slack.BotToken, AppToken: s.cfg.Slack.AppToken,
 			SigningSecret: s.cfg.Slack.SigningSecret, APIURL: s.cfg.Slack.APIURL,
 			Bot: s.bot, Dedupe: dd, Votes: votes, Observer: s.metrics, Digests: s.digests,
-			Logger: s.log.With("component", "slack"),
+			Logger: s.log.With("component", "slack"), Ready: s.loaded,
 		})
 		if err != nil {
 			return nil, fmt.Errorf("slack: %w", err)
