@@ -43,6 +43,9 @@ const (
 	// DefaultShutdownTimeout bounds Run's whole shutdown, from its context
 	// ending to its return (serve's budget is 10 s).
 	DefaultShutdownTimeout = 8 * time.Second
+	// DefaultDedupeTTL is how long an interaction id is remembered: longer
+	// than the 5 minutes a signed request is accepted for.
+	DefaultDedupeTTL = 15 * time.Minute
 )
 
 // MaxClockSkew is how far an HTTP interaction's signed timestamp may be from
@@ -83,6 +86,12 @@ type Options struct {
 	Bot *bot.Bot
 	// Votes records 👍/👎; nil means answers carry no vote buttons.
 	Votes *bot.VoteLog
+	// Dedupe remembers the interactions answered (by interaction id), so
+	// that a replayed request, which its signature and timestamp alone
+	// would accept for 5 minutes, is not handled twice; use one persisted
+	// in the data directory so that a restart remembers them too. Nil
+	// means an in-memory deduper. The adapter does not close it.
+	Dedupe *bot.Deduper
 	// Observer counts rate-limit waits and failed deliveries; nil means none.
 	Observer bot.Observer
 	// Logger logs outcomes, never tokens or message text; nil discards.
@@ -129,11 +138,12 @@ type Adapter struct {
 	publicKey ed25519.PublicKey
 	apiBase   string
 
-	bot   *bot.Bot
-	votes *bot.VoteLog
-	obs   bot.Observer
-	log   *slog.Logger
-	now   func() time.Time
+	bot    *bot.Bot
+	votes  *bot.VoteLog
+	dedupe *bot.Deduper
+	obs    bot.Observer
+	log    *slog.Logger
+	now    func() time.Time
 
 	postOnly bool
 
@@ -189,6 +199,7 @@ func New(opts Options) (*Adapter, error) {
 		guildID:         opts.GuildID,
 		bot:             opts.Bot,
 		votes:           opts.Votes,
+		dedupe:          opts.Dedupe,
 		obs:             opts.Observer,
 		log:             opts.Logger,
 		now:             opts.Now,
@@ -217,6 +228,13 @@ func New(opts Options) (*Adapter, error) {
 	a.log = a.log.With("adapter", bot.PlatformDiscord)
 	if a.now == nil {
 		a.now = time.Now
+	}
+	if a.dedupe == nil {
+		d, err := bot.OpenDeduper("", DefaultDedupeTTL, a.now)
+		if err != nil {
+			return nil, fmt.Errorf("discord: %w", err)
+		}
+		a.dedupe = d
 	}
 	if opts.PublicKey != "" {
 		key, err := hex.DecodeString(strings.TrimSpace(opts.PublicKey))

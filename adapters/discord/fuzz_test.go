@@ -51,6 +51,13 @@ func FuzzInteractions(f *testing.F) {
 	f.Cleanup(func() { a.drain(time.Second) })
 	stamp := strconv.FormatInt(fixedNow.Unix(), 10)
 	f.Fuzz(func(t *testing.T, body []byte) {
+		// A fresh deduper each time: a mutated body that keeps its seed's
+		// interaction id must not stop at "already handled".
+		dd, err := bot.OpenDeduper("", DefaultDedupeTTL, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a.dedupe = dd
 		req := httptest.NewRequest(http.MethodPost, InteractionsPath, bytes.NewReader(body))
 		req.Header.Set("X-Signature-Ed25519", hex.EncodeToString(ed25519.Sign(testKey, append([]byte(stamp), body...))))
 		req.Header.Set("X-Signature-Timestamp", stamp)

@@ -46,9 +46,11 @@ func TestHTTPOptionOfWrongType(t *testing.T) {
 		"null":          {"name": "question", "type": 3, "value": nil},
 		"declared type": {"name": "question", "type": 4, "value": 7},
 	}
+	n := 900
 	for name, opt := range cases {
+		n++
 		t.Run(name, func(t *testing.T) {
-			resp := h.interact(commandInteraction("900", CommandAsk, opt))
+			resp := h.interact(commandInteraction(fmt.Sprint(n), CommandAsk, opt))
 			if typ := at(t, resp, "type"); typ != float64(discordgo.InteractionResponseChannelMessageWithSource) {
 				t.Fatalf("response type %v, want 4", typ)
 			}
@@ -101,29 +103,57 @@ func TestHTTPBodyLimits(t *testing.T) {
 }
 
 // TestHTTPVoteReplayCountsOnce: a signed vote replayed twice is recorded
-// once (the voter is thanked each time).
+// once (a replay is told it was handled), and so is the same user's second
+// click on the same button (a new interaction).
 func TestHTTPVoteReplayCountsOnce(t *testing.T) {
 	h := newHarness(t, &fakeSearcher{result: droneResult}, nil)
 	data := at(t, h.interact(askInteraction("610", "How many drones?")), "data")
 	up := at(t, data, "components", 0, "components", 0, "custom_id").(string)
-	click := mustJSON(map[string]any{
-		"id": "611", "application_id": "app1", "type": 3, "token": "tok-611", "version": 1,
-		"channel_id": "c1", "guild_id": "g1",
-		"member":  map[string]any{"user": map[string]any{"id": "u2", "username": "bea"}},
-		"message": map[string]any{"id": "m9", "channel_id": "c1", "content": data.(map[string]any)["content"]},
-		"data":    map[string]any{"custom_id": up, "component_type": 2},
-	})
-	for range 3 {
-		if c, _ := at(t, h.interact(click), "data", "content").(string); !strings.Contains(c, "Thanks") {
-			t.Fatalf("vote ack %q", c)
+	click := func(id string) []byte {
+		return mustJSON(map[string]any{
+			"id": id, "application_id": "app1", "type": 3, "token": "tok-" + id, "version": 1,
+			"channel_id": "c1", "guild_id": "g1",
+			"member":  map[string]any{"user": map[string]any{"id": "u2", "username": "bea"}},
+			"message": map[string]any{"id": "m9", "channel_id": "c1", "content": data.(map[string]any)["content"]},
+			"data":    map[string]any{"custom_id": up, "component_type": 2},
+		})
+	}
+	if c, _ := at(t, h.interact(click("611")), "data", "content").(string); !strings.Contains(c, "Thanks") {
+		t.Fatalf("vote ack %q", c)
+	}
+	for range 2 {
+		if c, _ := at(t, h.interact(click("611")), "data", "content").(string); !strings.Contains(c, "already handled") {
+			t.Fatalf("a replayed vote was answered %q", c)
 		}
+	}
+	if c, _ := at(t, h.interact(click("612")), "data", "content").(string); !strings.Contains(c, "Thanks") {
+		t.Fatalf("second click ack %q", c)
 	}
 	votes, err := h.votes.Votes()
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(votes) != 1 {
-		t.Fatalf("%d votes recorded for one click replayed twice, want 1", len(votes))
+		t.Fatalf("%d votes recorded for one vote replayed and clicked again, want 1", len(votes))
+	}
+}
+
+// TestHTTPReplayedAskHandledOnce: a replayed /ask (same signed request)
+// is not answered again.
+func TestHTTPReplayedAskHandledOnce(t *testing.T) {
+	search := &fakeSearcher{result: droneResult}
+	h := newHarness(t, search, nil)
+	ask := askInteraction("620", "How many drones?")
+	assertDroneAnswer(t, at(t, h.interact(ask), "data"))
+	resp := h.interact(ask)
+	if c, _ := at(t, resp, "data", "content").(string); !strings.Contains(c, "already handled") {
+		t.Fatalf("the replay was answered %v", resp)
+	}
+	if f := at(t, resp, "data", "flags"); f != float64(discordgo.MessageFlagsEphemeral) {
+		t.Fatalf("flags %v, want ephemeral", f)
+	}
+	if n := search.calls.Load(); n != 1 {
+		t.Fatalf("searched %d times, want 1", n)
 	}
 }
 

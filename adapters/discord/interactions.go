@@ -153,7 +153,35 @@ func (a *Adapter) handleGateway(_ *discordgo.Session, ev *discordgo.InteractionC
 }
 
 // dispatch routes one interaction and makes sure it gets a first response.
+// A command or a button click is claimed by its interaction id first and
+// marked done once its first response is sent: a replay of it is only told
+// so.
 func (a *Adapter) dispatch(ctx context.Context, i *discordgo.Interaction, respond responder) {
+	if i.Type == discordgo.InteractionApplicationCommand || i.Type == discordgo.InteractionMessageComponent {
+		key := "discord:interaction:" + i.ID
+		claimed, err := a.dedupe.Claim(key, nil)
+		if err != nil {
+			a.log.ErrorContext(ctx, "dedupe failed", "err", err) // answered all the same
+		}
+		if !claimed && err == nil {
+			a.obs.Deduplicated(bot.PlatformDiscord)
+			a.log.InfoContext(ctx, "duplicate interaction dropped", "interaction_id", i.ID)
+			a.send(ctx, respond, reply(Message{Content: "This was already handled.", Ephemeral: true}))
+			return
+		}
+		first := respond
+		respond = func(resp *discordgo.InteractionResponse) error {
+			err := first(resp)
+			if err == nil {
+				if derr := a.dedupe.Done(key); derr != nil {
+					a.log.ErrorContext(ctx, "dedupe failed", "err", derr)
+				}
+			} else {
+				a.dedupe.Release(key)
+			}
+			return err
+		}
+	}
 	switch i.Type {
 	case discordgo.InteractionPing:
 		a.send(ctx, respond, &discordgo.InteractionResponse{Type: discordgo.InteractionResponsePong})

@@ -137,6 +137,10 @@ type server struct {
 	digests *digestService
 	posters digest.Posters
 
+	// dedupe is the adapters' delivery log (dedupe.jsonl), nil without
+	// adapters.
+	dedupe *bot.Deduper
+
 	// closers run after every adapter has stopped.
 	closers []func() error
 }
