@@ -64,11 +64,19 @@ func TestHTTPRetryAfterFailedPostIsAnswered(t *testing.T) {
 // claim, so Slack's retry to the same process is answered.
 func TestHTTPRetryInSameProcessAfterFailedPost(t *testing.T) {
 	h := newHarness(t, harnessOptions{})
+	failed := make(chan struct{}, 1)
+	h.obs.mu.Lock()
+	h.obs.failedCh = failed
+	h.obs.mu.Unlock()
 	h.slack.mu.Lock()
 	h.slack.serverError = DefaultMaxAttempts // exactly one answer's attempts fail
 	h.slack.mu.Unlock()
 	h.event("Ev1", mention(dronesQuestion, "C1", "1765000000.000100", ""), nil)
-	waitFor(t, func() bool { _, _, failed := h.obs.counts(); return failed == 1 })
+	select {
+	case <-failed:
+	case <-time.After(waitLimit):
+		t.Fatal("the failed post was never reported")
+	}
 	h.event("Ev1", mention(dronesQuestion, "C1", "1765000000.000100", ""), http.Header{"X-Slack-Retry-Num": {"1"}})
 	h.slack.WaitPosts("chat.postMessage", 1)
 	if err := h.stop(); err != nil {
@@ -140,20 +148,6 @@ func TestShutdownBacklog(t *testing.T) {
 		}
 	}
 }
-
-// waitFor polls cond (a state that another goroutine reaches) for up to
-// waitLimit.
-func waitFor(t *testing.T, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(waitLimit)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatal("condition not reached in time")
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
 // TestHTTPBodyLimits: a body over the limit gets 413, a body that stalls
 // gets 408, on every route.
 func TestHTTPBodyLimits(t *testing.T) {

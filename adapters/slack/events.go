@@ -108,9 +108,9 @@ func (a *Adapter) queue(ctx context.Context, q question) {
 			a.dropped(q, "arrived during shutdown")
 			return
 		}
-		a.refused(ctx, q.channel)
 		a.release(q.eventKey)
 		a.release(q.msgKey)
+		a.refused(ctx, q.channel)
 	}
 }
 
@@ -244,9 +244,9 @@ func (a *Adapter) answer(ctx context.Context, q question) {
 			a.dropped(q, "cancelled while answering")
 			return
 		}
-		a.failed(ctx, "chat.postMessage", q.channel, err)
-		a.release(q.eventKey)
+		a.release(q.eventKey) // first: a retry may follow the failure at once
 		a.release(q.msgKey)
+		a.failed(ctx, "chat.postMessage", q.channel, err)
 		return
 	}
 	a.done(ctx, q.msgKey)

@@ -279,6 +279,7 @@ type fakeObserver struct {
 	mu                             sync.Mutex
 	dedup, rateLimited, failed, qs int
 	dropped                        int
+	failedCh                       chan struct{} // when set, signalled on each DeliveryFailed
 }
 
 func (o *fakeObserver) AnswerDropped(string) {
@@ -315,6 +316,12 @@ func (o *fakeObserver) DeliveryFailed(string) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	o.failed++
+	if o.failedCh != nil {
+		select {
+		case o.failedCh <- struct{}{}:
+		default:
+		}
+	}
 }
 
 func (o *fakeObserver) counts() (dedup, rateLimited, failed int) {
