@@ -148,6 +148,7 @@ func TestShutdownBacklog(t *testing.T) {
 		}
 	}
 }
+
 // TestHTTPBodyLimits: a body over the limit gets 413, a body that stalls
 // gets 408, on every route.
 func TestHTTPBodyLimits(t *testing.T) {
