@@ -87,7 +87,12 @@ func (a *Adapter) within(ctx context.Context, responseURL string, compute func(c
 		a.log.Warn("slack command reply dropped at shutdown: cancelled before it started")
 	})
 	if !ok {
-		a.refused(ctx, "")
+		if a.work.stopped() {
+			// The user is told to try again: nothing is lost silently.
+			a.log.InfoContext(ctx, "slack command refused: shutting down")
+		} else {
+			a.refused(ctx, "")
+		}
 		return commandResponse{ResponseType: ephemeral, Text: "I'm busy or restarting: please try again in a moment."}
 	}
 	t := time.NewTimer(a.cmdWait)
