@@ -3,12 +3,18 @@ package bot
 import (
 	"bufio"
 	"bytes"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
+	"sort"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -16,45 +22,132 @@ import (
 // keys it has seen.
 const DedupeFile = "dedupe.jsonl"
 
-// ErrDeduperClosed reports a Seen call after Close.
+// DefaultClaimLease is how long a claim made by this process holds off a
+// retry of the same delivery: longer than any answer takes (answers are
+// bounded at two minutes), so only a claim whose answer hung is taken over.
+const DefaultClaimLease = 5 * time.Minute
+
+// compactRetry is how long after a failed compaction (a full disk) the
+// next one is tried.
+const compactRetry = time.Minute
+
+// ErrDeduperClosed reports a call after Close.
 var ErrDeduperClosed = errors.New("bot: deduper is closed")
 
 // Deduper remembers delivery keys (a Slack event_id, a message's channel
-// and ts) for a time to live, so that a platform's retries and redeliveries
-// are answered once. With a directory it persists every new key (an
-// append-only log, synced before Seen returns, compacted at open) so that a
-// restart inside the platform's retry window does not answer twice. It is
-// safe for concurrent use.
+// and ts) for a time to live, in two states, so that every delivery is
+// answered at least once and shown once:
+//
+//   - claimed, when a delivery is accepted ([Deduper.Claim]): duplicates
+//     that arrive while it is answered (a platform's retries, the twin of
+//     an @mention) are dropped;
+//   - done, when the platform confirmed the answer ([Deduper.Done]): every
+//     later copy is dropped.
+//
+// A claim belongs to the process that made it (a random boot id) and holds
+// for a lease: after a crash or a shutdown that left it unanswered, a new
+// process takes over a retry of it, and [Deduper.Pending] lists the claims
+// a previous process left, with what is needed to answer them.
+//
+// With a directory, every change is appended to dedupe.jsonl (synced
+// before the call returns) and the log is compacted at open and as it
+// grows. Lines written by older versions ({"k","t"} only) mean done. A
+// failure to write is logged and counted ([Deduper.WriteFailures]) and
+// never stops the deduper: it keeps its state in memory and retries the
+// compaction later, so a full disk does not stop the bot. It is safe for
+// concurrent use.
 type Deduper struct {
-	mu   sync.Mutex
-	ttl  time.Duration
-	now  func() time.Time
-	seen map[string]time.Time // key -> first sighting
+	mu    sync.Mutex
+	ttl   time.Duration
+	lease time.Duration
+	now   func() time.Time
+	log   *slog.Logger
+	boot  string
+	recs  map[string]*dedupeRecord
 
-	dir      string
-	f        *os.File // nil when in memory only
-	appended int      // keys added since the last compaction
-	limit    int      // compact once appended reaches it
-	closed   bool
+	dir           string
+	f             *os.File // nil when in memory only or when the log cannot be opened
+	appended      int      // lines appended since the last compaction
+	limit         int      // compact once appended reaches it
+	compactFailed bool
+	retryAt       time.Time // when to try a failed compaction again
+	closed        bool
+	failures      atomic.Int64
+	hooks         dedupeHooks
 }
+
+// dedupeRecord is the state of one key.
+type dedupeRecord struct {
+	first   time.Time // first sighting: the window runs from it
+	done    bool
+	boot    string    // the claiming process ("" once released)
+	claimed time.Time // when it was (last) claimed
+	data    json.RawMessage
+}
+
+// dedupeHooks inject write failures in tests.
+type dedupeHooks struct {
+	compact func() error // before a compaction writes
+	append  func() error // before a line is appended
+}
+
+// Line states; a line without one (older versions) means done.
+const (
+	stateClaimed = "claimed"
+	stateDone    = "done"
+)
 
 // dedupeEntry is one line of the log.
 type dedupeEntry struct {
-	Key  string `json:"k"`
-	Time int64  `json:"t"` // unix milliseconds
+	Key     string          `json:"k"`
+	Time    int64           `json:"t"`           // first sighting, unix milliseconds
+	State   string          `json:"s,omitempty"` // "" or "done": done; "claimed"
+	Boot    string          `json:"b,omitempty"` // the claiming process
+	Claimed int64           `json:"c,omitempty"` // claim time, unix milliseconds
+	Data    json.RawMessage `json:"d,omitempty"` // what a new process needs to answer the claim
+}
+
+// DeduperOptions configures [OpenDeduperWith].
+type DeduperOptions struct {
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// Logger logs write failures (keys, never message text); nil discards.
+	Logger *slog.Logger
+	// Lease is how long a claim made by this process holds off a retry;
+	// 0 means DefaultClaimLease. Claims made by another process (a previous
+	// run) never hold: that process is gone.
+	Lease time.Duration
+
+	hooks dedupeHooks
 }
 
 // OpenDeduper opens the deduper persisted in dir (created if missing),
 // dropping keys older than ttl. An empty dir keeps keys in memory only. A nil
 // now means time.Now.
 func OpenDeduper(dir string, ttl time.Duration, now func() time.Time) (*Deduper, error) {
+	return OpenDeduperWith(dir, ttl, DeduperOptions{Now: now})
+}
+
+// OpenDeduperWith is OpenDeduper with options. It fails only on a bad ttl
+// or a directory it cannot create or read; a log it cannot rewrite (a full
+// disk) is logged and retried later.
+func OpenDeduperWith(dir string, ttl time.Duration, opts DeduperOptions) (*Deduper, error) {
 	if ttl <= 0 {
 		return nil, fmt.Errorf("bot: open deduper: ttl must be positive, got %v", ttl)
 	}
-	if now == nil {
-		now = time.Now
+	d := &Deduper{
+		ttl: ttl, lease: opts.Lease, now: opts.Now, log: opts.Logger, boot: newBootID(),
+		recs: map[string]*dedupeRecord{}, dir: dir, limit: 1024, hooks: opts.hooks,
 	}
-	d := &Deduper{ttl: ttl, now: now, seen: map[string]time.Time{}, dir: dir, limit: 1024}
+	if d.now == nil {
+		d.now = time.Now
+	}
+	if d.lease <= 0 {
+		d.lease = DefaultClaimLease
+	}
+	if d.log == nil {
+		d.log = slog.New(slog.DiscardHandler)
+	}
 	if dir == "" {
 		return d, nil
 	}
@@ -64,10 +157,14 @@ func OpenDeduper(dir string, ttl time.Duration, now func() time.Time) (*Deduper,
 	if err := d.load(); err != nil {
 		return nil, fmt.Errorf("bot: open deduper: %w", err)
 	}
-	if err := d.compact(); err != nil {
-		return nil, fmt.Errorf("bot: open deduper: %w", err)
-	}
+	d.compactOrWarn()
 	return d, nil
+}
+
+func newBootID() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:]) // never fails (crypto/rand)
+	return hex.EncodeToString(b[:])
 }
 
 // Path is the log file, or "" for an in-memory deduper.
@@ -80,6 +177,10 @@ func (d *Deduper) Path() string {
 
 // TTL is how long a key is remembered.
 func (d *Deduper) TTL() time.Duration { return d.ttl }
+
+// WriteFailures is how many appends and compactions of the log have failed
+// since open.
+func (d *Deduper) WriteFailures() int64 { return d.failures.Load() }
 
 // load reads the log, keeping live keys. Torn or malformed lines (a crash
 // mid-append) are skipped: losing one key only risks one duplicate answer.
@@ -103,8 +204,24 @@ func (d *Deduper) load() error {
 		if !d.live(t, now) {
 			continue
 		}
-		if old, ok := d.seen[e.Key]; !ok || t.Before(old) {
-			d.seen[e.Key] = t
+		rec := d.recs[e.Key]
+		if rec == nil {
+			rec = &dedupeRecord{first: t}
+			d.recs[e.Key] = rec
+		}
+		if t.Before(rec.first) {
+			rec.first = t
+		}
+		switch e.State {
+		case stateClaimed:
+			if !rec.done {
+				rec.boot, rec.claimed = e.Boot, time.UnixMilli(e.Claimed)
+				if len(e.Data) > 0 {
+					rec.data = e.Data
+				}
+			}
+		default: // done, or a line from an older version
+			rec.done, rec.data = true, nil
 		}
 	}
 	return sc.Err()
@@ -112,35 +229,63 @@ func (d *Deduper) load() error {
 
 func (d *Deduper) live(t, now time.Time) bool { return now.Sub(t) < d.ttl }
 
+// entryOf is rec's log line.
+func entryOf(key string, rec *dedupeRecord) dedupeEntry {
+	e := dedupeEntry{Key: key, Time: rec.first.UnixMilli()}
+	if !rec.done {
+		e.State, e.Boot, e.Claimed, e.Data = stateClaimed, rec.boot, rec.claimed.UnixMilli(), rec.data
+	}
+	return e
+}
+
+// compactOrWarn compacts, logging and counting a failure: the deduper
+// then keeps its state in memory (appending while it can) and tries again
+// after compactRetry. The caller holds mu or owns d exclusively.
+func (d *Deduper) compactOrWarn() {
+	if err := d.compact(); err != nil {
+		d.failures.Add(1)
+		d.compactFailed, d.retryAt = true, d.now().Add(compactRetry)
+		d.log.Warn("dedupe log not rewritten; keeping deliveries in memory and retrying later",
+			"path", d.Path(), "err", err)
+		if d.f == nil && d.dir != "" {
+			// Appending may still work where a rewrite does not.
+			if f, err := os.OpenFile(d.Path(), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644); err == nil {
+				d.f = f
+			}
+		}
+		return
+	}
+	d.compactFailed = false
+}
+
 // compact drops expired keys from memory and rewrites the log with the live
 // ones (temp file, fsync, rename, fsync of the directory), then reopens it
 // for appending. The caller holds mu or owns d exclusively.
 func (d *Deduper) compact() error {
 	now := d.now()
-	for k, t := range d.seen {
-		if !d.live(t, now) {
-			delete(d.seen, k)
+	for k, rec := range d.recs {
+		if !d.live(rec.first, now) {
+			delete(d.recs, k)
 		}
 	}
 	d.appended = 0
-	d.limit = max(1024, 2*len(d.seen))
+	d.limit = max(1024, 2*len(d.recs))
 	if d.dir == "" {
 		return nil
 	}
+	if d.hooks.compact != nil {
+		if err := d.hooks.compact(); err != nil {
+			return err
+		}
+	}
 	var buf bytes.Buffer
-	for k, t := range d.seen {
-		line, err := json.Marshal(dedupeEntry{Key: k, Time: t.UnixMilli()})
+	for k, rec := range d.recs {
+		line, err := json.Marshal(entryOf(k, rec))
 		if err != nil {
 			return err
 		}
 		buf.Write(line)
 		buf.WriteByte('\n')
-	}
-	if d.f != nil {
-		if err := d.f.Close(); err != nil {
-			return err
-		}
-		d.f = nil
 	}
 	tmp, err := os.CreateTemp(d.dir, DedupeFile+".*.tmp")
 	if err != nil {
@@ -165,6 +310,10 @@ func (d *Deduper) compact() error {
 		_ = dir.Sync() // best effort: not every file system syncs directories
 		dir.Close()
 	}
+	if d.f != nil {
+		_ = d.f.Close() // the replaced file: nothing more goes there
+		d.f = nil
+	}
 	f, err := os.OpenFile(d.Path(), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
 	if err != nil {
 		return err
@@ -173,10 +322,120 @@ func (d *Deduper) compact() error {
 	return nil
 }
 
-// Seen reports whether key was seen within the time to live and, if it was
-// not, marks it (durably, when persisted) as seen now. The window runs from
-// the first sighting: seeing a key again does not extend it. When the mark
-// cannot be persisted Seen returns false and the error; the key is still
+// persist appends rec's line and compacts when the log has grown well past
+// the live keys (or a failed compaction is due again). A failure is logged,
+// counted and returned; the state stays in memory. The caller holds mu.
+func (d *Deduper) persist(key string, rec *dedupeRecord) error {
+	if d.compactFailed && !d.now().Before(d.retryAt) {
+		// The rewrite writes rec too (it is in recs already).
+		if d.compactOrWarn(); !d.compactFailed {
+			return nil
+		}
+	}
+	d.appended++
+	var err error
+	if d.dir != "" {
+		err = d.appendLine(entryOf(key, rec))
+		if err != nil {
+			d.failures.Add(1)
+			d.log.Warn("dedupe log append failed; the delivery is remembered in memory only", "key", key, "err", err)
+			err = fmt.Errorf("bot: dedupe: %w", err)
+		}
+	}
+	if d.appended >= d.limit {
+		d.compactOrWarn()
+	}
+	return err
+}
+
+func (d *Deduper) appendLine(e dedupeEntry) error {
+	if d.hooks.append != nil {
+		if err := d.hooks.append(); err != nil {
+			return err
+		}
+	}
+	if d.f == nil {
+		return errors.New("the log is not open (an earlier rewrite failed)")
+	}
+	line, err := json.Marshal(e)
+	if err != nil {
+		return err
+	}
+	line = append(line, '\n')
+	if _, err := d.f.Write(line); err != nil {
+		return err
+	}
+	return d.f.Sync()
+}
+
+// Claim claims key for the caller, who then answers the delivery and calls
+// Done once the platform has confirmed the answer (or Release when it
+// could not be delivered). It returns false for a duplicate: key is done,
+// or claimed by this process within the lease. A claim left by another
+// process (a previous run that crashed or stopped before answering) is
+// taken over. data, when not nil, is kept with the claim for [Deduper.Pending]
+// (it must be JSON). The window runs from the first sighting: claiming
+// again does not extend it. When the claim cannot be persisted Claim
+// returns true and the error: the delivery should still be answered.
+func (d *Deduper) Claim(key string, data json.RawMessage) (bool, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.closed {
+		return false, ErrDeduperClosed
+	}
+	now := d.now()
+	rec, ok := d.recs[key]
+	if ok && d.live(rec.first, now) {
+		if rec.done || (rec.boot == d.boot && now.Sub(rec.claimed) < d.lease) {
+			return false, nil
+		}
+	} else {
+		rec = &dedupeRecord{first: now}
+		d.recs[key] = rec
+	}
+	rec.boot, rec.claimed = d.boot, now
+	if len(data) > 0 {
+		rec.data = append(json.RawMessage(nil), data...)
+	}
+	return true, d.persist(key, rec)
+}
+
+// Done marks key done: the platform confirmed the answer, and every later
+// delivery of key within the time to live is a duplicate.
+func (d *Deduper) Done(key string) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.closed {
+		return ErrDeduperClosed
+	}
+	now := d.now()
+	rec, ok := d.recs[key]
+	if !ok || !d.live(rec.first, now) {
+		rec = &dedupeRecord{first: now}
+		d.recs[key] = rec
+	}
+	if rec.done {
+		return nil
+	}
+	rec.done, rec.boot, rec.data = true, "", nil
+	return d.persist(key, rec)
+}
+
+// Release gives up this process's claim on key without marking it done
+// (its answer could not be delivered), so that a retry of it is answered.
+// The claim stays in the log: a new process lists it in Pending.
+func (d *Deduper) Release(key string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if rec, ok := d.recs[key]; ok && !rec.done && rec.boot == d.boot {
+		rec.boot = ""
+	}
+}
+
+// Seen reports whether key was seen (claimed or done) within the time to
+// live and, if it was not, marks it done at once: for deliveries whose
+// effect is applied when they are accepted (a vote). When the mark cannot
+// be persisted Seen returns false and the error; the key is still
 // remembered in memory.
 func (d *Deduper) Seen(key string) (bool, error) {
 	d.mu.Lock()
@@ -185,40 +444,55 @@ func (d *Deduper) Seen(key string) (bool, error) {
 		return false, ErrDeduperClosed
 	}
 	now := d.now()
-	if t, ok := d.seen[key]; ok && d.live(t, now) {
-		return true, nil
-	}
-	d.seen[key] = now
-	d.appended++
-	if d.f == nil {
-		if d.appended >= d.limit {
-			_ = d.compact() // in memory: cannot fail
-		}
-		return false, nil
-	}
-	line, err := json.Marshal(dedupeEntry{Key: key, Time: now.UnixMilli()})
-	if err != nil {
-		return false, fmt.Errorf("bot: dedupe: %w", err)
-	}
-	line = append(line, '\n')
-	if _, err := d.f.Write(line); err != nil {
-		return false, fmt.Errorf("bot: dedupe: %w", err)
-	}
-	if err := d.f.Sync(); err != nil {
-		return false, fmt.Errorf("bot: dedupe: %w", err)
-	}
-	// Keep the log (and the map) proportional to the live keys: rewrite it
-	// once it has grown well past the keys that were live at the last
-	// compaction.
-	if d.appended >= d.limit {
-		if err := d.compact(); err != nil {
-			return false, fmt.Errorf("bot: dedupe: compact: %w", err)
+	if rec, ok := d.recs[key]; ok && d.live(rec.first, now) {
+		if rec.done || rec.boot != "" {
+			return true, nil
 		}
 	}
-	return false, nil
+	rec := &dedupeRecord{first: now, done: true}
+	if old, ok := d.recs[key]; ok && d.live(old.first, now) {
+		rec.first = old.first
+	}
+	d.recs[key] = rec
+	return false, d.persist(key, rec)
 }
 
-// Close closes the log. Seen fails after Close.
+// PendingClaim is a claim a previous process left unanswered.
+type PendingClaim struct {
+	// Key is the claimed key.
+	Key string
+	// Data is what the claim was made with.
+	Data json.RawMessage
+	// First is when the key was first seen.
+	First time.Time
+}
+
+// Pending lists the live claims with data, under prefix, that are not done
+// and not held by this process: the answers a previous run accepted and
+// never delivered. Oldest first. Answer each after claiming it again (Claim
+// takes them over), so that a retry arriving meanwhile is not answered
+// twice.
+func (d *Deduper) Pending(prefix string) []PendingClaim {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	now := d.now()
+	var out []PendingClaim
+	for k, rec := range d.recs {
+		if rec.done || rec.boot == d.boot || len(rec.data) == 0 || !d.live(rec.first, now) || !strings.HasPrefix(k, prefix) {
+			continue
+		}
+		out = append(out, PendingClaim{Key: k, Data: append(json.RawMessage(nil), rec.data...), First: rec.first})
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if !out[i].First.Equal(out[j].First) {
+			return out[i].First.Before(out[j].First)
+		}
+		return out[i].Key < out[j].Key
+	})
+	return out
+}
+
+// Close closes the log. Claim, Done and Seen fail after Close.
 func (d *Deduper) Close() error {
 	d.mu.Lock()
 	defer d.mu.Unlock()

@@ -39,3 +39,18 @@ func (NopObserver) RateLimited(string, time.Duration) {}
 func (NopObserver) DeliveryFailed(string) {}
 
 var _ Observer = NopObserver{}
+
+// DropObserver is an Observer that also counts answers that were accepted
+// but not delivered because shutdown's budget ran out (they are left to a
+// retry or the next start). Adapters probe their Observer for it.
+type DropObserver interface {
+	// AnswerDropped records one answer not delivered at shutdown.
+	AnswerDropped(platform string)
+}
+
+// ObserveDropped reports a dropped answer to obs when it counts them.
+func ObserveDropped(obs Observer, platform string) {
+	if d, ok := obs.(DropObserver); ok {
+		d.AnswerDropped(platform)
+	}
+}

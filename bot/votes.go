@@ -25,16 +25,34 @@ type Vote struct {
 	User       string    `json:"user"`
 	Vote       string    `json:"vote"`
 	Time       time.Time `json:"time"`
+	// Key identifies the click: the platform, the user, the answer's
+	// message and the vote. A vote whose key is already recorded (a
+	// replayed or redelivered request) is not recorded again. Empty means
+	// no deduplication.
+	Key string `json:"key,omitempty"`
 }
 
-// ErrBadVote reports a vote that is neither VoteUp nor VoteDown.
-var ErrBadVote = errors.New("bot: vote must be up or down")
+// VoteKey is the Vote.Key of user's vote on the answer identified by
+// answerID (a message id or ts) on platform.
+func VoteKey(platform, answerID, user, vote string) string {
+	return platform + ":" + answerID + ":" + user + ":" + vote
+}
+
+// Errors of Record.
+var (
+	// ErrBadVote reports a vote that is neither VoteUp nor VoteDown.
+	ErrBadVote = errors.New("bot: vote must be up or down")
+	// ErrDuplicateVote reports a vote whose Key is already recorded: it
+	// was not recorded again.
+	ErrDuplicateVote = errors.New("bot: this vote is already recorded")
+)
 
 // VoteLog appends votes, one JSON object a line, to votes.jsonl in the data
 // directory. It is safe for concurrent use.
 type VoteLog struct {
 	mu   sync.Mutex
 	path string
+	keys map[string]bool // recorded keys; nil until read from the file
 }
 
 // OpenVoteLog returns a VoteLog writing to dir/votes.jsonl.
@@ -48,7 +66,9 @@ func OpenVoteLog(dir string) (*VoteLog, error) {
 // Path is the file votes are written to.
 func (l *VoteLog) Path() string { return l.path }
 
-// Record appends v durably (the file is synced before Record returns).
+// Record appends v durably (the file is synced before Record returns). A
+// vote whose Key is already recorded returns ErrDuplicateVote and changes
+// nothing, so a replayed click counts once.
 func (l *VoteLog) Record(_ context.Context, v Vote) error {
 	if v.Vote != VoteUp && v.Vote != VoteDown {
 		return ErrBadVote
@@ -63,6 +83,23 @@ func (l *VoteLog) Record(_ context.Context, v Vote) error {
 	line = append(line, '\n')
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if v.Key != "" {
+		if l.keys == nil {
+			votes, err := l.read()
+			if err != nil {
+				return fmt.Errorf("bot: record vote: %w", err)
+			}
+			l.keys = map[string]bool{}
+			for _, old := range votes {
+				if old.Key != "" {
+					l.keys[old.Key] = true
+				}
+			}
+		}
+		if l.keys[v.Key] {
+			return ErrDuplicateVote
+		}
+	}
 	f, err := os.OpenFile(l.path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
 	if err != nil {
 		return fmt.Errorf("bot: record vote: %w", err)
@@ -75,6 +112,9 @@ func (l *VoteLog) Record(_ context.Context, v Vote) error {
 		f.Close()
 		return fmt.Errorf("bot: record vote: %w", err)
 	}
+	if v.Key != "" {
+		l.keys[v.Key] = true
+	}
 	return f.Close()
 }
 
@@ -83,6 +123,11 @@ func (l *VoteLog) Record(_ context.Context, v Vote) error {
 func (l *VoteLog) Votes() ([]Vote, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	return l.read()
+}
+
+// read reads every vote; the caller holds mu.
+func (l *VoteLog) read() ([]Vote, error) {
 	data, err := os.ReadFile(l.path)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil

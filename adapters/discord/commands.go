@@ -2,6 +2,7 @@ package discord
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/bwmarrin/discordgo"
 
@@ -51,12 +52,55 @@ type Invocation struct {
 	Interaction *discordgo.Interaction
 }
 
-// String returns the value of the string option name, or "".
+// String returns the value of the string option name, or "" (also when
+// the option's value is not a string: discordgo's StringValue would panic).
 func (inv Invocation) String(name string) string {
 	if o, ok := inv.Options[name]; ok && o != nil && o.Type == discordgo.ApplicationCommandOptionString {
-		return o.StringValue()
+		s, _ := o.Value.(string)
+		return s
 	}
 	return ""
+}
+
+// errBadOption reports an option whose value does not have the type the
+// command declares; its message is for the user.
+type errBadOption struct{ name, want string }
+
+func (e errBadOption) Error() string {
+	return fmt.Sprintf("The option `%s` must be %s.", e.name, e.want)
+}
+
+// checkOptions checks that every option of inv that def declares carries a
+// value of the declared type (Discord sends what the command declares, but
+// a forged or broken client may not).
+func checkOptions(def *discordgo.ApplicationCommand, inv Invocation) error {
+	if def == nil {
+		return nil
+	}
+	for _, d := range def.Options {
+		o, ok := inv.Options[d.Name]
+		if !ok || o == nil {
+			continue
+		}
+		var good bool
+		want := "text"
+		switch d.Type {
+		case discordgo.ApplicationCommandOptionString:
+			_, good = o.Value.(string)
+		case discordgo.ApplicationCommandOptionInteger, discordgo.ApplicationCommandOptionNumber:
+			_, good = o.Value.(float64)
+			want = "a number"
+		case discordgo.ApplicationCommandOptionBoolean:
+			_, good = o.Value.(bool)
+			want = "true or false"
+		default:
+			good = true // ids (users, channels, roles) are read as strings where used
+		}
+		if !good || o.Type != d.Type {
+			return errBadOption{name: d.Name, want: want}
+		}
+	}
+	return nil
 }
 
 // builtinCommands are the commands every briefbot registers.

@@ -35,12 +35,17 @@ const InteractionsPath = "/discord/interactions"
 
 // Defaults for the Options durations.
 const (
-	DefaultDeferAfter      = 1500 * time.Millisecond
-	DefaultRESTTimeout     = 10 * time.Second
-	DefaultMaxRateWait     = 5 * time.Second
-	DefaultAnswerTimeout   = 60 * time.Second
-	DefaultOpenTimeout     = 15 * time.Second
-	DefaultShutdownTimeout = 10 * time.Second
+	DefaultDeferAfter    = 1500 * time.Millisecond
+	DefaultRESTTimeout   = 10 * time.Second
+	DefaultMaxRateWait   = 5 * time.Second
+	DefaultAnswerTimeout = 60 * time.Second
+	DefaultOpenTimeout   = 15 * time.Second
+	// DefaultShutdownTimeout bounds Run's whole shutdown, from its context
+	// ending to its return (serve's budget is 10 s).
+	DefaultShutdownTimeout = 8 * time.Second
+	// DefaultDedupeTTL is how long an interaction id is remembered: longer
+	// than the 5 minutes a signed request is accepted for.
+	DefaultDedupeTTL = 15 * time.Minute
 )
 
 // MaxClockSkew is how far an HTTP interaction's signed timestamp may be from
@@ -81,6 +86,12 @@ type Options struct {
 	Bot *bot.Bot
 	// Votes records 👍/👎; nil means answers carry no vote buttons.
 	Votes *bot.VoteLog
+	// Dedupe remembers the interactions answered (by interaction id), so
+	// that a replayed request, which its signature and timestamp alone
+	// would accept for 5 minutes, is not handled twice; use one persisted
+	// in the data directory so that a restart remembers them too. Nil
+	// means an in-memory deduper. The adapter does not close it.
+	Dedupe *bot.Deduper
 	// Observer counts rate-limit waits and failed deliveries; nil means none.
 	Observer bot.Observer
 	// Logger logs outcomes, never tokens or message text; nil discards.
@@ -127,11 +138,12 @@ type Adapter struct {
 	publicKey ed25519.PublicKey
 	apiBase   string
 
-	bot   *bot.Bot
-	votes *bot.VoteLog
-	obs   bot.Observer
-	log   *slog.Logger
-	now   func() time.Time
+	bot    *bot.Bot
+	votes  *bot.VoteLog
+	dedupe *bot.Deduper
+	obs    bot.Observer
+	log    *slog.Logger
+	now    func() time.Time
 
 	postOnly bool
 
@@ -160,6 +172,9 @@ type Adapter struct {
 	mu       sync.RWMutex
 	closing  bool
 	inflight sync.WaitGroup
+	answers  map[string]int // interaction ids of the answers in flight
+
+	bodyTimeout time.Duration // reading an HTTP interaction's body
 }
 
 var _ bot.Adapter = (*Adapter)(nil)
@@ -184,6 +199,7 @@ func New(opts Options) (*Adapter, error) {
 		guildID:         opts.GuildID,
 		bot:             opts.Bot,
 		votes:           opts.Votes,
+		dedupe:          opts.Dedupe,
 		obs:             opts.Observer,
 		log:             opts.Logger,
 		now:             opts.Now,
@@ -197,6 +213,8 @@ func New(opts Options) (*Adapter, error) {
 		backoffMax:      2 * time.Minute,
 		recent:          newRecentAnswers(512),
 		postOnly:        opts.PostOnly,
+		answers:         map[string]int{},
+		bodyTimeout:     defaultBodyTimeout,
 	}
 	if !strings.HasPrefix(a.token, "Bot ") {
 		a.token = "Bot " + strings.TrimSpace(a.token)
@@ -210,6 +228,13 @@ func New(opts Options) (*Adapter, error) {
 	a.log = a.log.With("adapter", bot.PlatformDiscord)
 	if a.now == nil {
 		a.now = time.Now
+	}
+	if a.dedupe == nil {
+		d, err := bot.OpenDeduper("", DefaultDedupeTTL, a.now)
+		if err != nil {
+			return nil, fmt.Errorf("discord: %w", err)
+		}
+		a.dedupe = d
 	}
 	if opts.PublicKey != "" {
 		key, err := hex.DecodeString(strings.TrimSpace(opts.PublicKey))
@@ -307,8 +332,10 @@ func (a *Adapter) Routes(mux *http.ServeMux) {
 // backoff) and, without a public key, keeps a gateway session open,
 // reconnecting with backoff. Neither an unreachable API nor an unreachable
 // gateway stops it: it logs, retries and returns nil when ctx is done, after
-// finishing answers in flight (bounded by Options.ShutdownTimeout). A
-// PostOnly adapter only waits for ctx.
+// finishing answers in flight. Its whole shutdown takes at most
+// Options.ShutdownTimeout: answers still running then are cancelled, each
+// logged with its interaction id and counted as dropped. A PostOnly adapter
+// only waits for ctx.
 func (a *Adapter) Run(ctx context.Context) error {
 	if a.postOnly {
 		<-ctx.Done()
@@ -329,14 +356,18 @@ func (a *Adapter) Run(ctx context.Context) error {
 		}()
 	}
 	<-ctx.Done()
+	deadline := time.Now().Add(a.shutdownTimeout)
+	a.mu.Lock()
+	a.closing = true // no new answers while the gateway closes
+	a.mu.Unlock()
 	wg.Wait()
-	a.drain()
+	a.drain(time.Until(deadline))
 	return nil
 }
 
-// drain stops new work, waits (bounded) for answers in flight, then cancels
-// whatever is left.
-func (a *Adapter) drain() {
+// drain stops new work, waits up to grace for answers in flight, then
+// cancels whatever is left, logging and counting each as dropped.
+func (a *Adapter) drain(grace time.Duration) {
 	a.mu.Lock()
 	a.closing = true
 	a.mu.Unlock()
@@ -345,25 +376,44 @@ func (a *Adapter) drain() {
 		a.inflight.Wait()
 		close(done)
 	}()
-	t := time.NewTimer(a.shutdownTimeout)
+	t := time.NewTimer(max(grace, 0))
 	defer t.Stop()
 	select {
 	case <-done:
 	case <-t.C:
-		a.log.Warn("shutdown: answers still in flight were cancelled")
+		a.mu.Lock()
+		for id, n := range a.answers {
+			for range n {
+				bot.ObserveDropped(a.obs, bot.PlatformDiscord)
+				a.log.Warn("answer dropped at shutdown: not finished within the budget", "interaction_id", id)
+			}
+		}
+		a.mu.Unlock()
 	}
 	a.stopWork()
 }
 
-// begin registers one unit of work, or reports false once Run is shutting down.
-func (a *Adapter) begin() bool {
-	a.mu.RLock()
-	defer a.mu.RUnlock()
+// begin registers one answer to interaction id, or reports false once Run
+// is shutting down.
+func (a *Adapter) begin(id string) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
 	if a.closing {
 		return false
 	}
 	a.inflight.Add(1)
+	a.answers[id]++
 	return true
+}
+
+// end is begin's counterpart, when the answer has returned.
+func (a *Adapter) end(id string) {
+	a.mu.Lock()
+	if a.answers[id]--; a.answers[id] <= 0 {
+		delete(a.answers, id)
+	}
+	a.mu.Unlock()
+	a.inflight.Done()
 }
 
 // registerLoop registers the commands, retrying transient failures with

@@ -340,7 +340,10 @@ type observer struct {
 	bot.NopObserver
 	rateLimited    atomic.Int32
 	deliveryFailed atomic.Int32
+	dropped        atomic.Int32
 }
+
+func (o *observer) AnswerDropped(string) { o.dropped.Add(1) }
 
 func (o *observer) RateLimited(string, time.Duration) { o.rateLimited.Add(1) }
 func (o *observer) DeliveryFailed(string)             { o.deliveryFailed.Add(1) }

@@ -8,7 +8,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"os"
+	"runtime/debug"
 	"strconv"
 	"time"
 
@@ -17,8 +20,13 @@ import (
 	"github.com/briefbot/briefbot/bot"
 )
 
-// maxInteractionBody bounds the body of an HTTP interaction.
+// maxInteractionBody bounds the body of an HTTP interaction; a larger one
+// gets 413.
 const maxInteractionBody = 1 << 20
+
+// defaultBodyTimeout bounds reading an interaction's body; a client that
+// stalls gets 408.
+const defaultBodyTimeout = 10 * time.Second
 
 // responder sends the first response to an interaction: the HTTP response
 // body in HTTP mode, a REST callback in gateway mode. It is called once.
@@ -26,15 +34,17 @@ type responder func(resp *discordgo.InteractionResponse) error
 
 // serveInteractions is POST /discord/interactions: it checks the Ed25519
 // signature and its timestamp's freshness before doing anything else.
+// A panic anywhere in it is a logged 500, never a dropped connection.
 func (a *Adapter) serveInteractions(w http.ResponseWriter, r *http.Request) {
+	defer a.recoverRequest(w, r)
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxInteractionBody))
-	if err != nil {
-		http.Error(w, "request body too large or unreadable", http.StatusBadRequest)
+	body, status := readBody(w, r, maxInteractionBody, a.bodyTimeout)
+	if status != 0 {
+		http.Error(w, http.StatusText(status), status)
 		return
 	}
 	if !a.verify(r.Header, body) {
@@ -66,6 +76,44 @@ func (a *Adapter) serveInteractions(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
+// readBody reads r's body within limit bytes and timeout. On failure it
+// returns the status to answer: 413 for a body over limit, 408 for one
+// that did not arrive in time, 400 for anything else.
+func readBody(w http.ResponseWriter, r *http.Request, limit int64, timeout time.Duration) ([]byte, int) {
+	if timeout > 0 {
+		// Not every ResponseWriter supports deadlines; the server's own
+		// ReadTimeout then still applies.
+		_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(timeout))
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	var tooLarge *http.MaxBytesError
+	var netErr net.Error
+	switch {
+	case err == nil:
+		return body, 0
+	case errors.As(err, &tooLarge):
+		return nil, http.StatusRequestEntityTooLarge
+	case errors.Is(err, os.ErrDeadlineExceeded) || (errors.As(err, &netErr) && netErr.Timeout()):
+		return nil, http.StatusRequestTimeout
+	default:
+		return nil, http.StatusBadRequest
+	}
+}
+
+// recoverRequest turns a panic in a request into a logged 500 (headers
+// permitting). Deferred first in each handler.
+func (a *Adapter) recoverRequest(w http.ResponseWriter, r *http.Request) {
+	p := recover()
+	if p == nil {
+		return
+	}
+	if p == http.ErrAbortHandler {
+		panic(p)
+	}
+	a.log.ErrorContext(r.Context(), "interaction handler panicked", "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+	http.Error(w, "internal error", http.StatusInternalServerError)
+}
+
 // verify checks the request's Ed25519 signature over timestamp + body, and
 // that the timestamp is within MaxClockSkew of now: discordgo's
 // VerifyInteraction does not check freshness, so a captured request could
@@ -93,6 +141,11 @@ func (a *Adapter) handleGateway(_ *discordgo.Session, ev *discordgo.InteractionC
 	if ev == nil || ev.Interaction == nil {
 		return
 	}
+	defer func() {
+		if p := recover(); p != nil {
+			a.log.Error("gateway interaction handler panicked", "interaction_id", ev.ID, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+		}
+	}()
 	i := ev.Interaction
 	a.dispatch(a.work, i, func(resp *discordgo.InteractionResponse) error {
 		return a.callback(a.work, i, resp)
@@ -100,7 +153,35 @@ func (a *Adapter) handleGateway(_ *discordgo.Session, ev *discordgo.InteractionC
 }
 
 // dispatch routes one interaction and makes sure it gets a first response.
+// A command or a button click is claimed by its interaction id first and
+// marked done once its first response is sent: a replay of it is only told
+// so.
 func (a *Adapter) dispatch(ctx context.Context, i *discordgo.Interaction, respond responder) {
+	if i.Type == discordgo.InteractionApplicationCommand || i.Type == discordgo.InteractionMessageComponent {
+		key := "discord:interaction:" + i.ID
+		claimed, err := a.dedupe.Claim(key, nil)
+		if err != nil {
+			a.log.ErrorContext(ctx, "dedupe failed", "err", err) // answered all the same
+		}
+		if !claimed && err == nil {
+			a.obs.Deduplicated(bot.PlatformDiscord)
+			a.log.InfoContext(ctx, "duplicate interaction dropped", "interaction_id", i.ID)
+			a.send(ctx, respond, reply(Message{Content: "This was already handled.", Ephemeral: true}))
+			return
+		}
+		first := respond
+		respond = func(resp *discordgo.InteractionResponse) error {
+			err := first(resp)
+			if err == nil {
+				if derr := a.dedupe.Done(key); derr != nil {
+					a.log.ErrorContext(ctx, "dedupe failed", "err", derr)
+				}
+			} else {
+				a.dedupe.Release(key)
+			}
+			return err
+		}
+	}
 	switch i.Type {
 	case discordgo.InteractionPing:
 		a.send(ctx, respond, &discordgo.InteractionResponse{Type: discordgo.InteractionResponsePong})
@@ -142,6 +223,11 @@ func (a *Adapter) command(ctx context.Context, i *discordgo.Interaction, respond
 		a.send(ctx, respond, reply(Message{Content: fmt.Sprintf("I don't know the command /%s. Try /help.", inv.Name), Ephemeral: true}))
 		return
 	}
+	if err := checkOptions(cmd.Definition, inv); err != nil {
+		a.log.WarnContext(ctx, "interaction with a bad option", "command", inv.Name, "err", err)
+		a.send(ctx, respond, reply(Message{Content: err.Error(), Ephemeral: true}))
+		return
+	}
 	switch inv.Name {
 	case CommandHelp:
 		a.send(ctx, respond, reply(Message{Content: helpText(a.extra), Ephemeral: true}))
@@ -167,7 +253,7 @@ func (a *Adapter) command(ctx context.Context, i *discordgo.Interaction, respond
 // happens after deferring, the reply is edited to something true, so the
 // user never sees "The application did not respond".
 func (a *Adapter) answer(ctx context.Context, i *discordgo.Interaction, respond responder, ephemeral bool, produce func(context.Context) Message) {
-	if !a.begin() {
+	if !a.begin(i.ID) {
 		a.send(ctx, respond, reply(Message{Content: "I'm restarting. Please try again in a minute.", Ephemeral: true}))
 		return
 	}
@@ -175,7 +261,12 @@ func (a *Adapter) answer(ctx context.Context, i *discordgo.Interaction, respond 
 	ready := make(chan Message, 1)
 	edit := make(chan bool, 1)
 	go func() {
-		defer a.inflight.Done()
+		defer a.end(i.ID)
+		defer func() {
+			if p := recover(); p != nil {
+				a.log.Error("answer panicked", "interaction_id", i.ID, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+			}
+		}()
 		m := a.produceSafely(produce)
 		ready <- m
 		if <-edit {
@@ -233,8 +324,11 @@ func (a *Adapter) deliverEdit(i *discordgo.Interaction, m Message) {
 		err = a.editOriginal(a.work, i, Message{Content: "Sorry, I found an answer but Discord would not display it."})
 	}
 	if err != nil {
+		if a.work.Err() != nil {
+			return // shutdown ran out of time: drain logged and counted it as dropped
+		}
 		a.obs.DeliveryFailed(bot.PlatformDiscord)
-		a.log.Error("deferred reply not delivered", "err", err)
+		a.log.Error("deferred reply not delivered", "interaction_id", i.ID, "err", err)
 	}
 }
 

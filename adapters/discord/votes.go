@@ -2,6 +2,7 @@ package discord
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"sync"
 
@@ -147,6 +148,10 @@ func (a *Adapter) handleVote(ctx context.Context, i *discordgo.Interaction) Mess
 		return Message{Content: "Votes are not being recorded right now.", Ephemeral: true}
 	}
 	rec := a.recoverAnswer(key, ids, i.Message)
+	answer := "key:" + key // the answer's key in the custom_id, when the message is unknown
+	if i.Message != nil && i.Message.ID != "" {
+		answer = i.Message.ID
+	}
 	err := a.votes.Record(ctx, bot.Vote{
 		Platform:   bot.PlatformDiscord,
 		Question:   rec.question,
@@ -154,12 +159,17 @@ func (a *Adapter) handleVote(ctx context.Context, i *discordgo.Interaction) Mess
 		User:       userID(i),
 		Vote:       vote,
 		Time:       a.now().UTC(),
+		Key:        bot.VoteKey(bot.PlatformDiscord, answer, userID(i), vote),
 	})
-	if err != nil {
+	if errors.Is(err, bot.ErrDuplicateVote) {
+		a.obs.Deduplicated(bot.PlatformDiscord)
+		a.log.InfoContext(ctx, "duplicate vote dropped", "vote", vote, "interaction_id", i.ID)
+	} else if err != nil {
 		a.log.ErrorContext(ctx, "vote not recorded", "err", err)
 		return Message{Content: "Sorry, I couldn't record your vote. Please try again later.", Ephemeral: true}
+	} else {
+		a.log.InfoContext(ctx, "vote recorded", "vote", vote)
 	}
-	a.log.InfoContext(ctx, "vote recorded", "vote", vote)
 	if vote == bot.VoteUp {
 		return Message{Content: "Thanks for the 👍, noted.", Ephemeral: true}
 	}

@@ -82,9 +82,17 @@ func (a *Adapter) within(ctx context.Context, responseURL string, compute func(c
 		case <-late:
 			a.respond(ctx, responseURL, resp)
 		}
+	}, func() {
+		bot.ObserveDropped(a.obs, bot.PlatformSlack)
+		a.log.Warn("slack command reply dropped at shutdown: cancelled before it started")
 	})
 	if !ok {
-		a.refused(ctx, "")
+		if a.work.stopped() {
+			// The user is told to try again: nothing is lost silently.
+			a.log.InfoContext(ctx, "slack command refused: shutting down")
+		} else {
+			a.refused(ctx, "")
+		}
 		return commandResponse{ResponseType: ephemeral, Text: "I'm busy or restarting: please try again in a moment."}
 	}
 	t := time.NewTimer(a.cmdWait)
@@ -110,6 +118,11 @@ func (a *Adapter) respond(ctx context.Context, responseURL string, resp commandR
 		msg.Blocks = &slack.Blocks{BlockSet: resp.Blocks}
 	}
 	if err := slack.PostWebhookCustomHTTPContext(ctx, responseURL, a.hc, msg); err != nil {
+		if a.work.life.Err() != nil {
+			bot.ObserveDropped(a.obs, bot.PlatformSlack)
+			a.log.Warn("slack command reply dropped at shutdown: cancelled while answering", "err", redactURL(err))
+			return
+		}
 		a.failed(ctx, "response_url", "", redactURL(err))
 	}
 }
@@ -160,7 +173,9 @@ func (a *Adapter) onInteraction(ctx context.Context, cb slack.InteractionCallbac
 			continue
 		}
 		value := act.Value
-		if !a.work.spawn(func(ctx context.Context) { a.recordVote(ctx, cb, value, vote) }) {
+		if !a.work.spawn(func(ctx context.Context) { a.recordVote(ctx, cb, value, vote) }, func() {
+			a.log.Warn("slack vote not recorded: shutdown cancelled it", "channel", cb.Channel.ID)
+		}) {
 			a.refused(ctx, cb.Channel.ID)
 		}
 	}
@@ -179,7 +194,14 @@ func (a *Adapter) recordVote(ctx context.Context, cb slack.InteractionCallback, 
 		err = a.votes.Record(ctx, bot.Vote{
 			Platform: bot.PlatformSlack, Question: v.Question, ArticleIDs: v.ArticleIDs,
 			User: cb.User.ID, Vote: vote, Time: a.now().UTC(),
+			Key: bot.VoteKey(bot.PlatformSlack, answerID(cb), cb.User.ID, vote),
 		})
+	}
+	if errors.Is(err, bot.ErrDuplicateVote) {
+		// A replayed or redelivered click: already counted, nothing to say again.
+		a.obs.Deduplicated(bot.PlatformSlack)
+		a.log.InfoContext(ctx, "slack duplicate vote dropped", "vote", vote)
+		return
 	}
 	if err != nil {
 		a.log.ErrorContext(ctx, "slack vote not recorded", "err", err)
@@ -188,6 +210,23 @@ func (a *Adapter) recordVote(ctx context.Context, cb slack.InteractionCallback, 
 		a.log.InfoContext(ctx, "slack vote recorded", "vote", vote, "articles", len(v.ArticleIDs))
 	}
 	a.ephemeral(ctx, cb, text)
+}
+
+// answerID identifies the message a vote button belongs to: its channel
+// and ts, or (without them) the interaction's trigger id, which a replay
+// repeats.
+func answerID(cb slack.InteractionCallback) string {
+	channel, ts := cb.Container.ChannelID, cb.Container.MessageTs
+	if channel == "" {
+		channel = cb.Channel.ID
+	}
+	if ts == "" {
+		ts = cb.Message.Timestamp
+	}
+	if channel != "" && ts != "" {
+		return channel + ":" + ts
+	}
+	return "trigger:" + cb.TriggerID
 }
 
 // ephemeral shows text to the user behind an interaction only: with

@@ -71,6 +71,7 @@ func (a *Adapter) digestCommand(ctx context.Context, cmd slack.SlashCommand, sub
 		s.Platform, s.Channel = target.Platform, target.Channel
 		got, err := a.digests.Subscribe(ctx, s)
 		if err != nil {
+			a.log.WarnContext(ctx, "slack subscribe failed", "channel", cmd.ChannelID, "err", err)
 			return responseOf(ephemeral, RenderText(EscapeText(userError(err, "subscribe"))))
 		}
 		a.log.InfoContext(ctx, "slack channel subscribed", "channel", cmd.ChannelID, "at", got.At, "timezone", got.Timezone)
@@ -82,6 +83,7 @@ func (a *Adapter) digestCommand(ctx context.Context, cmd slack.SlashCommand, sub
 		}
 		removed, err := a.digests.Unsubscribe(ctx, target)
 		if err != nil {
+			a.log.WarnContext(ctx, "slack unsubscribe failed", "channel", cmd.ChannelID, "err", err)
 			return responseOf(ephemeral, RenderText(EscapeText(userError(err, "unsubscribe"))))
 		}
 		if !removed {

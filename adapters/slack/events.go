@@ -40,52 +40,144 @@ type question struct {
 	threadTS string // "" answers at the top of the channel
 	user     string
 	text     string // Slack mrkdwn, mentions included
+
+	eventID  string // for logs
+	eventKey string // the delivery's dedupe key ("" without an event_id)
+	msgKey   string // the message's dedupe key, whose claim keeps the question
+}
+
+// pendingQuestion is what the claim of a message keeps in the dedupe log
+// so that, should this process stop before the answer is posted, the next
+// one answers it.
+type pendingQuestion struct {
+	EventID  string `json:"e,omitempty"`
+	Channel  string `json:"c"`
+	ThreadTS string `json:"th,omitempty"`
+	User     string `json:"u"`
+	Text     string `json:"x"`
 }
 
 // onEvent handles one event delivery (after the transport has verified and
 // acknowledged it): it drops duplicates and what is not for the bot, and
-// queues an answer.
+// queues an answer. The delivery and its message are claimed here and
+// marked done once Slack has confirmed the answer.
 func (a *Adapter) onEvent(ctx context.Context, p eventsPayload, via string) {
 	if p.Type != "event_callback" {
 		a.log.DebugContext(ctx, "slack payload ignored", "type", p.Type, "via", via)
 		return
 	}
-	if p.EventID != "" && a.duplicate(ctx, "event:"+p.EventID) {
-		a.log.InfoContext(ctx, "slack duplicate delivery dropped", "event_id", p.EventID, "via", via)
-		return
+	eventKey := ""
+	if p.EventID != "" {
+		eventKey = "event:" + p.EventID
+		if !a.claim(ctx, eventKey, nil) {
+			a.log.InfoContext(ctx, "slack duplicate delivery dropped", "event_id", p.EventID, "via", via)
+			return
+		}
 	}
 	var ev messageEvent
 	if err := json.Unmarshal(p.Event, &ev); err != nil {
 		a.log.WarnContext(ctx, "slack event undecodable", "event_id", p.EventID, "err", err)
+		a.done(ctx, eventKey)
 		return
 	}
 	q, ok := a.toQuestion(ev)
 	if !ok {
+		a.done(ctx, eventKey)
 		return
+	}
+	q.eventID, q.eventKey, q.msgKey = p.EventID, eventKey, "msg:"+ev.Channel+":"+ev.TS
+	data, err := json.Marshal(pendingQuestion{EventID: p.EventID, Channel: q.channel, ThreadTS: q.threadTS, User: q.user, Text: q.text})
+	if err != nil {
+		data = nil // cannot happen with strings; the claim then only dedupes
 	}
 	// An @mention arrives as app_mention and again as message (the twin),
 	// under two event ids: answer the message once.
-	if a.duplicate(ctx, "msg:"+ev.Channel+":"+ev.TS) {
+	if !a.claim(ctx, q.msgKey, data) {
 		a.log.InfoContext(ctx, "slack mention twin dropped", "event_id", p.EventID, "type", ev.Type)
+		a.release(eventKey) // the message's owner answers; should it fail, this delivery's retry may
 		return
 	}
 	a.log.InfoContext(ctx, "slack question", "event_id", p.EventID, "type", ev.Type, "channel", ev.Channel, "via", via)
-	if !a.work.spawn(func(ctx context.Context) { a.answer(ctx, q) }) {
+	a.queue(ctx, q)
+}
+
+// queue answers q on the pool.
+func (a *Adapter) queue(ctx context.Context, q question) {
+	if !a.work.spawn(func(ctx context.Context) { a.answer(ctx, q) }, func() { a.dropped(q, "cancelled before it started") }) {
+		if a.work.stopped() {
+			a.dropped(q, "arrived during shutdown")
+			return
+		}
+		a.release(q.eventKey)
+		a.release(q.msgKey)
 		a.refused(ctx, q.channel)
 	}
 }
 
-// duplicate reports (and counts) a key already seen. A deduper failure is
-// logged and the delivery answered: a rare duplicate beats a lost answer.
-func (a *Adapter) duplicate(ctx context.Context, key string) bool {
-	seen, err := a.dedupe.Seen("slack:" + key)
+// redeliver answers the questions a previous run accepted and never
+// answered (it crashed, or its shutdown ran out of time): their claims are
+// in the dedupe log with the question. Each is claimed again first, so a
+// retry of it from Slack arriving meanwhile is not answered twice.
+func (a *Adapter) redeliver(ctx context.Context) {
+	for _, p := range a.dedupe.Pending("slack:msg:") {
+		var pq pendingQuestion
+		if err := json.Unmarshal(p.Data, &pq); err != nil || pq.Channel == "" {
+			continue
+		}
+		key := strings.TrimPrefix(p.Key, "slack:")
+		if !a.claim(ctx, key, nil) {
+			continue
+		}
+		q := question{channel: pq.Channel, threadTS: pq.ThreadTS, user: pq.User, text: pq.Text, eventID: pq.EventID, msgKey: key}
+		if pq.EventID != "" {
+			q.eventKey = "event:" + pq.EventID
+		}
+		a.log.InfoContext(ctx, "slack answering a question a previous run accepted", "event_id", pq.EventID, "channel", pq.Channel,
+			"age_s", int(a.now().Sub(p.First).Seconds()))
+		a.queue(ctx, q)
+	}
+}
+
+// claim claims key (see bot.Deduper.Claim), counting a duplicate. A
+// deduper failure is logged and the delivery answered: a rare duplicate
+// beats a lost answer.
+func (a *Adapter) claim(ctx context.Context, key string, data json.RawMessage) bool {
+	ok, err := a.dedupe.Claim("slack:"+key, data)
 	if err != nil {
 		a.log.ErrorContext(ctx, "slack dedupe failed", "err", err)
 	}
-	if seen {
+	if !ok && err == nil {
 		a.obs.Deduplicated(bot.PlatformSlack)
 	}
-	return seen
+	return ok || err != nil
+}
+
+// done marks key done; "" is no key.
+func (a *Adapter) done(ctx context.Context, key string) {
+	if key == "" {
+		return
+	}
+	if err := a.dedupe.Done("slack:" + key); err != nil {
+		a.log.ErrorContext(ctx, "slack dedupe failed", "err", err)
+	}
+}
+
+// release gives up this process's claim of key; "" is no key.
+func (a *Adapter) release(key string) {
+	if key != "" {
+		a.dedupe.Release("slack:" + key)
+	}
+}
+
+// dropped logs and counts an accepted question left unanswered by
+// shutdown. Its claim stays in the dedupe log: Slack's retry or the next
+// start answers it.
+func (a *Adapter) dropped(q question, why string) {
+	bot.ObserveDropped(a.obs, bot.PlatformSlack)
+	a.log.Warn("slack answer dropped at shutdown; left for Slack's retry or the next start",
+		"event_id", q.eventID, "channel", q.channel, "why", why)
+	a.release(q.eventKey)
+	a.release(q.msgKey)
 }
 
 // toQuestion decides whether an event is a question for the bot: an
@@ -125,25 +217,46 @@ func (a *Adapter) toQuestion(ev messageEvent) (question, bool) {
 	return q, true
 }
 
-// answer answers q where it was asked.
+// answer answers q where it was asked and marks it done once Slack has
+// confirmed the post. An answer that could not be posted releases its
+// claim (Slack's retry, or the next start, answers it).
 func (a *Adapter) answer(ctx context.Context, q question) {
 	ctx, cancel := context.WithTimeout(ctx, a.ansLimit)
 	defer cancel()
+	if a.ready != nil {
+		select { // the store is still loading: wait rather than answer "search failed"
+		case <-a.ready:
+		case <-ctx.Done():
+		}
+	}
 	selfUID, _, err := a.self(ctx)
 	if err != nil {
 		a.log.WarnContext(ctx, "slack auth.test failed; answering without knowing the bot's id", "err", err)
 	}
 	if selfUID != "" && q.user == selfUID {
-		return // the bot's own message, seen before auth.test had answered
+		a.done(ctx, q.msgKey) // the bot's own message, seen before auth.test had answered
+		a.done(ctx, q.eventKey)
+		return
 	}
 	m, _ := a.replyTo(ctx, questionText(q.text, selfUID), RenderOptions{Votes: a.votes != nil})
-	_, _ = a.post(ctx, q.channel, q.threadTS, m) // a failure is logged and counted
+	if _, err := a.postMessage(ctx, q.channel, q.threadTS, m); err != nil {
+		if a.work.life.Err() != nil {
+			a.dropped(q, "cancelled while answering")
+			return
+		}
+		a.release(q.eventKey) // first: a retry may follow the failure at once
+		a.release(q.msgKey)
+		a.failed(ctx, "chat.postMessage", q.channel, err)
+		return
+	}
+	a.done(ctx, q.msgKey)
+	a.done(ctx, q.eventKey)
 }
 
 // refused logs and counts a question that could not be queued.
 func (a *Adapter) refused(ctx context.Context, channel string) {
 	a.obs.DeliveryFailed(bot.PlatformSlack)
-	a.log.ErrorContext(ctx, "slack question refused: shutting down or too many waiting", "channel", channel)
+	a.log.ErrorContext(ctx, "slack question refused: too many waiting", "channel", channel)
 }
 
 var (

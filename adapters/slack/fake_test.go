@@ -278,6 +278,20 @@ func (fakeSearcher) Document(context.Context, string) (retrieval.Document, error
 type fakeObserver struct {
 	mu                             sync.Mutex
 	dedup, rateLimited, failed, qs int
+	dropped                        int
+	failedCh                       chan struct{} // when set, signalled on each DeliveryFailed
+}
+
+func (o *fakeObserver) AnswerDropped(string) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.dropped++
+}
+
+func (o *fakeObserver) droppedCount() int {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.dropped
 }
 
 func (o *fakeObserver) Question(string, string, time.Duration) {
@@ -302,6 +316,12 @@ func (o *fakeObserver) DeliveryFailed(string) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	o.failed++
+	if o.failedCh != nil {
+		select {
+		case o.failedCh <- struct{}{}:
+		default:
+		}
+	}
 }
 
 func (o *fakeObserver) counts() (dedup, rateLimited, failed int) {

@@ -6,9 +6,13 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
+	"os"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"time"
@@ -16,8 +20,13 @@ import (
 	"github.com/slack-go/slack"
 )
 
-// maxBody bounds a request body; Slack's payloads are a few KB.
+// maxBody bounds a request body; Slack's payloads are a few KB. A larger
+// one gets 413.
 const maxBody = 1 << 20
+
+// defaultBodyTimeout bounds reading a request body; a client that stalls
+// gets 408.
+const defaultBodyTimeout = 10 * time.Second
 
 // Errors of request verification (answered with 401; only logged).
 var (
@@ -68,12 +77,55 @@ func Sign(secret, ts string, body []byte) string {
 	return "v0=" + hex.EncodeToString(mac.Sum(nil))
 }
 
+// readBody reads r's body within limit bytes and timeout. On failure it
+// returns the status to answer: 413 for a body over limit, 408 for one
+// that did not arrive in time, 400 for anything else.
+func readBody(w http.ResponseWriter, r *http.Request, limit int64, timeout time.Duration) ([]byte, int) {
+	if timeout > 0 {
+		// Not every ResponseWriter supports deadlines; the server's own
+		// ReadTimeout then still applies.
+		_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(timeout))
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	var tooLarge *http.MaxBytesError
+	var netErr net.Error
+	switch {
+	case err == nil:
+		return body, 0
+	case errors.As(err, &tooLarge):
+		return nil, http.StatusRequestEntityTooLarge
+	case errors.Is(err, os.ErrDeadlineExceeded) || (errors.As(err, &netErr) && netErr.Timeout()):
+		return nil, http.StatusRequestTimeout
+	default:
+		return nil, http.StatusBadRequest
+	}
+}
+
+// recovered turns a panic in h into a logged 500 (never a dropped
+// connection or a crash).
+func (a *Adapter) recovered(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			p := recover()
+			if p == nil {
+				return
+			}
+			if p == http.ErrAbortHandler {
+				panic(p)
+			}
+			a.log.ErrorContext(r.Context(), "slack handler panicked", "path", r.URL.Path, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+			http.Error(w, "internal error", http.StatusInternalServerError)
+		}()
+		h(w, r)
+	}
+}
+
 // readVerified reads and verifies a request; on failure it has already
-// answered (401, 413 or 503) and returns false.
+// answered (400, 401, 408, 413 or 503) and returns false.
 func (a *Adapter) readVerified(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
-	if err != nil {
-		http.Error(w, "request body too large", http.StatusRequestEntityTooLarge)
+	body, status := readBody(w, r, maxBody, a.bodyTimeout)
+	if status != 0 {
+		http.Error(w, http.StatusText(status), status)
 		return nil, false
 	}
 	if err := verify(a.secret, r.Header, body, a.now()); err != nil {

@@ -355,6 +355,22 @@ func TestHTTPVoteRecorded(t *testing.T) {
 		votes[0].User != "U7" || votes[0].Vote != bot.VoteDown || !votes[0].Time.Equal(testNow) || votes[0].Platform != bot.PlatformSlack {
 		t.Errorf("votes %+v, want [%+v]", votes, want)
 	}
+
+	// A replay of the signed request (twice) changes nothing.
+	for range 2 {
+		if resp := h.form(InteractionsPath, url.Values{"payload": {string(payload)}}); resp.StatusCode != http.StatusOK {
+			t.Fatalf("replay: status %d", resp.StatusCode)
+		}
+	}
+	if err := h.stop(); err != nil { // drains the vote recordings
+		t.Fatal(err)
+	}
+	if votes, err := h.votes.Votes(); err != nil || len(votes) != 1 {
+		t.Fatalf("after two replays: %d votes (err %v), want 1", len(votes), err)
+	}
+	if n := len(h.slack.Posts("chat.postEphemeral")); n != 1 {
+		t.Errorf("%d acknowledgements, want 1", n)
+	}
 }
 
 func TestNewValidates(t *testing.T) {

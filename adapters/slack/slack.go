@@ -19,6 +19,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"time"
@@ -53,8 +54,9 @@ const (
 	// DefaultAnswerTimeout bounds answering and delivering one question.
 	DefaultAnswerTimeout = 2 * time.Minute
 	// DefaultDrainTimeout bounds how long Run waits for answers in flight
-	// when its context ends.
-	DefaultDrainTimeout = 15 * time.Second
+	// when its context ends; cancelling the rest takes at most a second
+	// more, so Run returns within 9 s (serve's budget is 10 s).
+	DefaultDrainTimeout = 8 * time.Second
 	// DefaultConcurrency is how many questions are answered at once.
 	DefaultConcurrency = 4
 	// DefaultMaxPending is how many questions may wait for an answer; more
@@ -119,6 +121,10 @@ type Options struct {
 	Logger *slog.Logger
 	// Now is the clock (signature freshness, vote times); nil means time.Now.
 	Now func() time.Time
+	// Ready, when not nil, is closed once Bot can answer (serve's store
+	// has loaded): event answers wait for it (within the answer timeout)
+	// instead of answering that the search failed.
+	Ready <-chan struct{}
 	// HTTPClient makes Web API and response_url calls; nil means a client
 	// with sensible timeouts. Its Transport (or http.DefaultTransport) is
 	// wrapped with the retry policy, not replaced.
@@ -159,6 +165,9 @@ type Adapter struct {
 	cmdWait  time.Duration
 	ansLimit time.Duration
 	drain    time.Duration
+	ready    <-chan struct{}
+	// bodyTimeout bounds reading an HTTP request's body.
+	bodyTimeout time.Duration
 
 	selfMu  sync.Mutex
 	selfUID string // the bot's user id, from auth.test
@@ -209,6 +218,9 @@ func New(opts Options) (*Adapter, error) {
 		cmdWait:  orDuration(opts.CommandWait, DefaultCommandWait),
 		ansLimit: orDuration(opts.AnswerTimeout, DefaultAnswerTimeout),
 		drain:    orDuration(opts.DrainTimeout, DefaultDrainTimeout),
+		ready:    opts.Ready,
+
+		bodyTimeout: defaultBodyTimeout,
 	}
 	if a.obs == nil {
 		a.obs = bot.NopObserver{}
@@ -263,6 +275,9 @@ func New(opts Options) (*Adapter, error) {
 		concurrency = DefaultConcurrency
 	}
 	a.work.init(concurrency, DefaultMaxPending)
+	a.work.onPanic = func(p any) {
+		a.log.Error("slack answer panicked", "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+	}
 	return a, nil
 }
 
@@ -282,19 +297,26 @@ func (a *Adapter) Routes(mux *http.ServeMux) {
 	if len(a.secret) == 0 {
 		return
 	}
-	mux.HandleFunc("POST "+EventsPath, a.handleEvents)
-	mux.HandleFunc("POST "+CommandsPath, a.handleCommands)
-	mux.HandleFunc("POST "+InteractionsPath, a.handleInteractions)
+	mux.HandleFunc("POST "+EventsPath, a.recovered(a.handleEvents))
+	mux.HandleFunc("POST "+CommandsPath, a.recovered(a.handleCommands))
+	mux.HandleFunc("POST "+InteractionsPath, a.recovered(a.handleInteractions))
 }
 
 // Run learns the bot's identity with auth.test, keeps a Socket Mode
 // connection when an app token is set (reconnecting when Slack asks), and
-// blocks until ctx is done. It then stops taking new work, waits for the
-// answers in flight (up to the drain timeout), cancels the rest and returns
-// nil. It returns an error when the token is refused. A PostOnly adapter
-// only waits for ctx.
+// blocks until ctx is done. At start it answers the questions a previous
+// run accepted and never answered (their claims in the dedupe log). When
+// ctx is done it stops taking new work, waits for the answers in flight
+// (up to the drain timeout), cancels the rest (each logged and counted as
+// dropped, its claim left for Slack's retry or the next start) and
+// returns nil. It returns an error when the token is refused. A PostOnly
+// adapter only waits for ctx.
 func (a *Adapter) Run(ctx context.Context) error {
-	defer a.work.shutdown(a.drain)
+	defer func() {
+		if !a.work.shutdown(a.drain) {
+			a.log.Error("slack answers did not return after cancellation")
+		}
+	}()
 	if a.postOnly {
 		<-ctx.Done()
 		return nil
@@ -310,6 +332,7 @@ func (a *Adapter) Run(ctx context.Context) error {
 		// again, so HTTP mode keeps working once Slack is back.
 		a.log.WarnContext(ctx, "slack auth.test failed; will retry on the first event", "err", err)
 	}
+	a.redeliver(ctx)
 	if a.socket {
 		return a.runSocket(ctx)
 	}
@@ -362,8 +385,19 @@ func (a *Adapter) PostBlocks(ctx context.Context, channel, text string, blocks [
 	return a.post(ctx, channel, "", Message{Text: text, Blocks: blocks})
 }
 
-// post sends m to channel (in the thread threadTS when set).
+// post sends m to channel (in the thread threadTS when set), logging and
+// counting a failure.
 func (a *Adapter) post(ctx context.Context, channel, threadTS string, m Message) (string, error) {
+	ts, err := a.postMessage(ctx, channel, threadTS, m)
+	if err != nil {
+		a.failed(ctx, "chat.postMessage", channel, err)
+	}
+	return ts, err
+}
+
+// postMessage sends m to channel (in the thread threadTS when set) and
+// returns its ts once Slack confirmed it (chat.postMessage ok).
+func (a *Adapter) postMessage(ctx context.Context, channel, threadTS string, m Message) (string, error) {
 	opts := []slack.MsgOption{
 		slack.MsgOptionText(m.Text, false),
 		slack.MsgOptionDisableLinkUnfurl(),
@@ -377,7 +411,6 @@ func (a *Adapter) post(ctx context.Context, channel, threadTS string, m Message)
 	}
 	_, ts, err := a.api.PostMessageContext(ctx, channel, opts...)
 	if err != nil {
-		a.failed(ctx, "chat.postMessage", channel, err)
 		return "", fmt.Errorf("slack: post to %s: %w", channel, err)
 	}
 	return ts, nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"runtime/debug"
 	"time"
 
 	"github.com/slack-go/slack"
@@ -36,7 +37,14 @@ func (a *Adapter) runSocket(ctx context.Context) error {
 // onSocketEvent handles one Socket Mode event. Envelopes are acknowledged
 // before any work; a slash command's acknowledgement carries its reply when
 // the reply is ready in time.
+// A panic while handling it is logged; the connection stays up.
 func (a *Adapter) onSocketEvent(ctx context.Context, smc *socketmode.Client, evt socketmode.Event) {
+	defer func() {
+		if p := recover(); p != nil {
+			a.log.ErrorContext(ctx, "slack socket mode handler panicked", "type", string(evt.Type), "panic", fmt.Sprint(p),
+				"stack", string(debug.Stack()))
+		}
+	}()
 	switch evt.Type {
 	case socketmode.EventTypeConnecting:
 		a.log.DebugContext(ctx, "slack socket mode connecting")

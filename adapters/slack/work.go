@@ -6,6 +6,10 @@ import (
 	"time"
 )
 
+// cancelWait bounds the wait, after a drain ran out of time and the rest
+// was cancelled, for the cancelled answers to return.
+const cancelWait = time.Second
+
 // work owns every goroutine the adapter starts after acknowledging Slack:
 // answers run on at most `slots` goroutines at once, at most `maxPending`
 // wait, and shutdown stops new work, drains, then cancels the rest.
@@ -22,6 +26,9 @@ type work struct {
 	pending    int
 	maxPending int
 	wg         sync.WaitGroup
+
+	// onPanic logs a panic recovered in a goroutine of the pool.
+	onPanic func(p any)
 }
 
 func (w *work) init(slots, maxPending int) {
@@ -46,8 +53,10 @@ func (w *work) admit(bounded bool) bool {
 }
 
 // spawn runs fn on the pool (waiting for a free slot) and reports whether
-// it was accepted.
-func (w *work) spawn(fn func(ctx context.Context)) bool {
+// it was accepted. An accepted fn that never gets a slot because shutdown
+// cancelled it calls dropped instead (when not nil), so that no accepted
+// answer goes without a trace.
+func (w *work) spawn(fn func(ctx context.Context), dropped func()) bool {
 	if !w.admit(true) {
 		return false
 	}
@@ -61,9 +70,19 @@ func (w *work) spawn(fn func(ctx context.Context)) bool {
 		select {
 		case w.slots <- struct{}{}:
 		case <-w.life.Done():
+			if dropped != nil {
+				dropped()
+			}
 			return
 		}
 		defer func() { <-w.slots }()
+		defer w.recover()
+		if w.life.Err() != nil { // both were ready: do not start an answer that cannot finish
+			if dropped != nil {
+				dropped()
+			}
+			return
+		}
 		fn(w.life)
 	}()
 	return true
@@ -77,9 +96,18 @@ func (w *work) goTracked(fn func(ctx context.Context)) bool {
 	}
 	go func() {
 		defer w.wg.Done()
+		defer w.recover()
 		fn(w.life)
 	}()
 	return true
+}
+
+// recover keeps a panic in an answer from crashing the process: it is
+// logged (onPanic) and the goroutine ends.
+func (w *work) recover() {
+	if p := recover(); p != nil && w.onPanic != nil {
+		w.onPanic(p)
+	}
 }
 
 // stopped reports whether shutdown has begun.
@@ -90,8 +118,9 @@ func (w *work) stopped() bool {
 }
 
 // shutdown refuses new work, waits up to grace for the work in flight,
-// then cancels what is left and waits for it to return.
-func (w *work) shutdown(grace time.Duration) {
+// then cancels what is left and waits (at most cancelWait) for it to
+// return. It reports whether everything returned.
+func (w *work) shutdown(grace time.Duration) bool {
 	w.mu.Lock()
 	w.stopping = true
 	w.mu.Unlock()
@@ -104,8 +133,17 @@ func (w *work) shutdown(grace time.Duration) {
 	defer t.Stop()
 	select {
 	case <-done:
+		w.cancel()
+		return true
 	case <-t.C:
 	}
 	w.cancel()
-	<-done
+	t2 := time.NewTimer(cancelWait)
+	defer t2.Stop()
+	select {
+	case <-done:
+		return true
+	case <-t2.C:
+		return false
+	}
 }

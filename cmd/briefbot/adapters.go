@@ -22,17 +22,24 @@ func (s *server) buildAdapters() ([]bot.Adapter, error) {
 		}
 		votes = v
 	}
-	if s.cfg.Slack.Enabled() {
-		dd, err := bot.OpenDeduper(s.cfg.Data, slackad.DefaultDedupeTTL, nil)
+	var dd *bot.Deduper
+	if s.cfg.Slack.Enabled() || s.cfg.Discord.Enabled() {
+		d, err := bot.OpenDeduperWith(s.cfg.Data, slackad.DefaultDedupeTTL,
+			bot.DeduperOptions{Logger: s.log.With("component", "dedupe")})
 		if err != nil {
 			return nil, err
 		}
-		s.closers = append(s.closers, dd.Close)
+		s.closers = append(s.closers, d.Close)
+		s.metrics.watchDedupe(d)
+		dd = d
+	}
+	s.dedupe = dd
+	if s.cfg.Slack.Enabled() {
 		sl, err := slackad.New(slackad.Options{
 			BotToken: s.cfg.Slack.BotToken, AppToken: s.cfg.Slack.AppToken,
 			SigningSecret: s.cfg.Slack.SigningSecret, APIURL: s.cfg.Slack.APIURL,
 			Bot: s.bot, Dedupe: dd, Votes: votes, Observer: s.metrics, Digests: s.digests,
-			Logger: s.log.With("component", "slack"),
+			Logger: s.log.With("component", "slack"), Ready: s.loaded,
 		})
 		if err != nil {
 			return nil, fmt.Errorf("slack: %w", err)
@@ -59,9 +66,13 @@ func newDiscord(c DiscordConfig, b *bot.Bot, votes *bot.VoteLog, obs bot.Observe
 	if s != nil && s.digests != nil {
 		digests = s.digests
 	}
+	var dd *bot.Deduper
+	if s != nil {
+		dd = s.dedupe
+	}
 	opts := discord.Options{
 		BotToken: c.BotToken, AppID: c.AppID, PublicKey: c.PublicKey, GuildID: c.GuildID, APIURL: c.APIURL,
-		Bot: b, Votes: votes, Observer: obs, Commands: discord.DigestCommands(digests),
+		Bot: b, Votes: votes, Dedupe: dd, Observer: obs, Commands: discord.DigestCommands(digests),
 	}
 	if s != nil {
 		opts.Logger = s.log.With("component", "discord")

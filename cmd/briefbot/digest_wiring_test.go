@@ -302,10 +302,12 @@ func TestServeDiscordSubscribe(t *testing.T) {
 		"DISCORD_BOT_TOKEN": "tok", "DISCORD_APP_ID": "APP", "DISCORD_PUBLIC_KEY": hex.EncodeToString(pub), "DISCORD_API_URL": apiURL,
 		"BRIEFBOT_DATA": dir,
 	})
+	n := 0
 	interact := func(name, options string) (map[string]any, int) {
 		t.Helper()
-		body := fmt.Sprintf(`{"type":2,"id":"i1","application_id":"APP","token":"itok","channel_id":"D5","guild_id":"G1",`+
-			`"member":{"user":{"id":"U1","username":"u"}},"data":{"id":"c1","name":%q,"type":1,"options":[%s]}}`, name, options)
+		n++ // every interaction has its own id: a repeated one is a replay
+		body := fmt.Sprintf(`{"type":2,"id":"i%d","application_id":"APP","token":"itok","channel_id":"D5","guild_id":"G1",`+
+			`"member":{"user":{"id":"U1","username":"u"}},"data":{"id":"c1","name":%q,"type":1,"options":[%s]}}`, n, name, options)
 		stamp := strconv.FormatInt(time.Now().Unix(), 10)
 		req, _ := http.NewRequest("POST", base+"/discord/interactions", strings.NewReader(body))
 		req.Header.Set("X-Signature-Ed25519", hex.EncodeToString(ed25519.Sign(priv, []byte(stamp+body))))

@@ -18,9 +18,14 @@ type metrics struct {
 	rateLimited  *prometheus.CounterVec
 	rateWait     *prometheus.CounterVec
 	failed       *prometheus.CounterVec
+	dropped      *prometheus.CounterVec
+	panics       prometheus.Counter
 }
 
-var _ bot.Observer = (*metrics)(nil)
+var (
+	_ bot.Observer     = (*metrics)(nil)
+	_ bot.DropObserver = (*metrics)(nil)
+)
 
 // newMetrics registers briefbot's collectors; stats reports the store size.
 func newMetrics(stats func() (articles, chunks int)) *metrics {
@@ -45,8 +50,15 @@ func newMetrics(stats func() (articles, chunks int)) *metrics {
 		failed: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "briefbot_delivery_failures_total", Help: "Messages that could not be delivered after retries.",
 		}, []string{"platform"}),
+		dropped: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "briefbot_dropped_answers_total",
+			Help: "Answers accepted but not delivered because shutdown's budget ran out (each logged; Slack's are answered by the next start).",
+		}, []string{"platform"}),
+		panics: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "briefbot_handler_panics_total", Help: "Panics recovered in HTTP handlers (answered 500, logged).",
+		}),
 	}
-	m.reg.MustRegister(m.questions, m.latency, m.deduplicated, m.rateLimited, m.rateWait, m.failed,
+	m.reg.MustRegister(m.questions, m.latency, m.deduplicated, m.rateLimited, m.rateWait, m.failed, m.dropped, m.panics,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	// Start every platform's series at zero so dashboards and alerts see them.
 	for _, p := range []string{bot.PlatformSlack, bot.PlatformDiscord} {
@@ -54,6 +66,7 @@ func newMetrics(stats func() (articles, chunks int)) *metrics {
 		m.rateLimited.WithLabelValues(p)
 		m.rateWait.WithLabelValues(p)
 		m.failed.WithLabelValues(p)
+		m.dropped.WithLabelValues(p)
 	}
 	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "briefbot_store_articles", Help: "Articles in the store.",
@@ -77,3 +90,14 @@ func (m *metrics) RateLimited(platform string, wait time.Duration) {
 }
 
 func (m *metrics) DeliveryFailed(platform string) { m.failed.WithLabelValues(platform).Inc() }
+
+func (m *metrics) AnswerDropped(platform string) { m.dropped.WithLabelValues(platform).Inc() }
+
+// watchDedupe exports d's write failures (a full disk) as
+// briefbot_dedupe_write_failures_total.
+func (m *metrics) watchDedupe(d *bot.Deduper) {
+	m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Name: "briefbot_dedupe_write_failures_total",
+		Help: "Appends to and rewrites of dedupe.jsonl that failed (the deliveries stay deduplicated in memory).",
+	}, func() float64 { return float64(d.WriteFailures()) }))
+}

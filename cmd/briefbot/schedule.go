@@ -160,13 +160,26 @@ func (s *digestService) Subscribe(ctx context.Context, sub digest.Subscription) 
 	defer s.mu.Unlock()
 	got, err := s.subs.Add(sub)
 	if err != nil {
+		s.logSubscriptionError(ctx, "digest subscription not saved", sub.Target(), err)
 		return got, err
 	}
 	if err := s.reschedule(); err != nil {
+		s.log.ErrorContext(ctx, "digest subscription saved but not scheduled", "target", got.Target().String(), "err", err)
 		return got, err
 	}
 	s.log.InfoContext(ctx, "digest subscription added", "target", got.Target().String(), "at", got.At, "timezone", got.Timezone)
 	return got, nil
+}
+
+// logSubscriptionError logs why a subscription change failed: a refusal
+// the user is told about (a bad time or zone) at info, anything else (the
+// file could not be written) as an error with its cause.
+func (s *digestService) logSubscriptionError(ctx context.Context, msg string, t digest.Target, err error) {
+	if errors.Is(err, digest.ErrBadSubscription) {
+		s.log.InfoContext(ctx, msg+": refused", "target", t.String(), "reason", err)
+		return
+	}
+	s.log.ErrorContext(ctx, msg, "target", t.String(), "err", err)
 }
 
 // Unsubscribe removes a channel's own subscription. A schedule from the
@@ -176,9 +189,11 @@ func (s *digestService) Unsubscribe(ctx context.Context, t digest.Target) (bool,
 	defer s.mu.Unlock()
 	removed, err := s.subs.Remove(t)
 	if err != nil {
+		s.logSubscriptionError(ctx, "digest unsubscription not saved", t, err)
 		return removed, err
 	}
 	if err := s.reschedule(); err != nil {
+		s.log.ErrorContext(ctx, "digest unsubscription saved but not rescheduled", "target", t.String(), "err", err)
 		return removed, err
 	}
 	if removed {

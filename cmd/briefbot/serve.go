@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -26,8 +27,17 @@ import (
 	"github.com/briefbot/briefbot/retrieval/store"
 )
 
-// shutdownGrace bounds how long serve waits for answers in flight.
-const shutdownGrace = 10 * time.Second
+// The shutdown budget: from SIGTERM to exit, serve takes at most
+// shutdownBudget. Adapters finish answers in flight for up to 8 s (then
+// cancel the rest, logged and counted as dropped, within a second), the
+// HTTP server drains its requests for up to httpShutdownGrace, and
+// whatever still runs after shutdownBudget-closeReserve is abandoned
+// (logged) so that the closers and the exit fit in the budget.
+const (
+	shutdownBudget    = 10 * time.Second
+	httpShutdownGrace = 9 * time.Second
+	closeReserve      = 500 * time.Millisecond
+)
 
 func (a *app) serveCmd() *cobra.Command {
 	var configPath string
@@ -116,6 +126,8 @@ type server struct {
 	addr   net.Addr
 	// ready is closed once the HTTP server listens (tests wait on it).
 	ready chan struct{}
+	// loaded is closed once the store has loaded and the bot can answer.
+	loaded chan struct{}
 
 	snapMu   sync.Mutex
 	snapStat snapshotStat
@@ -124,6 +136,10 @@ type server struct {
 	// digest posters, filled by buildAdapters.
 	digests *digestService
 	posters digest.Posters
+
+	// dedupe is the adapters' delivery log (dedupe.jsonl), nil without
+	// adapters.
+	dedupe *bot.Deduper
 
 	// closers run after every adapter has stopped.
 	closers []func() error
@@ -171,7 +187,8 @@ func (l *lazySearcher) Document(ctx context.Context, id string) (retrieval.Docum
 var _ bot.Searcher = (*lazySearcher)(nil)
 
 func newServer(cfg Config, a *app, logger *slog.Logger) (*server, error) {
-	s := &server{cfg: cfg, app: a, log: logger, search: &lazySearcher{}, mux: http.NewServeMux(), ready: make(chan struct{})}
+	s := &server{cfg: cfg, app: a, log: logger, search: &lazySearcher{}, mux: http.NewServeMux(), ready: make(chan struct{}),
+		loaded: make(chan struct{})}
 	s.metrics = newMetrics(func() (int, int) {
 		if e, err := s.search.get(); err == nil {
 			st := e.Stats()
@@ -236,10 +253,14 @@ func (s *server) Run(ctx context.Context) error {
 	})
 	g.Go(func() error {
 		<-gctx.Done()
-		sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+		sctx, cancel := context.WithTimeout(context.Background(), httpShutdownGrace)
 		defer cancel()
-		s.log.Info("shutting down")
-		return httpSrv.Shutdown(sctx)
+		s.log.Info("shutting down", "budget", shutdownBudget.String())
+		if err := httpSrv.Shutdown(sctx); err != nil {
+			s.log.Warn("http requests still running at the end of their grace were cut", "err", err)
+			httpSrv.Close()
+		}
+		return nil
 	})
 	g.Go(func() error {
 		if err := s.load(gctx); err != nil {
@@ -259,7 +280,7 @@ func (s *server) Run(ctx context.Context) error {
 			return nil
 		})
 	}
-	err = g.Wait()
+	err = waitWithin(gctx, g.Wait, shutdownBudget-closeReserve, s.log)
 	if cerr := s.digests.close(); cerr != nil {
 		s.log.Warn("close digest scheduler", "err", cerr)
 	}
@@ -273,6 +294,28 @@ func (s *server) Run(ctx context.Context) error {
 	}
 	s.log.Info("stopped")
 	return nil
+}
+
+// waitWithin returns wait's result, or nil once budget has passed since
+// ctx was done (shutdown began): the work still running is logged and
+// abandoned, so that shutdown keeps its promise.
+func waitWithin(ctx context.Context, wait func() error, budget time.Duration, log *slog.Logger) error {
+	result := make(chan error, 1)
+	go func() { result <- wait() }()
+	select {
+	case err := <-result:
+		return err
+	case <-ctx.Done():
+	}
+	t := time.NewTimer(budget)
+	defer t.Stop()
+	select {
+	case err := <-result:
+		return err
+	case <-t.C:
+		log.Error("shutdown budget ran out; exiting with work still running", "budget", budget.String())
+		return nil
+	}
 }
 
 func adapterNames(ads []bot.Adapter) []string {
@@ -302,6 +345,7 @@ func (s *server) load(ctx context.Context) error {
 	}
 	s.rememberSnapshot()
 	s.search.e.Store(e)
+	close(s.loaded)
 	st := e.Stats()
 	s.log.Info("store loaded", "articles", st.Articles, "chunks", st.Chunks, "embedder", st.Embedder, "seeds", st.Seeds,
 		"ms", time.Since(start).Milliseconds())
@@ -362,25 +406,58 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	enc.Encode(v)
 }
 
-// statusRecorder captures a response status for the access log.
+// statusRecorder captures a response status for the access log. It passes
+// Flush and Unwrap through, so that handlers can flush (a deferred Discord
+// reply) and set deadlines with http.ResponseController.
 type statusRecorder struct {
 	http.ResponseWriter
 	status int
+	wrote  bool
 }
 
 func (r *statusRecorder) WriteHeader(code int) {
-	r.status = code
+	if !r.wrote {
+		r.status, r.wrote = code, true
+	}
 	r.ResponseWriter.WriteHeader(code)
 }
 
+func (r *statusRecorder) Write(b []byte) (int, error) {
+	r.wrote = true
+	return r.ResponseWriter.Write(b)
+}
+
+// Flush implements http.Flusher.
+func (r *statusRecorder) Flush() {
+	r.wrote = true
+	_ = http.NewResponseController(r.ResponseWriter).Flush()
+}
+
+// Unwrap lets http.ResponseController reach the connection.
+func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
+
 // logRequests logs method, path (never the query: it holds questions),
-// status and duration.
+// status and duration, and turns a panic in a handler into a 500 and an
+// error log (never a dropped connection or a crash).
 func (s *server) logRequests(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+		defer func() {
+			if p := recover(); p != nil {
+				if p == http.ErrAbortHandler {
+					panic(p) // the handler asked for the connection to be cut
+				}
+				s.metrics.panics.Inc()
+				s.log.Error("http handler panicked", "method", r.Method, "path", r.URL.Path, "panic", fmt.Sprint(p),
+					"stack", string(debug.Stack()))
+				if !rec.wrote {
+					writeJSON(rec, http.StatusInternalServerError, map[string]string{"error": "internal error; see the server log"})
+				}
+			}
+			s.log.Debug("http", "method", r.Method, "path", r.URL.Path, "status", rec.status, "ms", time.Since(start).Milliseconds())
+		}()
 		h.ServeHTTP(rec, r)
-		s.log.Debug("http", "method", r.Method, "path", r.URL.Path, "status", rec.status, "ms", time.Since(start).Milliseconds())
 	})
 }
 

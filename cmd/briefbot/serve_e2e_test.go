@@ -279,10 +279,12 @@ func TestServeAsDiscordWould(t *testing.T) {
 	if code, _, _ := send(`{"type":1}`, time.Now().Add(-15*time.Minute), priv); code != 401 {
 		t.Errorf("15-minute-old: %d", code)
 	}
+	n := 0
 	ask := func(q string) string {
 		t.Helper()
-		body := fmt.Sprintf(`{"type":2,"id":"i1","application_id":"APP","token":"itok","channel_id":"C1","guild_id":"G1",`+
-			`"member":{"user":{"id":"U1","username":"u"}},"data":{"id":"c1","name":"ask","type":1,"options":[{"name":"question","type":3,"value":%q}]}}`, q)
+		n++ // every interaction has its own id: a repeated one is a replay
+		body := fmt.Sprintf(`{"type":2,"id":"i%d","application_id":"APP","token":"itok","channel_id":"C1","guild_id":"G1",`+
+			`"member":{"user":{"id":"U1","username":"u"}},"data":{"id":"c1","name":"ask","type":1,"options":[{"name":"question","type":3,"value":%q}]}}`, n, q)
 		code, b, d := send(body, time.Now(), priv)
 		if code != 200 || d > 2500*time.Millisecond {
 			t.Fatalf("/ask: %d in %v", code, d)

@@ -1,0 +1,112 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/briefbot/briefbot/bot/digest"
+)
+
+// TestServeRecoversPanics: a panic in a handler is a 500 and an error log,
+// and the server goes on serving.
+func TestServeRecoversPanics(t *testing.T) {
+	a := &app{stdout: io.Discard, stderr: io.Discard, getenv: func(string) string { return "" }}
+	var logs bytes.Buffer
+	s, err := newServer(Config{HTTPAddr: "127.0.0.1:0", Data: t.TempDir()}, a, newLogger(Config{LogFormat: "json"}, &logs))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.mux.HandleFunc("GET /boom", func(http.ResponseWriter, *http.Request) { panic("slice bounds out of range") })
+	s.mux.HandleFunc("GET /flush", func(w http.ResponseWriter, _ *http.Request) {
+		if _, ok := w.(http.Flusher); !ok {
+			t.Error("the access log hides http.Flusher from handlers")
+		}
+	})
+	srv := httptest.NewServer(s.logRequests(s.mux))
+	defer srv.Close()
+	for range 2 {
+		resp, err := http.Get(srv.URL + "/boom")
+		if err != nil {
+			t.Fatalf("the connection was dropped: %v", err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusInternalServerError {
+			t.Fatalf("status %d, want 500", resp.StatusCode)
+		}
+	}
+	if !strings.Contains(logs.String(), "http handler panicked") || !strings.Contains(logs.String(), "slice bounds") {
+		t.Errorf("the panic was not logged:\n%s", logs.String())
+	}
+	resp, err := http.Get(srv.URL + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusServiceUnavailable { // still loading: nothing ran Run
+		t.Errorf("healthz after a panic: %d", resp.StatusCode)
+	}
+	if resp, err := http.Get(srv.URL + "/flush"); err == nil {
+		resp.Body.Close()
+	}
+}
+
+// TestWaitWithinKeepsTheBudget: work that ignores shutdown is abandoned
+// (and logged) once the budget has passed.
+func TestWaitWithinKeepsTheBudget(t *testing.T) {
+	var logs bytes.Buffer
+	log := newLogger(Config{LogFormat: "json"}, &logs)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	stuck := make(chan struct{})
+	defer close(stuck)
+	start := time.Now()
+	if err := waitWithin(ctx, func() error { <-stuck; return nil }, 50*time.Millisecond, log); err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("waited %v past a 50ms budget", d)
+	}
+	if !strings.Contains(logs.String(), "shutdown budget ran out") {
+		t.Errorf("abandoning work was not logged:\n%s", logs.String())
+	}
+	// Work that finishes in time returns its result.
+	if err := waitWithin(ctx, func() error { return io.EOF }, time.Minute, log); err != io.EOF {
+		t.Errorf("err = %v, want the work's", err)
+	}
+}
+
+// TestSubscriptionFailureLoggedWithCause: a subscription that cannot be
+// saved is logged with why (and never with a message body).
+func TestSubscriptionFailureLoggedWithCause(t *testing.T) {
+	dir := t.TempDir()
+	var logs bytes.Buffer
+	s, err := newDigestService(Config{Data: dir}, nil, newLogger(Config{LogFormat: "json"}, &logs))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The file becomes unreadable after start: a directory in its place.
+	if err := os.Mkdir(filepath.Join(dir, digest.SubscriptionsFile), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Subscribe(context.Background(), digest.Subscription{Platform: "slack", Channel: "C1"}); err == nil {
+		t.Fatal("Subscribe succeeded without its file")
+	}
+	out := logs.String()
+	if !strings.Contains(out, "digest subscription not saved") || !strings.Contains(out, "is a directory") || !strings.Contains(out, "slack:C1") {
+		t.Errorf("the failure was not logged with its cause and target:\n%s", out)
+	}
+	if _, err := s.Unsubscribe(context.Background(), digest.Target{Platform: "slack", Channel: "C1"}); err == nil {
+		t.Fatal("Unsubscribe succeeded without its file")
+	}
+	if !strings.Contains(logs.String(), "digest unsubscription not saved") {
+		t.Errorf("the unsubscribe failure was not logged:\n%s", logs.String())
+	}
+}
