@@ -281,6 +281,13 @@ func TestFileNames(t *testing.T) {
 	assertSkip(t, err, ingest.ReasonBadName)
 }
 
+func TestRecordIDsInReasonsAreQuoted(t *testing.T) {
+	_, bad, _ := parseRecords(t, "r.jsonl", `{"id":"a\nskipped   forged","text":" "}`+"\n"+`{"id":"ok","text":"Body."}`)
+	if len(bad) != 1 || strings.Contains(bad[0].Error(), "\n") || !strings.Contains(bad[0].Error(), `"a\nskipped   forged"`) {
+		t.Errorf("bad = %q, want one reason with the id quoted", bad)
+	}
+}
+
 func TestSymlinkLoopsDoNotHangTheWalk(t *testing.T) {
 	dir := t.TempDir()
 	mustLink := func(target, name string) {

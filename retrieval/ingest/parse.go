@@ -369,10 +369,10 @@ func (r record) article(fallbackID string) (retrieval.Article, error) {
 		body = r.Content
 	}
 	if strings.TrimSpace(body) == "" {
-		return retrieval.Article{}, skip(ReasonNoText, "record "+id+" has no text")
+		return retrieval.Article{}, skip(ReasonNoText, "record "+DisplayPath(id)+" has no text")
 	}
 	if !utf8.ValidString(body) {
-		return retrieval.Article{}, skip(ReasonNotUTF8, "record "+id)
+		return retrieval.Article{}, skip(ReasonNotUTF8, "record "+DisplayPath(id))
 	}
 	a := retrieval.Article{ID: id, Title: strings.TrimSpace(r.Title), URL: SafeURL(r.URL), Source: strings.TrimSpace(r.Source)}
 	for _, d := range []any{r.Published, r.PublishDate, r.Date} {
@@ -393,7 +393,7 @@ func (r record) article(fallbackID string) (retrieval.Article, error) {
 		a.Body = a.Body[len(a.Title)+1:]
 	}
 	if strings.TrimSpace(a.Body) == "" {
-		return retrieval.Article{}, skip(ReasonNoText, "record "+id+" has nothing left after cleaning")
+		return retrieval.Article{}, skip(ReasonNoText, "record "+DisplayPath(id)+" has nothing left after cleaning")
 	}
 	return a, nil
 }
@@ -419,7 +419,7 @@ func (e RecordError) Error() string { return fmt.Sprintf("record %d: %v", e.Line
 // with bytes that are not UTF-8 is skipped (ReasonNotUTF8), and a panic
 // while parsing one record skips that record (ReasonInternal).
 func ParseRecords(ctx context.Context, name string, r io.Reader, emit func(retrieval.Article) error) ([]RecordError, error) {
-	br := bufio.NewReaderSize(r, 1<<20)
+	br := bufio.NewReaderSize(r, 64<<10)
 	// Peek at the first non-space byte to tell an array or object from lines.
 	var first byte
 	for {
