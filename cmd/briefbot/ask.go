@@ -11,7 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/briefbot/briefbot/bot"
-	"github.com/briefbot/briefbot/retrieval/ingest"
+	"github.com/briefbot/briefbot/retrieval/dates"
 )
 
 func (a *app) askCmd() *cobra.Command {
@@ -29,8 +29,8 @@ so and what it searched (exit code 0; with --json, "found" is false).`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			q := bot.Question{Text: strings.Join(args, " "), Platform: bot.PlatformCLI}
 			if asOf != "" {
-				t, ok := ingest.ParseDate(asOf)
-				if !ok {
+				t, err := dates.Parse(asOf)
+				if err != nil {
 					return exitError{code: 2, msg: fmt.Sprintf("--as-of %q is not a date (use YYYY-MM-DD)", asOf)}
 				}
 				q.AsOf = t

@@ -341,7 +341,7 @@ func sideBySideIngest(ctx context.Context, corpus, dir string) (ingestS, bareS f
 	defer os.RemoveAll(dir)
 	start := time.Now()
 	var arts []retrieval.Article
-	if _, err := ingest.ReadFile(corpus, func(a retrieval.Article) error {
+	if _, err := ingest.ReadFile(ctx, corpus, func(a retrieval.Article) error {
 		arts = append(arts, a)
 		return nil
 	}); err != nil {

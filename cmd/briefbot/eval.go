@@ -152,7 +152,7 @@ OUT.summary.json. Only qid, date and question are read from --queries.
 				return err
 			}
 			var arts []retrieval.Article
-			bad, err := ingest.ReadFile(corpus, func(art retrieval.Article) error {
+			bad, err := ingest.ReadFile(ctx, corpus, func(art retrieval.Article) error {
 				arts = append(arts, art)
 				return nil
 			})

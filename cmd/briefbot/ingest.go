@@ -104,18 +104,18 @@ func ingestPaths(cmd *cobra.Command, e *engine.Engine, paths []string, stdout, s
 		}
 		if in.Skip != nil {
 			sum.skipped++
-			report("skipped   %s: %v", in.Path, in.Skip)
+			report("skipped   %s: %v", ingest.DisplayPath(in.Path), in.Skip)
 			continue
 		}
 		var arts []retrieval.Article
-		bad, err := ingest.ReadFile(in.Path, func(a retrieval.Article) error {
+		bad, err := ingest.ReadFile(cmd.Context(), in.Path, func(a retrieval.Article) error {
 			arts = append(arts, a)
 			return nil
 		})
 		var se *ingest.SkipError
 		if errors.As(err, &se) {
 			sum.skipped++
-			report("skipped   %s: %v", in.Path, se)
+			report("skipped   %s: %v", ingest.DisplayPath(in.Path), se)
 			continue
 		}
 		if err != nil {
@@ -140,10 +140,10 @@ func ingestPaths(cmd *cobra.Command, e *engine.Engine, paths []string, stdout, s
 		sum.updated += fu
 		sum.unchanged += fn
 		if !ingest.IsRecords(in.Path) && len(outs) == 1 {
-			report("%-9s %s (%s)", outs[0].Status, in.Path, outs[0].ID)
+			report("%-9s %s (%s)", outs[0].Status, ingest.DisplayPath(in.Path), ingest.DisplayPath(outs[0].ID))
 			continue
 		}
-		report("read      %s: %d articles: %d added, %d updated, %d unchanged, %d records skipped", in.Path, len(outs), fa, fu, fn, len(bad))
+		report("read      %s: %d articles: %d added, %d updated, %d unchanged, %d records skipped", ingest.DisplayPath(in.Path), len(outs), fa, fu, fn, len(bad))
 		for i, b := range bad {
 			if i == 10 {
 				report("          ... and %d more skipped records", len(bad)-10)

@@ -92,8 +92,10 @@ func TestAskRejectsBadInput(t *testing.T) {
 	if code, _, errOut := runCLI(t, env, "ask", "   "); code != 2 || !strings.Contains(errOut, "empty") {
 		t.Errorf("empty question: exit %d, %q", code, errOut)
 	}
-	if code, _, errOut := runCLI(t, env, "ask", "--as-of", "soon", "question"); code != 2 || !strings.Contains(errOut, "--as-of") {
-		t.Errorf("bad date: exit %d, %q", code, errOut)
+	for _, bad := range []string{"soon", "0  0000 11111,0000111111"} {
+		if code, _, errOut := runCLI(t, env, "ask", "--as-of", bad, "question"); code != 2 || !strings.Contains(errOut, "--as-of") {
+			t.Errorf("bad date %q: exit %d, %q", bad, code, errOut)
+		}
 	}
 	if code, _, _ := runCLI(t, env, "ask", strings.Repeat("word ", 200)); code != 2 {
 		t.Errorf("over-long question: exit %d", code)
@@ -219,7 +221,7 @@ func TestServeHTTPAPI(t *testing.T) {
 	if a, b := mustJSON(t, fromAPI), mustJSON(t, fromCLI); a != b {
 		t.Errorf("API and CLI answers differ:\n%s\n%s", a, b)
 	}
-	for _, bad := range []string{"/api/ask", "/api/ask?q=", "/api/ask?q=" + strings.Repeat("x", 600), "/api/ask?q=x&as_of=someday"} {
+	for _, bad := range []string{"/api/ask", "/api/ask?q=", "/api/ask?q=" + strings.Repeat("x", 600), "/api/ask?q=x&as_of=someday", "/api/ask?q=x&as_of=0%20%200000%2011111%2C0000111111"} {
 		code, body := get(bad)
 		var e map[string]string
 		if code != 400 || json.Unmarshal([]byte(body), &e) != nil || e["error"] == "" {

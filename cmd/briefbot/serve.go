@@ -22,8 +22,8 @@ import (
 	"github.com/briefbot/briefbot/bot"
 	"github.com/briefbot/briefbot/bot/digest"
 	"github.com/briefbot/briefbot/retrieval"
+	"github.com/briefbot/briefbot/retrieval/dates"
 	"github.com/briefbot/briefbot/retrieval/engine"
-	"github.com/briefbot/briefbot/retrieval/ingest"
 	"github.com/briefbot/briefbot/retrieval/store"
 )
 
@@ -365,8 +365,8 @@ func (s *server) handleHealth(w http.ResponseWriter, r *http.Request) {
 func (s *server) handleAsk(w http.ResponseWriter, r *http.Request) {
 	q := bot.Question{Text: r.URL.Query().Get("q"), Platform: bot.PlatformHTTP}
 	if asOf := r.URL.Query().Get("as_of"); asOf != "" {
-		t, ok := ingest.ParseDate(asOf)
-		if !ok {
+		t, err := dates.Parse(asOf)
+		if err != nil {
 			writeJSON(w, http.StatusBadRequest, map[string]string{"error": "as_of is not a date (use YYYY-MM-DD)"})
 			return
 		}

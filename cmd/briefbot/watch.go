@@ -138,7 +138,7 @@ func (s *server) scanWatched(ctx context.Context, seen map[string]fileStamp) {
 	defer lock.Unlock()
 	var arts []retrieval.Article
 	for _, p := range changed {
-		bad, err := ingest.ReadFile(p, func(a retrieval.Article) error {
+		bad, err := ingest.ReadFile(ctx, p, func(a retrieval.Article) error {
 			arts = append(arts, a)
 			return nil
 		})

@@ -45,7 +45,7 @@ func benchFixture(b *testing.B) (*Engine, []retrieval.Article, []string) {
 			benchErr = err
 			return
 		}
-		if _, benchErr = ingest.ReadFile(corpus, func(a retrieval.Article) error {
+		if _, benchErr = ingest.ReadFile(context.Background(), corpus, func(a retrieval.Article) error {
 			benchArts = append(benchArts, a)
 			return nil
 		}); benchErr != nil {

@@ -40,7 +40,7 @@ func TestRealTimeQADevQuality(t *testing.T) {
 		t.Fatal(err)
 	}
 	var arts []retrieval.Article
-	if _, err := ingest.ReadFile(filepath.Join(dir, "corpus.jsonl"), func(a retrieval.Article) error {
+	if _, err := ingest.ReadFile(context.Background(), filepath.Join(dir, "corpus.jsonl"), func(a retrieval.Article) error {
 		arts = append(arts, a)
 		return nil
 	}); err != nil {

@@ -57,7 +57,7 @@ func TestTune(t *testing.T) {
 	fmt.Sscan(os.Getenv("BRIEFBOT_TUNE_CHUNK"), &cw)
 	e, _ := NewMemory(ctx, Options{ChunkWords: cw})
 	var arts []retrieval.Article
-	ingest.ReadFile(filepath.Join(dir, "corpus.jsonl"), func(a retrieval.Article) error { arts = append(arts, a); return nil })
+	ingest.ReadFile(context.Background(), filepath.Join(dir, "corpus.jsonl"), func(a retrieval.Article) error { arts = append(arts, a); return nil })
 	e.Ingest(ctx, arts)
 	qs := loadAQ(t)
 	configs := strings.Split(os.Getenv("BRIEFBOT_TUNE"), ";")

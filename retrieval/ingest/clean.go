@@ -6,7 +6,7 @@ import (
 	"time"
 	"unicode"
 
-	"github.com/itlightning/dateparse"
+	"github.com/briefbot/briefbot/retrieval/dates"
 )
 
 // Cleaned is a briefing's text after boilerplate removal, with what the
@@ -116,22 +116,11 @@ func looksLikeHeadline(line string) bool {
 	return true
 }
 
-// ParseDate reads a date in the common layouts news carries: 2025-12-06,
-// 2022/06/12, RFC 3339, "December 6, 2025", "6 Dec 2025". Dates without a
-// zone are UTC.
+// ParseDate reads a date in the layouts news carries (see [dates.Parse]):
+// 2025-12-06, 2022/06/12, RFC 3339, "December 6, 2025", "6 Dec 2025", the
+// RFC 1123 dates of feeds. The result is UTC; ok is false for anything
+// else, never a panic.
 func ParseDate(s string) (time.Time, bool) {
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return time.Time{}, false
-	}
-	for _, layout := range []string{"2006-01-02", "2006/01/02", time.RFC3339, time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02 15:04:05", "2006/1/2"} {
-		if t, err := time.Parse(layout, s); err == nil {
-			return t.UTC(), true
-		}
-	}
-	t, err := dateparse.ParseIn(s, time.UTC)
-	if err != nil || t.Year() < 1900 || t.Year() > 2200 {
-		return time.Time{}, false
-	}
-	return t.UTC(), true
+	t, err := dates.Parse(s)
+	return t, err == nil
 }

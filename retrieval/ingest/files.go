@@ -1,14 +1,19 @@
 package ingest
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
+	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/briefbot/briefbot/retrieval"
 )
@@ -16,14 +21,17 @@ import (
 // Input is a file to ingest, or one that was passed over and why.
 type Input struct {
 	Path string
-	// Skip is set when the file will not be read (unsupported type, unreadable).
+	// Skip is set when the file will not be read (unsupported type, not a
+	// regular file, unreadable, a file name that is not UTF-8).
 	Skip error
 }
 
 // Collect expands paths (files and directories, walked recursively in name
 // order, hidden entries skipped) into the files to ingest. Files of other
 // types inside directories are skipped silently; named explicitly, they are
-// reported.
+// reported. Nothing is opened: FIFOs, devices and sockets are reported as
+// skipped, and symbolic links to directories inside a walked directory are
+// not followed, so a link loop cannot hang the walk.
 func Collect(paths []string) []Input {
 	var out []Input
 	for _, p := range paths {
@@ -34,14 +42,25 @@ func Collect(paths []string) []Input {
 		}
 		if !info.IsDir() {
 			in := Input{Path: p}
-			if !Supported(p) {
+			switch {
+			case !info.Mode().IsRegular():
+				in.Skip = skip(ReasonNotRegular, fileKind(info.Mode()))
+			case !Supported(p):
 				in.Skip = skip(ReasonUnsupported, filepath.Ext(p))
+			case !utf8.ValidString(filepath.Base(p)):
+				in.Skip = skip(ReasonBadName, "")
 			}
 			out = append(out, in)
 			continue
 		}
+		root := p
+		if li, err := os.Lstat(p); err == nil && li.Mode()&fs.ModeSymlink != 0 {
+			// WalkDir does not follow a root that is a link; a trailing
+			// separator makes the system resolve it.
+			root = p + string(filepath.Separator)
+		}
 		var files []Input
-		err = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
+		err = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
 			if err != nil {
 				files = append(files, Input{Path: path, Skip: skip(ReasonUnreadable, errText(err))})
 				if d != nil && d.IsDir() {
@@ -50,7 +69,7 @@ func Collect(paths []string) []Input {
 				return nil
 			}
 			name := d.Name()
-			if path != p && strings.HasPrefix(name, ".") {
+			if path != root && strings.HasPrefix(name, ".") {
 				if d.IsDir() {
 					return filepath.SkipDir
 				}
@@ -59,7 +78,9 @@ func Collect(paths []string) []Input {
 			if d.IsDir() || !Supported(name) {
 				return nil
 			}
-			files = append(files, Input{Path: path})
+			if in, ok := walkedFile(path, d); ok {
+				files = append(files, in)
+			}
 			return nil
 		})
 		if err != nil {
@@ -71,6 +92,52 @@ func Collect(paths []string) []Input {
 	return out
 }
 
+// walkedFile decides what to do with a supported name met in a walk: a
+// regular file (or a link to one) is read, a link to a directory is not
+// followed, anything else is reported.
+func walkedFile(path string, d fs.DirEntry) (Input, bool) {
+	in := Input{Path: path}
+	if !utf8.ValidString(d.Name()) {
+		in.Skip = skip(ReasonBadName, "")
+		return in, true
+	}
+	mode := d.Type()
+	if mode&fs.ModeSymlink != 0 {
+		info, err := os.Stat(path)
+		if err != nil {
+			in.Skip = skip(ReasonUnreadable, errText(err))
+			return in, true
+		}
+		if info.IsDir() {
+			return in, false
+		}
+		mode = info.Mode()
+	}
+	if !mode.IsRegular() {
+		in.Skip = skip(ReasonNotRegular, fileKind(mode))
+	}
+	return in, true
+}
+
+// fileKind names what a non-regular file is, for a skip report.
+func fileKind(m fs.FileMode) string {
+	switch {
+	case m&fs.ModeNamedPipe != 0:
+		return "named pipe"
+	case m&fs.ModeSocket != 0:
+		return "socket"
+	case m&fs.ModeCharDevice != 0:
+		return "character device"
+	case m&fs.ModeDevice != 0:
+		return "device"
+	case m&fs.ModeSymlink != 0:
+		return "symbolic link"
+	case m.IsDir():
+		return "directory"
+	}
+	return "irregular file"
+}
+
 func errText(err error) string {
 	var pe *fs.PathError
 	if errors.As(err, &pe) {
@@ -79,40 +146,129 @@ func errText(err error) string {
 	return err.Error()
 }
 
+// DisplayPath is how a report shows a file name: as is when it is plain
+// printable text, quoted (Go syntax) when it holds a newline, another
+// control character or bytes that are not UTF-8, so a name can never split
+// or forge a report line.
+func DisplayPath(p string) string {
+	if !utf8.ValidString(p) || strings.ContainsFunc(p, func(r rune) bool { return !unicode.IsPrint(r) && r != ' ' }) {
+		return strconv.Quote(p)
+	}
+	return p
+}
+
 // ReadFile parses the file at path and calls emit for each article in it.
 // Skipped records of a JSON file are returned; an error means the whole file
-// was skipped (a *SkipError says why) or emit failed.
-func ReadFile(path string, emit func(retrieval.Article) error) ([]RecordError, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, skip(ReasonUnreadable, errText(err))
+// was skipped (a *SkipError says why), ctx was cancelled, or emit failed.
+//
+// Only regular files are opened; the read is bounded (MaxTextBytes,
+// MaxRecordsBytes) and stops when ctx is cancelled. A panic while parsing
+// the file is recovered and reported as a skip with ReasonInternal.
+func ReadFile(ctx context.Context, path string, emit func(retrieval.Article) error) (bad []RecordError, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			bad, err = nil, skip(ReasonInternal, panicDetail(r))
+		}
+	}()
+	if !utf8.ValidString(filepath.Base(path)) {
+		return nil, skip(ReasonBadName, "")
 	}
-	defer f.Close()
-	info, err := f.Stat()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	info, err := os.Stat(path)
 	if err != nil {
 		return nil, skip(ReasonUnreadable, errText(err))
 	}
 	if info.IsDir() {
 		return nil, skip(ReasonUnreadable, "is a directory")
 	}
-	if IsRecords(path) {
-		if info.Size() > MaxRecordsBytes {
-			return nil, skip(ReasonTooLarge, fmt.Sprintf("%d bytes, limit %d", info.Size(), int64(MaxRecordsBytes)))
-		}
-		return ParseRecords(path, f, emit)
+	if !info.Mode().IsRegular() {
+		return nil, skip(ReasonNotRegular, fileKind(info.Mode()))
 	}
-	if info.Size() > MaxTextBytes {
-		return nil, skip(ReasonTooLarge, fmt.Sprintf("%d bytes, limit %d", info.Size(), MaxTextBytes))
-	}
-	data, err := io.ReadAll(io.LimitReader(f, MaxTextBytes+1))
+	// Non-blocking, so that a file swapped for a FIFO after the Stat above
+	// cannot block the open; the mode of what was opened is checked again.
+	f, err := os.OpenFile(path, os.O_RDONLY|openNonBlock, 0)
 	if err != nil {
 		return nil, skip(ReasonUnreadable, errText(err))
+	}
+	defer f.Close()
+	info, err = f.Stat()
+	if err != nil {
+		return nil, skip(ReasonUnreadable, errText(err))
+	}
+	if !info.Mode().IsRegular() {
+		return nil, skip(ReasonNotRegular, fileKind(info.Mode()))
+	}
+	limit := int64(MaxTextBytes)
+	if IsRecords(path) {
+		limit = MaxRecordsBytes
+	}
+	if info.Size() > limit {
+		return nil, skip(ReasonTooLarge, fmt.Sprintf("%d bytes, limit %d", info.Size(), limit))
+	}
+	r := &boundedReader{ctx: ctx, r: f, left: limit, limit: limit}
+	if IsRecords(path) {
+		return ParseRecords(ctx, path, r, emit)
+	}
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return nil, readFailure(err)
 	}
 	a, err := ParseDocument(path, data)
 	if err != nil {
 		return nil, err
 	}
 	return nil, emit(a)
+}
+
+// panicDetail describes a recovered panic without quoting the input: the
+// message of a runtime error, else only the type of the value.
+func panicDetail(r any) string {
+	if re, ok := r.(runtime.Error); ok {
+		return "panic: " + re.Error()
+	}
+	return fmt.Sprintf("panic (%T)", r)
+}
+
+// boundedReader stops at limit bytes (a file that grew past its cap while
+// being read is too large) and when ctx is cancelled.
+type boundedReader struct {
+	ctx   context.Context
+	r     io.Reader
+	left  int64
+	limit int64
+}
+
+func (b *boundedReader) Read(p []byte) (int, error) {
+	if err := b.ctx.Err(); err != nil {
+		return 0, err
+	}
+	if b.left <= 0 {
+		var one [1]byte
+		if n, err := b.r.Read(one[:]); n > 0 {
+			return 0, skip(ReasonTooLarge, fmt.Sprintf("grew past the limit of %d bytes while read", b.limit))
+		} else if err != nil {
+			return 0, err
+		}
+		return 0, io.EOF
+	}
+	if int64(len(p)) > b.left {
+		p = p[:b.left]
+	}
+	n, err := b.r.Read(p)
+	b.left -= int64(n)
+	return n, err
+}
+
+// readFailure classifies an error met while reading: cancellation and skips
+// pass through, anything else makes the file unreadable.
+func readFailure(err error) error {
+	var se *SkipError
+	if errors.As(err, &se) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	return skip(ReasonUnreadable, errText(err))
 }
 
 // ReadFS parses every supported file at the root of fsys (the embedded

@@ -1,6 +1,7 @@
 package ingest_test
 
 import (
+	"context"
 	"errors"
 	"os"
 	"path/filepath"
@@ -142,7 +143,7 @@ func TestParseDocumentHTML(t *testing.T) {
 func parseRecords(t *testing.T, name, data string) ([]retrieval.Article, []ingest.RecordError, error) {
 	t.Helper()
 	var got []retrieval.Article
-	bad, err := ingest.ParseRecords(name, strings.NewReader(data), func(a retrieval.Article) error {
+	bad, err := ingest.ParseRecords(context.Background(), name, strings.NewReader(data), func(a retrieval.Article) error {
 		got = append(got, a)
 		return nil
 	})
@@ -342,7 +343,7 @@ func TestReadFile(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var ids []string
-			bad, err := ingest.ReadFile(tt.path, func(a retrieval.Article) error {
+			bad, err := ingest.ReadFile(context.Background(), tt.path, func(a retrieval.Article) error {
 				ids = append(ids, a.ID)
 				return nil
 			})
@@ -360,7 +361,7 @@ func TestReadFile(t *testing.T) {
 	}
 	t.Run("emit error stops and is returned", func(t *testing.T) {
 		boom := errors.New("boom")
-		_, err := ingest.ReadFile(filepath.Join(dir, "a.txt"), func(retrieval.Article) error { return boom })
+		_, err := ingest.ReadFile(context.Background(), filepath.Join(dir, "a.txt"), func(retrieval.Article) error { return boom })
 		if !errors.Is(err, boom) {
 			t.Errorf("err = %v, want boom", err)
 		}

@@ -7,9 +7,11 @@ package ingest
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"html"
 	"io"
 	"net/url"
 	"path/filepath"
@@ -22,6 +24,7 @@ import (
 	yaml "go.yaml.in/yaml/v3"
 
 	"github.com/briefbot/briefbot/retrieval"
+	"github.com/briefbot/briefbot/retrieval/dates"
 )
 
 // Limits on what ingest reads.
@@ -30,8 +33,9 @@ const (
 	MaxTextBytes = 16 << 20
 	// MaxRecordsBytes caps a .json or .jsonl file.
 	MaxRecordsBytes = 2 << 30
-	// maxLineBytes caps one JSONL record.
-	maxLineBytes = 64 << 20
+	// MaxRecordBytes caps one JSONL record; a longer line is a skipped
+	// record and the rest of the file is still read.
+	MaxRecordBytes = 64 << 20
 )
 
 // Reasons a file or record is skipped.
@@ -44,6 +48,9 @@ const (
 	ReasonUnsupported = "unsupported file type"
 	ReasonInvalid     = "invalid"
 	ReasonNoText      = "no text"
+	ReasonNotRegular  = "not a regular file"
+	ReasonBadName     = "file name not UTF-8"
+	ReasonInternal    = "internal error"
 )
 
 // SkipError says why a file or record was not ingested.
@@ -142,7 +149,7 @@ func parsePlain(s string) retrieval.Article {
 		s = rest
 		a.Title = strings.TrimSpace(fm.Title)
 		a.Source = strings.TrimSpace(fm.Source)
-		a.URL = strings.TrimSpace(fm.URL)
+		a.URL = SafeURL(fm.URL)
 		for _, d := range []any{fm.Published, fm.Date} {
 			if t, ok := dateOf(d); ok {
 				a.Published = t
@@ -212,18 +219,33 @@ func dateOf(v any) (time.Time, bool) {
 		return unixDate(float64(d))
 	case int64:
 		return unixDate(float64(d))
+	case uint64:
+		return unixDate(float64(d))
 	}
 	return time.Time{}, false
 }
 
 func unixDate(v float64) (time.Time, bool) {
-	if v <= 0 {
-		return time.Time{}, false
+	t, err := dates.FromUnix(v)
+	return t, err == nil
+}
+
+// SafeURL returns s when it is an absolute http or https URL with a host,
+// else "": an article never carries a javascript:, data: or other link.
+func SafeURL(s string) string {
+	s = strings.TrimSpace(s)
+	if s == "" || strings.ContainsFunc(s, func(r rune) bool { return r < ' ' || r == 0x7f }) {
+		return ""
 	}
-	if v > 1e11 { // milliseconds
-		v /= 1000
+	u, err := url.Parse(s)
+	if err != nil || u.Host == "" {
+		return ""
 	}
-	return time.Unix(int64(v), 0).UTC(), true
+	switch strings.ToLower(u.Scheme) {
+	case "http", "https":
+		return u.String()
+	}
+	return ""
 }
 
 func parseHTML(data []byte) (retrieval.Article, error) {
@@ -243,8 +265,8 @@ func parseHTML(data []byte) (retrieval.Article, error) {
 		Body:      c.Body,
 		Published: c.Published,
 	}
-	if t, err := art.PublishedTime(); err == nil {
-		a.Published = t.UTC()
+	if t, ok := publishedTime(art); ok {
+		a.Published = t
 	}
 	a.URL = canonicalURL(data)
 	// The headline often opens the extracted text as well.
@@ -252,6 +274,26 @@ func parseHTML(data []byte) (retrieval.Article, error) {
 		a.Body = a.Body[len(a.Title)+1:]
 	}
 	return a, nil
+}
+
+// publishedTime is the page's published-time metadata. go-readability
+// parses it with github.com/itlightning/dateparse, which panics on some
+// inputs: a panic there, or a date outside the plausible years, is no date.
+func publishedTime(art readability.Article) (t time.Time, ok bool) {
+	defer func() {
+		if recover() != nil {
+			t, ok = time.Time{}, false
+		}
+	}()
+	pt, err := art.PublishedTime()
+	if err != nil {
+		return time.Time{}, false
+	}
+	pt = pt.UTC()
+	if pt.Year() < dates.MinYear || pt.Year() > dates.MaxYear {
+		return time.Time{}, false
+	}
+	return pt, true
 }
 
 // canonicalURL finds <link rel="canonical"> or og:url in the page head.
@@ -276,8 +318,8 @@ func canonicalURL(data []byte) string {
 			if j := strings.Index(tag, attr); j >= 0 {
 				v := tag[j+len(attr):]
 				if k := strings.IndexByte(v, '"'); k >= 0 {
-					if u, err := url.Parse(v[:k]); err == nil && u.Scheme != "" {
-						return u.String()
+					if u := SafeURL(html.UnescapeString(v[:k])); u != "" {
+						return u
 					}
 				}
 			}
@@ -327,12 +369,12 @@ func (r record) article(fallbackID string) (retrieval.Article, error) {
 		body = r.Content
 	}
 	if strings.TrimSpace(body) == "" {
-		return retrieval.Article{}, skip(ReasonNoText, "record "+id+" has no text")
+		return retrieval.Article{}, skip(ReasonNoText, "record "+DisplayPath(id)+" has no text")
 	}
 	if !utf8.ValidString(body) {
-		return retrieval.Article{}, skip(ReasonNotUTF8, "record "+id)
+		return retrieval.Article{}, skip(ReasonNotUTF8, "record "+DisplayPath(id))
 	}
-	a := retrieval.Article{ID: id, Title: strings.TrimSpace(r.Title), URL: strings.TrimSpace(r.URL), Source: strings.TrimSpace(r.Source)}
+	a := retrieval.Article{ID: id, Title: strings.TrimSpace(r.Title), URL: SafeURL(r.URL), Source: strings.TrimSpace(r.Source)}
 	for _, d := range []any{r.Published, r.PublishDate, r.Date} {
 		if t, ok := dateOf(d); ok {
 			a.Published = t
@@ -351,7 +393,7 @@ func (r record) article(fallbackID string) (retrieval.Article, error) {
 		a.Body = a.Body[len(a.Title)+1:]
 	}
 	if strings.TrimSpace(a.Body) == "" {
-		return retrieval.Article{}, skip(ReasonNoText, "record "+id+" has nothing left after cleaning")
+		return retrieval.Article{}, skip(ReasonNoText, "record "+DisplayPath(id)+" has nothing left after cleaning")
 	}
 	return a, nil
 }
@@ -365,11 +407,19 @@ type RecordError struct {
 
 func (e RecordError) Error() string { return fmt.Sprintf("record %d: %v", e.Line, e.Err) }
 
-// ParseRecords reads JSON records from r: a JSON array of articles, a single
-// article object, or JSON Lines. It calls emit for each good article, and
-// returns the records it skipped. A file that is not JSON at all is an error.
-func ParseRecords(name string, r io.Reader, emit func(retrieval.Article) error) ([]RecordError, error) {
-	br := bufio.NewReaderSize(r, 1<<20)
+// ParseRecords reads JSON records from r: a JSON array of articles, one
+// article object (or several, one after another), or JSON Lines. It calls
+// emit for each good article, and returns the records it skipped. A file
+// that is not JSON at all is an error (a *SkipError); so is ctx's error when
+// it is cancelled.
+//
+// It streams: JSON Lines are read one line at a time into a buffer of at
+// most MaxRecordBytes (a longer line is a skipped record), arrays one
+// element at a time, so memory is bounded by the largest record. A record
+// with bytes that are not UTF-8 is skipped (ReasonNotUTF8), and a panic
+// while parsing one record skips that record (ReasonInternal).
+func ParseRecords(ctx context.Context, name string, r io.Reader, emit func(retrieval.Article) error) ([]RecordError, error) {
+	br := bufio.NewReaderSize(r, 64<<10)
 	// Peek at the first non-space byte to tell an array or object from lines.
 	var first byte
 	for {
@@ -378,7 +428,7 @@ func ParseRecords(name string, r io.Reader, emit func(retrieval.Article) error) 
 			return nil, skip(ReasonEmpty, "")
 		}
 		if err != nil {
-			return nil, skip(ReasonUnreadable, err.Error())
+			return nil, readFailure(err)
 		}
 		if b == ' ' || b == '\n' || b == '\r' || b == '\t' || b == 0xEF || b == 0xBB || b == 0xBF {
 			continue
@@ -395,28 +445,38 @@ func ParseRecords(name string, r io.Reader, emit func(retrieval.Article) error) 
 	base := filepath.Base(name)
 	ext := strings.ToLower(filepath.Ext(name))
 	if first == '[' || (first == '{' && ext == ".json") {
-		return parseJSONDocument(base, br, first, emit)
+		return parseJSONDocument(ctx, base, br, first, emit)
 	}
 	if first != '{' {
 		return nil, skip(ReasonInvalid, "not JSON")
 	}
 	var bad []RecordError
-	sc := bufio.NewScanner(br)
-	sc.Buffer(make([]byte, 0, 1<<20), maxLineBytes)
-	line := 0
-	good := 0
-	for sc.Scan() {
+	var buf []byte
+	line, good, records := 0, 0, 0
+	for {
+		if err := ctx.Err(); err != nil {
+			return bad, err
+		}
+		raw, tooLong, err := readLine(br, buf[:0], MaxRecordBytes)
+		buf = raw
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return bad, readFailure(err)
+		}
 		line++
-		raw := bytes.TrimSpace(sc.Bytes())
+		if tooLong {
+			records++
+			bad = append(bad, RecordError{Line: line, Err: skip(ReasonTooLarge, fmt.Sprintf("line over %d MiB", MaxRecordBytes>>20))})
+			continue
+		}
+		raw = bytes.TrimSpace(raw)
 		if len(raw) == 0 {
 			continue
 		}
-		var rec record
-		if err := json.Unmarshal(raw, &rec); err != nil {
-			bad = append(bad, RecordError{Line: line, Err: skip(ReasonInvalid, "JSON: "+err.Error())})
-			continue
-		}
-		a, err := rec.article(fmt.Sprintf("%s#%d", base, line))
+		records++
+		a, err := parseRecord(raw, fmt.Sprintf("%s#%d", base, line))
 		if err != nil {
 			bad = append(bad, RecordError{Line: line, Err: err})
 			continue
@@ -426,54 +486,134 @@ func ParseRecords(name string, r io.Reader, emit func(retrieval.Article) error) 
 		}
 		good++
 	}
-	if err := sc.Err(); err != nil {
-		if errors.Is(err, bufio.ErrTooLong) {
-			bad = append(bad, RecordError{Line: line + 1, Err: skip(ReasonTooLarge, "line over 64 MiB; rest of file not read")})
-			return bad, nil
-		}
-		return bad, skip(ReasonUnreadable, err.Error())
-	}
-	if good == 0 && len(bad) > 0 && line == len(bad) {
+	if good == 0 && len(bad) > 0 && records == len(bad) {
 		return bad, skip(ReasonInvalid, "no valid record")
 	}
 	return bad, nil
 }
 
-func parseJSONDocument(base string, r io.Reader, first byte, emit func(retrieval.Article) error) ([]RecordError, error) {
-	dec := json.NewDecoder(r)
-	if first == '{' {
-		var rec record
-		if err := dec.Decode(&rec); err != nil {
-			return nil, skip(ReasonInvalid, "JSON: "+err.Error())
+// readLine reads one line (without limit on the line but storing at most
+// max bytes of it) into buf. A longer line is consumed and reported as
+// tooLong. At the end of the input it returns io.EOF.
+func readLine(br *bufio.Reader, buf []byte, max int) (line []byte, tooLong bool, err error) {
+	read := false
+	for {
+		frag, err := br.ReadSlice('\n')
+		if len(frag) > 0 {
+			read = true
+			if !tooLong && len(buf)+len(frag) > max+1 { // +1: the newline
+				tooLong = true
+				buf = buf[:0]
+			}
+			if !tooLong {
+				buf = append(buf, frag...)
+			}
 		}
-		a, err := rec.article(base)
-		if err != nil {
-			return nil, err
+		switch {
+		case errors.Is(err, bufio.ErrBufferFull):
+			continue
+		case errors.Is(err, io.EOF) && read:
+			return buf, tooLong, nil
 		}
-		return nil, emit(a)
+		return buf, tooLong, err
 	}
-	if _, err := dec.Token(); err != nil { // [
-		return nil, skip(ReasonInvalid, "JSON: "+err.Error())
+}
+
+// parseRecord decodes one JSON record. A panic in doing so is the record's
+// error, not the file's.
+func parseRecord(raw []byte, fallbackID string) (a retrieval.Article, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			a, err = retrieval.Article{}, skip(ReasonInternal, panicDetail(r))
+		}
+	}()
+	// json.Unmarshal would silently replace invalid bytes with U+FFFD.
+	if !utf8.Valid(raw) {
+		return retrieval.Article{}, skip(ReasonNotUTF8, "")
+	}
+	var rec record
+	if err := json.Unmarshal(raw, &rec); err != nil {
+		return retrieval.Article{}, skip(ReasonInvalid, "JSON: "+err.Error())
+	}
+	if invalidEscape(raw, rec) {
+		return retrieval.Article{}, skip(ReasonNotUTF8, "escaped lone surrogate")
+	}
+	return rec.article(fallbackID)
+}
+
+// invalidEscape reports whether decoding made a U+FFFD that the raw record
+// does not spell: a \uD800-\uDFFF escape without its pair, which is no
+// character at all.
+func invalidEscape(raw []byte, rec record) bool {
+	decoded := false
+	for _, s := range []string{rec.Title, rec.Text, rec.Body, rec.Content, rec.Source, rec.URL} {
+		if strings.ContainsRune(s, utf8.RuneError) {
+			decoded = true
+			break
+		}
+	}
+	if !decoded {
+		return false
+	}
+	return !bytes.Contains(raw, []byte("\uFFFD")) && !bytes.Contains(bytes.ToLower(raw), []byte(`\ufffd`))
+}
+
+func parseJSONDocument(ctx context.Context, base string, r io.Reader, first byte, emit func(retrieval.Article) error) ([]RecordError, error) {
+	dec := json.NewDecoder(r)
+	inArray := first == '['
+	if inArray {
+		if _, err := dec.Token(); err != nil { // [
+			return nil, decodeFailure(err)
+		}
 	}
 	var bad []RecordError
+	good := 0
 	for i := 1; dec.More(); i++ {
+		if err := ctx.Err(); err != nil {
+			return bad, err
+		}
 		var raw json.RawMessage
 		if err := dec.Decode(&raw); err != nil {
-			return bad, skip(ReasonInvalid, fmt.Sprintf("JSON at record %d: %v", i, err))
+			err = decodeFailure(err)
+			var se *SkipError
+			if good == 0 || !errors.As(err, &se) {
+				return bad, err
+			}
+			// Keep what was read before the break.
+			se.Detail += "; rest of file not read"
+			bad = append(bad, RecordError{Line: i, Err: se})
+			return bad, nil
 		}
-		var rec record
-		if err := json.Unmarshal(raw, &rec); err != nil {
-			bad = append(bad, RecordError{Line: i, Err: skip(ReasonInvalid, "JSON: "+err.Error())})
-			continue
+		id := base
+		if inArray || i > 1 {
+			id = fmt.Sprintf("%s#%d", base, i)
 		}
-		a, err := rec.article(fmt.Sprintf("%s#%d", base, i))
+		a, err := parseRecord(raw, id)
 		if err != nil {
+			if !inArray && i == 1 && !dec.More() {
+				return nil, err // the file is this one record
+			}
 			bad = append(bad, RecordError{Line: i, Err: err})
 			continue
 		}
 		if err := emit(a); err != nil {
 			return bad, err
 		}
+		good++
+	}
+	if err := ctx.Err(); err != nil {
+		return bad, err
 	}
 	return bad, nil
+}
+
+// decodeFailure classifies an error of the JSON decoder: a read error as
+// readFailure does, anything else as invalid JSON.
+func decodeFailure(err error) error {
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &se) || errors.As(err, &te) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+		return skip(ReasonInvalid, "JSON: "+err.Error())
+	}
+	return readFailure(err)
 }
