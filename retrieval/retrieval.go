@@ -78,8 +78,13 @@ type Quote struct {
 	// Truncated marks a quote that ends inside a sentence (cut at the word
 	// limit): Text is still verbatim, and renderers show that it goes on.
 	Truncated bool
-	AlsoIn    []ArticleMeta
-	Score     float64
+	// Context is the sentence before Text, verbatim (whitespace
+	// normalised), when Text cannot be read alone ("He said…"); empty
+	// otherwise. ContextSpan locates it in the article's body.
+	Context     string
+	ContextSpan Span
+	AlsoIn      []ArticleMeta
+	Score       float64
 }
 
 // RankedDoc is an article and its retrieval score.
@@ -109,6 +114,9 @@ type Result struct {
 	// question's words the corpus knows) the best quote covers; an answer
 	// needs enough of it.
 	Evidence float64
+	// Reason says why there is no answer, when the engine knows ("The
+	// briefings end on 2025-12-06."); empty otherwise.
+	Reason string
 }
 
 // Sentence is one sentence of a document, located in its body.

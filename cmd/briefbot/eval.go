@@ -22,7 +22,7 @@ func (a *app) evalCmd() *cobra.Command {
 		Use:   "eval",
 		Short: "Measure answer quality on evaluation data",
 	}
-	cmd.AddCommand(a.evalRetrievalCmd(), a.evalDigestCmd())
+	cmd.AddCommand(a.evalRetrievalCmd(), a.evalDigestCmd(), a.evalFitCmd())
 	return cmd
 }
 
