@@ -22,7 +22,7 @@ func (a *app) evalCmd() *cobra.Command {
 		Use:   "eval",
 		Short: "Measure answer quality on evaluation data",
 	}
-	cmd.AddCommand(a.evalRetrievalCmd(), a.evalDigestCmd())
+	cmd.AddCommand(a.evalRetrievalCmd(), a.evalDigestCmd(), a.evalFitCmd())
 	return cmd
 }
 
@@ -90,21 +90,23 @@ func parseParamOverrides(sets []string) ([]paramOverride, error) {
 	return out, nil
 }
 
-// applyParamOverrides sets the engine parameters given with --set.
-//
-// LEAD: the single call site to wire once engine.Params lands on main:
-//
-//	if len(sets) > 0 && opts.Params == nil { p := engine.DefaultParams(); opts.Params = &p }
-//	for _, s := range sets { if err := opts.Params.Set(s.Key, s.Value); err != nil { return err } }
-//
-// Until then any override is refused rather than silently ignored, so a
-// tuning run never reports the defaults under another name.
+// applyParamOverrides sets the engine parameters given with --set
+// (engine.Params.Set names: "min_evidence", "quote_docs", "w.cov", ...) on a
+// copy of the defaults; an unknown name is an error, so a tuning run never
+// reports the defaults under another name.
 func applyParamOverrides(opts *engine.Options, sets []paramOverride) error {
-	_ = opts
 	if len(sets) == 0 {
 		return nil
 	}
-	return fmt.Errorf("--set %s: this build's engine has no settable parameters yet", sets[0].Key)
+	if opts.Params == nil {
+		opts.Params = engine.DefaultParams()
+	}
+	for _, s := range sets {
+		if err := opts.Params.Set(s.Key, s.Value); err != nil {
+			return fmt.Errorf("--set %s: %w", s.Key, err)
+		}
+	}
+	return nil
 }
 
 func (a *app) evalRetrievalCmd() *cobra.Command {

@@ -114,13 +114,16 @@ func TestEvalRetrievalSetFlag(t *testing.T) {
 	if code != 2 || !strings.Contains(stderr, "key=value") {
 		t.Errorf("malformed --set: exit %d, %q", code, stderr)
 	}
-	// An override is never silently ignored: until the engine takes it,
-	// it is refused (and once it does, an unknown key must be).
+	// An override is never silently ignored: an unknown key is refused.
 	code, _, stderr = runCLI(t, nil, append(args, "--set", "noSuchKnob=1")...)
 	if code != 2 || !strings.Contains(stderr, "noSuchKnob") {
 		t.Errorf("unknown --set: exit %d, %q", code, stderr)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "out.jsonl")); err == nil {
 		t.Errorf("a refused run wrote --out")
+	}
+	// A known parameter is applied.
+	if code, _, stderr = runCLI(t, nil, append(args, "--set", "min_evidence=0.5", "--set", "w.cov=2")...); code != 0 {
+		t.Errorf("known --set: exit %d, %q", code, stderr)
 	}
 }

@@ -51,16 +51,19 @@ type Options struct {
 	Now func() time.Time
 	// ChunkWords is the target chunk size (default ingest.DefaultChunkWords).
 	ChunkWords int
+	// Params tunes the search; nil means DefaultParams (the fitted model).
+	Params *Params
 }
 
 // Engine answers queries over a store. Search, Articles and Document are safe
 // for concurrent use with each other and with Ingest; Ingest and Save
 // serialise among themselves.
 type Engine struct {
-	emb  embed.Embedder
-	log  *slog.Logger
-	now  func() time.Time
-	opts Options
+	emb    embed.Embedder
+	params *Params
+	log    *slog.Logger
+	now    func() time.Time
+	opts   Options
 
 	writeMu sync.Mutex // serialises Ingest/Save
 	mu      sync.RWMutex
@@ -84,7 +87,12 @@ func newEngine(opts Options) *Engine {
 	if opts.ChunkWords <= 0 {
 		opts.ChunkWords = ingest.DefaultChunkWords
 	}
-	return &Engine{emb: opts.Embedder, log: opts.Logger, now: opts.Now, opts: opts}
+	if opts.Params == nil {
+		opts.Params = DefaultParams()
+	} else {
+		opts.Params = opts.Params.Clone()
+	}
+	return &Engine{emb: opts.Embedder, params: opts.Params, log: opts.Logger, now: opts.Now, opts: opts}
 }
 
 // dimOf embeds a probe text to learn the embedder's dimension.
@@ -536,9 +544,10 @@ type index struct {
 
 // Token flags, for answer-type matching.
 const (
-	flagDigit uint8 = 1 << iota // starts with a digit
-	flagCap                     // capitalised, not the first word of its sentence
-	flagMonth                   // a month or weekday name
+	flagDigit  uint8 = 1 << iota // starts with a digit
+	flagCap                      // capitalised, not the first word of its sentence
+	flagMonth                    // a month or weekday name
+	flagNumber                   // a number word (seven, dozen, million)
 )
 
 // tok is an indexed token of a sentence (stop words are left out).
@@ -627,6 +636,9 @@ func appendToks(dst []tok, b *lexical.Builder, s string) []tok {
 		if monthsAndDays[t.Word] {
 			f |= flagMonth
 		}
+		if numberWords[t.Word] {
+			f |= flagNumber
+		}
 		dst = append(dst, tok{id: b.Intern(text.Stem(t.Word)), flags: f})
 	})
 	return dst
@@ -685,7 +697,7 @@ func sortDocs(d []retrieval.RankedDoc) {
 const IndexName = store.SnapshotName + ".idx"
 
 // indexMagic starts the derived index file; the digit is its format.
-const indexMagic = "briefbot-index-1\n"
+const indexMagic = "briefbot-index-2\n"
 
 // loadIndex returns the derived index of st, loaded from dir when the file
 // there was derived from the same snapshot, else built and written back
@@ -733,7 +745,7 @@ func encodeIndex(ix *index, fingerprint string) []byte {
 			b = binary.AppendUvarint(b, uint64(s.words)<<2|f)
 			b = binary.AppendUvarint(b, uint64(len(s.toks)))
 			for _, t := range s.toks {
-				b = binary.AppendUvarint(b, uint64(t.id)<<3|uint64(t.flags))
+				b = binary.AppendUvarint(b, uint64(t.id)<<4|uint64(t.flags))
 			}
 		}
 	}
@@ -831,7 +843,7 @@ func readIndex(dir string, st *store.Store, fingerprint string) (*index, error) 
 			backing = backing[nt:]
 			for k := range ts {
 				v := d.Uvarint()
-				ts[k] = tok{id: int32(v >> 3), flags: uint8(v & 7)}
+				ts[k] = tok{id: int32(v >> 4), flags: uint8(v & 15)}
 			}
 			sents[j].toks = ts
 		}

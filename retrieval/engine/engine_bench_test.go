@@ -150,7 +150,7 @@ func BenchmarkBareQueryEmbedding(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; b.Loop(); i++ {
-		if err := e.Store().BareQueryEmbedding(ctx, vecs[i%len(vecs)], tuning.vectorK); err != nil {
+		if err := e.Store().BareQueryEmbedding(ctx, vecs[i%len(vecs)], DefaultParams().VectorK); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -166,7 +166,7 @@ func BenchmarkNearest(b *testing.B) {
 		vecs[i], _ = e.emb.Embed(ctx, q)
 	}
 	for i := 0; b.Loop(); i++ {
-		ix.nearest(vecs[i%len(vecs)], tuning.vectorK)
+		ix.nearest(vecs[i%len(vecs)], DefaultParams().VectorK)
 	}
 }
 

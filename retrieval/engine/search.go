@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -13,56 +14,6 @@ import (
 	"github.com/briefbot/briefbot/retrieval/lexical"
 	"github.com/briefbot/briefbot/retrieval/text"
 )
-
-// Tuning of the search, measured on the RealTime QA dev split (see
-// BENCHMARKS.md). Kept together so that a change is one diff.
-var tuning = struct {
-	lexicalK         int     // BM25 chunk candidates
-	vectorK          int     // vector chunk candidates
-	vectorWeight     float64 // weight of cosine similarity against normalised BM25
-	secondChunk      float64 // weight of an article's second-best chunk
-	recencyBoost     float64 // boost of an article published on the day asked
-	recencyDays      float64 // decay of that boost, in days
-	quoteDocs        int     // articles whose sentences compete for quotes
-	corroborDocs     int     // articles searched for near-identical sentences
-	docWeight        float64 // weight of the article score in a sentence's score
-	contextWeight    float64 // weight of the neighbours' coverage (negative: a sentence among others that restate the question rarely adds the answer)
-	typeBonus        float64 // bonus for a sentence with the answer type asked for
-	minEvidence      float64 // coverage of the question a quote needs to count as an answer
-	relativeEvidence float64 // coverage a later quote needs, relative to the first
-	maxUnknown       float64 // share of question words unknown to the corpus beyond which it abstains
-	idfPower         float64 // question term weight = idf^idfPower
-	leadBonus        float64 // bonus for an article's first two sentences
-	noveltyWeight    float64 // weight of the rare words a sentence adds to the question's
-	noveltyNorm      float64 // summed idf of novel words that counts as full novelty
-	focusWeight      float64 // weight of the asking sentence's words in a multi-sentence question
-	maxWords         int     // words in a quote
-	dupJaccard       float64 // term-set similarity of near-identical sentences
-	minFill          int     // words left under maxWords worth filling from the next sentence
-}{
-	lexicalK:         400,
-	vectorK:          100,
-	vectorWeight:     0.3,
-	secondChunk:      0.1,
-	recencyBoost:     1,
-	recencyDays:      10,
-	quoteDocs:        12,
-	corroborDocs:     30,
-	docWeight:        0.3,
-	contextWeight:    -0.2,
-	typeBonus:        0.15,
-	minEvidence:      0.2,
-	relativeEvidence: 0.6,
-	maxUnknown:       0.25,
-	idfPower:         1,
-	leadBonus:        0.1,
-	noveltyWeight:    0.35,
-	noveltyNorm:      30,
-	focusWeight:      3,
-	maxWords:         60,
-	dupJaccard:       0.6,
-	minFill:          8,
-}
 
 // Search answers q: ranked articles and, when the corpus supports an
 // answer, 1 to MaxQuotes verbatim quotes from distinct articles.
@@ -97,26 +48,44 @@ func (e *Engine) Search(ctx context.Context, q retrieval.Query) (retrieval.Resul
 	return res, err
 }
 
-func (e *Engine) search(ctx context.Context, ix *index, q retrieval.Query, ref time.Time) (retrieval.Result, error) {
+// retrieved is what the first stage finds for a question: the ranked
+// articles (up to CorroborDocs) and each article's score.
+type retrieved struct {
+	ranked  []retrieval.RankedDoc
+	scoreOf map[int32]float64
+	qa      *questionAnalysis
+	visible func(int32) bool
+	terms   questionTerms
+}
+
+// retrieve ranks articles for q (BM25 and vector candidates over chunks,
+// fused, aggregated per article, with a recency prior) and analyses the
+// question. ok is false when the question has no terms or the index is empty.
+func (e *Engine) retrieve(ctx context.Context, ix *index, q retrieval.Query, ref time.Time) (*retrieved, retrieval.Coverage, bool, error) {
+	p := e.params
 	visible := func(art int32) bool { return true }
 	if !q.AsOf.IsZero() {
 		limit := q.AsOf.Add(24 * time.Hour)
 		visible = func(art int32) bool {
-			p := ix.arts[art].Published
-			return p.IsZero() || !p.After(limit)
+			pub := ix.arts[art].Published
+			return pub.IsZero() || !pub.After(limit)
 		}
 	}
-	res := retrieval.Result{Searched: ix.coverage(visible), Quotes: []retrieval.Quote{}}
-	qterms := text.Terms(howWords.ReplaceAllString(q.Text, "how"))
-	if len(qterms) == 0 || len(ix.arts) == 0 {
-		return res, nil
+	cov := ix.coverage(visible)
+	if len(ix.arts) == 0 {
+		return nil, cov, false, nil
+	}
+	qt := analyseTerms(q.Text, ix.lex)
+	qterms := qt.terms
+	if len(qterms) == 0 {
+		return nil, cov, false, nil
 	}
 	expanded := ix.lex.Expand(qterms)
 	focus := focusTerms(q.Text)
 
 	// Candidates: BM25 and vector similarity over chunks.
 	keep := func(doc int32) bool { return visible(ix.chunkArt[doc]) }
-	lex := ix.lex.Search(expanded, tuning.lexicalK, keep)
+	lex := ix.lex.Search(expanded, p.LexicalK, keep)
 	fused := map[int32]float64{}
 	if len(lex) > 0 {
 		top := lex[0].Score
@@ -126,16 +95,16 @@ func (e *Engine) search(ctx context.Context, ix *index, q retrieval.Query, ref t
 	}
 	vec, err := e.emb.Embed(ctx, q.Text)
 	if err != nil {
-		return res, err
+		return nil, cov, false, err
 	}
 	// The scan chromem-go's QueryEmbedding would do, on the same vectors,
 	// in chunk doc order (no id lookups); see nearest.
-	for _, h := range ix.nearest(vec, tuning.vectorK) {
+	for _, h := range ix.nearest(vec, p.VectorK) {
 		a := ix.chunkArt[h.doc]
 		if !visible(a) || h.sim <= 0 {
 			continue
 		}
-		fused[h.doc] += tuning.vectorWeight * float64(h.sim)
+		fused[h.doc] += p.VectorWeight * float64(h.sim)
 	}
 
 	// Articles: best chunk plus a little of the second, and recency.
@@ -154,41 +123,66 @@ func (e *Engine) search(ctx context.Context, ix *index, q retrieval.Query, ref t
 			ag.second = s
 		}
 	}
-	ranked := make([]retrieval.RankedDoc, 0, len(aggs))
-	scoreOf := map[int32]float64{}
+	r := &retrieved{scoreOf: map[int32]float64{}, visible: visible, terms: qt}
+	r.ranked = make([]retrieval.RankedDoc, 0, len(aggs))
 	for a, ag := range aggs {
-		s := ag.best + tuning.secondChunk*ag.second
-		if p := ix.arts[a].Published; !p.IsZero() {
-			age := ref.Sub(p).Hours() / 24
-			s *= 1 + tuning.recencyBoost*math.Exp(-math.Max(age, 0)/tuning.recencyDays)
+		s := ag.best + p.SecondChunk*ag.second
+		if pub := ix.arts[a].Published; !pub.IsZero() {
+			age := ref.Sub(pub).Hours() / 24
+			s *= 1 + p.RecencyBoost*math.Exp(-math.Max(age, 0)/p.RecencyDays)
 		}
-		scoreOf[a] = s
-		ranked = append(ranked, retrieval.RankedDoc{ID: ix.arts[a].ID, Score: s})
+		r.scoreOf[a] = s
+		r.ranked = append(r.ranked, retrieval.RankedDoc{ID: ix.arts[a].ID, Score: s})
 	}
-	sort.Slice(ranked, func(i, j int) bool {
-		if ranked[i].Score != ranked[j].Score {
-			return ranked[i].Score > ranked[j].Score
+	sort.Slice(r.ranked, func(i, j int) bool {
+		if r.ranked[i].Score != r.ranked[j].Score {
+			return r.ranked[i].Score > r.ranked[j].Score
 		}
-		return ranked[i].ID < ranked[j].ID
+		return r.ranked[i].ID < r.ranked[j].ID
 	})
-	if len(ranked) > tuning.corroborDocs && len(ranked) > q.MaxDocs {
-		ranked = ranked[:max(tuning.corroborDocs, q.MaxDocs)]
+	if len(r.ranked) > p.CorroborDocs && len(r.ranked) > q.MaxDocs {
+		r.ranked = r.ranked[:max(p.CorroborDocs, q.MaxDocs)]
 	}
-	docs := ranked
+	r.qa = newQuestionAnalysis(p, q.Text, qterms, focus, expanded, ix.lex)
+	return r, cov, true, nil
+}
+
+func (e *Engine) search(ctx context.Context, ix *index, q retrieval.Query, ref time.Time) (retrieval.Result, error) {
+	r, cov, ok, err := e.retrieve(ctx, ix, q, ref)
+	res := retrieval.Result{Searched: cov, Quotes: []retrieval.Quote{}}
+	if err != nil || !ok {
+		return res, err
+	}
+	docs := r.ranked
 	if len(docs) > q.MaxDocs {
 		docs = docs[:q.MaxDocs]
 	}
 	res.Docs = append([]retrieval.RankedDoc(nil), docs...)
-	if len(ranked) == 0 {
+	if len(r.ranked) == 0 {
 		return res, nil
 	}
-
-	qa := newQuestionAnalysis(q.Text, qterms, focus, expanded, ix.lex)
-	quotes, evidence := e.selectQuotes(ix, qa, ranked, scoreOf, q.MaxQuotes)
+	p := e.params
+	quotes, best, evidence, typed := e.selectQuotes(ix, r, q.MaxQuotes)
+	evidence *= r.qa.knownShare()
 	res.Evidence = evidence
-	// Abstain when too much of the question is about things the corpus
-	// never mentions, or when the best quote covers too little of the rest.
-	if len(quotes) > 0 && evidence >= tuning.minEvidence && qa.unknownFrac() <= tuning.maxUnknown {
+	// Refuse when the question names what no briefing mentions, asks about
+	// a year after the newest briefing, is covered too little by the best
+	// quote (its words the briefings lack counted against it), or asks for
+	// a number or a date no quote gives.
+	switch {
+	case len(quotes) == 0:
+	case len(r.terms.unknownNames) > 0:
+		res.Reason = "The briefings never mention " + strings.Join(r.terms.unknownNames, ", ") + "."
+	case cov.To.Year() > 1 && slices.Max(append([]int{0}, r.terms.years...)) > cov.To.Year():
+		res.Reason = "The briefings end on " + cov.To.Format("2006-01-02") + "."
+	case evidence < p.MinEvidence || best.score < p.MinScore || r.qa.unknownFrac() > p.MaxUnknown:
+	case (r.qa.wantNumber || r.qa.wantDate) && !typed:
+		if r.qa.wantNumber {
+			res.Reason = "No briefing gives that number."
+		} else {
+			res.Reason = "No briefing gives that date."
+		}
+	default:
 		res.Found = true
 		res.Quotes = quotes
 	}
@@ -204,15 +198,21 @@ type questionAnalysis struct {
 	// weight of each question term (its idf), indexed like terms.
 	terms  []string
 	weight []float64
+	// focus marks the terms of the asking sentence (all false when the
+	// question is one sentence).
+	focus []bool
 	// known marks question terms the corpus has (directly or as a close spelling).
 	known []bool
 	total float64
+	// focusTotal is the weight of the known focus terms.
+	focusTotal float64
 	// variant maps a term id of the index to the question term it matches
 	// and how well (1 for the term itself, less for a fuzzy spelling).
 	variant map[int32]match
 	// asked holds the ids of the question's terms (answers are other words).
 	asked                          map[int32]bool
 	wantNumber, wantDate, wantName bool
+	noveltyNorm                    float64
 }
 
 type match struct {
@@ -238,20 +238,21 @@ func focusTerms(question string) map[string]bool {
 	return focus
 }
 
-func newQuestionAnalysis(question string, qterms []string, focus map[string]bool, expanded []lexical.QueryTerm, lex *lexical.Index) *questionAnalysis {
-	qa := &questionAnalysis{variant: map[int32]match{}, asked: map[int32]bool{}}
+func newQuestionAnalysis(p *Params, question string, qterms []string, focus map[string]bool, expanded []lexical.QueryTerm, lex *lexical.Index) *questionAnalysis {
+	qa := &questionAnalysis{variant: map[int32]match{}, asked: map[int32]bool{}, noveltyNorm: p.NoveltyNorm}
 	pos := map[string]int{}
 	for _, t := range qterms {
 		if _, ok := pos[t]; ok {
 			continue
 		}
 		pos[t] = len(qa.terms)
-		w := math.Pow(lex.IDF(t), tuning.idfPower)
+		w := math.Pow(lex.IDF(t), p.IDFPower)
 		if focus[t] {
-			w *= tuning.focusWeight
+			w *= p.FocusWeight
 		}
 		qa.terms = append(qa.terms, t)
 		qa.weight = append(qa.weight, w)
+		qa.focus = append(qa.focus, focus[t])
 		qa.known = append(qa.known, false)
 	}
 	for _, et := range expanded {
@@ -268,6 +269,9 @@ func newQuestionAnalysis(question string, qterms []string, focus map[string]bool
 	for i, w := range qa.weight {
 		if qa.known[i] {
 			qa.total += w
+			if qa.focus[i] {
+				qa.focusTotal += w
+			}
 		}
 	}
 	lower := strings.ToLower(question)
@@ -283,12 +287,19 @@ func newQuestionAnalysis(question string, qterms []string, focus map[string]bool
 	return qa
 }
 
+func (qa *questionAnalysis) wantsType() bool { return qa.wantNumber || qa.wantDate || qa.wantName }
+
 // sentenceInfo is a sentence's match against the question.
 type sentenceInfo struct {
-	cov     float64
-	matched []float64 // per question term, the best match weight
-	typeOK  bool
-	novelty float64 // 0..1: rare words beyond the question's
+	cov          float64
+	focus        float64
+	matchedShare float64
+	adjacent     float64
+	matched      []float64 // per question term, the best match weight
+	typeOK       bool
+	novelty      float64 // 0..1: rare words beyond the question's
+	capNew       int     // capitalised words not in the question
+	numNew       int     // numbers not in the question
 }
 
 func (qa *questionAnalysis) analyse(lex *lexical.Index, s *sentence, matched []float64) sentenceInfo {
@@ -297,19 +308,30 @@ func (qa *questionAnalysis) analyse(lex *lexical.Index, s *sentence, matched []f
 		si.matched[i] = 0
 	}
 	var nov float64
+	prevQ, adj, hits := false, 0, 0
 	for _, t := range s.toks {
 		if m, ok := qa.variant[t.id]; ok {
 			if m.w > si.matched[m.of] {
 				si.matched[m.of] = m.w
 			}
+			hits++
+			if prevQ {
+				adj++
+			}
+			prevQ = true
 			continue
 		}
-		if tuning.noveltyWeight > 0 {
-			nov += lex.IDFOf(t.id)
+		prevQ = false
+		nov += lex.IDFOf(t.id)
+		if t.flags&flagDigit != 0 {
+			si.numNew++
+		}
+		if t.flags&flagCap != 0 {
+			si.capNew++
 		}
 		if t.flags != 0 && !si.typeOK {
 			switch {
-			case qa.wantNumber && t.flags&flagDigit != 0:
+			case qa.wantNumber && t.flags&(flagDigit|flagNumber) != 0:
 				si.typeOK = true
 			case qa.wantDate && t.flags&(flagDigit|flagMonth) != 0:
 				si.typeOK = true
@@ -318,12 +340,57 @@ func (qa *questionAnalysis) analyse(lex *lexical.Index, s *sentence, matched []f
 			}
 		}
 	}
+	if hits > 1 {
+		si.adjacent = float64(2*adj) / float64(hits)
+		if si.adjacent > 1 {
+			si.adjacent = 1
+		}
+	}
 	si.cov = qa.coverage(si.matched)
-	if tuning.noveltyWeight > 0 {
-		si.novelty = math.Min(1, nov/tuning.noveltyNorm)
+	n := 0
+	var f float64
+	for i, w := range si.matched {
+		if w > 0 {
+			n++
+			if qa.focus[i] && qa.known[i] {
+				f += qa.weight[i] * w
+			}
+		}
+	}
+	if len(qa.terms) > 0 {
+		si.matchedShare = float64(n) / float64(len(qa.terms))
+	}
+	si.focus = si.cov
+	if qa.focusTotal > 0 {
+		si.focus = f / qa.focusTotal
+	}
+	if qa.noveltyNorm > 0 {
+		si.novelty = math.Min(1, nov/qa.noveltyNorm)
 	}
 	return si
 }
+
+// knownShare is the share of the question's weight the corpus knows, an
+// unknown word counting half its weight: it may be a paraphrase the
+// briefings put in other words.
+func (qa *questionAnalysis) knownShare() float64 {
+	var all float64
+	for i, w := range qa.weight {
+		if qa.known[i] {
+			all += w
+		} else {
+			all += unknownWeight * w
+		}
+	}
+	if all == 0 {
+		return 0
+	}
+	return qa.total / all
+}
+
+// unknownWeight is the part of its weight an unknown question word counts
+// against the evidence.
+const unknownWeight = 0.5
 
 // unknownFrac is the share of the question's terms no article uses.
 func (qa *questionAnalysis) unknownFrac() float64 {
@@ -350,72 +417,108 @@ func (qa *questionAnalysis) coverage(matched []float64) float64 {
 	return s / qa.total
 }
 
+// titleCoverage is the share of the question the article's title covers.
+func (qa *questionAnalysis) titleCoverage(lex *lexical.Index, title string) float64 {
+	if title == "" || qa.total == 0 {
+		return 0
+	}
+	matched := make([]float64, len(qa.terms))
+	for _, t := range text.Terms(title) {
+		id, ok := lex.ID(t)
+		if !ok {
+			continue
+		}
+		if m, ok := qa.variant[id]; ok && m.w > matched[m.of] {
+			matched[m.of] = m.w
+		}
+	}
+	return qa.coverage(matched)
+}
+
 var monthsAndDays = map[string]bool{}
+
+// numberWords count as numbers for "how many".
+var numberWords = map[string]bool{}
 
 func init() {
 	for _, w := range strings.Fields("january february march april may june july august september october november december jan feb mar apr jun jul aug sep sept oct nov dec monday tuesday wednesday thursday friday saturday sunday yesterday today tomorrow") {
 		monthsAndDays[w] = true
 	}
+	for _, w := range strings.Fields("one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety hundred hundreds thousand thousands million millions billion billions trillion dozen dozens half quarter third twice double triple percent hour hours minute minutes week weeks month months decade decades") {
+		numberWords[w] = true
+	}
 }
 
 type candidate struct {
 	art   int32
+	rank  int
 	infos []sentenceInfo
+	feats [][numFeatures]float64
+	sc    []float64 // each sentence's score
 	best  int
 	score float64
 	quote retrieval.Span
 	cut   bool // the quote ends inside a sentence
 	cov   float64
+	// ctx is the sentence before the quote, when the quote refers back to it.
+	ctx    retrieval.Span
+	hasCtx bool
+	// typed: the quote holds the kind of answer asked for.
+	typed bool
 }
 
-// selectQuotes picks the best sentence (with one neighbour when it fits) of
-// each top article, ranks them, keeps up to max from distinct articles, and
-// folds near-identical sentences of other articles in as corroboration.
-func (e *Engine) selectQuotes(ix *index, qa *questionAnalysis, ranked []retrieval.RankedDoc, scoreOf map[int32]float64, maxQuotes int) ([]retrieval.Quote, float64) {
-	topScore := ranked[0].Score
-	var cands []*candidate
+// scoreCandidates analyses and scores every sentence of the top articles.
+func (e *Engine) scoreCandidates(ix *index, r *retrieved) []*candidate {
+	p := e.params
+	qa := r.qa
+	topScore := r.ranked[0].Score
 	nq := len(qa.terms)
 	var all []*candidate
-	for rank, d := range ranked {
-		if rank >= tuning.quoteDocs {
+	for rank, d := range r.ranked {
+		if rank >= p.QuoteDocs {
 			break
 		}
 		a := ix.artIdx[d.ID]
 		sents := ix.sents[a]
-		c := &candidate{art: a, best: -1, infos: make([]sentenceInfo, len(sents))}
+		c := &candidate{art: a, rank: rank, best: -1, infos: make([]sentenceInfo, len(sents))}
 		backing := make([]float64, nq*len(sents))
 		for i := range sents {
 			c.infos[i] = qa.analyse(ix.lex, &sents[i], backing[i*nq:(i+1)*nq])
 		}
-		all = append(all, c)
-	}
-	for _, c := range all {
-		a := c.art
-		sents := ix.sents[a]
-		docNorm := scoreOf[a] / topScore
+		docNorm := 0.0
+		if topScore > 0 {
+			docNorm = r.scoreOf[a] / topScore
+		}
+		titleCov := qa.titleCoverage(ix.lex, ix.arts[a].Title)
+		c.feats = make([][numFeatures]float64, len(sents))
+		c.sc = make([]float64, len(sents))
 		for i, si := range c.infos {
+			c.sc[i] = math.Inf(-1)
 			if sents[i].words < 3 || si.cov == 0 || sents[i].question {
 				continue
 			}
-			ctx := 0.0
-			if i > 0 {
-				ctx = c.infos[i-1].cov
-			}
-			if i+1 < len(c.infos) {
-				ctx = math.Max(ctx, c.infos[i+1].cov)
-			}
-			s := si.cov + tuning.docWeight*docNorm + tuning.contextWeight*ctx
-			if i < 2 {
-				s += tuning.leadBonus
-			}
-			s += tuning.noveltyWeight * si.novelty
-			if si.typeOK {
-				s += tuning.typeBonus
-			}
+			c.features(&c.feats[i], qa, ix, i, docNorm, rank, titleCov)
+			s := p.score(&c.feats[i])
+			c.sc[i] = s
 			if c.best < 0 || s > c.score {
 				c.best, c.score = i, s
 			}
 		}
+		all = append(all, c)
+	}
+	return all
+}
+
+// selectQuotes picks the best sentence (with a neighbour when the scorer
+// rates it nearly as high) of each top article, ranks them, keeps up to max
+// from distinct articles, and folds near-identical sentences of other
+// articles in as corroboration. It returns the quotes, the best candidate
+// (nil when no sentence matches) and the evidence: the largest share of the
+// question a quote covers.
+func (e *Engine) selectQuotes(ix *index, r *retrieved, maxQuotes int) ([]retrieval.Quote, *candidate, float64, bool) {
+	p := e.params
+	var cands []*candidate
+	for _, c := range e.scoreCandidates(ix, r) {
 		if c.best >= 0 {
 			e.extend(ix, c)
 			cands = append(cands, c)
@@ -423,15 +526,17 @@ func (e *Engine) selectQuotes(ix *index, qa *questionAnalysis, ranked []retrieva
 	}
 	sort.SliceStable(cands, func(i, j int) bool { return cands[i].score > cands[j].score })
 	if len(cands) == 0 {
-		return nil, 0
+		return nil, nil, 0, false
 	}
+	typed := false
+	evidence := 0.0
 	type chosen struct {
 		quote retrieval.Quote
 		terms *termSet
 	}
 	var quotes []chosen
 	used := map[int32]bool{}
-	floor := tuning.relativeEvidence * cands[0].cov
+	floor := p.RelativeEvidence * cands[0].cov
 	for _, c := range cands {
 		if len(quotes) == maxQuotes {
 			break
@@ -443,7 +548,7 @@ func (e *Engine) selectQuotes(ix *index, qa *questionAnalysis, ranked []retrieva
 		folded := false
 		best := &ix.sents[c.art][c.best]
 		for qi := range quotes {
-			if nearDuplicate(best, quotes[qi].terms) {
+			if nearDuplicate(best, quotes[qi].terms, p.DupJaccard) {
 				quotes[qi].quote.AlsoIn = append(quotes[qi].quote.AlsoIn, ix.arts[c.art].ArticleMeta)
 				used[c.art] = true
 				folded = true
@@ -455,23 +560,30 @@ func (e *Engine) selectQuotes(ix *index, qa *questionAnalysis, ranked []retrieva
 		}
 		art := ix.arts[c.art]
 		used[c.art] = true
-		quotes = append(quotes, chosen{quote: retrieval.Quote{
+		q := retrieval.Quote{
 			Text:      normalizeSpace(art.Body[c.quote.Start:c.quote.End]),
 			Article:   art.ArticleMeta,
 			Span:      c.quote,
 			Truncated: c.cut,
 			Score:     c.score,
-		}, terms: newTermSet(best)})
+		}
+		if c.hasCtx {
+			q.Context = normalizeSpace(art.Body[c.ctx.Start:c.ctx.End])
+			q.ContextSpan = c.ctx
+		}
+		quotes = append(quotes, chosen{quote: q, terms: newTermSet(best)})
+		evidence = math.Max(evidence, c.cov)
+		typed = typed || c.typed
 	}
 	// Corroboration from the other retrieved articles.
 	for qi := range quotes {
-		for _, d := range ranked {
+		for _, d := range r.ranked {
 			a := ix.artIdx[d.ID]
 			if used[a] {
 				continue
 			}
 			for si := range ix.sents[a] {
-				if nearDuplicate(&ix.sents[a][si], quotes[qi].terms) {
+				if nearDuplicate(&ix.sents[a][si], quotes[qi].terms, p.DupJaccard) {
 					quotes[qi].quote.AlsoIn = append(quotes[qi].quote.AlsoIn, ix.arts[a].ArticleMeta)
 					used[a] = true
 					break
@@ -483,20 +595,29 @@ func (e *Engine) selectQuotes(ix *index, qa *questionAnalysis, ranked []retrieva
 	for i, q := range quotes {
 		out[i] = q.quote
 	}
-	return out, cands[0].cov
+	return out, cands[0], evidence, typed
 }
 
 // extend sets the candidate's quote: its best sentence, plus the neighbour
-// that matches the question better (the next one on a tie) when both fit in
-// the word limit, else as much of the next sentence as fits. A lone
-// sentence over the limit is cut to its first maxWords words.
+// the scorer rates within PairMargin of it when both fit in the word limit.
+// A lone sentence over the limit is cut to its first MaxWords words. When
+// the quote opens with a reference to the sentence before ("He said…"),
+// that sentence becomes its context.
 func (e *Engine) extend(ix *index, c *candidate) {
+	p := e.params
 	art := ix.arts[c.art]
 	sents := ix.sents[c.art]
 	b := art.Sentences[c.best]
 	c.quote, c.cov = b, c.infos[c.best].cov
-	if int(sents[c.best].words) > tuning.maxWords {
-		c.quote = window(art.Body, b, tuning.maxWords)
+	c.typed = c.infos[c.best].typeOK
+	first := c.best
+	defer func() {
+		if first > 0 && c.feats[first][fRefersBack] == 1 && !sents[first-1].heading {
+			c.ctx, c.hasCtx = art.Sentences[first-1], true
+		}
+	}()
+	if int(sents[c.best].words) > p.MaxWords {
+		c.quote = window(art.Body, b, p.MaxWords)
 		c.cut = c.quote.End < b.End
 		return
 	}
@@ -504,27 +625,21 @@ func (e *Engine) extend(ix *index, c *candidate) {
 	if c.best+1 < len(sents) {
 		pick = c.best + 1
 	}
-	if c.best > 0 && (pick < 0 || c.infos[c.best-1].cov > c.infos[pick].cov) {
+	if c.best > 0 && (pick < 0 || c.sc[c.best-1] > c.sc[pick]) {
 		pick = c.best - 1
 	}
-	// A subhead is not the rest of a quote.
-	if pick < 0 || sents[pick].heading || int(sents[c.best].words+sents[pick].words) > tuning.maxWords {
-		// When no whole neighbour fits, the words left go to the start of
-		// the next sentence: what follows a sentence that matches the
-		// question is where its answer most often is.
-		next := c.best + 1
-		if rest := tuning.maxWords - int(sents[c.best].words); rest >= tuning.minFill && next < len(sents) && !sents[next].heading && !sents[next].question {
-			w := window(art.Body, art.Sentences[next], rest)
-			c.quote = retrieval.Span{Start: b.Start, End: w.End}
-			c.cut = w.End < art.Sentences[next].End
-		}
+	if pick < 0 || sents[pick].heading || math.IsInf(c.sc[pick], -1) || c.sc[pick] < c.score-p.PairMargin ||
+		int(sents[c.best].words+sents[pick].words) > p.MaxWords {
 		return
 	}
 	lo, hi := b, art.Sentences[pick]
 	if pick < c.best {
 		lo, hi = hi, lo
+		first = pick
 	}
 	c.quote = retrieval.Span{Start: lo.Start, End: hi.End}
+	c.cov = math.Max(c.cov, c.infos[pick].cov)
+	c.typed = c.typed || c.infos[pick].typeOK
 }
 
 // window cuts a long sentence to its first maxWords words: a verbatim span.
@@ -573,7 +688,7 @@ func (b *termSet) has(id int32) bool {
 
 // nearDuplicate reports whether sentence s says nearly the same as the
 // sentence whose term set is b (Jaccard similarity of term sets).
-func nearDuplicate(s *sentence, b *termSet) bool {
+func nearDuplicate(s *sentence, b *termSet, dupJaccard float64) bool {
 	if len(s.toks) < 5 || len(b.ids) < 5 {
 		return false
 	}
@@ -585,7 +700,7 @@ func nearDuplicate(s *sentence, b *termSet) bool {
 			shared++
 		}
 	}
-	if float64(shared) < tuning.dupJaccard*float64(len(b.ids)) {
+	if float64(shared) < dupJaccard*float64(len(b.ids)) {
 		return false
 	}
 	a := make(map[int32]bool, len(s.toks))
@@ -600,7 +715,7 @@ func nearDuplicate(s *sentence, b *termSet) bool {
 		}
 	}
 	union := len(a) + len(b.ids) - inter
-	return float64(inter)/float64(union) >= tuning.dupJaccard
+	return float64(inter)/float64(union) >= dupJaccard
 }
 
 func normalizeSpace(s string) string { return strings.Join(strings.Fields(s), " ") }

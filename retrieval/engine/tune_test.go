@@ -61,13 +61,15 @@ func TestTune(t *testing.T) {
 	e.Ingest(ctx, arts)
 	qs := loadAQ(t)
 	configs := strings.Split(os.Getenv("BRIEFBOT_TUNE"), ";")
-	defaults, bmK1, bmB := tuning, lexical.K1, lexical.B
-	defer func() { tuning, lexical.K1, lexical.B = defaults, bmK1, bmB }()
+	bmK1, bmB := lexical.K1, lexical.B
+	defer func() { lexical.K1, lexical.B = bmK1, bmB }()
 	for _, cfg := range configs {
-		tuning, lexical.K1, lexical.B = defaults, bmK1, bmB
-		if err := applyCfg(cfg); err != nil {
+		lexical.K1, lexical.B = bmK1, bmB
+		p, err := paramsFrom(cfg)
+		if err != nil {
 			t.Fatal(err)
 		}
+		e.params = p
 		// Answers are cached per index: each configuration starts afresh.
 		e.state().answers = newAnswerCache(answerCacheSize)
 		var k1, k3, found, anyTop3Doc, anyTop10 int
@@ -125,52 +127,25 @@ func TestTune(t *testing.T) {
 	}
 }
 
-func applyCfg(cfg string) error {
+// paramsFrom applies "name=value ..." (Params.Set names; k1 and b set the
+// BM25 constants) to the defaults.
+func paramsFrom(cfg string) (*Params, error) {
+	p := DefaultParams()
 	for _, kv := range strings.Fields(cfg) {
 		k, v, _ := strings.Cut(kv, "=")
 		var f float64
 		fmt.Sscan(v, &f)
 		switch k {
-		case "minEvidence":
-			tuning.minEvidence = f
-		case "relativeEvidence":
-			tuning.relativeEvidence = f
-		case "docWeight":
-			tuning.docWeight = f
-		case "contextWeight":
-			tuning.contextWeight = f
-		case "typeBonus":
-			tuning.typeBonus = f
-		case "quoteDocs":
-			tuning.quoteDocs = int(f)
-		case "vectorWeight":
-			tuning.vectorWeight = f
-		case "recencyBoost":
-			tuning.recencyBoost = f
-		case "idfPower":
-			tuning.idfPower = f
-		case "leadBonus":
-			tuning.leadBonus = f
-		case "noveltyWeight":
-			tuning.noveltyWeight = f
-		case "noveltyNorm":
-			tuning.noveltyNorm = f
 		case "k1":
 			lexical.K1 = float32(f)
 		case "b":
 			lexical.B = float32(f)
-		case "focusWeight":
-			tuning.focusWeight = f
-		case "maxUnknown":
-			tuning.maxUnknown = f
-		case "minFill":
-			tuning.minFill = int(f)
-		case "recencyDays":
-			tuning.recencyDays = f
 		case "x": // a no-op, to score the defaults ("x=0")
 		default:
-			return fmt.Errorf("unknown tuning knob %q", k)
+			if err := p.Set(k, v); err != nil {
+				return nil, err
+			}
 		}
 	}
-	return nil
+	return p, nil
 }

@@ -210,6 +210,48 @@ func (ix *Index) Expand(terms []string) []QueryTerm {
 	return out
 }
 
+// Correct returns the indexed term closest in spelling to term, a term the
+// index lacks (missl -> missil, talsk -> talk): within edit distance 1 for
+// terms of four to seven letters, 2 from eight, sharing the first letter;
+// among equally close ones the most frequent. ok is false when none is
+// close enough or term is too short to guess.
+func (ix *Index) Correct(term string) (string, bool) {
+	if len(term) < 4 || isDigits(term) {
+		return "", false
+	}
+	maxDist := 1
+	if len(term) >= 8 {
+		maxDist = 2
+	}
+	best, bestD, bestDF := int32(-1), maxDist+1, 0
+	for p, ids := range ix.byPrefix {
+		if p[0] != term[0] {
+			continue
+		}
+		for _, id := range ids {
+			w := ix.words[id]
+			if abs(len(w)-len(term)) > maxDist || isDigits(w) {
+				continue
+			}
+			d := editDistance(term, w, maxDist)
+			if d > maxDist {
+				continue
+			}
+			df := len(ix.postings[id])
+			if d < bestD || (d == bestD && (df > bestDF || (df == bestDF && w < ix.words[best]))) {
+				best, bestD, bestDF = id, d, df
+			}
+		}
+	}
+	if best < 0 {
+		return "", false
+	}
+	return ix.words[best], true
+}
+
+// Near reports whether a and b are within edit distance d.
+func Near(a, b string, d int) bool { return abs(len(a)-len(b)) <= d && editDistance(a, b, d) <= d }
+
 func isDigits(s string) bool {
 	return strings.IndexFunc(s, func(r rune) bool { return r < '0' || r > '9' }) < 0
 }

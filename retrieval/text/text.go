@@ -4,6 +4,7 @@
 package text
 
 import (
+	"sort"
 	"strings"
 	"sync"
 	"unicode"
@@ -222,6 +223,16 @@ wove:weave woven:weave wrung:wring`
 func IsStopWord(word string) bool {
 	_, ok := stopWords[word]
 	return ok
+}
+
+// StopWords returns the stop words, sorted.
+func StopWords() []string {
+	out := make([]string, 0, len(stopWords))
+	for w := range stopWords {
+		out = append(out, w)
+	}
+	sort.Strings(out)
+	return out
 }
 
 // Terms returns the index terms of s: words that are not stop words, stemmed.

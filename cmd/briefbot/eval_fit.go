@@ -1,0 +1,188 @@
+package main
+
+import (
+	"encoding/gob"
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/briefbot/briefbot/retrieval"
+	"github.com/briefbot/briefbot/retrieval/engine"
+	"github.com/briefbot/briefbot/retrieval/evaluate"
+	"github.com/briefbot/briefbot/retrieval/ingest"
+)
+
+func (a *app) evalFitCmd() *cobra.Command {
+	var corpus, queries, out string
+	var sets []string
+	var l2 float64
+	var iters int
+	var method, cache string
+	var fixed []string
+	cmd := &cobra.Command{
+		Use:   "fit --corpus F --queries F --out model.json",
+		Short: "Fit the quote scorer's weights on training questions",
+		Long: `Index a JSONL corpus in memory, ask every training question as of its date, label each
+candidate sentence by whether it holds the question's answer (normalised, as whole words),
+and fit the quote scorer's feature weights: a softmax over each question's candidates,
+maximising the mass on the sentences that hold the answer (ridge-penalised, full-batch
+Adam, deterministic). Writes the engine's parameters with the fitted weights to --out;
+retrieval/engine/model.json is the shipped file. Reads qid, date, question and answer.
+
+Fit on training data only (../shared/train/realtimeqa-2023); choose between candidate
+models with 'briefbot eval retrieval' on the dev split.`,
+		Example: `  T=../shared/train/realtimeqa-2023
+  briefbot eval fit --corpus $T/corpus.jsonl --queries $T/queries.train.jsonl --out retrieval/engine/model.json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if corpus == "" || queries == "" || out == "" {
+				return exitError{code: 2, msg: "eval fit needs --corpus, --queries and --out"}
+			}
+			ctx := cmd.Context()
+			params := engine.DefaultParams()
+			for _, kv := range sets {
+				k, v, ok := strings.Cut(kv, "=")
+				if !ok {
+					return exitError{code: 2, msg: "--set takes key=value, got " + kv}
+				}
+				if err := params.Set(k, v); err != nil {
+					return exitError{code: 2, msg: err.Error()}
+				}
+			}
+			var groups []engine.FitGroup
+			withPos := 0
+			if cache != "" {
+				if f, err := os.Open(cache); err == nil {
+					err = gob.NewDecoder(f).Decode(&groups)
+					f.Close()
+					if err != nil {
+						return fmt.Errorf("read %s: %w", cache, err)
+					}
+					for _, g := range groups {
+						if slices.Contains(g.Pos, true) {
+							withPos++
+						}
+					}
+					return fitAndWrite(a, params, groups, withPos, method, l2, iters, fixed, out, time.Now())
+				}
+			}
+			emb, err := a.embedder()
+			if err != nil {
+				return err
+			}
+			start := time.Now()
+			e, err := engine.NewMemory(ctx, engine.Options{Embedder: emb, Params: params})
+			if err != nil {
+				return err
+			}
+			var arts []retrieval.Article
+			if _, err := ingest.ReadFile(ctx, corpus, func(art retrieval.Article) error {
+				arts = append(arts, art)
+				return nil
+			}); err != nil {
+				return fmt.Errorf("read corpus %s: %w", corpus, err)
+			}
+			if _, err := e.Ingest(ctx, arts); err != nil {
+				return err
+			}
+			fmt.Fprintf(a.stderr, "indexed %d articles in %.1fs\n", len(arts), time.Since(start).Seconds())
+			qs, err := readEvalQueries(queries)
+			if err != nil {
+				return err
+			}
+			ans, err := readAnswers(queries)
+			if err != nil {
+				return err
+			}
+			for _, q := range qs {
+				gold := ans[q.QID]
+				if gold == "" {
+					continue
+				}
+				asOf, _ := ingest.ParseDate(q.Date)
+				cands, err := e.Candidates(ctx, retrieval.Query{Text: q.Question, AsOf: asOf})
+				if err != nil {
+					return fmt.Errorf("query %s: %w", q.QID, err)
+				}
+				g := engine.FitGroup{}
+				has := false
+				for _, c := range cands {
+					pos := evaluate.AnswerInQuotes(gold, []string{c.Text}, 1)
+					has = has || pos
+					g.X = append(g.X, c.Features)
+					g.Pos = append(g.Pos, pos)
+					g.Art = append(g.Art, c.Rank)
+				}
+				if has {
+					withPos++
+				}
+				groups = append(groups, g)
+			}
+			fmt.Fprintf(a.stderr, "%d questions, %d with a candidate sentence that holds the answer\n", len(groups), withPos)
+			if cache != "" {
+				f, err := os.Create(cache)
+				if err != nil {
+					return err
+				}
+				if err := gob.NewEncoder(f).Encode(groups); err != nil {
+					f.Close()
+					return err
+				}
+				if err := f.Close(); err != nil {
+					return err
+				}
+			}
+			return fitAndWrite(a, params, groups, withPos, method, l2, iters, fixed, out, start)
+		},
+	}
+	cmd.Flags().StringVar(&corpus, "corpus", "", "corpus JSONL")
+	cmd.Flags().StringVar(&queries, "queries", "", "training queries JSONL (qid, date, question, answer)")
+	cmd.Flags().StringVar(&out, "out", "", "where to write the fitted parameters (JSON)")
+	cmd.Flags().StringArrayVar(&sets, "set", nil, "change a parameter before fitting: key=value (repeatable)")
+	cmd.Flags().StringVar(&cache, "cache", "", "keep the labelled candidates in this file and reuse them when it exists (same code and parameters only)")
+	cmd.Flags().Float64Var(&l2, "l2", 1e-3, "ridge penalty")
+	cmd.Flags().IntVar(&iters, "iterations", 400, "full-batch optimisation steps")
+	cmd.Flags().StringSliceVar(&fixed, "fixed", []string{"doc", "rank", "title"}, "feature weights ascent keeps (article-level ones: the training corpus holds only each question's search results, so its article ranking is easier than a real archive's)")
+	cmd.Flags().StringVar(&method, "method", "ascent", "ascent (coordinate ascent on answer-in-quote@3 + .5 @1) or softmax (listwise likelihood)")
+	return cmd
+}
+
+// fitAndWrite fits the weights on the labelled groups and writes params with them.
+func fitAndWrite(a *app, params *engine.Params, groups []engine.FitGroup, withPos int, method string, l2 float64, iters int, fixed []string, out string, start time.Time) error {
+	var w map[string]float64
+	var loss float64
+	switch method {
+	case "softmax":
+		w, loss = engine.Fit(groups, engine.FitOptions{L2: l2, Iterations: iters, Start: params.Weights})
+	case "ascent":
+		init := map[string]float64{}
+		for k, v := range params.Weights {
+			init[k] = v
+		}
+		fmt.Fprintf(a.stderr, "start: objective %.4f\n", engine.AscentObjective(groups, init))
+		fix := map[string]bool{}
+		for _, f := range fixed {
+			fix[f] = true
+		}
+		w, loss = engine.FitAscent(groups, engine.AscentOptions{Start: init, Fixed: fix})
+	default:
+		return exitError{code: 2, msg: "--method is softmax or ascent"}
+	}
+	params.Weights = w
+	b, err := params.MarshalIndent()
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(out, b, 0o644); err != nil {
+		return err
+	}
+	fmt.Fprintf(a.stdout, "fitted %d weights on %d questions (loss %.4f) in %.1fs; wrote %s\n", len(w), withPos, loss, time.Since(start).Seconds(), out)
+	for _, n := range engine.FeatureNames() {
+		fmt.Fprintf(a.stdout, "  %-12s %8.4f\n", n, w[n])
+	}
+	return nil
+}

@@ -1,0 +1,283 @@
+package engine
+
+import (
+	"context"
+	"math"
+
+	"github.com/briefbot/briefbot/retrieval"
+)
+
+// CandidateSentence is a sentence that competes to be quoted for a
+// question, with the features the quote scorer weighs.
+type CandidateSentence struct {
+	ArticleID string
+	Rank      int // the article's rank
+	Index     int // the sentence's index in its article
+	Text      string
+	Features  [numFeatures]float64
+}
+
+// Candidates returns every sentence that competes to be quoted for q (the
+// sentences of the top QuoteDocs articles that match the question), for
+// fitting the scorer. It does not decide whether to answer.
+func (e *Engine) Candidates(ctx context.Context, q retrieval.Query) ([]CandidateSentence, error) {
+	ix := e.state()
+	if q.MaxDocs <= 0 {
+		q.MaxDocs = 20
+	}
+	ref := q.AsOf
+	if ref.IsZero() {
+		ref = e.now()
+	}
+	r, _, ok, err := e.retrieve(ctx, ix, q, ref)
+	if err != nil || !ok || len(r.ranked) == 0 {
+		return nil, err
+	}
+	var out []CandidateSentence
+	for _, c := range e.scoreCandidates(ix, r) {
+		art := ix.arts[c.art]
+		for i, s := range c.sc {
+			if math.IsInf(s, -1) {
+				continue
+			}
+			sp := art.Sentences[i]
+			out = append(out, CandidateSentence{ArticleID: art.ID, Rank: c.rank, Index: i,
+				Text: normalizeSpace(art.Body[sp.Start:sp.End]), Features: c.feats[i]})
+		}
+	}
+	return out, nil
+}
+
+// FeatureNames lists the scorer's features in order.
+func FeatureNames() []string { return featureNames[:] }
+
+// FitGroup is one training question: its candidate sentences and which of
+// them hold the answer.
+type FitGroup struct {
+	X   [][numFeatures]float64
+	Pos []bool
+	Art []int // the article (its rank) each sentence belongs to
+}
+
+// FitOptions control Fit.
+type FitOptions struct {
+	L2         float64 // ridge penalty on the weights (default 1e-3)
+	Iterations int     // full-batch steps (default 400)
+	Rate       float64 // Adam step size (default 0.05)
+	// Start is the initial weights (nil: zeros).
+	Start map[string]float64
+}
+
+// Fit learns the quote scorer's weights: for each question, a softmax over
+// its candidate sentences, maximising the probability of the sentences
+// that hold the answer (questions without one are left out), with a ridge
+// penalty, by full-batch Adam from Start. It is deterministic: the same
+// groups give the same weights.
+func Fit(groups []FitGroup, opts FitOptions) (map[string]float64, float64) {
+	if opts.L2 == 0 {
+		opts.L2 = 1e-3
+	}
+	if opts.Iterations == 0 {
+		opts.Iterations = 400
+	}
+	if opts.Rate == 0 {
+		opts.Rate = 0.05
+	}
+	w := make([]float64, numFeatures)
+	for i, n := range featureNames {
+		w[i] = opts.Start[n]
+	}
+	var use []FitGroup
+	for _, g := range groups {
+		for _, p := range g.Pos {
+			if p {
+				use = append(use, g)
+				break
+			}
+		}
+	}
+	m := make([]float64, numFeatures)
+	v := make([]float64, numFeatures)
+	const b1, b2, eps = 0.9, 0.999, 1e-8
+	var loss float64
+	grad := make([]float64, numFeatures)
+	for it := 1; it <= opts.Iterations; it++ {
+		for i := range grad {
+			grad[i] = 0
+		}
+		loss = 0
+		for _, g := range use {
+			loss += groupGrad(g, w, grad)
+		}
+		n := float64(len(use))
+		loss /= n
+		for i := range grad {
+			grad[i] = grad[i]/n + 2*opts.L2*w[i]
+			loss += opts.L2 * w[i] * w[i]
+		}
+		for i := range w {
+			m[i] = b1*m[i] + (1-b1)*grad[i]
+			v[i] = b2*v[i] + (1-b2)*grad[i]*grad[i]
+			mh := m[i] / (1 - math.Pow(b1, float64(it)))
+			vh := v[i] / (1 - math.Pow(b2, float64(it)))
+			w[i] -= opts.Rate * mh / (math.Sqrt(vh) + eps)
+		}
+	}
+	out := map[string]float64{}
+	for i, n := range featureNames {
+		out[n] = math.Round(w[i]*1e4) / 1e4
+	}
+	return out, loss
+}
+
+// groupGrad adds the gradient of one question's loss, -log of the softmax
+// mass on its positive sentences, and returns the loss.
+func groupGrad(g FitGroup, w, grad []float64) float64 {
+	s := make([]float64, len(g.X))
+	mx := math.Inf(-1)
+	for i := range g.X {
+		for j, x := range g.X[i] {
+			s[i] += w[j] * x
+		}
+		mx = math.Max(mx, s[i])
+	}
+	var z, zp float64
+	for i := range s {
+		s[i] = math.Exp(s[i] - mx)
+		z += s[i]
+		if g.Pos[i] {
+			zp += s[i]
+		}
+	}
+	for i := range s {
+		p := s[i] / z
+		q := 0.0
+		if g.Pos[i] {
+			q = s[i] / zp
+		}
+		for j, x := range g.X[i] {
+			grad[j] += (p - q) * x
+		}
+	}
+	return -math.Log(zp / z)
+}
+
+// AscentOptions control FitAscent.
+type AscentOptions struct {
+	Rounds int       // passes over the features (default 4)
+	Steps  []float64 // step sizes tried per feature (default ±.4, ±.2, ±.1, ±.05)
+	// AtOne weighs answer-in-quote@1 against @3 in the objective (default .5).
+	AtOne float64
+	// Start is the initial weights.
+	Start map[string]float64
+	// Fixed names weights that are not changed.
+	Fixed map[string]bool
+}
+
+// FitAscent learns the weights by coordinate ascent on what is measured:
+// the share of questions whose answer is in the first three quotes (the
+// best sentence of each article, articles ranked by it), plus AtOne times
+// the share in the first. A step is kept only when it improves the
+// objective. Deterministic.
+func FitAscent(groups []FitGroup, opts AscentOptions) (map[string]float64, float64) {
+	if opts.Rounds == 0 {
+		opts.Rounds = 4
+	}
+	if len(opts.Steps) == 0 {
+		opts.Steps = []float64{0.4, -0.4, 0.2, -0.2, 0.1, -0.1, 0.05, -0.05}
+	}
+	if opts.AtOne == 0 {
+		opts.AtOne = 0.5
+	}
+	w := make([]float64, numFeatures)
+	for i, n := range featureNames {
+		w[i] = opts.Start[n]
+	}
+	best := ascentObjective(groups, w, opts.AtOne)
+	for r := 0; r < opts.Rounds; r++ {
+		improved := false
+		for j, name := range featureNames {
+			if opts.Fixed[name] {
+				continue
+			}
+			for _, st := range opts.Steps {
+				old := w[j]
+				w[j] = old + st
+				if v := ascentObjective(groups, w, opts.AtOne); v > best+1e-9 {
+					best, improved = v, true
+					continue
+				}
+				w[j] = old
+			}
+		}
+		if !improved {
+			break
+		}
+	}
+	out := map[string]float64{}
+	for i, n := range featureNames {
+		out[n] = math.Round(w[i]*1e4) / 1e4
+	}
+	return out, best
+}
+
+// ascentObjective scores weights w on the groups: per question, each
+// article's best sentence, the top three articles by it.
+func ascentObjective(groups []FitGroup, w []float64, atOne float64) float64 {
+	var k1, k3 float64
+	type top struct {
+		s   float64
+		pos bool
+	}
+	best := map[int]top{}
+	for _, g := range groups {
+		clear(best)
+		for i := range g.X {
+			var s float64
+			for j, x := range g.X[i] {
+				s += w[j] * x
+			}
+			if b, ok := best[g.Art[i]]; !ok || s > b.s {
+				best[g.Art[i]] = top{s, g.Pos[i]}
+			}
+		}
+		// The three best articles.
+		var t [3]top
+		n := 0
+		for _, b := range best {
+			k := n
+			if n < 3 {
+				n++
+			} else if b.s <= t[2].s {
+				continue
+			} else {
+				k = 2
+			}
+			for k > 0 && t[k-1].s < b.s {
+				t[k] = t[k-1]
+				k--
+			}
+			t[k] = b
+		}
+		for i := 0; i < n; i++ {
+			if t[i].pos {
+				if i == 0 {
+					k1++
+				}
+				k3++
+				break
+			}
+		}
+	}
+	n := float64(len(groups))
+	return (k3 + atOne*k1) / n
+}
+
+// AscentObjective is FitAscent's objective (AtOne .5) for the weights w.
+func AscentObjective(groups []FitGroup, w map[string]float64) float64 {
+	v := make([]float64, numFeatures)
+	for i, n := range featureNames {
+		v[i] = w[n]
+	}
+	return ascentObjective(groups, v, 0.5)
+}

@@ -1,0 +1,73 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/briefbot/briefbot/retrieval"
+	"github.com/briefbot/briefbot/retrieval/evaluate"
+	"github.com/briefbot/briefbot/retrieval/ingest"
+)
+
+// TestSweepRefusal prints, for refusal thresholds (min_evidence), the
+// share of each question set handled right: answerable ones answered with
+// the answer in quotes 1-3, unanswerable ones refused, and dev
+// answer-in-quote@3. It is how min_evidence in model.json was chosen:
+//
+//	BRIEFBOT_SWEEP=1 go test ./retrieval/engine -run TestSweepRefusal -v
+func TestSweepRefusal(t *testing.T) {
+	if os.Getenv("BRIEFBOT_SWEEP") == "" {
+		t.Skip("set BRIEFBOT_SWEEP=1 to run the refusal sweep")
+	}
+	p := DefaultParams()
+	p.MinEvidence = 0
+	ths := []float64{0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6}
+	type acc struct{ ok []int }
+	run := func(name string, e *Engine, qs []setQuestion, answerable bool) {
+		e.params = p
+		e.state().answers = newAnswerCache(answerCacheSize)
+		cnt := make([]int, len(ths))
+		for _, q := range qs {
+			asOf := e.now()
+			if q.Date != "" {
+				asOf, _ = ingest.ParseDate(q.Date)
+			}
+			res, _ := e.Search(context.Background(), retrieval.Query{Text: q.Question, AsOf: asOf})
+			for i, th := range ths {
+				found := res.Found && res.Evidence >= th
+				if answerable {
+					hit := false
+					for _, x := range res.Quotes {
+						if strings.Contains(x.Text, q.Answer) || (q.Kind == "" && q.Articles == nil && evaluate.AnswerInQuotes(q.Answer, []string{x.Text}, 1)) {
+							hit = true
+						}
+					}
+					if found && hit {
+						cnt[i]++
+					}
+				} else if !found {
+					cnt[i]++
+				}
+			}
+		}
+		line := fmt.Sprintf("%-22s n=%4d", name, len(qs))
+		for i, th := range ths {
+			line += fmt.Sprintf("  %.2f:%.3f", th, float64(cnt[i])/float64(len(qs)))
+		}
+		fmt.Println(line)
+	}
+	se := seedsEngine(t)
+	run("seeds answerable", se, readSet(t, "seeds_answerable.jsonl"), true)
+	run("seeds unanswerable", se, readSet(t, "seeds_unanswerable.jsonl"), false)
+	ne := newsEngine(t)
+	run("news answerable", ne, readSet(t, "news_answerable.jsonl"), true)
+	run("news unanswerable", ne, readSet(t, "news_unanswerable.jsonl"), false)
+	var dev []setQuestion
+	for _, q := range loadAQ(t) {
+		dev = append(dev, setQuestion{Question: q.Question, Answer: q.Answer, Date: strings.ReplaceAll(q.Date, "/", "-")})
+	}
+	run("dev AiQ@3", ne, dev, true)
+}
