@@ -106,6 +106,7 @@ func parseSubscribe(args []string) (digest.Subscription, error) {
 		case !looksLikeTime(arg) && s.Timezone == "":
 			s.Timezone = arg
 		default:
+			//lint:ignore ST1005 the text is shown to the user as it is
 			return s, errors.New("Usage: /brief subscribe [HH:MM] [time zone], e.g. /brief subscribe 08:00 Europe/Kyiv")
 		}
 	}

@@ -317,13 +317,7 @@ func endsSentence(w string) bool {
 }
 
 func startsSentence(w string) bool {
-	for _, r := range w {
-		if r >= 'A' && r <= 'Z' {
-			return true
-		}
-		return false
-	}
-	return false
+	return w != "" && w[0] >= 'A' && w[0] <= 'Z'
 }
 
 // boilerplatePrefixes are page furniture glued to the start of a sentence.

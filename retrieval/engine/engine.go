@@ -18,7 +18,6 @@ import (
 	"runtime"
 	"runtime/debug"
 	"slices"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -682,10 +681,6 @@ func (ix *index) coverage(visible func(int32) bool) retrieval.Coverage {
 		}
 	}
 	return c
-}
-
-func sortDocs(d []retrieval.RankedDoc) {
-	sort.SliceStable(d, func(i, j int) bool { return d[i].Score > d[j].Score })
 }
 
 // IndexName is the derived index's file name inside the data directory. It

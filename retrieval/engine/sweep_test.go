@@ -25,7 +25,6 @@ func TestSweepRefusal(t *testing.T) {
 	p := DefaultParams()
 	p.MinEvidence = 0
 	ths := []float64{0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6}
-	type acc struct{ ok []int }
 	run := func(name string, e *Engine, qs []setQuestion, answerable bool) {
 		e.params = p
 		e.state().answers = newAnswerCache(answerCacheSize)

@@ -305,10 +305,12 @@ type Hit struct {
 // Search scores every doc that holds a query term and returns the best k
 // docs that pass keep (nil keeps all), best first.
 func (ix *Index) Search(q []QueryTerm, k int, keep func(doc int32) bool) []Hit {
-	acc, _ := ix.accPool.Get().([]float32)
-	if len(acc) != len(ix.docLen) {
-		acc = make([]float32, len(ix.docLen))
+	accp, _ := ix.accPool.Get().(*[]float32)
+	if accp == nil || len(*accp) != len(ix.docLen) {
+		a := make([]float32, len(ix.docLen))
+		accp = &a
 	}
+	acc := *accp
 	var touched []int32
 	for _, qt := range q {
 		id, ok := ix.terms[qt.Term]
@@ -348,7 +350,7 @@ func (ix *Index) Search(q []QueryTerm, k int, keep func(doc int32) bool) []Hit {
 			siftDown(hits, 0, worse)
 		}
 	}
-	ix.accPool.Put(acc)
+	ix.accPool.Put(accp)
 	sort.Slice(hits, func(i, j int) bool {
 		if hits[i].Score != hits[j].Score {
 			return hits[i].Score > hits[j].Score

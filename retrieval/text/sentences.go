@@ -22,7 +22,6 @@ type Span struct {
 var (
 	tokenizerOnce sync.Once
 	tokenizer     *sentences.DefaultSentenceTokenizer
-	tokenizerErr  error
 	// idleTokenizers hands each goroutine its own tokenizer: the punkt
 	// tokenizer keeps state while it annotates. It is a bounded free list,
 	// not a sync.Pool: a pool is emptied at every GC, and building a
@@ -39,7 +38,13 @@ func getTokenizer() *sentences.DefaultSentenceTokenizer {
 	if t, err := english.NewSentenceTokenizer(nil); err == nil {
 		return t
 	}
-	tokenizerOnce.Do(func() { tokenizer, tokenizerErr = english.NewSentenceTokenizer(nil) })
+	tokenizerOnce.Do(func() {
+		var err error
+		if tokenizer, err = english.NewSentenceTokenizer(nil); err != nil {
+			// The English model is compiled into the library: this is a build defect.
+			panic("text: load the English sentence model: " + err.Error())
+		}
+	})
 	return tokenizer
 }
 
