@@ -122,6 +122,9 @@ type Result struct {
 	// question's words the corpus knows) the best quote covers; an answer
 	// needs enough of it.
 	Evidence float64
+	// Confidence is the fitted chance (0..1) that the quotes answer the
+	// question; an answer needs the engine's MinConfidence.
+	Confidence float64
 }
 
 // Sentence is one sentence of a document, located in its body.

@@ -22,6 +22,7 @@ func (a *app) evalFitCmd() *cobra.Command {
 	var l2 float64
 	var iters int
 	var method, cache string
+	var refusal bool
 	var fixed []string
 	cmd := &cobra.Command{
 		Use:   "fit --corpus F --queries F --out model.json",
@@ -98,6 +99,9 @@ models with 'briefbot eval retrieval' on the dev split.`,
 			if err != nil {
 				return err
 			}
+			if refusal {
+				return fitRefusal(cmd, a, e, params, qs, ans, out, start)
+			}
 			for _, q := range qs {
 				gold := ans[q.QID]
 				if gold == "" {
@@ -147,6 +151,7 @@ models with 'briefbot eval retrieval' on the dev split.`,
 	cmd.Flags().Float64Var(&l2, "l2", 1e-3, "ridge penalty")
 	cmd.Flags().IntVar(&iters, "iterations", 400, "full-batch optimisation steps")
 	cmd.Flags().StringSliceVar(&fixed, "fixed", []string{"doc", "rank", "title"}, "feature weights ascent keeps (article-level ones: the training corpus holds only each question's search results, so its article ranking is easier than a real archive's)")
+	cmd.Flags().BoolVar(&refusal, "refusal", false, "fit the refusal model (keeps the sentence weights): the chance the quotes answer, labelled by whether the answer is in quotes 1-3")
 	cmd.Flags().StringVar(&method, "method", "ascent", "ascent (coordinate ascent on answer-in-quote@3 + .5 @1) or softmax (listwise likelihood)")
 	return cmd
 }
@@ -182,6 +187,48 @@ func fitAndWrite(a *app, params *engine.Params, groups []engine.FitGroup, withPo
 	}
 	fmt.Fprintf(a.stdout, "fitted %d weights on %d questions (loss %.4f) in %.1fs; wrote %s\n", len(w), withPos, loss, time.Since(start).Seconds(), out)
 	for _, n := range engine.FeatureNames() {
+		fmt.Fprintf(a.stdout, "  %-12s %8.4f\n", n, w[n])
+	}
+	return nil
+}
+
+// fitRefusal fits the refusal model on the training questions and writes
+// params with it.
+func fitRefusal(cmd *cobra.Command, a *app, e *engine.Engine, params *engine.Params, qs []evalQuery, ans map[string]string, out string, start time.Time) error {
+	var xs [][]float64
+	var ys []bool
+	pos := 0
+	for _, q := range qs {
+		gold := ans[q.QID]
+		if gold == "" {
+			continue
+		}
+		asOf, _ := ingest.ParseDate(q.Date)
+		x, quotes, err := e.RefusalExample(cmd.Context(), retrieval.Query{Text: q.Question, AsOf: asOf})
+		if err != nil {
+			return fmt.Errorf("query %s: %w", q.QID, err)
+		}
+		if x == nil {
+			continue
+		}
+		y := evaluate.AnswerInQuotes(gold, quotes, 3)
+		if y {
+			pos++
+		}
+		xs = append(xs, x)
+		ys = append(ys, y)
+	}
+	w, loss := engine.FitLogistic(xs, ys, 1e-3, 2000)
+	params.RefusalWeights = w
+	b, err := params.MarshalIndent()
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(out, b, 0o644); err != nil {
+		return err
+	}
+	fmt.Fprintf(a.stdout, "fitted the refusal model on %d questions (%d answered right; log loss %.4f) in %.1fs; wrote %s\n", len(xs), pos, loss, time.Since(start).Seconds(), out)
+	for _, n := range engine.RefusalFeatureNames() {
 		fmt.Fprintf(a.stdout, "  %-12s %8.4f\n", n, w[n])
 	}
 	return nil

@@ -281,3 +281,93 @@ func AscentObjective(groups []FitGroup, w map[string]float64) float64 {
 	}
 	return ascentObjective(groups, v, 0.5)
 }
+
+// RefusalExample returns what the refusal decision weighs for q and the
+// quotes the engine would give if it answered (nil x when it finds no
+// candidate), for fitting the refusal model.
+func (e *Engine) RefusalExample(ctx context.Context, q retrieval.Query) (x []float64, quotes []string, err error) {
+	ix := e.state()
+	if q.MaxQuotes <= 0 {
+		q.MaxQuotes = 3
+	}
+	if q.MaxDocs <= 0 {
+		q.MaxDocs = 20
+	}
+	ref := q.AsOf
+	if ref.IsZero() {
+		ref = e.now()
+	}
+	r, _, ok, err := e.retrieve(ctx, ix, q, ref)
+	if err != nil || !ok || len(r.ranked) == 0 {
+		return nil, nil, err
+	}
+	qs, best, evidence, typed := e.selectQuotes(ix, r, q.MaxQuotes)
+	if best == nil {
+		return nil, nil, nil
+	}
+	var f [numRefusalFeatures]float64
+	refusalFeatures(&f, r, best, evidence*r.qa.knownShare(), typed)
+	for _, x := range qs {
+		quotes = append(quotes, x.Text)
+	}
+	return f[:], quotes, nil
+}
+
+// RefusalFeatureNames lists the refusal model's features in order.
+func RefusalFeatureNames() []string { return refusalFeatureNames[:] }
+
+// FitLogistic fits the refusal model: logistic regression of y on x
+// (ridge-penalised except the bias, full-batch Adam, deterministic).
+func FitLogistic(x [][]float64, y []bool, l2 float64, iters int) (map[string]float64, float64) {
+	if l2 == 0 {
+		l2 = 1e-3
+	}
+	if iters == 0 {
+		iters = 2000
+	}
+	w := make([]float64, numRefusalFeatures)
+	m := make([]float64, numRefusalFeatures)
+	v := make([]float64, numRefusalFeatures)
+	grad := make([]float64, numRefusalFeatures)
+	const b1, b2, eps, rate = 0.9, 0.999, 1e-8, 0.02
+	var loss float64
+	for it := 1; it <= iters; it++ {
+		clear(grad)
+		loss = 0
+		for i, xi := range x {
+			var z float64
+			for j, f := range xi {
+				z += w[j] * f
+			}
+			p := 1 / (1 + math.Exp(-z))
+			t := 0.0
+			if y[i] {
+				t = 1
+			}
+			loss -= t*math.Log(p+1e-12) + (1-t)*math.Log(1-p+1e-12)
+			for j, f := range xi {
+				grad[j] += (p - t) * f
+			}
+		}
+		n := float64(len(x))
+		loss /= n
+		for j := range grad {
+			grad[j] /= n
+			if j > 0 {
+				grad[j] += 2 * l2 * w[j]
+			}
+		}
+		for j := range w {
+			m[j] = b1*m[j] + (1-b1)*grad[j]
+			v[j] = b2*v[j] + (1-b2)*grad[j]*grad[j]
+			mh := m[j] / (1 - math.Pow(b1, float64(it)))
+			vh := v[j] / (1 - math.Pow(b2, float64(it)))
+			w[j] -= rate * mh / (math.Sqrt(vh) + eps)
+		}
+	}
+	out := map[string]float64{}
+	for i, n := range refusalFeatureNames {
+		out[n] = math.Round(w[i]*1e4) / 1e4
+	}
+	return out, loss
+}

@@ -42,8 +42,14 @@ type Params struct {
 	RelativeEvidence float64 `json:"relative_evidence"` // coverage a later quote needs, relative to the first
 	MaxUnknown       float64 `json:"max_unknown"`       // share of unknown question words beyond which it refuses
 	MinScore         float64 `json:"min_score"`         // scorer value the best quote needs (-inf: no floor)
+	// RefusalWeights (see refusalFeatureNames) give the confidence that the
+	// quotes answer, a logistic model fitted on training questions by
+	// `briefbot eval fit --refusal`; an answer needs MinConfidence.
+	RefusalWeights map[string]float64 `json:"refusal_weights,omitempty"`
+	MinConfidence  float64            `json:"min_confidence"`
 
-	w []float64 // Weights in featureNames order
+	w  []float64 // Weights in featureNames order
+	rw []float64 // RefusalWeights in refusalFeatureNames order
 }
 
 //go:embed model.json
@@ -66,6 +72,10 @@ func (p *Params) Clone() *Params {
 	for k, v := range p.Weights {
 		c.Weights[k] = v
 	}
+	c.RefusalWeights = make(map[string]float64, len(p.RefusalWeights))
+	for k, v := range p.RefusalWeights {
+		c.RefusalWeights[k] = v
+	}
 	c.compile()
 	return &c
 }
@@ -76,6 +86,10 @@ func (p *Params) compile() {
 	for i, n := range featureNames {
 		p.w[i] = p.Weights[n]
 	}
+	p.rw = make([]float64, numRefusalFeatures)
+	for i, n := range refusalFeatureNames {
+		p.rw[i] = p.RefusalWeights[n]
+	}
 }
 
 // Set changes one knob by its JSON name ("quote_docs", "min_evidence") or
@@ -84,6 +98,17 @@ func (p *Params) Set(key, value string) error {
 	f, err := strconv.ParseFloat(strings.TrimSpace(value), 64)
 	if err != nil {
 		return fmt.Errorf("engine: param %s: %q is not a number", key, value)
+	}
+	if name, ok := strings.CutPrefix(key, "r."); ok {
+		if refusalFeatureIndex(name) < 0 {
+			return fmt.Errorf("engine: unknown refusal feature %q (known: %s)", name, strings.Join(refusalFeatureNames[:], ", "))
+		}
+		if p.RefusalWeights == nil {
+			p.RefusalWeights = map[string]float64{}
+		}
+		p.RefusalWeights[name] = f
+		p.compile()
+		return nil
 	}
 	if name, ok := strings.CutPrefix(key, "w."); ok {
 		if featureIndex(name) < 0 {
@@ -99,17 +124,20 @@ func (p *Params) Set(key, value string) error {
 	raw, _ := json.Marshal(p)
 	var m map[string]any
 	_ = json.Unmarshal(raw, &m)
-	if _, ok := m[key]; !ok || key == "weights" {
+	if _, ok := m[key]; !ok || key == "weights" || key == "refusal_weights" {
 		var names []string
 		for k := range m {
-			if k != "weights" {
+			if k != "weights" && k != "refusal_weights" {
 				names = append(names, k)
 			}
 		}
 		sort.Strings(names)
-		return fmt.Errorf("engine: unknown param %q (known: %s, w.FEATURE)", key, strings.Join(names, ", "))
+		return fmt.Errorf("engine: unknown param %q (known: %s, w.FEATURE, r.FEATURE)", key, strings.Join(names, ", "))
 	}
 	m[key] = f
+	if _, ok := m["refusal_weights"]; !ok {
+		m["refusal_weights"] = map[string]float64{}
+	}
 	raw, _ = json.Marshal(m)
 	var np Params
 	if err := json.Unmarshal(raw, &np); err != nil {

@@ -56,6 +56,9 @@ type retrieved struct {
 	qa      *questionAnalysis
 	visible func(int32) bool
 	terms   questionTerms
+	// bm25 is the best chunk's BM25 score over the question's idf mass;
+	// vector its best cosine similarity: how well anything matches at all.
+	bm25, vector float64
 }
 
 // retrieve ranks articles for q (BM25 and vector candidates over chunks,
@@ -87,8 +90,16 @@ func (e *Engine) retrieve(ctx context.Context, ix *index, q retrieval.Query, ref
 	keep := func(doc int32) bool { return visible(ix.chunkArt[doc]) }
 	lex := ix.lex.Search(expanded, p.LexicalK, keep)
 	fused := map[int32]float64{}
+	var bm25, vecTop float64
 	if len(lex) > 0 {
 		top := lex[0].Score
+		var idfs float64
+		for _, t := range qterms {
+			idfs += ix.lex.IDF(t)
+		}
+		if idfs > 0 {
+			bm25 = top / idfs
+		}
 		for _, h := range lex {
 			fused[h.Doc] += h.Score / top
 		}
@@ -104,6 +115,7 @@ func (e *Engine) retrieve(ctx context.Context, ix *index, q retrieval.Query, ref
 		if !visible(a) || h.sim <= 0 {
 			continue
 		}
+		vecTop = math.Max(vecTop, float64(h.sim))
 		fused[h.doc] += p.VectorWeight * float64(h.sim)
 	}
 
@@ -123,7 +135,7 @@ func (e *Engine) retrieve(ctx context.Context, ix *index, q retrieval.Query, ref
 			ag.second = s
 		}
 	}
-	r := &retrieved{scoreOf: map[int32]float64{}, visible: visible, terms: qt}
+	r := &retrieved{scoreOf: map[int32]float64{}, visible: visible, terms: qt, bm25: bm25, vector: vecTop}
 	r.ranked = make([]retrieval.RankedDoc, 0, len(aggs))
 	for a, ag := range aggs {
 		s := ag.best + p.SecondChunk*ag.second
@@ -165,6 +177,13 @@ func (e *Engine) search(ctx context.Context, ix *index, q retrieval.Query, ref t
 	quotes, best, evidence, typed := e.selectQuotes(ix, r, q.MaxQuotes)
 	evidence *= r.qa.knownShare()
 	res.Evidence = evidence
+	var conf float64
+	if best != nil {
+		var x [numRefusalFeatures]float64
+		refusalFeatures(&x, r, best, evidence, typed)
+		conf = p.confidence(&x)
+	}
+	res.Confidence = conf
 	// Refuse when the question names what no briefing mentions, asks about
 	// a year after the newest briefing, is covered too little by the best
 	// quote (its words the briefings lack counted against it), or asks for
@@ -175,7 +194,7 @@ func (e *Engine) search(ctx context.Context, ix *index, q retrieval.Query, ref t
 		res.Reason = "The briefings never mention " + strings.Join(r.terms.unknownNames, ", ") + "."
 	case cov.To.Year() > 1 && slices.Max(append([]int{0}, r.terms.years...)) > cov.To.Year():
 		res.Reason = "The briefings end on " + cov.To.Format("2006-01-02") + "."
-	case evidence < p.MinEvidence || best.score < p.MinScore || r.qa.unknownFrac() > p.MaxUnknown:
+	case evidence < p.MinEvidence || best.score < p.MinScore || r.qa.unknownFrac() > p.MaxUnknown || conf < p.MinConfidence:
 	case (r.qa.wantNumber || r.qa.wantDate) && !typed:
 		if r.qa.wantNumber {
 			res.Reason = "No briefing gives that number."

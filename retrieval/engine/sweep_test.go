@@ -15,16 +15,26 @@ import (
 // TestSweepRefusal prints, for refusal thresholds (min_evidence), the
 // share of each question set handled right: answerable ones answered with
 // the answer in quotes 1-3, unanswerable ones refused, and dev
-// answer-in-quote@3. It is how min_evidence in model.json was chosen:
+// answer-in-quote@3. It is how min_evidence and min_confidence in
+// model.json were chosen:
 //
-//	BRIEFBOT_SWEEP=1 go test ./retrieval/engine -run TestSweepRefusal -v
+//	BRIEFBOT_SWEEP=min_evidence go test ./retrieval/engine -run TestSweepRefusal -v
+//	BRIEFBOT_SWEEP=min_confidence go test ./retrieval/engine -run TestSweepRefusal -v
 func TestSweepRefusal(t *testing.T) {
 	if os.Getenv("BRIEFBOT_SWEEP") == "" {
 		t.Skip("set BRIEFBOT_SWEEP=1 to run the refusal sweep")
 	}
 	p := DefaultParams()
-	p.MinEvidence = 0
+	knob := os.Getenv("BRIEFBOT_SWEEP")
 	ths := []float64{0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6}
+	value := func(r retrieval.Result) float64 { return r.Evidence }
+	if knob == "min_confidence" {
+		p.MinConfidence = 0
+		ths = []float64{0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5}
+		value = func(r retrieval.Result) float64 { return r.Confidence }
+	} else {
+		p.MinEvidence = 0
+	}
 	run := func(name string, e *Engine, qs []setQuestion, answerable bool) {
 		e.params = p
 		e.state().answers = newAnswerCache(answerCacheSize)
@@ -36,7 +46,7 @@ func TestSweepRefusal(t *testing.T) {
 			}
 			res, _ := e.Search(context.Background(), retrieval.Query{Text: q.Question, AsOf: asOf})
 			for i, th := range ths {
-				found := res.Found && res.Evidence >= th
+				found := res.Found && value(res) >= th
 				if answerable {
 					hit := false
 					for _, x := range res.Quotes {

@@ -1,0 +1,94 @@
+package engine
+
+import "math"
+
+// refusalFeatureNames are what the refusal decision weighs, about the
+// question and the best quote found for it: a logistic model of the chance
+// that the quotes answer, fitted on training questions (label: the answer
+// is in quotes 1-3) by `briefbot eval fit --refusal`.
+var refusalFeatureNames = [...]string{
+	"bias",         // 1
+	"evidence",     // share of the question the best-covering quote holds (unknown words counted against it)
+	"known_share",  // share of the question's weight the briefings know
+	"unknown_frac", // share of the question's terms no briefing uses
+	"score",        // the quote scorer's value for the best quote
+	"bm25",         // best chunk's BM25 score over the question's idf mass
+	"vector",       // best chunk's cosine similarity to the question
+	"typed",        // the question asks for a kind of answer a quote holds
+	"untyped",      // the question asks for a kind of answer no quote holds
+	"title",        // the best quote's article title covers the question
+	"matched",      // share of question terms the best quote matches
+	"focus",        // coverage of the asking sentence by the best quote
+	"terms",        // how many terms the question has (log)
+	"top_terms",    // share of the question's two rarest known terms in the best quote
+}
+
+const numRefusalFeatures = len(refusalFeatureNames)
+
+func refusalFeatureIndex(name string) int {
+	for i, n := range refusalFeatureNames {
+		if n == name {
+			return i
+		}
+	}
+	return -1
+}
+
+// refusalFeatures fills x for the question of r and its best candidate.
+func refusalFeatures(x *[numRefusalFeatures]float64, r *retrieved, best *candidate, evidence float64, typed bool) {
+	qa := r.qa
+	f := &best.feats[best.best]
+	*x = [numRefusalFeatures]float64{}
+	x[0] = 1
+	x[1] = evidence
+	x[2] = qa.knownShare()
+	x[3] = qa.unknownFrac()
+	x[4] = best.score
+	x[5] = math.Min(r.bm25, 3)
+	x[6] = r.vector
+	if qa.wantsType() {
+		if typed {
+			x[7] = 1
+		} else {
+			x[8] = 1
+		}
+	}
+	x[9] = f[fTitle]
+	x[10] = f[fMatched]
+	x[11] = f[fFocus]
+	x[12] = math.Log(1+float64(len(qa.terms))) / math.Log(20)
+	// The two rarest known terms.
+	a, b := -1, -1
+	for i, w := range qa.weight {
+		if !qa.known[i] {
+			continue
+		}
+		switch {
+		case a < 0 || w > qa.weight[a]:
+			a, b = i, a
+		case b < 0 || w > qa.weight[b]:
+			b = i
+		}
+	}
+	m := best.infos[best.best].matched
+	n, got := 0, 0.0
+	for _, i := range []int{a, b} {
+		if i >= 0 {
+			n++
+			got += m[i]
+		}
+	}
+	if n > 0 {
+		x[13] = got / float64(n)
+	}
+}
+
+// confidence is the fitted chance that the quotes answer (.5 when no
+// refusal weights are set).
+func (p *Params) confidence(x *[numRefusalFeatures]float64) float64 {
+	var z float64
+	for i, v := range x {
+		z += p.rw[i] * v
+	}
+	return 1 / (1 + math.Exp(-z))
+}
