@@ -80,6 +80,9 @@ func TestRelatedExcludes(t *testing.T) {
 		{"evening", []string{"level", "flush"}},
 		// Hypernyms too generic to help are left out.
 		{"leader", []string{"person", "someone"}},
+		// Words that stem alike add nothing to stemmed matching.
+		{"week", []string{"weekly"}},
+		{"year", []string{"yearly"}},
 		// Stop words are neither keys nor related words.
 		{"home", []string{"home", "in", "at"}},
 	}

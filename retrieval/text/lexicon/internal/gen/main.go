@@ -16,6 +16,9 @@
 //     the synsets a head adjective is similar to, and the cause and
 //     entailment of a verb (kill -> die).
 //
+// Words that stem like L (weekly for week, agreed for agree) are left out:
+// retrieval matches stems, so they would add nothing.
+//
 // Each relation has a weight, scaled by the rank of the sense and by how
 // often the part of speech was tagged for L; a lemma keeps its
 // maxRelated best words. The output is sorted and gzipped with a fixed
@@ -159,7 +162,7 @@ func run(dir, out string) (stats, error) {
 		n := min(maxSenses, max(1, e.tagged), len(e.offsets))
 		add := func(word string, w float64) {
 			word = normalize(word)
-			if word == key || !keep(word) {
+			if word == key || !keep(word) || text.Stem(word) == text.Stem(key) {
 				return
 			}
 			m := scores[key]
