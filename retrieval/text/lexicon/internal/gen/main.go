@@ -50,8 +50,20 @@ import (
 func main() {
 	dir := flag.String("wordnet", "/usr/share/wordnet", "directory holding WordNet's index.* and data.* files")
 	out := flag.String("out", "wordnet.txt.gz", "gzipped table to write")
+	without := flag.String("without", "", "comma-separated relations to leave out, to measure what each adds: "+strings.Join(relations, ","))
 	flag.Parse()
-	st, err := run(*dir, *out)
+	opt := options{without: map[string]bool{}}
+	for _, r := range strings.Split(*without, ",") {
+		if r == "" {
+			continue
+		}
+		if !slices.Contains(relations, r) {
+			fmt.Fprintf(os.Stderr, "gen: -without %s: no such relation (%s)\n", r, strings.Join(relations, ","))
+			os.Exit(2)
+		}
+		opt.without[r] = true
+	}
+	st, err := run(*dir, *out, opt)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "gen:", err)
 		os.Exit(1)
@@ -121,10 +133,18 @@ type indexEntry struct {
 	tagCounts int // how often the lemma was tagged in this part of speech
 }
 
+// relations are the kinds of relation the table holds.
+var relations = []string{"synonym", "derivation", "pertainym", "attribute", "hypernym", "similar", "cause", "later-senses"}
+
+// options change what run puts in the table.
+type options struct {
+	without map[string]bool // relations left out
+}
+
 // stats says what run wrote.
 type stats struct{ lemmas, inflections, raw, gzipped int }
 
-func run(dir, out string) (stats, error) {
+func run(dir, out string, opt options) (stats, error) {
 	synsets := map[string]*synset{} // key: pos tag + offset
 	for _, p := range posNames {
 		if err := readData(filepath.Join(dir, "data."+p.file), p.tag, synsets); err != nil {
@@ -160,6 +180,9 @@ func run(dir, out string) (stats, error) {
 		}
 		posW := 0.5 + 0.5*float64(e.tagCounts+1)/float64(total[e.lemma]+npos[e.lemma])
 		n := min(maxSenses, max(1, e.tagged), len(e.offsets))
+		if opt.without["later-senses"] {
+			n = min(n, 1)
+		}
 		add := func(word string, w float64) {
 			word = normalize(word)
 			if word == key || !keep(word) || text.Stem(word) == text.Stem(key) {
@@ -180,7 +203,9 @@ func run(dir, out string) (stats, error) {
 			k := slices.Index(s.words, e.lemma) + 1 // 1-based word number of L
 			w := senseWeight[i] * posW
 			for _, syn := range s.words {
-				add(syn, wSynonym*w)
+				if !opt.without["synonym"] {
+					add(syn, wSynonym*w)
+				}
 			}
 			for _, p := range s.ptrs {
 				t := synsets[synKey(p.pos, p.offset)]
@@ -188,20 +213,24 @@ func run(dir, out string) (stats, error) {
 					continue
 				}
 				var rw float64
+				var rel string
 				switch {
 				case p.sym == "+":
-					rw = wDerivation
+					rw, rel = wDerivation, "derivation"
 				case p.sym == `\` || p.sym == "<":
-					rw = wPertainym
+					rw, rel = wPertainym, "pertainym"
 				case p.sym == "=":
-					rw = wAttribute
+					rw, rel = wAttribute, "attribute"
 				case i == 0 && e.pos == "n" && p.sym == "@" && t.hyponyms() <= maxHyponyms:
-					rw = wHypernym
+					rw, rel = wHypernym, "hypernym"
 				case i == 0 && e.pos == "a" && p.sym == "&":
-					rw = wSimilar
+					rw, rel = wSimilar, "similar"
 				case i == 0 && e.pos == "v" && (p.sym == ">" || p.sym == "*"):
-					rw = wCause
+					rw, rel = wCause, "cause"
 				default:
+					continue
+				}
+				if opt.without[rel] {
 					continue
 				}
 				if p.src != 0 {

@@ -30,7 +30,7 @@ func gunzip(t *testing.T, path string) string {
 
 func TestRunMini(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "wn.txt.gz")
-	if _, err := run("testdata/mini", out); err != nil {
+	if _, err := run("testdata/mini", out, options{}); err != nil {
 		t.Fatal(err)
 	}
 	got := gunzip(t, out)
@@ -74,10 +74,10 @@ func TestRunRejectsMalformedData(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if _, err := run(dir, filepath.Join(dir, "out.gz")); err == nil || !strings.Contains(err.Error(), "data.noun") {
+	if _, err := run(dir, filepath.Join(dir, "out.gz"), options{}); err == nil || !strings.Contains(err.Error(), "data.noun") {
 		t.Errorf("run = %v, want an error naming data.noun", err)
 	}
-	if _, err := run(filepath.Join(dir, "missing"), filepath.Join(dir, "out.gz")); err == nil {
+	if _, err := run(filepath.Join(dir, "missing"), filepath.Join(dir, "out.gz"), options{}); err == nil {
 		t.Error("run on a missing directory succeeded")
 	}
 }
@@ -97,7 +97,7 @@ func TestEmbeddedTableIsCurrent(t *testing.T) {
 	tmp := t.TempDir()
 	a, b := filepath.Join(tmp, "a.gz"), filepath.Join(tmp, "b.gz")
 	for _, out := range []string{a, b} {
-		if _, err := run(dir, out); err != nil {
+		if _, err := run(dir, out, options{}); err != nil {
 			t.Fatal(err)
 		}
 	}
