@@ -5,7 +5,13 @@
 //
 // The tables are embedded in the binary and decoded once, on first use
 // (or by [Load]); after that every lookup is a map access. All words are
-// lower-case, as the tokenizer of retrieval/text gives them.
+// lower-case, as the tokenizer of retrieval/text gives them. Stop words
+// are neither looked up nor returned, and WordNet relations that stem
+// like the word itself (weekly for week) are left out: retrieval matches
+// stems, so they would add nothing.
+//
+// The WordNet table is generated (go generate ./retrieval/text/lexicon,
+// with Debian's wordnet-base installed); WORDNET-LICENSE is its licence.
 package lexicon
 
 //go:generate go run ./internal/gen -wordnet /usr/share/wordnet -out wordnet.txt.gz

@@ -56,6 +56,19 @@ func TestRunMini(t *testing.T) {
 	}
 }
 
+func TestRunWithout(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "wn.txt.gz")
+	if _, err := run("testdata/mini", out, options{without: map[string]bool{"hypernym": true, "synonym": true}}); err != nil {
+		t.Fatal(err)
+	}
+	got := gunzip(t, out)
+	for _, gone := range []string{"home abode residence", "truce ceasefire", "agree concur"} {
+		if strings.Contains(got, gone) {
+			t.Errorf("table without hypernyms and synonyms holds %q:\n%s", gone, got)
+		}
+	}
+}
+
 func TestRunRejectsMalformedData(t *testing.T) {
 	dir := t.TempDir()
 	files, err := os.ReadDir("testdata/mini")
