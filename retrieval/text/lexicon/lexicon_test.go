@@ -1,10 +1,13 @@
 package lexicon_test
 
 import (
+	"bytes"
+	"compress/gzip"
 	"reflect"
 	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -146,6 +149,24 @@ func TestRelatedCallerOwnsSlice(t *testing.T) {
 	}
 }
 
+func TestConcurrentLookups(t *testing.T) {
+	want := lexicon.Related("attack")
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			for range 100 {
+				if got := lexicon.Related("attack"); !slices.Equal(got, want) {
+					t.Errorf("Related(attack) = %v, want %v", got, want)
+					return
+				}
+				lexicon.Expand("pm")
+				lexicon.Contract([]string{"prime", "minister"})
+			}
+		})
+	}
+	wg.Wait()
+}
+
 func TestDecodeIsDeterministic(t *testing.T) {
 	a, err := lexicon.Decode(lexicon.WordNetGz, lexicon.NewsText, lexicon.AbbrText)
 	if err != nil {
@@ -173,15 +194,41 @@ func TestEmbeddedTableWithinBudget(t *testing.T) {
 	}
 }
 
+// gz compresses a WordNet table for the decoding tests.
+func gz(t *testing.T, table string) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	zw := gzip.NewWriter(&b)
+	if _, err := zw.Write([]byte(table)); err != nil {
+		t.Fatal(err)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+func TestDecodeSmallTables(t *testing.T) {
+	tab, err := lexicon.Decode(gz(t, "# header\nhome residence house\nwent =go\n"), "call spoke\n", "pm: prime minister | premier\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tab == nil {
+		t.Fatal("no tables")
+	}
+}
+
 func TestDecodeRejectsBrokenTables(t *testing.T) {
-	good := lexicon.WordNetGz
+	good := gz(t, "home residence\n")
 	tests := []struct {
 		name       string
 		gz         []byte
 		news, abbr string
 	}{
 		{"not gzip", []byte("home residence\n"), "", ""},
-		{"truncated gzip", good[:len(good)/2], "", ""},
+		{"truncated gzip", lexicon.WordNetGz[:len(lexicon.WordNetGz)/2], "", ""},
+		{"upper-case word", gz(t, "Home residence\n"), "", ""},
+		{"word twice", gz(t, "home residence\nhome house\n"), "", ""},
 		{"news word alone", good, "home\n", ""},
 		{"news upper case", good, "home Residence\n", ""},
 		{"news twice", good, "home house\nhome residence\n", ""},
