@@ -10,35 +10,40 @@
 // evidence, and, as the rate of chance matches, in the evidence of another
 // question. A relation is worth as much as the first exceeds the second.
 //
-// Measured 2026-12-02 (60,062 WordNet words, 814,957 bytes gzipped):
+// Measured 2026-12-02 (62,354 WordNet words, 915,744 bytes gzipped):
 //
 //	questions 999, content words 10246, missing from evidence 6513
 //	abbreviations: 127 expanded; in evidence 21, in another question's 7
-//	top 1 related: in evidence 127, in another question's 35
-//	top 3 related: in evidence 287, in another question's 106
-//	top 8 related: in evidence 427, in another question's 182
-//	all related:   in evidence 477, in another question's 220 (5542 words with relations)
-//
-// Before words that stem like the question word were dropped from the
-// table (weekly for week), all related words matched 477 against 284.
+//	top 1 related: in evidence 137, in another question's 39
+//	top 3 related: in evidence 316, in another question's 112
+//	top 8 related: in evidence 513, in another question's 217
+//	all related:   in evidence 641, in another question's 319 (5624 words with relations)
 //
 // What each WordNet relation adds: the table regenerated without it
 // (go run ./retrieval/text/lexicon/internal/gen -without R -out
-// retrieval/text/lexicon/wordnet.txt.gz, then this command), all related
-// words, matches in evidence less chance matches (the full table: 257):
+// retrieval/text/lexicon/wordnet.txt.gz, then this command), matches in
+// evidence less chance matches, for the top 3, top 8 and all related
+// words (the full table: 204, 296, 322):
 //
-//	without      gzipped   evidence  chance  excess  so R adds
-//	synonym      494,540   273       106     167     90
-//	hypernym     586,224   407       197     210     47
-//	derivation   785,365   446       217     229     28
-//	similar      722,109   438       202     236     21
-//	pertainym    808,878   468       220     248      9
-//	later-senses 785,465   418       169     249      8 (but -6 in the top 3)
-//	cause        812,773   469       217     252      5
-//	attribute    810,830   468       212     256      1
+//	without       gzipped  top 3  top 8  all   so R adds (all)
+//	hypernym      592,610  160    197    215   107
+//	synonym       609,358  182    228    241    81
+//	later-senses  859,158  202    261    280    42
+//	similar       817,024  200    277    295    27
+//	derivation    887,260  186    270    296    26
+//	pertainym     909,642  195    287    313     9
+//	attribute     911,336  202    295    317     5
+//	cause         913,911  205    294    317     5
 //
-// A polysemy penalty (a related word's weight divided by 1+ln(senses))
-// was tried and dropped: 466 against 212 (excess 254), fewer true matches.
+// Also measured and chosen: hypernyms of every kept sense of nouns and
+// verbs rather than of a noun's first sense only (all: 322 against 257),
+// maxHyponyms 100 (15: 286, 40: 294, 100: 312, 250: 312, at 16 related
+// words), 24 related words a lemma rather than 16 (322 against 312).
+// Dropping words that stem like the question word (weekly for week) cut
+// chance matches from 284 to 220 at no loss (477 matches either way, with
+// the first table). A polysemy penalty (a related word's weight divided by
+// 1+ln(its senses)) lost true matches (excess 254 against 257) and was
+// dropped.
 package main
 
 import (
