@@ -41,8 +41,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -66,7 +66,10 @@ func main() {
 		}
 		opt.without[r] = true
 	}
-	st, err := run(*dir, *out, opt)
+	table, st, err := build(os.DirFS(*dir), opt)
+	if err == nil {
+		err = os.WriteFile(*out, table, 0o644)
+	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "gen:", err)
 		os.Exit(1)
@@ -100,6 +103,9 @@ const (
 
 // senseWeight is the factor of the i-th sense (0-based) of a lemma.
 var senseWeight = [maxSenses]float64{1, 0.6, 0.4}
+
+// posFile names the files of a part of speech.
+var posFile = map[string]string{"n": "noun", "v": "verb", "a": "adj", "r": "adv"}
 
 var posNames = []struct{ file, tag string }{
 	{"noun", "n"}, {"verb", "v"}, {"adj", "a"}, {"adv", "r"},
@@ -145,25 +151,25 @@ type options struct {
 	without map[string]bool // relations left out
 }
 
-// stats says what run wrote.
+// stats says what build wrote.
 type stats struct{ lemmas, inflections, raw, gzipped int }
 
-func run(dir, out string, opt options) (stats, error) {
+func build(fsys fs.FS, opt options) ([]byte, stats, error) {
 	synsets := map[string]*synset{} // key: pos tag + offset
 	for _, p := range posNames {
-		if err := readData(filepath.Join(dir, "data."+p.file), p.tag, synsets); err != nil {
-			return stats{}, err
+		if err := readData(fsys, "data."+p.file, p.tag, synsets); err != nil {
+			return nil, stats{}, err
 		}
 	}
-	counts, err := readCounts(filepath.Join(dir, "cntlist.rev"))
+	counts, err := readCounts(fsys, "cntlist.rev")
 	if err != nil {
-		return stats{}, err
+		return nil, stats{}, err
 	}
 	var entries []indexEntry
 	for _, p := range posNames {
-		es, err := readIndex(filepath.Join(dir, "index."+p.file), p.tag, counts)
+		es, err := readIndex(fsys, "index."+p.file, p.tag, counts)
 		if err != nil {
-			return stats{}, err
+			return nil, stats{}, err
 		}
 		entries = append(entries, es...)
 	}
@@ -202,7 +208,7 @@ func run(dir, out string, opt options) (stats, error) {
 		for i := 0; i < n; i++ {
 			s := synsets[synKey(e.pos[0], e.offsets[i])]
 			if s == nil {
-				return stats{}, fmt.Errorf("index.%s: %s sense %d: no synset %s", e.pos, e.lemma, i+1, e.offsets[i])
+				return nil, stats{}, fmt.Errorf("index.%s: %s sense %d: no synset %s", posFile[e.pos], e.lemma, i+1, e.offsets[i])
 			}
 			k := slices.Index(s.words, e.lemma) + 1 // 1-based word number of L
 			w := senseWeight[i] * posW
@@ -259,9 +265,9 @@ func run(dir, out string, opt options) (stats, error) {
 	for l := range scores {
 		lemmas = append(lemmas, l)
 	}
-	exc, err := readExceptions(dir, scores)
+	exc, err := readExceptions(fsys, scores)
 	if err != nil {
-		return stats{}, err
+		return nil, stats{}, err
 	}
 	addParticipleBases(entries, synsets, scores, exc)
 	blocked := blockStopWords(scores)
@@ -288,19 +294,16 @@ func run(dir, out string, opt options) (stats, error) {
 	var gz bytes.Buffer
 	zw, err := gzip.NewWriterLevel(&gz, gzip.BestCompression)
 	if err != nil {
-		return stats{}, err
+		return nil, stats{}, err
 	}
 	// No name or time in the header: the output depends on the input only.
 	if _, err := zw.Write(buf.Bytes()); err != nil {
-		return stats{}, err
+		return nil, stats{}, err
 	}
 	if err := zw.Close(); err != nil {
-		return stats{}, err
+		return nil, stats{}, err
 	}
-	if err := os.WriteFile(out, gz.Bytes(), 0o644); err != nil {
-		return stats{}, fmt.Errorf("write %s: %w", out, err)
-	}
-	return stats{len(scores), len(exc), buf.Len(), gz.Len()}, nil
+	return gz.Bytes(), stats{len(scores), len(exc), buf.Len(), gz.Len()}, nil
 }
 
 // best returns the maxRelated highest-scored words, ties alphabetical.
@@ -377,8 +380,8 @@ func synKey(pos byte, offset string) string {
 
 // readData reads a data.* file into synsets. Format (wndb(5)):
 // offset lex_filenum ss_type w_cnt [word lex_id]... p_cnt [ptr]... | gloss
-func readData(path, pos string, synsets map[string]*synset) error {
-	return eachLine(path, func(line string, n int) error {
+func readData(fsys fs.FS, path, pos string, synsets map[string]*synset) error {
+	return eachLine(fsys, path, func(line string, n int) error {
 		if strings.HasPrefix(line, "  ") {
 			return nil // licence header
 		}
@@ -434,9 +437,9 @@ func readData(path, pos string, synsets map[string]*synset) error {
 
 // readIndex reads an index.* file. Format (wndb(5)):
 // lemma pos synset_cnt p_cnt [ptr_symbol]... sense_cnt tagsense_cnt [synset_offset]...
-func readIndex(path, pos string, counts map[string]int) ([]indexEntry, error) {
+func readIndex(fsys fs.FS, path, pos string, counts map[string]int) ([]indexEntry, error) {
 	var out []indexEntry
-	err := eachLine(path, func(line string, n int) error {
+	err := eachLine(fsys, path, func(line string, n int) error {
 		if strings.HasPrefix(line, "  ") {
 			return nil
 		}
@@ -447,7 +450,7 @@ func readIndex(path, pos string, counts map[string]int) ([]indexEntry, error) {
 		}
 		sc, err1 := strconv.Atoi(f[2])
 		pc, err2 := strconv.Atoi(f[3])
-		if err1 != nil || err2 != nil || len(f) != 4+pc+2+sc {
+		if err1 != nil || err2 != nil || sc < 0 || pc < 0 || len(f) != 4+pc+2+sc {
 			return bad()
 		}
 		tagged, err := strconv.Atoi(f[4+pc+1])
@@ -468,9 +471,9 @@ func readIndex(path, pos string, counts map[string]int) ([]indexEntry, error) {
 
 // readCounts sums cntlist.rev's tag counts per lemma and part of speech
 // (key "lemma%n"). Line format: lemma%ss_type:... sense_number tag_cnt.
-func readCounts(path string) (map[string]int, error) {
+func readCounts(fsys fs.FS, path string) (map[string]int, error) {
 	m := map[string]int{}
-	err := eachLine(path, func(line string, n int) error {
+	err := eachLine(fsys, path, func(line string, n int) error {
 		f := strings.Fields(line)
 		if len(f) != 3 {
 			return fmt.Errorf("%s:%d: malformed count", path, n)
@@ -489,11 +492,11 @@ func readCounts(path string) (map[string]int, error) {
 
 // readExceptions reads the *.exc files (inflected base...) and keeps, for
 // each inflected form that is a single word, its bases that have entries.
-func readExceptions(dir string, scores map[string]map[string]float64) (map[string][]string, error) {
+func readExceptions(fsys fs.FS, scores map[string]map[string]float64) (map[string][]string, error) {
 	out := map[string][]string{}
 	for _, p := range posNames {
-		path := filepath.Join(dir, p.file+".exc")
-		err := eachLine(path, func(line string, n int) error {
+		path := p.file + ".exc"
+		err := eachLine(fsys, path, func(line string, n int) error {
 			f := strings.Fields(line)
 			if len(f) < 2 {
 				return fmt.Errorf("%s:%d: malformed exception", path, n)
@@ -537,6 +540,9 @@ func addParticipleBases(entries []indexEntry, synsets map[string]*synset, scores
 		}
 		for _, off := range e.offsets {
 			s := synsets[synKey(e.pos[0], off)]
+			if s == nil {
+				continue // run reported the senses it uses; a later one may be missing
+			}
 			k := slices.Index(s.words, e.lemma) + 1
 			for _, p := range s.ptrs {
 				if (p.sym != "+" && p.sym != "<") || p.pos != 'v' || p.src != k || k == 0 {
@@ -628,8 +634,8 @@ func regularBases(w string) []string {
 	return out
 }
 
-func eachLine(path string, fn func(line string, n int) error) error {
-	f, err := os.Open(path)
+func eachLine(fsys fs.FS, path string, fn func(line string, n int) error) error {
+	f, err := fsys.Open(path)
 	if err != nil {
 		return err
 	}

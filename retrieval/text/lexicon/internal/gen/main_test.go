@@ -5,35 +5,54 @@ import (
 	"compress/gzip"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
+	"testing/fstest"
 )
 
-func gunzip(t *testing.T, path string) string {
+// mini is the tiny WordNet under testdata/mini.
+var mini = os.DirFS("testdata/mini")
+
+// miniWith returns the tiny WordNet in memory with some files replaced.
+func miniWith(t testing.TB, replace map[string]string) fstest.MapFS {
 	t.Helper()
-	f, err := os.Open(path)
+	files, err := os.ReadDir("testdata/mini")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
-	zr, err := gzip.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
+	m := fstest.MapFS{}
+	for _, f := range files {
+		b, err := os.ReadFile("testdata/mini/" + f.Name())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r, ok := replace[f.Name()]; ok {
+			b = []byte(r)
+		}
+		m[f.Name()] = &fstest.MapFile{Data: b}
 	}
-	b, err := io.ReadAll(zr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b)
+	return m
 }
 
-func TestRunMini(t *testing.T) {
-	out := filepath.Join(t.TempDir(), "wn.txt.gz")
-	if _, err := run("testdata/mini", out, options{}); err != nil {
+func gunzip(t *testing.T, b []byte) string {
+	t.Helper()
+	zr, err := gzip.NewReader(bytes.NewReader(b))
+	if err != nil {
 		t.Fatal(err)
 	}
-	got := gunzip(t, out)
+	out, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(out)
+}
+
+func TestBuildMini(t *testing.T) {
+	table, st, err := build(mini, options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := gunzip(t, table)
 	for _, line := range []string{
 		// The hypernym of the first noun sense (the derivation, home the
 		// verb, is home itself and left out).
@@ -54,33 +73,33 @@ func TestRunMini(t *testing.T) {
 	if strings.Contains(got, "recreation") {
 		t.Errorf("table joins re-creation:\n%s", got)
 	}
+	if st.gzipped != len(table) || st.raw != len(got) || st.lemmas == 0 {
+		t.Errorf("stats %+v for %d bytes (%d gzipped)", st, len(got), len(table))
+	}
 }
 
-func TestRunIsDeterministic(t *testing.T) {
-	tmp := t.TempDir()
-	var outs [][]byte
-	for _, name := range []string{"a.gz", "b.gz", "c.gz"} {
-		out := filepath.Join(tmp, name)
-		if _, err := run("testdata/mini", out, options{}); err != nil {
-			t.Fatal(err)
-		}
-		b, err := os.ReadFile(out)
+func TestBuildIsDeterministic(t *testing.T) {
+	first, _, err := build(mini, options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		again, _, err := build(mini, options{})
 		if err != nil {
 			t.Fatal(err)
 		}
-		outs = append(outs, b)
-	}
-	if !bytes.Equal(outs[0], outs[1]) || !bytes.Equal(outs[0], outs[2]) {
-		t.Error("runs of the generator on the same WordNet wrote different bytes")
+		if !bytes.Equal(again, first) {
+			t.Fatal("builds from the same WordNet differ")
+		}
 	}
 }
 
-func TestRunWithout(t *testing.T) {
-	out := filepath.Join(t.TempDir(), "wn.txt.gz")
-	if _, err := run("testdata/mini", out, options{without: map[string]bool{"hypernym": true, "synonym": true}}); err != nil {
+func TestBuildWithout(t *testing.T) {
+	table, _, err := build(mini, options{without: map[string]bool{"hypernym": true, "synonym": true}})
+	if err != nil {
 		t.Fatal(err)
 	}
-	got := gunzip(t, out)
+	got := gunzip(t, table)
 	for _, gone := range []string{"home abode residence", "truce ceasefire", "agree concur"} {
 		if strings.Contains(got, gone) {
 			t.Errorf("table without hypernyms and synonyms holds %q:\n%s", gone, got)
@@ -88,29 +107,32 @@ func TestRunWithout(t *testing.T) {
 	}
 }
 
-func TestRunRejectsMalformedData(t *testing.T) {
-	dir := t.TempDir()
-	files, err := os.ReadDir("testdata/mini")
+func TestBuildRejectsMalformedFiles(t *testing.T) {
+	data, err := os.ReadFile("testdata/mini/data.noun")
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, f := range files {
-		b, err := os.ReadFile(filepath.Join("testdata/mini", f.Name()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if f.Name() == "data.noun" {
-			b = append(b, "00000099 15 n 0z home 0 000 | broken word count\n"...)
-		}
-		if err := os.WriteFile(filepath.Join(dir, f.Name()), b, 0o644); err != nil {
-			t.Fatal(err)
-		}
+	tests := []struct {
+		name, file, text string
+	}{
+		{"word count not hex", "data.noun", string(data) + "00000099 15 n 0z home 0 000 | x\n"},
+		{"pointer cut short", "data.noun", string(data) + "00000099 15 n 01 home 0 002 @ 00000002 n 0000 | x\n"},
+		{"index counts disagree", "index.noun", "home n 2 0 1 1 00000001\n"},
+		{"negative pointer count", "index.noun", "home n 1 -2 1\n"},
+		{"sense without synset", "index.noun", "home n 1 0 1 1 00000077\n"},
+		{"count without sense key", "cntlist.rev", "home 1 10\n"},
+		{"exception without base", "verb.exc", "went\n"},
 	}
-	if _, err := run(dir, filepath.Join(dir, "out.gz"), options{}); err == nil || !strings.Contains(err.Error(), "data.noun") {
-		t.Errorf("run = %v, want an error naming data.noun", err)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, _, err := build(miniWith(t, map[string]string{tt.file: tt.text}), options{})
+			if err == nil || !strings.Contains(err.Error(), tt.file) {
+				t.Errorf("build = %v, want an error naming %s", err, tt.file)
+			}
+		})
 	}
-	if _, err := run(filepath.Join(dir, "missing"), filepath.Join(dir, "out.gz"), options{}); err == nil {
-		t.Error("run on a missing directory succeeded")
+	if _, _, err := build(os.DirFS(t.TempDir()), options{}); err == nil {
+		t.Error("build from an empty directory succeeded")
 	}
 }
 
@@ -121,17 +143,13 @@ func TestRunRejectsMalformedData(t *testing.T) {
 // edited the table by hand.
 func TestEmbeddedTableIsCurrent(t *testing.T) {
 	const dir = "/usr/share/wordnet"
-	if _, err := os.Stat(filepath.Join(dir, "data.noun")); err != nil {
+	if _, err := os.Stat(dir + "/data.noun"); err != nil {
 		t.Skip("WordNet is not installed (apt-get install wordnet-base)")
 	}
 	if testing.Short() || raceEnabled {
 		t.Skip("reads all of WordNet")
 	}
-	a := filepath.Join(t.TempDir(), "a.gz")
-	if _, err := run(dir, a, options{}); err != nil {
-		t.Fatal(err)
-	}
-	ab, err := os.ReadFile(a)
+	table, _, err := build(os.DirFS(dir), options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -139,7 +157,7 @@ func TestEmbeddedTableIsCurrent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !bytes.Equal(ab, embedded) {
+	if !bytes.Equal(table, embedded) {
 		t.Error("wordnet.txt.gz is not what the generator writes: run go generate ./retrieval/text/lexicon")
 	}
 }
