@@ -118,10 +118,11 @@ func decodeWordNet(gz []byte) (map[string]string, error) {
 		return nil, fmt.Errorf("lexicon: wordnet table: %w", err)
 	}
 	// One string holds the whole table; keys and values point into it.
-	// gzip's trailer gives its size, which saves regrowing and copying.
+	// gzip's trailer gives its size, which saves regrowing and copying;
+	// trusted no further than deflate can expand (1032 to 1).
 	var sb strings.Builder
 	if len(gz) >= 4 {
-		sb.Grow(min(int(binary.LittleEndian.Uint32(gz[len(gz)-4:])), 64<<20))
+		sb.Grow(min(int(binary.LittleEndian.Uint32(gz[len(gz)-4:])), len(gz)*1032, 64<<20))
 	}
 	if _, err := io.Copy(&sb, zr); err != nil {
 		return nil, fmt.Errorf("lexicon: wordnet table: %w", err)
