@@ -9,6 +9,7 @@ import (
 
 	"github.com/briefbot/briefbot/retrieval/lexical"
 	"github.com/briefbot/briefbot/retrieval/text"
+	"github.com/briefbot/briefbot/retrieval/text/lexicon"
 )
 
 // questionTerms are a question's terms as the index can match them.
@@ -22,7 +23,19 @@ type questionTerms struct {
 	unknownNames []string
 	// years are the years the question names.
 	years []int
+	// related are words the briefings may use for a question term
+	// (synonyms, derivations, an abbreviation's expansion), as stems the
+	// index knows, weighed down in search and in quote choice.
+	related []lexical.QueryTerm
 }
+
+// Weights of related words: an abbreviation's expansion means the same, a
+// synonym or a related word a little less.
+const (
+	expansionWeight = 0.8
+	relatedWeight   = 0.6
+	maxRelated      = 3
+)
 
 var yearRE = regexp.MustCompile(`\b(1[89]\d\d|2[01]\d\d)\b`)
 
@@ -56,8 +69,25 @@ func analyseTerms(question string, lex *lexical.Index) questionTerms {
 			return
 		}
 		stem := text.Stem(t.Word)
+		raw := q[t.Start:t.End]
+		// An abbreviation written as one (PM, EU, U.S.) stands for its expansion.
+		if isAbbreviation(raw) {
+			n := len(qt.related)
+			for _, exp := range lexicon.Expand(t.Word) {
+				for _, w := range exp {
+					if st := text.Stem(w); !text.IsStopWord(w) && lex.Known(st) {
+						qt.related = append(qt.related, lexical.QueryTerm{Term: st, Weight: expansionWeight, Of: stem})
+					}
+				}
+			}
+			if len(qt.related) > n || lex.Known(stem) {
+				qt.terms = append(qt.terms, stem)
+				return
+			}
+		}
 		if lex.Known(stem) {
 			qt.terms = append(qt.terms, stem)
+			qt.addRelated(lex, t.Word, stem)
 			return
 		}
 		name := unicode.IsDigit(r) || (unicode.IsUpper(r) && !first)
@@ -72,10 +102,13 @@ func analyseTerms(question string, lex *lexical.Index) questionTerms {
 			qt.terms = append(qt.terms, c)
 			return
 		}
-		if name && !isYear(t.Word) {
-			qt.unknownNames = append(qt.unknownNames, q[t.Start:t.End])
-		}
 		qt.terms = append(qt.terms, stem)
+		if !name && qt.addRelated(lex, t.Word, stem) {
+			return
+		}
+		if name && !isYear(t.Word) {
+			qt.unknownNames = append(qt.unknownNames, raw)
+		}
 	})
 	for _, m := range yearRE.FindAllString(question, -1) {
 		y, _ := strconv.Atoi(m)
@@ -85,3 +118,37 @@ func analyseTerms(question string, lex *lexical.Index) questionTerms {
 }
 
 func isYear(w string) bool { return yearRE.MatchString(w) && len(w) == 4 }
+
+// addRelated adds up to maxRelated words related to word that the index
+// knows, as variants of stem; it reports whether it added any.
+func (qt *questionTerms) addRelated(lex *lexical.Index, word, stem string) bool {
+	n := 0
+	for _, w := range lexicon.Related(word) {
+		if n == maxRelated {
+			break
+		}
+		st := text.Stem(w)
+		if st == stem || !lex.Known(st) {
+			continue
+		}
+		qt.related = append(qt.related, lexical.QueryTerm{Term: st, Weight: relatedWeight, Of: stem})
+		n++
+	}
+	return n > 0
+}
+
+// isAbbreviation reports a word written as an abbreviation: two or more
+// capitals (PM, EU), or letters with dots (U.S.).
+func isAbbreviation(w string) bool {
+	caps := 0
+	for _, r := range w {
+		switch {
+		case unicode.IsUpper(r):
+			caps++
+		case r == '.':
+		default:
+			return false
+		}
+	}
+	return caps >= 2 || (caps == 1 && strings.Contains(w, "."))
+}
