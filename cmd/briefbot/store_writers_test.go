@@ -4,10 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
 
@@ -176,4 +180,127 @@ func (s *syncWriter) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.w.String()
+}
+
+// TestIngestRefusesAnUnreadableStore: `ingest` and `ingest --reembed` over a
+// damaged store fail naming the file and the reason, and leave it as it was
+// (they used to save a store holding only the new files).
+func TestIngestRefusesAnUnreadableStore(t *testing.T) {
+	corpus, _ := handCorpus(t, 2)
+	for _, args := range [][]string{{"ingest"}, {"ingest", "--reembed"}} {
+		t.Run(fmt.Sprint(args), func(t *testing.T) {
+			data := t.TempDir()
+			if code, _, errOut := runCLI(t, map[string]string{}, "ingest", "--data", data, corpus); code != 0 {
+				t.Fatal(errOut)
+			}
+			snap, err := os.ReadFile(store.Path(data))
+			if err != nil {
+				t.Fatal(err)
+			}
+			damaged := snap[:len(snap)/2]
+			if err := os.WriteFile(store.Path(data), damaged, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			extra := t.TempDir()
+			writeBriefing(t, extra, "new.txt", "Ferry strike ends", "The ferry strike ended on Friday after a pay deal.")
+			code, _, errOut := runCLI(t, map[string]string{}, append(args, "--data", data, extra)...)
+			if code != 1 || !strings.Contains(errOut, store.Path(data)) || !strings.Contains(errOut, "EOF") || !strings.Contains(errOut, "cannot be read") {
+				t.Errorf("exit %d, stderr %q; want 1 and a message naming the file and the reason", code, errOut)
+			}
+			if got, _ := os.ReadFile(store.Path(data)); !bytes.Equal(got, damaged) {
+				t.Error("the damaged store was replaced")
+			}
+		})
+	}
+}
+
+// TestIngestRemovesOrphanedTemporaryFiles: what saves killed mid-way left in
+// the data directory is removed by the next ingest, and nothing else.
+func TestIngestRemovesOrphanedTemporaryFiles(t *testing.T) {
+	data := t.TempDir()
+	corpus, _ := handCorpus(t, 1)
+	orphans := []string{"briefbot.store.tmp-123456", "briefbot.store.idx.tmp-42"}
+	keep := []string{"briefbot.store.tmp-123456.mine", "my.tmp-1"}
+	for _, n := range append(slices.Clone(orphans), keep...) {
+		if err := os.WriteFile(filepath.Join(data, n), bytes.Repeat([]byte("x"), 1000), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	code, _, errOut := runCLI(t, map[string]string{}, "ingest", "--data", data, corpus)
+	if code != 0 || !strings.Contains(errOut, "removed 2 temporary file(s)") {
+		t.Fatalf("exit %d, stderr %q", code, errOut)
+	}
+	for _, n := range orphans {
+		if _, err := os.Stat(filepath.Join(data, n)); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("%s: %v, want removed", n, err)
+		}
+	}
+	for _, n := range keep {
+		if _, err := os.Stat(filepath.Join(data, n)); err != nil {
+			t.Errorf("%s: %v, want kept", n, err)
+		}
+	}
+}
+
+// TestIngestWarnsWhenTheIndexIsNotSaved: a store that is saved while its
+// derived index cannot be (its path is taken by a directory here) is a
+// success with a warning that says so, not a silent one.
+func TestIngestWarnsWhenTheIndexIsNotSaved(t *testing.T) {
+	data := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(data, engine.IndexName, "x"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	corpus, ids := handCorpus(t, 2)
+	code, _, errOut := runCLI(t, map[string]string{}, "ingest", "--data", data, corpus)
+	if code != 0 || !strings.Contains(errOut, "warning: engine: the store is saved, but its derived index could not be written") ||
+		!strings.Contains(errOut, filepath.Join(data, engine.IndexName)) {
+		t.Fatalf("exit %d, stderr %q; want 0 and a warning naming the index", code, errOut)
+	}
+	if got := storedIDs(t, data); fmt.Sprint(got) != fmt.Sprint(ids) {
+		t.Errorf("store holds %v, want %v", got, ids)
+	}
+}
+
+// TestWatchRetriesAFailedSave: a watched file whose save failed is not
+// marked as seen: the failure is logged with its cause (never an article's
+// text), and the next scan saves it.
+func TestWatchRetriesAFailedSave(t *testing.T) {
+	data, watch := t.TempDir(), t.TempDir()
+	body := "The harbour bridge reopened to traffic on Monday after storm repairs."
+	writeBriefing(t, watch, "w1.txt", "Harbour bridge reopens", body)
+	s, logs := newWatchServer(t, data, watch)
+	w := newWatchState()
+	saves := 0
+	w.save = func(e *engine.Engine, dir string) error {
+		saves++
+		if saves == 1 {
+			return fmt.Errorf("store: save %s: write: no space left on device", store.Path(dir))
+		}
+		return e.Save(dir)
+	}
+	ctx := context.Background()
+	s.scanWatched(ctx, w)
+	if store.Exists(data) {
+		t.Fatal("a store was saved although the save failed")
+	}
+	out := logs.String()
+	if !strings.Contains(out, `"level":"ERROR"`) || !strings.Contains(out, "no space left on device") || !strings.Contains(out, "retrying") {
+		t.Errorf("the failed save is not logged with its cause:\n%s", out)
+	}
+	// Nothing changed on disk or in the folder: the next scan saves anyway.
+	s.scanWatched(ctx, w)
+	if saves != 2 {
+		t.Fatalf("%d saves, want the failed one retried", saves)
+	}
+	if got := storedIDs(t, data); fmt.Sprint(got) != "[w1.txt]" {
+		t.Errorf("store holds %v after the retry", got)
+	}
+	// Saved now: a third scan has nothing to do.
+	s.scanWatched(ctx, w)
+	if saves != 2 {
+		t.Errorf("%d saves; the saved file was saved again", saves)
+	}
+	if strings.Contains(logs.String(), "storm repairs") {
+		t.Error("the log holds article text")
+	}
 }
