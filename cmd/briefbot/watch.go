@@ -46,25 +46,14 @@ func (s *server) reloadLoop(ctx context.Context) {
 	}
 }
 
-// reload makes the serving engine build on the snapshot on disk. It holds
-// the data directory's lock while it reads (so that it never competes with
-// a writer: one holding the lock is about to save, and the next tick sees
-// what it saved), and skips this tick when a writer holds it.
+// reload makes the serving engine build on the snapshot on disk. It needs
+// no lock: it only reads (writers replace the snapshot atomically), and
+// while the watcher holds the lock the snapshot on disk is the one the
+// engine derives from, so Refresh leaves it alone.
 func (s *server) reload(ctx context.Context, cur snapshotStat) {
 	e, err := s.search.get()
 	if err != nil {
 		return
-	}
-	lock, ok, err := store.TryLockDir(s.cfg.Data)
-	switch {
-	case err != nil:
-		// No lock can be taken here (a read-only data directory, say):
-		// reading needs none, the snapshot is replaced atomically.
-		s.log.Debug("reload store without the lock", "err", err)
-	case !ok:
-		return
-	default:
-		defer lock.Unlock()
 	}
 	reloaded, err := e.Refresh(ctx, s.cfg.Data)
 	s.snapMu.Lock()

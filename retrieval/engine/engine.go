@@ -209,6 +209,12 @@ func tuneMemory() {
 // reembed, a store built by another embedder is rebuilt with the configured
 // one instead of refused.
 func OpenForWrite(ctx context.Context, dir string, opts Options, reembed bool) (*Engine, error) {
+	return openForWrite(ctx, dir, opts, reembed, true)
+}
+
+// openForWrite is OpenForWrite; locked says whether the caller holds the
+// directory's lock (see loadIndex).
+func openForWrite(ctx context.Context, dir string, opts Options, reembed, locked bool) (*Engine, error) {
 	st, err := store.Load(ctx, dir)
 	if errors.Is(err, store.ErrNoStore) {
 		e, err := NewMemory(ctx, opts)
@@ -244,7 +250,7 @@ func OpenForWrite(ctx context.Context, dir string, opts Options, reembed bool) (
 		return fresh, nil
 	}
 	e.st = st
-	e.ix = e.loadIndex(dir, st, true)
+	e.ix = e.loadIndex(dir, st, locked)
 	e.base, e.baseDir = st.Fingerprint(), dir
 	return e, nil
 }
@@ -536,6 +542,12 @@ func sameDir(a, b string) bool {
 // reports true; changes of its own not yet saved are dropped then. A snapshot
 // that cannot be read is an error (ErrUnreadable, or an embedder mismatch),
 // and the engine is left as it was.
+//
+// A reader (serve picking up a hand-run ingest) may call it without the
+// lock: it only reads the snapshot (which writers replace atomically), and
+// writes the derived index only when the lock is free. While a writer of
+// this engine holds the lock, the snapshot on disk is the one the engine
+// derives from, so such a call changes nothing under the writer's feet.
 func (e *Engine) Refresh(ctx context.Context, dir string) (bool, error) {
 	e.writeMu.Lock()
 	defer e.writeMu.Unlock()
@@ -546,7 +558,7 @@ func (e *Engine) Refresh(ctx context.Context, dir string) (bool, error) {
 	if same {
 		return false, nil
 	}
-	fresh, err := OpenForWrite(ctx, dir, e.opts, false)
+	fresh, err := openForWrite(ctx, dir, e.opts, false, false)
 	if err != nil {
 		return false, err
 	}

@@ -111,6 +111,11 @@ func TestWritersBuildOnTheStoreOnDisk(t *testing.T) {
 				t.Error("Unsaved after Refresh dropped the stale change")
 			}
 			tt.change(t, mine)
+			// serve's reload calls Refresh without the lock, at any time:
+			// with the snapshot on disk unchanged, it keeps the unsaved change.
+			if reloaded, err := mine.Refresh(ctx, dir); err != nil || reloaded || !mine.Unsaved() {
+				t.Fatalf("Refresh over an unsaved change: reloaded %v, %v, unsaved %v; want it kept", reloaded, err, mine.Unsaved())
+			}
 			if err := mine.Save(dir); err != nil {
 				t.Fatal(err)
 			}
