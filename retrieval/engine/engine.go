@@ -402,6 +402,9 @@ func (e *Engine) IngestProgress(ctx context.Context, arts []retrieval.Article, p
 	}
 	for i, p := range preps {
 		if p != nil {
+			// Set before the Put: a batch that fails half-way has changed
+			// the store all the same.
+			e.unsaved = true
 			if err := st.Put(ctx, p.art, p.vectors); err != nil {
 				return nil, err
 			}
@@ -421,7 +424,6 @@ func (e *Engine) IngestProgress(ctx context.Context, arts []retrieval.Article, p
 		}
 	}
 	if changed {
-		e.unsaved = true
 		ix := buildIndex(st)
 		e.mu.Lock()
 		e.ix = ix
@@ -474,13 +476,13 @@ func (e *Engine) Delete(ctx context.Context, ids ...string) ([]string, error) {
 		if _, ok := st.Article(id); !ok {
 			continue
 		}
+		e.unsaved = true
 		if err := st.Delete(ctx, id); err != nil {
 			return gone, err
 		}
 		gone = append(gone, id)
 	}
 	if len(gone) > 0 {
-		e.unsaved = true
 		ix := buildIndex(st)
 		e.mu.Lock()
 		e.ix = ix
