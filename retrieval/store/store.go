@@ -576,16 +576,24 @@ func decodeArticle(id string, m map[string]string, body string) (*StoredArticle,
 	if err != nil || len(flat)%2 != 0 {
 		return nil, fmt.Errorf("sentences: malformed")
 	}
+	// A damaged snapshot must not yield spans that slice outside the body,
+	// or chunks that end before they start.
 	a.Sentences = make([]retrieval.Span, 0, len(flat)/2)
 	for i := 0; i < len(flat); i += 2 {
 		if flat[i] < 0 || flat[i+1] > len(body) || flat[i] > flat[i+1] {
 			return nil, fmt.Errorf("sentence %d out of range", i/2)
 		}
+		if i > 0 && flat[i] < flat[i-2] {
+			return nil, fmt.Errorf("sentence %d out of order", i/2)
+		}
 		a.Sentences = append(a.Sentences, retrieval.Span{Start: flat[i], End: flat[i+1]})
 	}
-	for _, c := range a.ChunkStarts {
+	for i, c := range a.ChunkStarts {
 		if c < 0 || c > len(body) {
 			return nil, fmt.Errorf("chunk boundary out of range")
+		}
+		if i > 0 && c < a.ChunkStarts[i-1] {
+			return nil, fmt.Errorf("chunk boundaries out of order")
 		}
 	}
 	a.Chunks = len(a.ChunkStarts)
