@@ -46,6 +46,9 @@ const (
 	infoID         = "info"
 )
 
+// maxDim bounds a stored vector dimension (embedders give a few thousand at most).
+const maxDim = 1 << 16
+
 // Errors callers test for.
 var (
 	// ErrNoStore reports a data directory without a snapshot.
@@ -149,8 +152,16 @@ func Exists(dir string) bool {
 	return err == nil
 }
 
-// Load reads the snapshot in dir. It returns ErrNoStore when there is none.
-func Load(ctx context.Context, dir string) (*Store, error) {
+// Load reads the snapshot in dir. It returns ErrNoStore when there is none,
+// and an error naming the file and the damage when it cannot be read.
+func Load(ctx context.Context, dir string) (s *Store, err error) {
+	defer func() {
+		// chromem-go trusts its snapshot: a damaged one can make it panic
+		// (a document filed under another id than its own, say).
+		if r := recover(); r != nil {
+			s, err = nil, fmt.Errorf("store: read snapshot %s: damaged (%v)", Path(dir), r)
+		}
+	}()
 	f, err := os.Open(Path(dir))
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, ErrNoStore
@@ -180,10 +191,13 @@ func Load(ctx context.Context, dir string) (*Store, error) {
 		return nil, fmt.Errorf("store: snapshot %s has no store info: %w", Path(dir), err)
 	}
 	meta := infoDoc.Metadata
-	s := &Store{db: db, chunks: chunks, articles: articles, byID: map[string]*StoredArticle{}, vecs: map[string][][]float32{}}
+	s = &Store{db: db, chunks: chunks, articles: articles, byID: map[string]*StoredArticle{}, vecs: map[string][][]float32{}}
 	s.info.Embedder = meta["embedder"]
 	s.info.Dim, _ = strconv.Atoi(meta["dim"])
 	s.info.Version, _ = strconv.Atoi(meta["version"])
+	if s.info.Version == Version && (s.info.Dim < 1 || s.info.Dim > maxDim) {
+		return nil, fmt.Errorf("store: read snapshot %s: damaged store info (dimension %q)", Path(dir), meta["dim"])
+	}
 	if s.info.Version != Version {
 		return nil, fmt.Errorf("store: snapshot %s has layout version %d, this briefbot reads version %d: rebuild it by ingesting your briefings again with `briefbot ingest --reembed PATH...`", Path(dir), s.info.Version, Version)
 	}
