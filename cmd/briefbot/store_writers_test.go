@@ -14,7 +14,9 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
+	"github.com/briefbot/briefbot/bot"
 	"github.com/briefbot/briefbot/retrieval"
 	"github.com/briefbot/briefbot/retrieval/engine"
 	"github.com/briefbot/briefbot/retrieval/store"
@@ -303,4 +305,40 @@ func TestWatchRetriesAFailedSave(t *testing.T) {
 	if strings.Contains(logs.String(), "storm repairs") {
 		t.Error("the log holds article text")
 	}
+}
+
+// TestServeKeepsAHandRunIngestAndWatchedFiles runs the whole serve (reload
+// and watch loops) while hand-run ingests and new watched files alternate:
+// the store ends up with every article, and serve answers from all of them.
+func TestServeKeepsAHandRunIngestAndWatchedFiles(t *testing.T) {
+	data, watch := t.TempDir(), t.TempDir()
+	writeBriefing(t, watch, "w0.txt", "Harbour bridge reopens", "The harbour bridge reopened to traffic on Monday after storm repairs.")
+	base := startServe(t, map[string]string{"BRIEFBOT_DATA": data, "BRIEFBOT_WATCH": watch, "BRIEFBOT_WATCH_INTERVAL": "50ms"})
+	want := []string{"w0.txt"}
+	for round := range 3 {
+		corpus := t.TempDir()
+		name := fmt.Sprintf("hand-%d.txt", round)
+		writeBriefing(t, corpus, name, fmt.Sprintf("Budget round %d", round), fmt.Sprintf("The council passed budget round %d after a vote on Thursday.", round))
+		w := fmt.Sprintf("w%d.txt", round+1)
+		writeBriefing(t, watch, w, fmt.Sprintf("Ferry timetable %d", round), fmt.Sprintf("The ferry timetable changed for the %d time this year.", round+2))
+		if code, out, errOut := runCLI(t, map[string]string{}, "ingest", "--data", data, corpus); code != 0 {
+			t.Fatalf("ingest: %d %s %s", code, out, errOut)
+		}
+		want = append(want, name, w)
+	}
+	sort.Strings(want)
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		got := storedIDs(t, data)
+		if fmt.Sprint(got) == fmt.Sprint(want) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the store holds %v, want %v", got, want)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	askUntil(t, base, "Which budget round did the council pass after a vote on Thursday?", 10*time.Second, func(a bot.Answer) bool {
+		return a.Found && a.Searched.Articles == len(want)
+	})
 }
