@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
@@ -46,13 +47,21 @@ file never stops the batch. The store is saved atomically once at the end.`,
 			if err != nil {
 				return err
 			}
+			// One writer: the lock is held from loading the store to saving
+			// it, so the store this ingest builds on is the newest one, and
+			// no other writer saves in between (serve's watcher waits, then
+			// builds on what this saved).
 			lock, err := lockDataDir(cmd.Context(), dir)
 			if err != nil {
 				return err
 			}
 			defer lock.Unlock()
+			if n := len(lock.Orphans()); n > 0 {
+				fmt.Fprintf(a.stderr, "removed %d temporary file(s) left in %s by an interrupted save\n", n, dir)
+			}
 			start := time.Now()
-			e, err := engine.OpenForWrite(cmd.Context(), dir, engine.Options{Embedder: emb}, reembed)
+			warn := slog.New(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+			e, err := engine.OpenForWrite(cmd.Context(), dir, engine.Options{Embedder: emb, Logger: warn}, reembed)
 			if err != nil {
 				return err
 			}
@@ -61,7 +70,12 @@ file never stops the batch. The store is saved atomically once at the end.`,
 				return err
 			}
 			if sum.changed() || reembed {
-				if err := e.Save(dir); err != nil {
+				err := e.Save(dir)
+				if errors.Is(err, engine.ErrIndexNotSaved) {
+					// The snapshot, the source of truth, is saved: the index
+					// only speeds up loading, and is rebuilt when missing.
+					fmt.Fprintf(a.stderr, "warning: %v; the next start rebuilds it\n", err)
+				} else if err != nil {
 					return err
 				}
 			}

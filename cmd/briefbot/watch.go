@@ -46,32 +46,29 @@ func (s *server) reloadLoop(ctx context.Context) {
 	}
 }
 
+// reload makes the serving engine build on the snapshot on disk. It needs
+// no lock: it only reads (writers replace the snapshot atomically), and
+// while the watcher holds the lock the snapshot on disk is the one the
+// engine derives from, so Refresh leaves it alone.
 func (s *server) reload(ctx context.Context, cur snapshotStat) {
 	e, err := s.search.get()
 	if err != nil {
 		return
 	}
-	emb, err := s.app.embedderFor(s.cfg.Embedder)
-	if err != nil {
-		s.log.Error("reload store", "err", err)
-		return
-	}
-	fresh, err := engine.Open(ctx, s.cfg.Data, engine.Options{Embedder: emb, Logger: s.log})
+	reloaded, err := e.Refresh(ctx, s.cfg.Data)
+	s.snapMu.Lock()
+	s.snapStat = cur
+	s.snapMu.Unlock()
 	if err != nil {
 		// A half-written snapshot cannot be seen (writes are atomic); this is
 		// a real problem, e.g. an embedder mismatch. Keep serving the old one.
 		s.log.Error("reload store", "err", err)
-		s.snapMu.Lock()
-		s.snapStat = cur
-		s.snapMu.Unlock()
 		return
 	}
-	e.Replace(fresh)
-	s.snapMu.Lock()
-	s.snapStat = cur
-	s.snapMu.Unlock()
-	st := e.Stats()
-	s.log.Info("store reloaded", "articles", st.Articles, "chunks", st.Chunks)
+	if reloaded {
+		st := e.Stats()
+		s.log.Info("store reloaded", "articles", st.Articles, "chunks", st.Chunks)
+	}
 }
 
 // fileStamp identifies a watched file's version.
@@ -92,11 +89,11 @@ func (s *server) watchLoop(ctx context.Context) {
 			s.log.Warn("bad BRIEFBOT_WATCH_INTERVAL; using 15s", "value", s.cfg.WatchInterval)
 		}
 	}
-	seen := map[string]fileStamp{}
+	w := newWatchState()
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
-		s.scanWatched(ctx, seen)
+		s.scanWatched(ctx, w)
 		select {
 		case <-ctx.Done():
 			return
@@ -105,8 +102,29 @@ func (s *server) watchLoop(ctx context.Context) {
 	}
 }
 
-func (s *server) scanWatched(ctx context.Context, seen map[string]fileStamp) {
-	var changed []string
+// watchState is what the watcher remembers between scans.
+type watchState struct {
+	// seen holds each watched file's version whose articles are saved in
+	// the store (or that was skipped as unreadable: it is read again once it
+	// changes). A file whose save failed is not in it, so the next scan
+	// tries it again.
+	seen map[string]fileStamp
+	// save saves the store; tests replace it to fake a failure.
+	save func(e *engine.Engine, dir string) error
+}
+
+func newWatchState() *watchState {
+	return &watchState{seen: map[string]fileStamp{}, save: (*engine.Engine).Save}
+}
+
+// scanWatched ingests the watched files that are new or changed since their
+// articles were saved. Holding the data directory's lock, it first makes the
+// serving engine build on the snapshot on disk (a hand-run ingest may have
+// saved since serve loaded it), then ingests and saves: it never saves a
+// stale store over a newer one.
+func (s *server) scanWatched(ctx context.Context, w *watchState) {
+	pending := map[string]fileStamp{}
+	var paths []string
 	for _, in := range ingest.Collect(s.cfg.Watch) {
 		if in.Skip != nil {
 			continue
@@ -116,12 +134,12 @@ func (s *server) scanWatched(ctx context.Context, seen map[string]fileStamp) {
 			continue
 		}
 		st := fileStamp{size: fi.Size(), mod: fi.ModTime()}
-		if seen[in.Path] != st {
-			changed = append(changed, in.Path)
-			seen[in.Path] = st
+		if w.seen[in.Path] != st {
+			pending[in.Path] = st
+			paths = append(paths, in.Path)
 		}
 	}
-	if len(changed) == 0 {
+	if len(paths) == 0 {
 		return
 	}
 	e, err := s.search.get()
@@ -130,20 +148,42 @@ func (s *server) scanWatched(ctx context.Context, seen map[string]fileStamp) {
 	}
 	lock, err := store.LockDir(ctx, s.cfg.Data)
 	if err != nil {
-		if !errors.Is(ctx.Err(), context.Canceled) {
-			s.log.Error("watch: lock data dir", "err", err)
+		if ctx.Err() == nil {
+			s.log.Error("watch: lock data dir; retrying at the next scan", "err", err)
 		}
 		return
 	}
 	defer lock.Unlock()
+	if n := len(lock.Orphans()); n > 0 {
+		s.log.Info("watch: removed temporary files left by an interrupted save", "count", n)
+	}
+	reloaded, err := e.Refresh(ctx, s.cfg.Data)
+	if err != nil {
+		s.log.Error("watch: cannot build on the store on disk; watched files are saved once it can be read", "files", len(paths), "err", err)
+		return
+	}
+	if reloaded {
+		s.rememberSnapshot()
+		st := e.Stats()
+		s.log.Info("store reloaded", "articles", st.Articles, "chunks", st.Chunks)
+	}
 	var arts []retrieval.Article
-	for _, p := range changed {
+	for _, p := range paths {
 		bad, err := ingest.ReadFile(ctx, p, func(a retrieval.Article) error {
 			arts = append(arts, a)
 			return nil
 		})
-		if err != nil {
+		var skip *ingest.SkipError
+		if errors.As(err, &skip) {
+			// Reading it again cannot help until it changes.
 			s.log.Warn("watch: skipped file", "path", p, "reason", err.Error())
+			w.seen[p] = pending[p]
+			delete(pending, p)
+			continue
+		}
+		if err != nil {
+			s.log.Warn("watch: cannot read file; retrying at the next scan", "path", p, "err", err)
+			delete(pending, p)
 			continue
 		}
 		if len(bad) > 0 {
@@ -152,7 +192,7 @@ func (s *server) scanWatched(ctx context.Context, seen map[string]fileStamp) {
 	}
 	outs, err := e.Ingest(ctx, arts)
 	if err != nil {
-		s.log.Error("watch: ingest", "err", err)
+		s.log.Error("watch: ingest failed; retrying at the next scan", "files", len(pending), "err", err)
 		return
 	}
 	n := 0
@@ -161,14 +201,23 @@ func (s *server) scanWatched(ctx context.Context, seen map[string]fileStamp) {
 			n++
 		}
 	}
-	if n == 0 {
-		return
+	// Unsaved: an earlier scan ingested these articles but its save failed.
+	if n > 0 || e.Unsaved() {
+		err := w.save(e, s.cfg.Data)
+		switch {
+		case errors.Is(err, engine.ErrIndexNotSaved):
+			s.log.Warn("watch: store saved without its derived index; the next start rebuilds it", "err", err)
+		case err != nil:
+			s.log.Error("watch: save store failed; retrying at the next scan", "files", len(pending), "err", err)
+			return
+		}
+		s.rememberSnapshot()
 	}
-	if err := e.Save(s.cfg.Data); err != nil {
-		s.log.Error("watch: save store", "err", err)
-		return
+	for p, st := range pending {
+		w.seen[p] = st
 	}
-	s.rememberSnapshot()
-	st := e.Stats()
-	s.log.Info("watch: ingested", "files", len(changed), "articles_changed", n, "articles", st.Articles)
+	if n > 0 {
+		st := e.Stats()
+		s.log.Info("watch: ingested", "files", len(pending), "articles_changed", n, "articles", st.Articles)
+	}
 }

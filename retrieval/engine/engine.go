@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -55,8 +56,15 @@ type Options struct {
 }
 
 // Engine answers queries over a store. Search, Articles and Document are safe
-// for concurrent use with each other and with Ingest; Ingest and Save
-// serialise among themselves.
+// for concurrent use with each other and with Ingest; Ingest, Delete, Save,
+// Refresh and Replace serialise among themselves.
+//
+// A writer (an ingest, a watched folder, a delete) changes the snapshot in a
+// data directory by holding the directory's lock (store.LockDir), calling
+// Refresh, applying its changes, and calling Save. Refresh makes the engine
+// build on the snapshot on disk, and Save refuses to replace any snapshot
+// but the one the engine was loaded from or last saved (ErrStale): no writer
+// ever overwrites a newer store.
 type Engine struct {
 	emb    embed.Embedder
 	params *Params
@@ -64,13 +72,19 @@ type Engine struct {
 	now    func() time.Time
 	opts   Options
 
-	writeMu sync.Mutex // serialises Ingest/Save
+	writeMu sync.Mutex // serialises Ingest/Delete/Save/Refresh/Replace
 	mu      sync.RWMutex
 	st      *store.Store
 	ix      *index
 	seeds   bool
 	// memTuned marks an engine opened for serving: see tuneMemory.
 	memTuned bool
+
+	// Guarded by writeMu: the snapshot the engine's store derives from,
+	// baseDir's snapshot with fingerprint base ("": none, for a store
+	// started empty), and whether the store has changed since (unsaved).
+	base, baseDir string
+	unsaved       bool
 }
 
 func newEngine(opts Options) *Engine {
@@ -167,7 +181,8 @@ func Open(ctx context.Context, dir string, opts Options) (*Engine, error) {
 		return nil, err
 	}
 	e.st = st
-	e.ix = e.loadIndex(dir, st)
+	e.ix = e.loadIndex(dir, st, false)
+	e.base, e.baseDir = st.Fingerprint(), dir
 	// Loading decoded the whole snapshot and the derived index: hand the
 	// garbage back to the OS now rather than serve with it resident.
 	e.memTuned = true
@@ -195,18 +210,29 @@ func tuneMemory() {
 }
 
 // OpenForWrite loads the store in dir for ingesting, or starts an empty one
-// when there is none. With reembed, a store built by another embedder is
-// rebuilt with the configured one instead of refused.
+// when there is none. The caller holds the directory's lock
+// (store.LockDir). A store that exists but cannot be read is an error naming
+// the file and the reason, never an empty start that would replace it. With
+// reembed, a store built by another embedder is rebuilt with the configured
+// one instead of refused.
 func OpenForWrite(ctx context.Context, dir string, opts Options, reembed bool) (*Engine, error) {
+	return openForWrite(ctx, dir, opts, reembed, true)
+}
+
+// openForWrite is OpenForWrite; locked says whether the caller holds the
+// directory's lock (see loadIndex).
+func openForWrite(ctx context.Context, dir string, opts Options, reembed, locked bool) (*Engine, error) {
 	st, err := store.Load(ctx, dir)
 	if errors.Is(err, store.ErrNoStore) {
-		return NewMemory(ctx, opts)
+		e, err := NewMemory(ctx, opts)
+		if err != nil {
+			return nil, err
+		}
+		e.baseDir = dir
+		return e, nil
 	}
 	if err != nil {
-		if reembed {
-			return NewMemory(ctx, opts)
-		}
-		return nil, err
+		return nil, fmt.Errorf("%w (%v); it is left as it is: restore it from a backup, or move it aside to start an empty store", ErrUnreadable, err)
 	}
 	e := newEngine(opts)
 	if err := checkEmbedder(ctx, st.Info(), e.emb); err != nil {
@@ -226,12 +252,30 @@ func OpenForWrite(ctx context.Context, dir string, opts Options, reembed bool) (
 		if _, err := fresh.Ingest(ctx, arts); err != nil {
 			return nil, err
 		}
+		// The rebuilt store replaces the snapshot it was built from.
+		fresh.base, fresh.baseDir, fresh.unsaved = st.Fingerprint(), dir, true
 		return fresh, nil
 	}
 	e.st = st
-	e.ix = e.loadIndex(dir, st)
+	e.ix = e.loadIndex(dir, st, locked)
+	e.base, e.baseDir = st.Fingerprint(), dir
 	return e, nil
 }
+
+// ErrUnreadable reports a store that exists but cannot be read: damaged, or
+// not a briefbot snapshot. A writer refuses it rather than replace it.
+var ErrUnreadable = errors.New("engine: the store cannot be read")
+
+// ErrStale reports a Save over a snapshot that is not the one the engine was
+// loaded from or last saved: another writer saved since. Nothing is
+// written; Refresh, apply the changes again, and save.
+var ErrStale = errors.New("engine: the store on disk changed since this engine loaded it")
+
+// ErrIndexNotSaved reports a Save that wrote the snapshot but not the
+// derived index beside it. The store is saved; the index is rebuilt (and
+// written again) by the next process that opens it, at some cost in start-up
+// time.
+var ErrIndexNotSaved = errors.New("engine: the store is saved, but its derived index could not be written")
 
 func checkEmbedder(ctx context.Context, info store.Info, emb embed.Embedder) error {
 	if info.Embedder != emb.Name() {
@@ -365,6 +409,9 @@ func (e *Engine) IngestProgress(ctx context.Context, arts []retrieval.Article, p
 	}
 	for i, p := range preps {
 		if p != nil {
+			// Set before the Put: a batch that fails half-way has changed
+			// the store all the same.
+			e.unsaved = true
 			if err := st.Put(ctx, p.art, p.vectors); err != nil {
 				return nil, err
 			}
@@ -436,6 +483,7 @@ func (e *Engine) Delete(ctx context.Context, ids ...string) ([]string, error) {
 		if _, ok := st.Article(id); !ok {
 			continue
 		}
+		e.unsaved = true
 		if err := st.Delete(ctx, id); err != nil {
 			return gone, err
 		}
@@ -451,19 +499,94 @@ func (e *Engine) Delete(ctx context.Context, ids ...string) ([]string, error) {
 }
 
 // Save writes the store into dir atomically, then the derived index for it
-// (see IndexName).
+// (see IndexName). The caller holds the directory's lock. Save replaces only
+// the snapshot the engine's store derives from (the one it was loaded from
+// or last saved, or none for a store started empty): over any other it
+// writes nothing and returns ErrStale. When the snapshot is saved but the
+// index is not, the error wraps ErrIndexNotSaved.
 func (e *Engine) Save(dir string) error {
 	e.writeMu.Lock()
 	defer e.writeMu.Unlock()
+	same, err := store.Unchanged(dir, e.baseIn(dir))
+	if err != nil {
+		return fmt.Errorf("engine: save: %w", err)
+	}
+	if !same {
+		return fmt.Errorf("%w: %s; nothing was written", ErrStale, store.Path(dir))
+	}
 	st := e.Store()
 	if err := st.Save(dir); err != nil {
 		return err
 	}
-	if err := writeIndex(dir, e.state(), st.Fingerprint()); err != nil {
-		// The snapshot is saved; the next start rebuilds the index.
-		e.log.Warn("could not save the derived index", "err", err)
+	e.base, e.baseDir, e.unsaved = st.Fingerprint(), dir, false
+	if err := writeIndex(dir, e.state(), e.base); err != nil {
+		return fmt.Errorf("%w: %s: %v", ErrIndexNotSaved, filepath.Join(dir, IndexName), err)
 	}
 	return nil
+}
+
+// baseIn is the fingerprint the snapshot in dir has when the engine's store
+// derives from it: "" (no snapshot) for a directory it was not loaded from.
+func (e *Engine) baseIn(dir string) string {
+	if e.baseDir == "" || !sameDir(dir, e.baseDir) {
+		return ""
+	}
+	return e.base
+}
+
+func sameDir(a, b string) bool {
+	if a == b {
+		return true
+	}
+	aa, err1 := filepath.Abs(a)
+	ab, err2 := filepath.Abs(b)
+	return err1 == nil && err2 == nil && aa == ab
+}
+
+// Refresh makes the engine build on the snapshot in dir, the one every
+// writer of dir shares. A writer calls it holding the directory's lock
+// (store.LockDir), before it applies its changes: when the snapshot on disk
+// is not the one the engine's store derives from (another process saved
+// since, or removed it), the engine loads it, as Replace would, and Refresh
+// reports true; changes of its own not yet saved are dropped then. A snapshot
+// that cannot be read is an error (ErrUnreadable, or an embedder mismatch),
+// and the engine is left as it was.
+//
+// A reader (serve picking up a hand-run ingest) may call it without the
+// lock: it only reads the snapshot (which writers replace atomically), and
+// writes the derived index only when the lock is free. While a writer of
+// this engine holds the lock, the snapshot on disk is the one the engine
+// derives from, so such a call changes nothing under the writer's feet.
+func (e *Engine) Refresh(ctx context.Context, dir string) (bool, error) {
+	e.writeMu.Lock()
+	defer e.writeMu.Unlock()
+	same, err := store.Unchanged(dir, e.baseIn(dir))
+	if err != nil {
+		return false, fmt.Errorf("%w (%v)", ErrUnreadable, err)
+	}
+	if same {
+		return false, nil
+	}
+	fresh, err := openForWrite(ctx, dir, e.opts, false, false)
+	if err != nil {
+		return false, err
+	}
+	e.mu.Lock()
+	e.st, e.ix, e.seeds = fresh.st, fresh.ix, false
+	e.mu.Unlock()
+	e.base, e.baseDir, e.unsaved = fresh.base, dir, false
+	if e.memTuned {
+		tuneMemory()
+	}
+	return true, nil
+}
+
+// Unsaved reports whether the engine's store has changed since it was
+// loaded or last saved (an ingest or delete whose save failed, say).
+func (e *Engine) Unsaved() bool {
+	e.writeMu.Lock()
+	defer e.writeMu.Unlock()
+	return e.unsaved
 }
 
 // Replace swaps in another engine's store and index (a reload after another
@@ -471,6 +594,9 @@ func (e *Engine) Save(dir string) error {
 func (e *Engine) Replace(other *Engine) {
 	e.writeMu.Lock()
 	defer e.writeMu.Unlock()
+	other.writeMu.Lock()
+	base, baseDir, unsaved := other.base, other.baseDir, other.unsaved
+	other.writeMu.Unlock()
 	other.mu.RLock()
 	st, ix := other.st, other.ix
 	other.mu.RUnlock()
@@ -479,6 +605,7 @@ func (e *Engine) Replace(other *Engine) {
 	e.memTuned = e.memTuned || other.memTuned
 	tuned := e.memTuned
 	e.mu.Unlock()
+	e.base, e.baseDir, e.unsaved = base, baseDir, unsaved
 	if tuned {
 		// The replaced store is garbage now (once in-flight searches end);
 		// the limit Open set counted both.
@@ -689,15 +816,18 @@ func (ix *index) coverage(visible func(int32) bool) retrieval.Coverage {
 // source of truth, and the file is only used when it names the snapshot's
 // fingerprint (layout version, size and CRC-32C), so a stale, corrupt or
 // missing one is rebuilt.
-const IndexName = store.SnapshotName + ".idx"
+const IndexName = store.IndexName
 
 // indexMagic starts the derived index file; the digit is its format.
 const indexMagic = "briefbot-index-2\n"
 
 // loadIndex returns the derived index of st, loaded from dir when the file
 // there was derived from the same snapshot, else built and written back
-// (best effort: a read-only data directory only costs the rebuild).
-func (e *Engine) loadIndex(dir string, st *store.Store) *index {
+// (best effort: a read-only data directory only costs the rebuild). The
+// index is written under the directory's lock: locked says the caller holds
+// it; otherwise the lock is taken if it is free, and the write skipped if
+// not (the writer holding it writes the index when it saves).
+func (e *Engine) loadIndex(dir string, st *store.Store, locked bool) *index {
 	fp := st.Fingerprint()
 	ix, err := readIndex(dir, st, fp)
 	if err == nil {
@@ -707,10 +837,22 @@ func (e *Engine) loadIndex(dir string, st *store.Store) *index {
 		e.log.Info("rebuilding the derived index", "reason", err)
 	}
 	ix = buildIndex(st)
-	if fp != "" {
-		if err := writeIndex(dir, ix, fp); err != nil {
-			e.log.Warn("could not save the derived index", "err", err)
+	if fp == "" {
+		return ix
+	}
+	if !locked {
+		l, ok, err := store.TryLockDir(dir)
+		if err != nil || !ok {
+			return ix
 		}
+		defer l.Unlock()
+		// The snapshot may have changed before the lock was free.
+		if same, err := store.Unchanged(dir, fp); err != nil || !same {
+			return ix
+		}
+	}
+	if err := writeIndex(dir, ix, fp); err != nil {
+		e.log.Warn("could not save the derived index", "path", filepath.Join(dir, IndexName), "err", err)
 	}
 	return ix
 }
@@ -757,31 +899,10 @@ func writeIndex(dir string, ix *index, fingerprint string) error {
 		return errors.New("engine: the store has no saved snapshot to derive an index from")
 	}
 	b := encodeIndex(ix, fingerprint)
-	tmp, err := os.CreateTemp(dir, IndexName+".tmp-*")
-	if err != nil {
+	return store.WriteFile(dir, IndexName, func(w io.Writer) error {
+		_, err := w.Write(b)
 		return err
-	}
-	ok := false
-	defer func() {
-		if !ok {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	if _, err := tmp.Write(b); err != nil {
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp.Name(), filepath.Join(dir, IndexName)); err != nil {
-		return err
-	}
-	ok = true
-	return nil
+	})
 }
 
 // readIndex loads the derived index of st from dir. It fails with

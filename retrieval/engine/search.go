@@ -243,7 +243,7 @@ type questionAnalysis struct {
 	// known marks question terms the corpus has (directly or as a close
 	// spelling); related those it has only as a related word (a synonym).
 	known, related []bool
-	total float64
+	total          float64
 	// focusTotal is the weight of the known focus terms.
 	focusTotal float64
 	// variant maps a term id of the index to the question term it matches

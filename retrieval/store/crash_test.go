@@ -226,6 +226,28 @@ func TestCrashDuringSave(t *testing.T) {
 				checkBig(t, dir)
 			}
 
+			// The next writer removes what the killed save left, taking the
+			// lock, and only that.
+			left := tempFiles(t, dir)
+			if len(left) == 0 {
+				// Killed between a rename and the next save's create.
+				t.Log("the killed save left no temporary file")
+			}
+			l, err := store.LockDir(context.Background(), dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := l.Orphans(); fmt.Sprint(got) != fmt.Sprint(left) {
+				t.Errorf("the lock removed %v, want %v", got, left)
+			}
+			l.Unlock()
+			if still := tempFiles(t, dir); len(still) != 0 {
+				t.Errorf("temporary files left after the next writer took the lock: %v", still)
+			}
+			if now, err := os.ReadFile(store.Path(dir)); err != nil || !bytes.Equal(now, after) {
+				t.Errorf("removing temporary files touched the snapshot (%v)", err)
+			}
+
 			// The store stays writable after the crash.
 			if err := small.Save(dir); err != nil {
 				t.Fatalf("Save after the crash: %v", err)

@@ -46,6 +46,9 @@ const (
 	infoID         = "info"
 )
 
+// maxDim bounds a stored vector dimension (embedders give a few thousand at most).
+const maxDim = 1 << 16
+
 // Errors callers test for.
 var (
 	// ErrNoStore reports a data directory without a snapshot.
@@ -149,8 +152,16 @@ func Exists(dir string) bool {
 	return err == nil
 }
 
-// Load reads the snapshot in dir. It returns ErrNoStore when there is none.
-func Load(ctx context.Context, dir string) (*Store, error) {
+// Load reads the snapshot in dir. It returns ErrNoStore when there is none,
+// and an error naming the file and the damage when it cannot be read.
+func Load(ctx context.Context, dir string) (s *Store, err error) {
+	defer func() {
+		// chromem-go trusts its snapshot: a damaged one can make it panic
+		// (a document filed under another id than its own, say).
+		if r := recover(); r != nil {
+			s, err = nil, fmt.Errorf("store: read snapshot %s: damaged (%v)", Path(dir), r)
+		}
+	}()
 	f, err := os.Open(Path(dir))
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, ErrNoStore
@@ -180,18 +191,21 @@ func Load(ctx context.Context, dir string) (*Store, error) {
 		return nil, fmt.Errorf("store: snapshot %s has no store info: %w", Path(dir), err)
 	}
 	meta := infoDoc.Metadata
-	s := &Store{db: db, chunks: chunks, articles: articles, byID: map[string]*StoredArticle{}, vecs: map[string][][]float32{}}
+	s = &Store{db: db, chunks: chunks, articles: articles, byID: map[string]*StoredArticle{}, vecs: map[string][][]float32{}}
 	s.info.Embedder = meta["embedder"]
 	s.info.Dim, _ = strconv.Atoi(meta["dim"])
 	s.info.Version, _ = strconv.Atoi(meta["version"])
+	if s.info.Version == Version && (s.info.Dim < 1 || s.info.Dim > maxDim) {
+		return nil, fmt.Errorf("store: read snapshot %s: damaged store info (dimension %q)", Path(dir), meta["dim"])
+	}
 	if s.info.Version != Version {
 		return nil, fmt.Errorf("store: snapshot %s has layout version %d, this briefbot reads version %d: rebuild it by ingesting your briefings again with `briefbot ingest --reembed PATH...`", Path(dir), s.info.Version, Version)
 	}
 	if err := s.loadArticles(ctx); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("store: read snapshot %s: %w", Path(dir), err)
 	}
 	if err := s.loadVectors(ctx); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("store: read snapshot %s: %w", Path(dir), err)
 	}
 	s.fingerprint = sum.String()
 	return s, nil
@@ -278,7 +292,7 @@ func (s *Store) loadVectors(ctx context.Context) error {
 	probe[0] = 1
 	res, err := s.chunks.QueryEmbedding(ctx, probe, n, nil, nil)
 	if err != nil {
-		return fmt.Errorf("store: list chunks: %w", err)
+		return fmt.Errorf("list chunks: %w", err)
 	}
 	for id, a := range s.byID {
 		s.vecs[id] = make([][]float32, len(a.ChunkStarts))
@@ -287,14 +301,14 @@ func (s *Store) loadVectors(ctx context.Context) error {
 		art, ord, ok := parseChunkID(r.ID)
 		vs, found := s.vecs[art]
 		if !ok || !found || ord < 0 || ord >= len(vs) {
-			return fmt.Errorf("store: chunk %q belongs to no stored article", r.ID)
+			return fmt.Errorf("chunk %q belongs to no stored article", r.ID)
 		}
 		vs[ord] = r.Embedding
 	}
 	for id, vs := range s.vecs {
 		for i, v := range vs {
 			if len(v) != s.info.Dim {
-				return fmt.Errorf("store: article %q: chunk %d has no vector", id, i)
+				return fmt.Errorf("article %q: chunk %d has no vector", id, i)
 			}
 		}
 	}
@@ -320,12 +334,12 @@ func (s *Store) loadArticles(ctx context.Context) error {
 	}
 	res, err := s.articles.QueryEmbedding(ctx, []float32{1}, n, nil, nil)
 	if err != nil {
-		return fmt.Errorf("store: list articles: %w", err)
+		return fmt.Errorf("list articles: %w", err)
 	}
 	for _, r := range res {
 		a, err := decodeArticle(r.ID, r.Metadata, r.Content)
 		if err != nil {
-			return fmt.Errorf("store: article %q: %w", r.ID, err)
+			return fmt.Errorf("article %q: %w", r.ID, err)
 		}
 		s.byID[a.ID] = a
 	}
@@ -353,46 +367,24 @@ func (s *Store) sortOrder() {
 	s.unsorted = false
 }
 
-// Save writes the snapshot into dir atomically: a temporary file in the same
-// directory, synced, then renamed over the old one. A crash at any point
-// leaves the previous snapshot intact.
+// Save writes the snapshot into dir atomically (see WriteFile): a crash at
+// any point leaves the previous snapshot intact. Save does not check what it
+// replaces: writers hold the directory's lock and check the snapshot with
+// Unchanged first (the engine's Save does).
 func (s *Store) Save(dir string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("store: save: %w", err)
 	}
-	tmp, err := os.CreateTemp(dir, SnapshotName+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("store: save: %w", err)
-	}
-	tmpName := tmp.Name()
-	ok := false
-	defer func() {
-		if !ok {
-			tmp.Close()
-			os.Remove(tmpName)
-		}
-	}()
-	w := bufio.NewWriterSize(tmp, 1<<20)
 	sum := newSummer()
-	if err := s.Export(io.MultiWriter(w, sum)); err != nil {
-		return err
-	}
-	if err := w.Flush(); err != nil {
-		return fmt.Errorf("store: save: %w", err)
-	}
-	if err := tmp.Sync(); err != nil {
-		return fmt.Errorf("store: save: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("store: save: %w", err)
-	}
-	if err := os.Rename(tmpName, Path(dir)); err != nil {
-		return fmt.Errorf("store: save: %w", err)
-	}
-	ok = true
-	if d, err := os.Open(dir); err == nil {
-		d.Sync()
-		d.Close()
+	err := WriteFile(dir, SnapshotName, func(f io.Writer) error {
+		w := bufio.NewWriterSize(f, 1<<20)
+		if err := s.Export(io.MultiWriter(w, sum)); err != nil {
+			return err
+		}
+		return w.Flush()
+	})
+	if err != nil {
+		return fmt.Errorf("store: save %s: %w", Path(dir), err)
 	}
 	s.mu.Lock()
 	s.fingerprint = sum.String()
@@ -598,16 +590,24 @@ func decodeArticle(id string, m map[string]string, body string) (*StoredArticle,
 	if err != nil || len(flat)%2 != 0 {
 		return nil, fmt.Errorf("sentences: malformed")
 	}
+	// A damaged snapshot must not yield spans that slice outside the body,
+	// or chunks that end before they start.
 	a.Sentences = make([]retrieval.Span, 0, len(flat)/2)
 	for i := 0; i < len(flat); i += 2 {
 		if flat[i] < 0 || flat[i+1] > len(body) || flat[i] > flat[i+1] {
 			return nil, fmt.Errorf("sentence %d out of range", i/2)
 		}
+		if i > 0 && flat[i] < flat[i-2] {
+			return nil, fmt.Errorf("sentence %d out of order", i/2)
+		}
 		a.Sentences = append(a.Sentences, retrieval.Span{Start: flat[i], End: flat[i+1]})
 	}
-	for _, c := range a.ChunkStarts {
+	for i, c := range a.ChunkStarts {
 		if c < 0 || c > len(body) {
 			return nil, fmt.Errorf("chunk boundary out of range")
+		}
+		if i > 0 && c < a.ChunkStarts[i-1] {
+			return nil, fmt.Errorf("chunk boundaries out of order")
 		}
 	}
 	a.Chunks = len(a.ChunkStarts)
