@@ -62,8 +62,8 @@ func TestSeedsEndToEnd(t *testing.T) {
 	t.Run("not found", func(t *testing.T) {
 		m := message("2001", "Who won the 1998 FIFA World Cup final in Paris?")
 		assertNoPings(t, m)
-		if c, _ := m["content"].(string); !strings.HasPrefix(c, "I couldn't find that in the briefings. I searched 5 articles") {
-			t.Fatalf("content = %q, want the plain not-found answer", c)
+		if c, _ := m["content"].(string); !strings.HasPrefix(c, "I couldn't find that in the briefings. The briefings never mention FIFA, Paris. I searched 5 articles") {
+			t.Fatalf("content = %q, want the not-found answer with its reason", c)
 		}
 		if e, _ := m["embeds"].([]any); len(e) != 0 {
 			t.Fatalf("not-found answer has embeds: %s", mustJSON(m))

@@ -51,7 +51,7 @@ func FuzzReadIndex(f *testing.F) {
 		if err != nil {
 			return
 		}
-		w := &Engine{emb: e.emb, log: e.log, now: e.now, opts: e.opts, st: st, ix: ix}
+		w := &Engine{emb: e.emb, params: e.params, log: e.log, now: e.now, opts: e.opts, st: st, ix: ix}
 		for _, q := range questions {
 			if _, err := w.Search(ctx, retrieval.Query{Text: q}); err != nil {
 				t.Fatal(err)

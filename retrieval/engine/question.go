@@ -59,6 +59,7 @@ func analyseTerms(question string, lex *lexical.Index) questionTerms {
 	q := howWords.ReplaceAllString(question, "how")
 	atStart := true
 	prevEnd := 0
+	nameStart, lastNameEnd := 0, 0
 	text.EachToken(q, func(t text.Token) {
 		between := q[prevEnd:t.Start]
 		prevEnd = t.End
@@ -103,11 +104,18 @@ func analyseTerms(question string, lex *lexical.Index) questionTerms {
 			return
 		}
 		qt.terms = append(qt.terms, stem)
-		if !name && qt.addRelated(lex, t.Word, stem) {
+		if qt.addRelated(lex, t.Word, stem) {
 			return
 		}
 		if name && !isYear(t.Word) {
-			qt.unknownNames = append(qt.unknownNames, raw)
+			// "FIFA World Cup" is one name, not three.
+			if n := len(qt.unknownNames); n > 0 && lastNameEnd > 0 && strings.TrimSpace(q[lastNameEnd:t.Start]) == "" {
+				qt.unknownNames[n-1] = q[nameStart:t.End]
+			} else {
+				qt.unknownNames = append(qt.unknownNames, raw)
+				nameStart = t.Start
+			}
+			lastNameEnd = t.End
 		}
 	})
 	for _, m := range yearRE.FindAllString(question, -1) {

@@ -1,0 +1,69 @@
+package engine
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/briefbot/briefbot/retrieval"
+)
+
+func TestAnalyseTerms(t *testing.T) {
+	lex := seedsEngine(t).state().lex
+	t.Run("misspelt stop word is dropped, misspelling corrected", func(t *testing.T) {
+		qt := analyseTerms("wher is fastiv and how many missles", lex)
+		if slices.Contains(qt.terms, "wher") {
+			t.Errorf("terms %v keep the misspelt stop word", qt.terms)
+		}
+		if !slices.Contains(qt.terms, "missil") || len(qt.unknownNames) != 0 {
+			t.Errorf("terms %v, unknown names %v: want missles corrected to missil", qt.terms, qt.unknownNames)
+		}
+	})
+	t.Run("unknown names are whole phrases", func(t *testing.T) {
+		qt := analyseTerms("What did Zorvath Quellmark say in 1998 in Paris?", lex)
+		if want := []string{"Zorvath Quellmark", "Paris"}; !slices.Equal(qt.unknownNames, want) {
+			t.Errorf("unknown names %q, want %q", qt.unknownNames, want)
+		}
+		qt = analyseTerms("Who won the 1998 FIFA World Cup final in Paris?", lex)
+		if want := []string{"FIFA", "Paris"}; !slices.Equal(qt.unknownNames, want) {
+			t.Errorf("unknown names %q, want %q", qt.unknownNames, want)
+		}
+		if !slices.Equal(qt.years, []int{1998}) {
+			t.Errorf("years %v, want [1998]", qt.years)
+		}
+	})
+	t.Run("an abbreviation stands for its expansion", func(t *testing.T) {
+		qt := analyseTerms("Who is the British PM?", lex)
+		if len(qt.unknownNames) != 0 {
+			t.Errorf("PM read as an unknown name: %v", qt.unknownNames)
+		}
+		var rel []string
+		for _, r := range qt.related {
+			rel = append(rel, r.Term)
+		}
+		if !slices.Contains(rel, "minist") {
+			t.Errorf("related %v: want PM expanded to prime minister", rel)
+		}
+	})
+}
+
+func TestRefusalsSayWhy(t *testing.T) {
+	e := seedsEngine(t)
+	for _, tt := range []struct{ q, reason string }{
+		{"What did Zorvath Industries announce?", "The briefings never mention Zorvath."},
+		{"What did Zelensky and Witkoff agree in 2031?", "The briefings end on 2025-12-06."},
+	} {
+		res, err := e.Search(context.Background(), retrieval.Query{Text: tt.q})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Found || res.Reason != tt.reason {
+			t.Errorf("%q: found %v, reason %q; want refused with %q", tt.q, res.Found, res.Reason, tt.reason)
+		}
+	}
+	res, _ := e.Search(context.Background(), retrieval.Query{Text: "Who is the British PM meeting Macron in London?"})
+	if !res.Found || !strings.Contains(res.Quotes[0].Text, "Starmer") {
+		t.Errorf("British PM: %q, want a quote naming Starmer", quoteTexts(res))
+	}
+}
