@@ -23,6 +23,7 @@ func (a *app) evalFitCmd() *cobra.Command {
 	var iters int
 	var method, cache string
 	var refusal bool
+	var refusalSkip []string
 	var fixed []string
 	cmd := &cobra.Command{
 		Use:   "fit --corpus F --queries F --out model.json",
@@ -100,7 +101,7 @@ models with 'briefbot eval retrieval' on the dev split.`,
 				return err
 			}
 			if refusal {
-				return fitRefusal(cmd, a, e, params, qs, ans, out, start)
+				return fitRefusal(cmd, a, e, params, qs, ans, refusalSkip, out, start)
 			}
 			for _, q := range qs {
 				gold := ans[q.QID]
@@ -152,6 +153,7 @@ models with 'briefbot eval retrieval' on the dev split.`,
 	cmd.Flags().IntVar(&iters, "iterations", 400, "full-batch optimisation steps")
 	cmd.Flags().StringSliceVar(&fixed, "fixed", []string{"doc", "rank", "title"}, "feature weights ascent keeps (article-level ones: the training corpus holds only each question's search results, so its article ranking is easier than a real archive's)")
 	cmd.Flags().BoolVar(&refusal, "refusal", false, "fit the refusal model (keeps the sentence weights): the chance the quotes answer, labelled by whether the answer is in quotes 1-3")
+	cmd.Flags().StringSliceVar(&refusalSkip, "refusal-skip", []string{"bm25", "vector", "score"}, "refusal features kept at zero (their scale depends on the archive's size: a model fitted on 7,580 articles must also judge five)")
 	cmd.Flags().StringVar(&method, "method", "ascent", "ascent (coordinate ascent on answer-in-quote@3 + .5 @1) or softmax (listwise likelihood)")
 	return cmd
 }
@@ -194,7 +196,11 @@ func fitAndWrite(a *app, params *engine.Params, groups []engine.FitGroup, withPo
 
 // fitRefusal fits the refusal model on the training questions and writes
 // params with it.
-func fitRefusal(cmd *cobra.Command, a *app, e *engine.Engine, params *engine.Params, qs []evalQuery, ans map[string]string, out string, start time.Time) error {
+func fitRefusal(cmd *cobra.Command, a *app, e *engine.Engine, params *engine.Params, qs []evalQuery, ans map[string]string, skipList []string, out string, start time.Time) error {
+	skip := map[string]bool{}
+	for _, f := range skipList {
+		skip[f] = true
+	}
 	var xs [][]float64
 	var ys []bool
 	pos := 0
@@ -218,7 +224,7 @@ func fitRefusal(cmd *cobra.Command, a *app, e *engine.Engine, params *engine.Par
 		xs = append(xs, x)
 		ys = append(ys, y)
 	}
-	w, loss := engine.FitLogistic(xs, ys, 1e-3, 2000)
+	w, loss := engine.FitLogistic(xs, ys, 1e-3, 2000, skip)
 	params.RefusalWeights = w
 	b, err := params.MarshalIndent()
 	if err != nil {

@@ -318,7 +318,8 @@ func RefusalFeatureNames() []string { return refusalFeatureNames[:] }
 
 // FitLogistic fits the refusal model: logistic regression of y on x
 // (ridge-penalised except the bias, full-batch Adam, deterministic).
-func FitLogistic(x [][]float64, y []bool, l2 float64, iters int) (map[string]float64, float64) {
+// Features named in skip keep a zero weight.
+func FitLogistic(x [][]float64, y []bool, l2 float64, iters int, skip map[string]bool) (map[string]float64, float64) {
 	if l2 == 0 {
 		l2 = 1e-3
 	}
@@ -358,6 +359,9 @@ func FitLogistic(x [][]float64, y []bool, l2 float64, iters int) (map[string]flo
 			}
 		}
 		for j := range w {
+			if skip[refusalFeatureNames[j]] {
+				continue
+			}
 			m[j] = b1*m[j] + (1-b1)*grad[j]
 			v[j] = b2*v[j] + (1-b2)*grad[j]*grad[j]
 			mh := m[j] / (1 - math.Pow(b1, float64(it)))

@@ -32,6 +32,8 @@ type Params struct {
 	// PairMargin is how much the scorer must prefer a two-sentence quote
 	// (the best sentence and a neighbour) over the sentence alone.
 	PairMargin float64 `json:"pair_margin"`
+	// PairMaxWords caps a two-sentence quote's length (0: MaxWords).
+	PairMaxWords int `json:"pair_max_words"`
 
 	// Weights of the sentence features (see featureNames), fitted on
 	// training questions by `briefbot eval fit`.

@@ -687,7 +687,7 @@ func (e *Engine) extend(ix *index, c *candidate) {
 		pick = c.best - 1
 	}
 	if pick < 0 || sents[pick].heading || math.IsInf(c.sc[pick], -1) || c.sc[pick] < c.score-p.PairMargin ||
-		int(sents[c.best].words+sents[pick].words) > p.MaxWords {
+		int(sents[c.best].words+sents[pick].words) > p.pairMaxWords() {
 		return
 	}
 	lo, hi := b, art.Sentences[pick]
@@ -777,3 +777,10 @@ func nearDuplicate(s *sentence, b *termSet, dupJaccard float64) bool {
 }
 
 func normalizeSpace(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+func (p *Params) pairMaxWords() int {
+	if p.PairMaxWords > 0 {
+		return min(p.PairMaxWords, p.MaxWords)
+	}
+	return p.MaxWords
+}
