@@ -35,6 +35,14 @@ type Params struct {
 	// PairMaxWords caps a two-sentence quote's length (0: MaxWords).
 	PairMaxWords int `json:"pair_max_words"`
 
+	// Switches (1 on, 0 off), for ablations: spelling correction of
+	// unknown question words, related words (synonyms, abbreviations), and
+	// the refusal of "how many"/"when" questions no quote answers with a
+	// number or a date.
+	Spelling  int `json:"spelling"`
+	Related   int `json:"related"`
+	TypeCheck int `json:"type_check"`
+
 	// Weights of the sentence features (see featureNames), fitted on
 	// training questions by `briefbot eval fit`.
 	Weights map[string]float64 `json:"weights"`

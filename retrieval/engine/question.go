@@ -23,6 +23,7 @@ type questionTerms struct {
 	unknownNames []string
 	// years are the years the question names.
 	years []int
+	noRelated bool
 	// related are words the briefings may use for a question term
 	// (synonyms, derivations, an abbreviation's expansion), as stems the
 	// index knows, weighed down in search and in quote choice.
@@ -54,8 +55,8 @@ var longStopWords = func() []string {
 // briefings lack is a misspelt stop word ("wher"), a misspelling of one they
 // have ("missles"), or unknown; unknown names are kept apart, as they mean
 // the briefings are about something else.
-func analyseTerms(question string, lex *lexical.Index) questionTerms {
-	var qt questionTerms
+func analyseTerms(question string, lex *lexical.Index, spelling, related bool) questionTerms {
+	qt := questionTerms{noRelated: !related}
 	q := howWords.ReplaceAllString(question, "how")
 	atStart := true
 	prevEnd := 0
@@ -72,7 +73,7 @@ func analyseTerms(question string, lex *lexical.Index) questionTerms {
 		stem := text.Stem(t.Word)
 		raw := q[t.Start:t.End]
 		// An abbreviation written as one (PM, EU, U.S.) stands for its expansion.
-		if isAbbreviation(raw) {
+		if isAbbreviation(raw) && related {
 			n := len(qt.related)
 			for _, exp := range lexicon.Expand(t.Word) {
 				for _, w := range exp {
@@ -92,14 +93,14 @@ func analyseTerms(question string, lex *lexical.Index) questionTerms {
 			return
 		}
 		name := unicode.IsDigit(r) || (unicode.IsUpper(r) && !first)
-		if !name && len(t.Word) >= 4 {
+		if !name && len(t.Word) >= 4 && spelling {
 			for _, sw := range longStopWords {
 				if lexical.Near(t.Word, sw, 1) {
 					return
 				}
 			}
 		}
-		if c, ok := lex.Correct(stem); ok {
+		if c, ok := lex.Correct(stem); ok && spelling {
 			qt.terms = append(qt.terms, c)
 			return
 		}
@@ -130,6 +131,9 @@ func isYear(w string) bool { return yearRE.MatchString(w) && len(w) == 4 }
 // addRelated adds up to maxRelated words related to word that the index
 // knows, as variants of stem; it reports whether it added any.
 func (qt *questionTerms) addRelated(lex *lexical.Index, word, stem string) bool {
+	if qt.noRelated {
+		return false
+	}
 	n := 0
 	for _, w := range lexicon.Related(word) {
 		if n == maxRelated {

@@ -12,7 +12,7 @@ import (
 func TestAnalyseTerms(t *testing.T) {
 	lex := seedsEngine(t).state().lex
 	t.Run("misspelt stop word is dropped, misspelling corrected", func(t *testing.T) {
-		qt := analyseTerms("wher is fastiv and how many missles", lex)
+		qt := analyseTerms("wher is fastiv and how many missles", lex, true, true)
 		if slices.Contains(qt.terms, "wher") {
 			t.Errorf("terms %v keep the misspelt stop word", qt.terms)
 		}
@@ -21,11 +21,11 @@ func TestAnalyseTerms(t *testing.T) {
 		}
 	})
 	t.Run("unknown names are whole phrases", func(t *testing.T) {
-		qt := analyseTerms("What did Zorvath Quellmark say in 1998 in Paris?", lex)
+		qt := analyseTerms("What did Zorvath Quellmark say in 1998 in Paris?", lex, true, true)
 		if want := []string{"Zorvath Quellmark", "Paris"}; !slices.Equal(qt.unknownNames, want) {
 			t.Errorf("unknown names %q, want %q", qt.unknownNames, want)
 		}
-		qt = analyseTerms("Who won the 1998 FIFA World Cup final in Paris?", lex)
+		qt = analyseTerms("Who won the 1998 FIFA World Cup final in Paris?", lex, true, true)
 		if want := []string{"FIFA", "Paris"}; !slices.Equal(qt.unknownNames, want) {
 			t.Errorf("unknown names %q, want %q", qt.unknownNames, want)
 		}
@@ -34,7 +34,7 @@ func TestAnalyseTerms(t *testing.T) {
 		}
 	})
 	t.Run("an abbreviation stands for its expansion", func(t *testing.T) {
-		qt := analyseTerms("Who is the British PM?", lex)
+		qt := analyseTerms("Who is the British PM?", lex, true, true)
 		if len(qt.unknownNames) != 0 {
 			t.Errorf("PM read as an unknown name: %v", qt.unknownNames)
 		}

@@ -78,7 +78,7 @@ func (e *Engine) retrieve(ctx context.Context, ix *index, q retrieval.Query, ref
 	if len(ix.arts) == 0 {
 		return nil, cov, false, nil
 	}
-	qt := analyseTerms(q.Text, ix.lex)
+	qt := analyseTerms(q.Text, ix.lex, p.Spelling != 0, p.Related != 0)
 	qterms := qt.terms
 	if len(qterms) == 0 {
 		return nil, cov, false, nil
@@ -215,7 +215,7 @@ func (e *Engine) search(ctx context.Context, ix *index, q retrieval.Query, ref t
 	case cov.To.Year() > 1 && slices.Max(append([]int{0}, r.terms.years...)) > cov.To.Year():
 		res.Reason = "The briefings end on " + cov.To.Format("2006-01-02") + "."
 	case evidence < p.MinEvidence || best.score < p.MinScore || r.qa.unknownFrac() > p.MaxUnknown || conf < p.MinConfidence:
-	case (r.qa.wantNumber || r.qa.wantDate) && !typed:
+	case (r.qa.wantNumber || r.qa.wantDate) && !typed && p.TypeCheck != 0:
 		if r.qa.wantNumber {
 			res.Reason = "No briefing gives that number."
 		} else {

@@ -43,10 +43,10 @@ func loadAQ(t *testing.T) []aq {
 
 // TestTune sweeps search tuning on the RealTime QA dev split: each
 // semicolon-separated configuration in BRIEFBOT_TUNE ("name=value ...",
-// names as in applyCfg) is applied to the defaults and scored.
+// Params.Set names, k1 and b for BM25) is applied to the defaults and scored.
 // It is how the tuning table in BENCHMARKS.md was made, e.g.
 //
-//	BRIEFBOT_TUNE="minEvidence=0;minEvidence=0 focusWeight=2" go test ./retrieval/engine -run TestTune -v
+//	BRIEFBOT_TUNE="min_evidence=0;min_evidence=0 focus_weight=2" go test ./retrieval/engine -run TestTune -v
 func TestTune(t *testing.T) {
 	if os.Getenv("BRIEFBOT_TUNE") == "" {
 		t.Skip("set BRIEFBOT_TUNE to run the tuning sweep")
