@@ -37,7 +37,7 @@ func (e *Engine) Candidates(ctx context.Context, q retrieval.Query) ([]Candidate
 	for _, c := range e.scoreCandidates(ix, r) {
 		art := ix.arts[c.art]
 		for i, s := range c.sc {
-			if math.IsInf(s, -1) {
+			if math.IsInf(s, -1) || c.infos[i].cov == 0 {
 				continue
 			}
 			sp := art.Sentences[i]

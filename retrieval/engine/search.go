@@ -552,12 +552,17 @@ func (e *Engine) scoreCandidates(ix *index, r *retrieved) []*candidate {
 		c.sc = make([]float64, len(sents))
 		for i, si := range c.infos {
 			c.sc[i] = math.Inf(-1)
-			if sents[i].words < 3 || si.cov == 0 || sents[i].question {
+			if sents[i].words < 3 || sents[i].question {
 				continue
 			}
+			// A sentence without the question's words can still complete a
+			// quote (as its neighbour), never be one.
 			c.features(&c.feats[i], qa, ix, i, docNorm, rank, titleCov)
 			s := p.score(&c.feats[i])
 			c.sc[i] = s
+			if si.cov == 0 {
+				continue
+			}
 			if c.best < 0 || s > c.score {
 				c.best, c.score = i, s
 			}
@@ -578,7 +583,7 @@ func (e *Engine) selectQuotes(ix *index, r *retrieved, maxQuotes int) ([]retriev
 	var cands []*candidate
 	for _, c := range e.scoreCandidates(ix, r) {
 		if c.best >= 0 {
-			e.extend(ix, c)
+			e.extend(ix, r.qa, c)
 			cands = append(cands, c)
 		}
 	}
@@ -661,7 +666,7 @@ func (e *Engine) selectQuotes(ix *index, r *retrieved, maxQuotes int) ([]retriev
 // A lone sentence over the limit is cut to its first MaxWords words. When
 // the quote opens with a reference to the sentence before ("He said…"),
 // that sentence becomes its context.
-func (e *Engine) extend(ix *index, c *candidate) {
+func (e *Engine) extend(ix *index, qa *questionAnalysis, c *candidate) {
 	p := e.params
 	art := ix.arts[c.art]
 	sents := ix.sents[c.art]
@@ -686,8 +691,15 @@ func (e *Engine) extend(ix *index, c *candidate) {
 	if c.best > 0 && (pick < 0 || c.sc[c.best-1] > c.sc[pick]) {
 		pick = c.best - 1
 	}
-	if pick < 0 || sents[pick].heading || math.IsInf(c.sc[pick], -1) || c.sc[pick] < c.score-p.PairMargin ||
-		int(sents[c.best].words+sents[pick].words) > p.pairMaxWords() {
+	// A question asking for a number, a date or a name whose best sentence
+	// lacks one is often answered by the next sentence.
+	if next := c.best + 1; p.TypePair != 0 && qa.wantsType() && !c.infos[c.best].typeOK && next < len(sents) &&
+		c.infos[next].typeOK && !math.IsInf(c.sc[next], -1) && !sents[next].heading {
+		pick = next
+	} else if pick < 0 || sents[pick].heading || math.IsInf(c.sc[pick], -1) || c.sc[pick] < c.score-p.PairMargin {
+		return
+	}
+	if int(sents[c.best].words+sents[pick].words) > p.pairMaxWords() {
 		return
 	}
 	lo, hi := b, art.Sentences[pick]
