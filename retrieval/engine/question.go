@@ -22,7 +22,7 @@ type questionTerms struct {
 	// never mention.
 	unknownNames []string
 	// years are the years the question names.
-	years []int
+	years     []int
 	noRelated bool
 	// related are words the briefings may use for a question term
 	// (synonyms, derivations, an abbreviation's expansion), as stems the
