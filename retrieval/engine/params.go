@@ -60,6 +60,9 @@ type Params struct {
 	// `briefbot eval fit --refusal`; an answer needs MinConfidence.
 	RefusalWeights map[string]float64 `json:"refusal_weights,omitempty"`
 	MinConfidence  float64            `json:"min_confidence"`
+	// PersonalEvidence is the evidence a request for personal help ("How
+	// do I reset my password?") needs to be answered from the briefings.
+	PersonalEvidence float64 `json:"personal_evidence"`
 
 	w  []float64 // Weights in featureNames order
 	rw []float64 // RefusalWeights in refusalFeatureNames order

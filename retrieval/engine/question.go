@@ -164,3 +164,19 @@ func isAbbreviation(w string) bool {
 	}
 	return caps >= 2 || (caps == 1 && strings.Contains(w, "."))
 }
+
+// Requests for personal help ("How do I reset my password?", "Solve 2x + 3
+// = 7", "Find me a cheap flight", "a recipe for lasagna") are not questions
+// about the news: the bot answers them only when a briefing covers them
+// very well.
+var (
+	firstPerson = regexp.MustCompile(`\b(?:am|do|can|could|should|would|will|did|have|shall|may|must)\s+I\b|\bI\s+(?:am|was|do|did|have|had|can|could|should|would|will|need|want|get|make|find|fix|request|change|ask|apply|reset|connect|book|buy|use|cook|bake|write)\b|\b(?i:my|mine|myself)\b|\bI'(?:m|ve|d|ll)\b|\bI’(?:m|ve|d|ll)\b`)
+	imperative  = regexp.MustCompile(`(?i)^\s*(?:please\s+)?(?:solve|write|book|find me|help me|can you help|could you help|recommend|explain|translate|calculate|compute|draft|compose|fix|debug|convert)\b`)
+	helpTopic   = regexp.MustCompile(`(?i)\brecipes?\b|\bstep[- ]by[- ]step\b|\bbest way to\b`)
+)
+
+// personalRequest reports a question that asks for personal help rather
+// than about the news.
+func personalRequest(q string) bool {
+	return firstPerson.MatchString(q) || imperative.MatchString(q) || helpTopic.MatchString(q)
+}

@@ -67,3 +67,22 @@ func TestRefusalsSayWhy(t *testing.T) {
 		t.Errorf("British PM: %q, want a quote naming Starmer", quoteTexts(res))
 	}
 }
+
+func TestPersonalRequest(t *testing.T) {
+	for q, want := range map[string]bool{
+		"How do I reset my VPN password?":                        true,
+		"How many days of leave am I entitled to?":               true,
+		"Solve for x: 3x + 7 = 25":                               true,
+		"Find me a cheap flight to Lisbon":                       true,
+		"What's a good recipe for tikka masala?":                 true,
+		"Can you help me write a cover letter?":                  true,
+		"What is the new launch date for the Artemis I mission?": false,
+		"What did Zelensky say about the talks?":                 false,
+		"Can you tell me what Witkoff said?":                     false,
+		"How many drones did Russia fire?":                       false,
+	} {
+		if got := personalRequest(q); got != want {
+			t.Errorf("personalRequest(%q) = %v, want %v", q, got, want)
+		}
+	}
+}

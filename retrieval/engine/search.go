@@ -214,6 +214,8 @@ func (e *Engine) search(ctx context.Context, ix *index, q retrieval.Query, ref t
 		res.Reason = "The briefings never mention " + strings.Join(r.terms.unknownNames, ", ") + "."
 	case cov.To.Year() > 1 && slices.Max(append([]int{0}, r.terms.years...)) > cov.To.Year():
 		res.Reason = "The briefings end on " + cov.To.Format("2006-01-02") + "."
+	case personalRequest(q.Text) && evidence < p.PersonalEvidence:
+		res.Reason = "That reads like a request for help rather than a question about the briefings."
 	case evidence < p.MinEvidence || best.score < p.MinScore || r.qa.unknownFrac() > p.MaxUnknown || conf < p.MinConfidence:
 	case (r.qa.wantNumber || r.qa.wantDate) && !typed && p.TypeCheck != 0:
 		if r.qa.wantNumber {
