@@ -80,6 +80,10 @@ func (a *Adapter) serveInteractions(w http.ResponseWriter, r *http.Request) {
 // returns the status to answer: 413 for a body over limit, 408 for one
 // that did not arrive in time, 400 for anything else.
 func readBody(w http.ResponseWriter, r *http.Request, limit int64, timeout time.Duration) ([]byte, int) {
+	// A body declared too large is refused before any of it is read.
+	if r.ContentLength > limit {
+		return nil, http.StatusRequestEntityTooLarge
+	}
 	if timeout > 0 {
 		// Not every ResponseWriter supports deadlines; the server's own
 		// ReadTimeout then still applies.
