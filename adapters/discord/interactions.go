@@ -7,10 +7,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"net"
+	"github.com/briefbot/briefbot/adapters/internal/httpx"
 	"net/http"
-	"os"
 	"runtime/debug"
 	"strconv"
 	"time"
@@ -42,7 +40,7 @@ func (a *Adapter) serveInteractions(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 		return
 	}
-	body, status := readBody(w, r, maxInteractionBody, a.bodyTimeout)
+	body, status := httpx.ReadBody(w, r, maxInteractionBody, a.bodyTimeout)
 	if status != 0 {
 		http.Error(w, http.StatusText(status), status)
 		return
@@ -74,34 +72,6 @@ func (a *Adapter) serveInteractions(w http.ResponseWriter, r *http.Request) {
 		}
 		return nil
 	})
-}
-
-// readBody reads r's body within limit bytes and timeout. On failure it
-// returns the status to answer: 413 for a body over limit, 408 for one
-// that did not arrive in time, 400 for anything else.
-func readBody(w http.ResponseWriter, r *http.Request, limit int64, timeout time.Duration) ([]byte, int) {
-	// A body declared too large is refused before any of it is read.
-	if r.ContentLength > limit {
-		return nil, http.StatusRequestEntityTooLarge
-	}
-	if timeout > 0 {
-		// Not every ResponseWriter supports deadlines; the server's own
-		// ReadTimeout then still applies.
-		_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(timeout))
-	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
-	var tooLarge *http.MaxBytesError
-	var netErr net.Error
-	switch {
-	case err == nil:
-		return body, 0
-	case errors.As(err, &tooLarge):
-		return nil, http.StatusRequestEntityTooLarge
-	case errors.Is(err, os.ErrDeadlineExceeded) || (errors.As(err, &netErr) && netErr.Timeout()):
-		return nil, http.StatusRequestTimeout
-	default:
-		return nil, http.StatusBadRequest
-	}
 }
 
 // recoverRequest turns a panic in a request into a logged 500 (headers

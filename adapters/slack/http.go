@@ -7,11 +7,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/briefbot/briefbot/adapters/internal/httpx"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
-	"os"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -77,34 +76,6 @@ func Sign(secret, ts string, body []byte) string {
 	return "v0=" + hex.EncodeToString(mac.Sum(nil))
 }
 
-// readBody reads r's body within limit bytes and timeout. On failure it
-// returns the status to answer: 413 for a body over limit, 408 for one
-// that did not arrive in time, 400 for anything else.
-func readBody(w http.ResponseWriter, r *http.Request, limit int64, timeout time.Duration) ([]byte, int) {
-	// A body declared too large is refused before any of it is read.
-	if r.ContentLength > limit {
-		return nil, http.StatusRequestEntityTooLarge
-	}
-	if timeout > 0 {
-		// Not every ResponseWriter supports deadlines; the server's own
-		// ReadTimeout then still applies.
-		_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(timeout))
-	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
-	var tooLarge *http.MaxBytesError
-	var netErr net.Error
-	switch {
-	case err == nil:
-		return body, 0
-	case errors.As(err, &tooLarge):
-		return nil, http.StatusRequestEntityTooLarge
-	case errors.Is(err, os.ErrDeadlineExceeded) || (errors.As(err, &netErr) && netErr.Timeout()):
-		return nil, http.StatusRequestTimeout
-	default:
-		return nil, http.StatusBadRequest
-	}
-}
-
 // recovered turns a panic in h into a logged 500 (never a dropped
 // connection or a crash).
 func (a *Adapter) recovered(h http.HandlerFunc) http.HandlerFunc {
@@ -127,7 +98,7 @@ func (a *Adapter) recovered(h http.HandlerFunc) http.HandlerFunc {
 // readVerified reads and verifies a request; on failure it has already
 // answered (400, 401, 408, 413 or 503) and returns false.
 func (a *Adapter) readVerified(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
-	body, status := readBody(w, r, maxBody, a.bodyTimeout)
+	body, status := httpx.ReadBody(w, r, maxBody, a.bodyTimeout)
 	if status != 0 {
 		http.Error(w, http.StatusText(status), status)
 		return nil, false

@@ -21,14 +21,7 @@ type CandidateSentence struct {
 // sentences of the top QuoteDocs articles that match the question), for
 // fitting the scorer. It does not decide whether to answer.
 func (e *Engine) Candidates(ctx context.Context, q retrieval.Query) ([]CandidateSentence, error) {
-	ix := e.state()
-	if q.MaxDocs <= 0 {
-		q.MaxDocs = 20
-	}
-	ref := q.AsOf
-	if ref.IsZero() {
-		ref = e.now()
-	}
+	ix, q, ref := e.begin(q)
 	r, _, ok, err := e.retrieve(ctx, ix, q, ref)
 	if err != nil || !ok || len(r.ranked) == 0 {
 		return nil, err
@@ -286,17 +279,7 @@ func AscentObjective(groups []FitGroup, w map[string]float64) float64 {
 // quotes the engine would give if it answered (nil x when it finds no
 // candidate), for fitting the refusal model.
 func (e *Engine) RefusalExample(ctx context.Context, q retrieval.Query) (x []float64, quotes []string, err error) {
-	ix := e.state()
-	if q.MaxQuotes <= 0 {
-		q.MaxQuotes = 3
-	}
-	if q.MaxDocs <= 0 {
-		q.MaxDocs = 20
-	}
-	ref := q.AsOf
-	if ref.IsZero() {
-		ref = e.now()
-	}
+	ix, q, ref := e.begin(q)
 	r, _, ok, err := e.retrieve(ctx, ix, q, ref)
 	if err != nil || !ok || len(r.ranked) == 0 {
 		return nil, nil, err

@@ -23,17 +23,7 @@ import (
 // time; a question without one is answered as of now, and its cached answer
 // is reused within the same clock minute (see answerCache).
 func (e *Engine) Search(ctx context.Context, q retrieval.Query) (retrieval.Result, error) {
-	ix := e.state()
-	if q.MaxQuotes <= 0 {
-		q.MaxQuotes = 3
-	}
-	if q.MaxDocs <= 0 {
-		q.MaxDocs = 20
-	}
-	ref := q.AsOf
-	if ref.IsZero() {
-		ref = e.now()
-	}
+	ix, q, ref := e.begin(q)
 	key := answerKey{text: q.Text, asOf: q.AsOf, minute: ref.Unix() / 60, quotes: q.MaxQuotes, docs: q.MaxDocs}
 	if !q.AsOf.IsZero() {
 		key.minute = 0
@@ -177,6 +167,22 @@ func (e *Engine) retrieve(ctx context.Context, ix *index, q retrieval.Query, ref
 	}
 	r.qa = newQuestionAnalysis(p, q.Text, qterms, focus, expanded, ix.lex)
 	return r, cov, true, nil
+}
+
+// begin fills q's defaults and returns the index to answer from and the
+// time the question is asked at (its as-of date, else now).
+func (e *Engine) begin(q retrieval.Query) (*index, retrieval.Query, time.Time) {
+	if q.MaxQuotes <= 0 {
+		q.MaxQuotes = 3
+	}
+	if q.MaxDocs <= 0 {
+		q.MaxDocs = 20
+	}
+	ref := q.AsOf
+	if ref.IsZero() {
+		ref = e.now()
+	}
+	return e.state(), q, ref
 }
 
 func (e *Engine) search(ctx context.Context, ix *index, q retrieval.Query, ref time.Time) (retrieval.Result, error) {
