@@ -298,3 +298,21 @@ func (s Subscription) runOn(y int, mo time.Month, d int) time.Time {
 	}
 	return first.In(loc)
 }
+
+// locations caches loaded zones by name: time.LoadLocation reads and
+// parses the zone file on every call, and the schedule asks for the same
+// few zones at every run.
+var locations sync.Map // string -> *time.Location
+
+// loadLocation is time.LoadLocation, cached; an error is not cached.
+func loadLocation(name string) (*time.Location, error) {
+	if loc, ok := locations.Load(name); ok {
+		return loc.(*time.Location), nil
+	}
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		return nil, err
+	}
+	locations.Store(name, loc)
+	return loc, nil
+}

@@ -263,3 +263,47 @@ func TestSubscriptionsStore(t *testing.T) {
 		t.Fatalf("after remove: %+v", list)
 	}
 }
+
+// TestNextRunOncePerLocalDay follows nextRun from run to run over a year in zones with unusual changes (half-hour DST on Lord Howe, changes
+// at midnight in Santiago and Havana, a zone that skipped a whole day in
+// Apia) at times that fall in their gaps and overlaps: every local day
+// that has the time gets exactly one run, at that local time when it
+// exists, and runs are never closer than the clocks allow.
+func TestNextRunOncePerLocalDay(t *testing.T) {
+	for _, zone := range []string{"Australia/Lord_Howe", "Pacific/Apia", "America/Santiago", "America/Havana", "America/New_York", "Europe/Berlin", "Asia/Tehran", "UTC"} {
+		loc := mustLoad(t, zone)
+		for _, at := range []string{"00:00", "00:30", "01:30", "02:00", "02:30", "23:30"} {
+			sub := Subscription{Platform: "slack", Channel: "C1", At: at, Timezone: zone}
+			h, m, _ := sub.clock()
+			t0 := time.Date(2011, 6, 1, 12, 0, 0, 0, loc)
+			prev := t0
+			days := map[string]int{}
+			for run := sub.nextRun(t0); run.Before(t0.AddDate(1, 0, 0)); run = sub.nextRun(run) {
+				if !run.After(prev) {
+					t.Fatalf("%s %s: run %s not after %s", zone, at, run, prev)
+				}
+				if gap := run.Sub(prev); prev != t0 && (gap < 20*time.Hour || gap > 50*time.Hour) {
+					t.Fatalf("%s %s: %s after the previous run at %s", zone, at, gap, prev.In(loc))
+				}
+				local := run.In(loc)
+				days[local.Format(time.DateOnly)]++
+				if exists := time.Date(local.Year(), local.Month(), local.Day(), h, m, 0, 0, loc); exists.In(loc).Hour() == h && exists.In(loc).Minute() == m &&
+					(local.Hour() != h || local.Minute() != m) {
+					t.Fatalf("%s %s: ran at %s although the day has %s", zone, at, local, at)
+				}
+				if !sub.LatestRun(run).Equal(run) || !sub.LatestRun(run.Add(time.Minute)).Equal(run) {
+					t.Fatalf("%s %s: LatestRun disagrees with nextRun at %s", zone, at, local)
+				}
+				prev = run
+			}
+			for day, n := range days {
+				if n != 1 {
+					t.Fatalf("%s %s: %d runs on %s", zone, at, n, day)
+				}
+			}
+			if len(days) < 365-2 {
+				t.Fatalf("%s %s: only %d days with a run in a year", zone, at, len(days))
+			}
+		}
+	}
+}

@@ -76,7 +76,7 @@ func (s Subscription) clock() (hour, minute int, err error) {
 
 // Location is the subscription's zone (UTC if it does not load).
 func (s Subscription) Location() *time.Location {
-	loc, err := time.LoadLocation(s.Timezone)
+	loc, err := loadLocation(s.Timezone)
 	if err != nil || s.Timezone == "" {
 		return time.UTC
 	}
