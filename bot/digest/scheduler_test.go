@@ -119,6 +119,69 @@ func TestSchedulerAcrossDST(t *testing.T) {
 	}
 }
 
+// TestSchedulerDSTSkippedAndRepeatedTimes walks the clock in 10-minute
+// steps over daylight-saving changes and counts every time the scheduler
+// fires (the run function keeps no ledger, so a second firing on one day
+// would show): a local time the change skips runs once, when the clocks
+// have jumped; one the change repeats runs once, the first time.
+func TestSchedulerDSTSkippedAndRepeatedTimes(t *testing.T) {
+	for _, tc := range []struct {
+		name, zone, at string
+		day            time.Time // the day of the change, in UTC
+		want, next     time.Time // the run that day and the next day's
+	}{
+		{"new york spring forward", "America/New_York", "02:30",
+			time.Date(2025, 3, 9, 0, 0, 0, 0, time.UTC), time.Date(2025, 3, 9, 7, 30, 0, 0, time.UTC), // 03:30 EDT
+			time.Date(2025, 3, 10, 6, 30, 0, 0, time.UTC)},
+		{"new york fall back", "America/New_York", "01:30",
+			time.Date(2025, 11, 2, 0, 0, 0, 0, time.UTC), time.Date(2025, 11, 2, 5, 30, 0, 0, time.UTC), // 01:30 EDT, not EST
+			time.Date(2025, 11, 3, 6, 30, 0, 0, time.UTC)},
+		{"berlin spring forward", "Europe/Berlin", "02:30",
+			time.Date(2025, 3, 30, 0, 0, 0, 0, time.UTC), time.Date(2025, 3, 30, 1, 30, 0, 0, time.UTC), // 03:30 CEST
+			time.Date(2025, 3, 31, 0, 30, 0, 0, time.UTC)},
+		{"berlin fall back", "Europe/Berlin", "02:30",
+			time.Date(2025, 10, 26, 0, 0, 0, 0, time.UTC), time.Date(2025, 10, 26, 0, 30, 0, 0, time.UTC), // 02:30 CEST, not CET
+			time.Date(2025, 10, 27, 1, 30, 0, 0, time.UTC)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			loc := mustLoad(t, tc.zone)
+			start := time.Date(tc.day.Year(), tc.day.Month(), tc.day.Day()-1, 12, 0, 0, 0, loc)
+			end := time.Date(tc.day.Year(), tc.day.Month(), tc.day.Day()+1, 12, 0, 0, 0, loc)
+			clock := clockwork.NewFakeClockAt(start)
+			type firing struct{ run, at time.Time }
+			fired := make(chan firing, 100)
+			run := func(_ context.Context, _ Subscription, run time.Time) error {
+				fired <- firing{run, clock.Now()}
+				return nil
+			}
+			sub := Subscription{Platform: "slack", Channel: "C1", At: tc.at, Timezone: tc.zone, Created: start}
+			s, err := NewScheduler(run, SchedulerOptions{Ledger: OpenLedger(t.TempDir()), Clock: clock})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := s.Start(context.Background(), []Subscription{sub}); err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			if next, _ := s.NextRun(sub.Target()); !next.Equal(tc.want) {
+				t.Fatalf("next run %s, want %s", next, tc.want.In(loc))
+			}
+			for clock.Now().Before(end) {
+				advanceTo(t, clock, 1, clock.Now().Add(10*time.Minute))
+			}
+			advanceTo(t, clock, 1, clock.Now()) // the loop is idle again: every run has reported
+			var got []firing
+			for len(fired) > 0 {
+				got = append(got, <-fired)
+			}
+			if len(got) != 2 || !got[0].run.Equal(tc.want) || !got[0].at.Equal(tc.want) ||
+				!got[1].run.Equal(tc.next) || !got[1].at.Equal(tc.next) {
+				t.Fatalf("fired %v, want once at %s and once at %s", got, tc.want.In(loc), tc.next.In(loc))
+			}
+		})
+	}
+}
+
 func TestSchedulerCatchesUpOnceAndNotTwice(t *testing.T) {
 	dir := t.TempDir()
 	utc := time.UTC
@@ -198,5 +261,49 @@ func TestSubscriptionsStore(t *testing.T) {
 	}
 	if list, _ := s.List(); len(list) != 1 || list[0].Platform != "discord" {
 		t.Fatalf("after remove: %+v", list)
+	}
+}
+
+// TestNextRunOncePerLocalDay follows nextRun from run to run over a year in zones with unusual changes (half-hour DST on Lord Howe, changes
+// at midnight in Santiago and Havana, a zone that skipped a whole day in
+// Apia) at times that fall in their gaps and overlaps: every local day
+// that has the time gets exactly one run, at that local time when it
+// exists, and runs are never closer than the clocks allow.
+func TestNextRunOncePerLocalDay(t *testing.T) {
+	for _, zone := range []string{"Australia/Lord_Howe", "Pacific/Apia", "America/Santiago", "America/Havana", "America/New_York", "Europe/Berlin", "Asia/Tehran", "UTC"} {
+		loc := mustLoad(t, zone)
+		for _, at := range []string{"00:00", "00:30", "01:30", "02:00", "02:30", "23:30"} {
+			sub := Subscription{Platform: "slack", Channel: "C1", At: at, Timezone: zone}
+			h, m, _ := sub.clock()
+			t0 := time.Date(2011, 6, 1, 12, 0, 0, 0, loc)
+			prev := t0
+			days := map[string]int{}
+			for run := sub.nextRun(t0); run.Before(t0.AddDate(1, 0, 0)); run = sub.nextRun(run) {
+				if !run.After(prev) {
+					t.Fatalf("%s %s: run %s not after %s", zone, at, run, prev)
+				}
+				if gap := run.Sub(prev); prev != t0 && (gap < 20*time.Hour || gap > 50*time.Hour) {
+					t.Fatalf("%s %s: %s after the previous run at %s", zone, at, gap, prev.In(loc))
+				}
+				local := run.In(loc)
+				days[local.Format(time.DateOnly)]++
+				if exists := time.Date(local.Year(), local.Month(), local.Day(), h, m, 0, 0, loc); exists.In(loc).Hour() == h && exists.In(loc).Minute() == m &&
+					(local.Hour() != h || local.Minute() != m) {
+					t.Fatalf("%s %s: ran at %s although the day has %s", zone, at, local, at)
+				}
+				if !sub.LatestRun(run).Equal(run) || !sub.LatestRun(run.Add(time.Minute)).Equal(run) {
+					t.Fatalf("%s %s: LatestRun disagrees with nextRun at %s", zone, at, local)
+				}
+				prev = run
+			}
+			for day, n := range days {
+				if n != 1 {
+					t.Fatalf("%s %s: %d runs on %s", zone, at, n, day)
+				}
+			}
+			if len(days) < 365-2 {
+				t.Fatalf("%s %s: only %d days with a run in a year", zone, at, len(days))
+			}
+		}
 	}
 }

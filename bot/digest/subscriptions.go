@@ -76,7 +76,7 @@ func (s Subscription) clock() (hour, minute int, err error) {
 
 // Location is the subscription's zone (UTC if it does not load).
 func (s Subscription) Location() *time.Location {
-	loc, err := time.LoadLocation(s.Timezone)
+	loc, err := loadLocation(s.Timezone)
 	if err != nil || s.Timezone == "" {
 		return time.UTC
 	}
@@ -94,14 +94,13 @@ func (s Subscription) WindowDuration() time.Duration {
 
 // LatestRun is the latest scheduled run at or before now: today's local
 // time if it has passed, else yesterday's. Across a DST change the local
-// time stays the same and the UTC instant moves.
+// time stays the same and the UTC instant moves (see runOn for a local time
+// the change skips or repeats).
 func (s Subscription) LatestRun(now time.Time) time.Time {
-	h, m, _ := s.clock()
-	loc := s.Location()
-	local := now.In(loc)
-	run := time.Date(local.Year(), local.Month(), local.Day(), h, m, 0, 0, loc)
+	local := now.In(s.Location())
+	run := s.runOn(local.Year(), local.Month(), local.Day())
 	if run.After(now) {
-		run = time.Date(local.Year(), local.Month(), local.Day()-1, h, m, 0, 0, loc)
+		run = s.runOn(local.Year(), local.Month(), local.Day()-1)
 	}
 	return run
 }

@@ -643,7 +643,8 @@ func decodeInts(s string) ([]int, error) {
 
 // BareQueryEmbedding runs chromem-go's own QueryEmbedding for the n chunks
 // nearest to v and discards the results. It exists to measure, side by side
-// with a search, the exhaustive scan chromem-go does on its own.
+// with a search, the exhaustive scan chromem-go does on its own (tools/bench
+// and the engine's benchmarks).
 func (s *Store) BareQueryEmbedding(ctx context.Context, v []float32, n int) error {
 	if c := s.chunks.Count(); n > c {
 		n = c
@@ -658,7 +659,7 @@ func (s *Store) BareQueryEmbedding(ctx context.Context, v []float32, n int) erro
 // BareAddDocuments is chromem-go alone doing the storage half of an ingest:
 // a fresh in-memory collection whose embedding function is embed, and one
 // AddDocuments call that embeds and adds texts GOMAXPROCS at a time. It
-// exists to measure an ingest side by side with it.
+// exists to measure an ingest side by side with it (tools/bench).
 func BareAddDocuments(ctx context.Context, texts []string, embed func(context.Context, string) ([]float32, error)) error {
 	c, err := chromem.NewDB().CreateCollection("bare", nil, chromem.EmbeddingFunc(embed))
 	if err != nil {

@@ -1,17 +1,14 @@
-// Command benchplot draws answer latency and memory against corpus size from
-// the JSON lines `briefbot bench run --json FILE` appends, one per corpus:
-//
-//	go run ./cmd/benchplot -in results.jsonl -out docs/bench-scaling.png
 package main
 
 import (
 	"bufio"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"image/color"
 	"os"
 	"sort"
+
+	"github.com/spf13/cobra"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -32,18 +29,30 @@ type row struct {
 	BareQueryMs float64 `json:"bare_query_ms"`
 }
 
-func main() {
-	in := flag.String("in", "results.jsonl", "bench results, one JSON object per line")
-	out := flag.String("out", "bench-scaling.png", "output image (.png or .svg)")
-	flag.Parse()
-	if err := run(*in, *out); err != nil {
-		fmt.Fprintln(os.Stderr, "benchplot:", err)
-		os.Exit(1)
+// plotCmd is `bench plot`: answer latency and memory against corpus size,
+// drawn from the JSON lines `bench run --json FILE` appends, one per corpus.
+func (a *app) plotCmd() *cobra.Command {
+	var in, out string
+	cmd := &cobra.Command{
+		Use:     "plot [--in results.jsonl] [--out bench-scaling.png]",
+		Short:   "Draw latency and memory against corpus size from bench run --json results",
+		Example: "  go run . plot --in results.jsonl --out ../../docs/bench-scaling.png",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := plotResults(in, out); err != nil {
+				return fmt.Errorf("plot: %w", err)
+			}
+			fmt.Fprintf(a.stdout, "wrote %s\n", out)
+			return nil
+		},
 	}
+	cmd.Flags().StringVar(&in, "in", "results.jsonl", "bench results, one JSON object per line")
+	cmd.Flags().StringVar(&out, "out", "bench-scaling.png", "output image (.png or .svg)")
+	return cmd
 }
 
-func run(in, out string) error {
-	rows, err := read(in)
+func plotResults(in, out string) error {
+	rows, err := readResults(in)
 	if err != nil {
 		return err
 	}
@@ -128,7 +137,7 @@ func addLine(p *plot.Plot, name string, rows []row, y func(row) float64, i int, 
 }
 
 // read loads the rows, keeping the last result per corpus size.
-func read(path string) ([]row, error) {
+func readResults(path string) ([]row, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err

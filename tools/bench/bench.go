@@ -31,16 +31,6 @@ import (
 	"github.com/briefbot/briefbot/retrieval/store"
 )
 
-// benchCmd is `briefbot bench`: the performance table of issue 6.
-func (a *app) benchCmd() *cobra.Command {
-	cmd := &cobra.Command{
-		Use:   "bench",
-		Short: "Measure ingest, cold start, answer latency and memory (and make scale corpora)",
-	}
-	cmd.AddCommand(a.benchGenCmd(), a.benchRunCmd())
-	return cmd
-}
-
 func (a *app) benchGenCmd() *cobra.Command {
 	var factor float64
 	var out string
@@ -51,7 +41,7 @@ func (a *app) benchGenCmd() *cobra.Command {
 ...) until F times as many records are written (F may be fractional or below 1: a prefix of the
 next copy). No text is invented; every copy is a real article under another id.
 
-  briefbot bench gen --factor 2.65 --out /tmp/scale.jsonl corpus.jsonl   # about 200k chunks`,
+  go run . gen --factor 2.65 --out /tmp/scale.jsonl corpus.jsonl   # about 200k chunks`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			n, err := genScale(args[0], out, factor)
@@ -152,7 +142,7 @@ type benchResult struct {
 }
 
 func (a *app) benchRunCmd() *cobra.Command {
-	var queriesPath, jsonOut, work string
+	var queriesPath, jsonOut, work, briefbot string
 	var runs, clients int
 	var duration time.Duration
 	var skipIngestSide bool
@@ -166,9 +156,17 @@ then load GET /api/ask with --clients concurrent clients on loopback for --durat
 process and on the same store, time Engine.Search against chromem-go's bare
 QueryEmbedding on the same questions, interleaved, and an in-process ingest against bare
 embedding + AddDocuments of the same chunks.`,
-		Example: `  briefbot bench run --queries queries.dev.jsonl corpus.jsonl /tmp/scale.jsonl`,
-		Args:    cobra.MinimumNArgs(1),
+		Example: `  go build -o /tmp/briefbot ../../cmd/briefbot
+  go run . run --briefbot /tmp/briefbot --queries queries.dev.jsonl corpus.jsonl /tmp/scale.jsonl`,
+		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			bin, err := exec.LookPath(briefbot)
+			if err != nil {
+				return fmt.Errorf("bench: the briefbot binary to measure: %w (build it: go build -o /tmp/briefbot ./cmd/briefbot, then pass --briefbot /tmp/briefbot)", err)
+			}
+			if bin, err = filepath.Abs(bin); err != nil {
+				return err
+			}
 			qs, err := readQuestions(queriesPath)
 			if err != nil {
 				return err
@@ -181,7 +179,7 @@ embedding + AddDocuments of the same chunks.`,
 			}
 			var rows []benchResult
 			for i, corpus := range args {
-				r, err := a.benchCorpus(cmd.Context(), corpus, filepath.Join(work, strconv.Itoa(i)), qs, runs, clients, duration, skipIngestSide)
+				r, err := a.benchCorpus(cmd.Context(), bin, corpus, filepath.Join(work, strconv.Itoa(i)), qs, runs, clients, duration, skipIngestSide)
 				if err != nil {
 					return err
 				}
@@ -196,6 +194,7 @@ embedding + AddDocuments of the same chunks.`,
 			return nil
 		},
 	}
+	cmd.Flags().StringVar(&briefbot, "briefbot", "briefbot", "the briefbot binary whose ingest and serve are measured (a path, or a name looked up in PATH)")
 	cmd.Flags().StringVar(&queriesPath, "queries", "", "JSONL file whose 'question' fields are asked")
 	cmd.Flags().StringVar(&jsonOut, "json", "", "append each corpus's results to this JSONL file")
 	cmd.Flags().StringVar(&work, "work", "", "working directory for the stores (default a temporary one, removed)")
@@ -237,12 +236,8 @@ func appendJSON(path string, v any) error {
 	return f.Close()
 }
 
-func (a *app) benchCorpus(ctx context.Context, corpus, dir string, qs []string, runs, clients int, dur time.Duration, skipIngestSide bool) (benchResult, error) {
+func (a *app) benchCorpus(ctx context.Context, self, corpus, dir string, qs []string, runs, clients int, dur time.Duration, skipIngestSide bool) (benchResult, error) {
 	r := benchResult{Corpus: corpus, Date: time.Now().UTC(), Machine: machine()}
-	self, err := os.Executable()
-	if err != nil {
-		return r, err
-	}
 	logf := func(format string, args ...any) { fmt.Fprintf(a.stderr, "bench: "+format+"\n", args...) }
 	// 1. Ingest from nothing, through the real command.
 	for i := 0; i < runs; i++ {
@@ -264,6 +259,7 @@ func (a *app) benchCorpus(ctx context.Context, corpus, dir string, qs []string, 
 		if srv != nil {
 			srv.stop()
 		}
+		var err error
 		srv, err = startServer(ctx, self, dir)
 		if err != nil {
 			return r, err
