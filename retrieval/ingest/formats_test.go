@@ -390,21 +390,26 @@ func TestCollect(t *testing.T) {
 
 	type row struct {
 		path   string
+		id     string
 		reason string
 	}
+	// Every file is accounted for: a PDF inside the folder is reported as
+	// well as one named directly. Ids are paths relative to the folder
+	// named; a file named directly keeps its base name.
 	want := []row{
-		{filepath.Join(root, "a.md"), ""},
-		{filepath.Join(root, "b.txt"), ""},
-		{filepath.Join(root, "page.html"), ""},
-		{filepath.Join(root, "sub", "A.TXT"), ""},
-		{filepath.Join(root, "sub", "c.json"), ""},
-		{filepath.Join(root, "sub", "z", "g.jsonl"), ""},
-		{explicitPDF, ingest.ReasonUnsupported},
-		{missing, ingest.ReasonUnreadable},
+		{filepath.Join(root, "a.md"), "a.md", ""},
+		{filepath.Join(root, "b.txt"), "b.txt", ""},
+		{filepath.Join(root, "notes.pdf"), "notes.pdf", ingest.ReasonUnsupported},
+		{filepath.Join(root, "page.html"), "page.html", ""},
+		{filepath.Join(root, "sub", "A.TXT"), "sub/A.TXT", ""},
+		{filepath.Join(root, "sub", "c.json"), "sub/c.json", ""},
+		{filepath.Join(root, "sub", "z", "g.jsonl"), "sub/z/g.jsonl", ""},
+		{explicitPDF, "notes.pdf", ingest.ReasonUnsupported},
+		{missing, "", ingest.ReasonUnreadable},
 	}
 	var rows []row
 	for _, in := range got {
-		r := row{path: in.Path}
+		r := row{path: in.Path, id: in.ID}
 		if in.Skip != nil {
 			var se *ingest.SkipError
 			if !errors.As(in.Skip, &se) {

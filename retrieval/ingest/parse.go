@@ -51,6 +51,9 @@ const (
 	ReasonNotRegular  = "not a regular file"
 	ReasonBadName     = "file name not UTF-8"
 	ReasonInternal    = "internal error"
+	// ReasonDuplicateID: another input of the same batch already claimed
+	// the id; its Detail is that input's path.
+	ReasonDuplicateID = "duplicate id"
 )
 
 // SkipError says why a file or record was not ingested.
@@ -60,6 +63,9 @@ type SkipError struct {
 }
 
 func (e *SkipError) Error() string {
+	if e.Reason == ReasonDuplicateID {
+		return e.Reason + " (also " + e.Detail + ")"
+	}
 	if e.Detail == "" {
 		return e.Reason
 	}
@@ -107,13 +113,17 @@ func checkText(data []byte) error {
 // ParseDocument parses one .txt, .md or .html file into an article whose ID
 // is the file's base name.
 func ParseDocument(name string, data []byte) (retrieval.Article, error) {
+	return parseDocument(name, filepath.Base(name), data)
+}
+
+// parseDocument parses one document file into an article with the given id.
+func parseDocument(name, id string, data []byte) (retrieval.Article, error) {
 	if len(data) > MaxTextBytes {
 		return retrieval.Article{}, skip(ReasonTooLarge, fmt.Sprintf("%d bytes, limit %d", len(data), MaxTextBytes))
 	}
 	if err := checkText(data); err != nil {
 		return retrieval.Article{}, err
 	}
-	id := filepath.Base(name)
 	var a retrieval.Article
 	switch strings.ToLower(filepath.Ext(name)) {
 	case ".txt", ".md", ".markdown":
@@ -419,6 +429,12 @@ func (e RecordError) Error() string { return fmt.Sprintf("record %d: %v", e.Line
 // with bytes that are not UTF-8 is skipped (ReasonNotUTF8), and a panic
 // while parsing one record skips that record (ReasonInternal).
 func ParseRecords(ctx context.Context, name string, r io.Reader, emit func(retrieval.Article) error) ([]RecordError, error) {
+	return parseRecords(ctx, name, filepath.Base(name), r, emit)
+}
+
+// parseRecords is ParseRecords with base as the id (and id prefix) of
+// records that carry none.
+func parseRecords(ctx context.Context, name, base string, r io.Reader, emit func(retrieval.Article) error) ([]RecordError, error) {
 	br := bufio.NewReaderSize(r, 64<<10)
 	// Peek at the first non-space byte to tell an array or object from lines.
 	var first byte
@@ -442,7 +458,6 @@ func ParseRecords(ctx context.Context, name string, r io.Reader, emit func(retri
 		}
 		break
 	}
-	base := filepath.Base(name)
 	ext := strings.ToLower(filepath.Ext(name))
 	if first == '[' || (first == '{' && ext == ".json") {
 		return parseJSONDocument(ctx, base, br, first, emit)
