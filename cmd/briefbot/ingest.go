@@ -124,6 +124,7 @@ func ingestPaths(cmd *cobra.Command, e *engine.Engine, paths []string, stdout, s
 		}
 		var arts []retrieval.Article
 		var dups []error
+		in.Warn = func(msg string) { report("warning   %s: %s", ingest.DisplayPath(in.Path), msg) }
 		bad, err := ingest.ReadInput(cmd.Context(), in, func(a retrieval.Article) error {
 			if err := claims.Claim(a.ID, in.Path); err != nil {
 				dups = append(dups, fmt.Errorf("%s: %w", ingest.DisplayPath(a.ID), err))

@@ -26,6 +26,11 @@ type Input struct {
 	// named on the command line, with "/" separators, or the base name of
 	// a file named directly. "" means the base name.
 	ID string
+	// Warn, when set, is told of what in the file was read other than as
+	// written but did not stop it being read: front matter that is not
+	// valid YAML (the file is read as plain text), text that is not UTF-8
+	// and declares no charset (read as windows-1252).
+	Warn func(msg string)
 	// Skip is set when the file will not be read (unsupported type, not a
 	// regular file, unreadable, a file name that is not UTF-8).
 	Skip error
@@ -240,9 +245,14 @@ func ReadInput(ctx context.Context, in Input, emit func(retrieval.Article) error
 	if err != nil {
 		return nil, readFailure(err)
 	}
-	a, err := parseDocument(path, id, data)
+	a, warnings, err := parseDocument(path, id, data)
 	if err != nil {
 		return nil, err
+	}
+	if in.Warn != nil {
+		for _, w := range warnings {
+			in.Warn(w)
+		}
 	}
 	return nil, emit(a)
 }

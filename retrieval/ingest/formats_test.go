@@ -289,7 +289,7 @@ func TestParseDocumentSkips(t *testing.T) {
 		{"empty", "e.txt", nil, ingest.ReasonEmpty},
 		{"only white space", "w.txt", []byte(" \n\t\n"), ingest.ReasonEmpty},
 		{"binary", "b.txt", []byte("PK\x03\x04\x00\x00text"), ingest.ReasonBinary},
-		{"not UTF-8", "l.txt", []byte("caf\xe9 au lait, Latin-1 text."), ingest.ReasonNotUTF8},
+		{"not UTF-8 in a charset not read", "l.html", []byte("<html><head><meta charset=\"shift_jis\"></head><body><p>\x82\xa0\x82\xa2 text.</p></body></html>"), ingest.ReasonNotUTF8},
 		{"too large", "big.txt", make([]byte, ingest.MaxTextBytes+1), ingest.ReasonTooLarge},
 		{"unsupported extension", "doc.pdf", []byte("%PDF-1.7 text"), ingest.ReasonUnsupported},
 		{"nothing left after cleaning", "n.txt", []byte("Sign up now: Get our newsletters delivered to your inbox\n"), ingest.ReasonNoText},

@@ -22,6 +22,7 @@ import (
 
 	readability "codeberg.org/readeck/go-readability/v2"
 	yaml "go.yaml.in/yaml/v3"
+	xhtml "golang.org/x/net/html"
 
 	"github.com/briefbot/briefbot/retrieval"
 	"github.com/briefbot/briefbot/retrieval/dates"
@@ -92,7 +93,8 @@ func IsRecords(name string) bool {
 	return false
 }
 
-// checkText refuses empty, binary and non-UTF-8 content.
+// checkText refuses empty and binary content (text that is not UTF-8 is
+// transcoded by toUTF8).
 func checkText(data []byte) error {
 	if len(bytes.TrimSpace(data)) == 0 {
 		return skip(ReasonEmpty, "")
@@ -104,43 +106,63 @@ func checkText(data []byte) error {
 	if bytes.IndexByte(probe, 0) >= 0 {
 		return skip(ReasonBinary, "")
 	}
-	if !utf8.Valid(data) {
-		return skip(ReasonNotUTF8, "")
-	}
 	return nil
 }
 
 // ParseDocument parses one .txt, .md or .html file into an article whose ID
 // is the file's base name.
+//
+// Text that is not UTF-8 is transcoded: from the legacy charset an HTML page
+// declares (windows-1252, ISO-8859-1, ISO-8859-15), else from windows-1252.
 func ParseDocument(name string, data []byte) (retrieval.Article, error) {
-	return parseDocument(name, filepath.Base(name), data)
+	a, _, err := parseDocument(name, filepath.Base(name), data)
+	return a, err
 }
 
-// parseDocument parses one document file into an article with the given id.
-func parseDocument(name, id string, data []byte) (retrieval.Article, error) {
+// Warnings about a file that was read all the same.
+const (
+	WarnFrontMatter = "front matter is not valid YAML; read as plain text"
+)
+
+// parseDocument parses one document file into an article with the given
+// id, and says what in it was read other than as written (warnings).
+func parseDocument(name, id string, data []byte) (retrieval.Article, []string, error) {
 	if len(data) > MaxTextBytes {
-		return retrieval.Article{}, skip(ReasonTooLarge, fmt.Sprintf("%d bytes, limit %d", len(data), MaxTextBytes))
+		return retrieval.Article{}, nil, skip(ReasonTooLarge, fmt.Sprintf("%d bytes, limit %d", len(data), MaxTextBytes))
 	}
 	if err := checkText(data); err != nil {
-		return retrieval.Article{}, err
+		return retrieval.Article{}, nil, err
+	}
+	var warnings []string
+	ext := strings.ToLower(filepath.Ext(name))
+	data, note, err := toUTF8(data, ext == ".html" || ext == ".htm")
+	if err != nil {
+		return retrieval.Article{}, nil, err
+	}
+	if note != "" {
+		warnings = append(warnings, note)
 	}
 	var a retrieval.Article
-	switch strings.ToLower(filepath.Ext(name)) {
+	switch ext {
 	case ".txt", ".md", ".markdown":
-		a = parsePlain(string(data))
+		var badFM bool
+		a, badFM = parsePlain(string(data))
+		if badFM {
+			warnings = append(warnings, WarnFrontMatter)
+		}
 	case ".html", ".htm":
 		var err error
 		if a, err = parseHTML(data); err != nil {
-			return retrieval.Article{}, err
+			return retrieval.Article{}, nil, err
 		}
 	default:
-		return retrieval.Article{}, skip(ReasonUnsupported, filepath.Ext(name))
+		return retrieval.Article{}, nil, skip(ReasonUnsupported, filepath.Ext(name))
 	}
 	a.ID = id
 	if strings.TrimSpace(a.Body) == "" {
-		return retrieval.Article{}, skip(ReasonNoText, "nothing left after cleaning")
+		return retrieval.Article{}, nil, skip(ReasonNoText, "nothing left after cleaning")
 	}
-	return a, nil
+	return a, warnings, nil
 }
 
 // frontMatter is the optional YAML header of a .txt or .md briefing.
@@ -152,10 +174,13 @@ type frontMatter struct {
 	URL       string `yaml:"url"`
 }
 
-func parsePlain(s string) retrieval.Article {
-	var a retrieval.Article
+// parsePlain parses a .txt or .md briefing. Front matter that is not valid
+// YAML is left in the text (badFrontMatter): the file is kept, as plain
+// text, and the caller warns, rather than losing the article.
+func parsePlain(s string) (a retrieval.Article, badFrontMatter bool) {
 	s = strings.TrimPrefix(s, "\ufeff")
-	if rest, fm, ok := splitFrontMatter(s); ok {
+	rest, fm, ok, bad := splitFrontMatter(s)
+	if ok {
 		s = rest
 		a.Title = strings.TrimSpace(fm.Title)
 		a.Source = strings.TrimSpace(fm.Source)
@@ -175,19 +200,19 @@ func parsePlain(s string) retrieval.Article {
 		a.Published = c.Published
 	}
 	a.Body = c.Body
-	return a
+	return a, bad
 }
 
-// splitFrontMatter splits a leading "---" YAML block from the text.
-func splitFrontMatter(s string) (string, frontMatter, bool) {
-	var fm frontMatter
+// splitFrontMatter splits a leading "---" YAML block from the text. bad
+// reports a closed block that is not valid YAML (then ok is false).
+func splitFrontMatter(s string) (rest string, fm frontMatter, ok, bad bool) {
 	t := strings.TrimLeft(s, " \t\r\n")
 	if !strings.HasPrefix(t, "---") {
-		return s, fm, false
+		return s, fm, false, false
 	}
 	nl := strings.IndexByte(t, '\n')
 	if nl < 0 || strings.TrimSpace(t[:nl]) != "---" {
-		return s, fm, false
+		return s, fm, false, false
 	}
 	body := t[nl+1:]
 	end := -1
@@ -205,16 +230,16 @@ func splitFrontMatter(s string) (string, frontMatter, bool) {
 				off += n + 1
 			}
 			if yaml.Unmarshal([]byte(body[:end]), &fm) != nil {
-				return s, frontMatter{}, false
+				return s, frontMatter{}, false, true
 			}
-			return body[off:], fm, true
+			return body[off:], fm, true, false
 		}
 		if n < 0 {
 			break
 		}
 		off += n + 1
 	}
-	return s, fm, false
+	return s, fm, false, false
 }
 
 func dateOf(v any) (time.Time, bool) {
@@ -259,8 +284,15 @@ func SafeURL(s string) string {
 }
 
 func parseHTML(data []byte) (retrieval.Article, error) {
+	// data is UTF-8 by now (toUTF8): parsed as such, not through
+	// readability's charset sniffing, which would decode it again by the
+	// page's declaration.
+	doc, err := xhtml.Parse(bytes.NewReader(data))
+	if err != nil {
+		return retrieval.Article{}, skip(ReasonInvalid, "HTML: "+err.Error())
+	}
 	p := readability.NewParser()
-	art, err := p.Parse(bytes.NewReader(data), nil)
+	art, err := p.ParseAndMutate(doc, nil)
 	if err != nil {
 		return retrieval.Article{}, skip(ReasonInvalid, "HTML: "+err.Error())
 	}
