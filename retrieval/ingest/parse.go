@@ -291,6 +291,8 @@ func parseHTML(data []byte) (retrieval.Article, error) {
 	if err != nil {
 		return retrieval.Article{}, skip(ReasonInvalid, "HTML: "+err.Error())
 	}
+	// Read before readability, which mutates the tree.
+	meta := readPageMeta(doc)
 	p := readability.NewParser()
 	art, err := p.ParseAndMutate(doc, nil)
 	if err != nil {
@@ -301,41 +303,28 @@ func parseHTML(data []byte) (retrieval.Article, error) {
 		return retrieval.Article{}, skip(ReasonInvalid, "HTML: "+err.Error())
 	}
 	c := CleanText(buf.String(), false)
+	fullTitle := strings.TrimSpace(art.Title())
 	a := retrieval.Article{
-		Title:     strings.TrimSpace(art.Title()),
 		Source:    strings.TrimSpace(art.SiteName()),
 		Body:      c.Body,
-		Published: c.Published,
+		Published: meta.Published,
+		URL:       canonicalURL(data),
 	}
-	if t, ok := publishedTime(art); ok {
-		a.Published = t
+	if a.Source == "" {
+		a.Source = meta.SiteName
 	}
-	a.URL = canonicalURL(data)
+	if a.Published.IsZero() {
+		a.Published = c.Published
+	}
+	a.Title = cutSiteSuffix(fullTitle, a.Source, a.URL)
 	// The headline often opens the extracted text as well.
-	if a.Title != "" && strings.HasPrefix(a.Body, a.Title+"\n") {
-		a.Body = a.Body[len(a.Title)+1:]
+	for _, t := range []string{fullTitle, a.Title} {
+		if t != "" && strings.HasPrefix(a.Body, t+"\n") {
+			a.Body = a.Body[len(t)+1:]
+			break
+		}
 	}
 	return a, nil
-}
-
-// publishedTime is the page's published-time metadata. go-readability
-// parses it with github.com/itlightning/dateparse, which panics on some
-// inputs: a panic there, or a date outside the plausible years, is no date.
-func publishedTime(art readability.Article) (t time.Time, ok bool) {
-	defer func() {
-		if recover() != nil {
-			t, ok = time.Time{}, false
-		}
-	}()
-	pt, err := art.PublishedTime()
-	if err != nil {
-		return time.Time{}, false
-	}
-	pt = pt.UTC()
-	if pt.Year() < dates.MinYear || pt.Year() > dates.MaxYear {
-		return time.Time{}, false
-	}
-	return pt, true
 }
 
 // canonicalURL finds <link rel="canonical"> or og:url in the page head.
