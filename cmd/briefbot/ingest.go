@@ -112,6 +112,7 @@ func ingestPaths(cmd *cobra.Command, e *engine.Engine, paths []string, stdout, s
 		}
 		fmt.Fprintf(stdout, format+"\n", args...)
 	}
+	var claims ingest.Claims
 	for _, in := range inputs {
 		if bar != nil {
 			bar.Add(1)
@@ -122,11 +123,22 @@ func ingestPaths(cmd *cobra.Command, e *engine.Engine, paths []string, stdout, s
 			continue
 		}
 		var arts []retrieval.Article
-		bad, err := ingest.ReadFile(cmd.Context(), in.Path, func(a retrieval.Article) error {
+		var dups []error
+		in.Warn = func(msg string) { report("warning   %s: %s", ingest.DisplayPath(in.Path), msg) }
+		bad, err := ingest.ReadInput(cmd.Context(), in, func(a retrieval.Article) error {
+			if err := claims.Claim(a.ID, in.Path); err != nil {
+				dups = append(dups, fmt.Errorf("%s: %w", ingest.DisplayPath(a.ID), err))
+				return nil
+			}
 			arts = append(arts, a)
 			return nil
 		})
 		var se *ingest.SkipError
+		if err == nil && len(arts) == 0 && len(dups) > 0 && !ingest.IsRecords(in.Path) {
+			sum.skipped++
+			report("skipped   %s: %v", ingest.DisplayPath(in.Path), errors.Unwrap(dups[0]))
+			continue
+		}
 		if errors.As(err, &se) {
 			sum.skipped++
 			report("skipped   %s: %v", ingest.DisplayPath(in.Path), se)
@@ -157,7 +169,14 @@ func ingestPaths(cmd *cobra.Command, e *engine.Engine, paths []string, stdout, s
 			report("%-9s %s (%s)", outs[0].Status, ingest.DisplayPath(in.Path), ingest.DisplayPath(outs[0].ID))
 			continue
 		}
-		report("read      %s: %d articles: %d added, %d updated, %d unchanged, %d records skipped", ingest.DisplayPath(in.Path), len(outs), fa, fu, fn, len(bad))
+		report("read      %s: %d articles: %d added, %d updated, %d unchanged, %d records skipped", ingest.DisplayPath(in.Path), len(outs), fa, fu, fn, len(bad)+len(dups))
+		for i, d := range dups {
+			if i == 10 {
+				report("          ... and %d more records with a duplicate id", len(dups)-10)
+				break
+			}
+			report("          skipped record %v", d)
+		}
 		for i, b := range bad {
 			if i == 10 {
 				report("          ... and %d more skipped records", len(bad)-10)

@@ -116,7 +116,7 @@ func TestIngestReportsEachFileAndIsIdempotent(t *testing.T) {
 	write("records.jsonl", `{"id":"r1","title":"Port strike","text":"Dock workers began a strike at the port on Tuesday.","published":"2025-01-03"}`+"\n"+`{broken`+"\n")
 	write("empty.txt", "   \n")
 	write("binary.txt", "abc\x00def")
-	write("latin1.txt", "caf\xe9 au lait")
+	write("latin1.txt", "caf\xe9 au lait in the harbour caf\xe9s.")
 	env := map[string]string{}
 	code, out, errOut := runCLI(t, env, "ingest", "--data", data, src)
 	if code != 0 {
@@ -128,8 +128,10 @@ func TestIngestReportsEachFileAndIsIdempotent(t *testing.T) {
 		"1 added, 0 updated, 0 unchanged, 1 records skipped",
 		"skipped   " + filepath.Join(src, "empty.txt") + ": empty",
 		"skipped   " + filepath.Join(src, "binary.txt") + ": binary",
-		"skipped   " + filepath.Join(src, "latin1.txt") + ": not UTF-8",
-		"3 added, 0 updated, 0 unchanged, 3 skipped",
+		// Not UTF-8 and no charset declared: read as windows-1252, with a warning.
+		"warning   " + filepath.Join(src, "latin1.txt") + ": not UTF-8; read as windows-1252",
+		"added     " + filepath.Join(src, "latin1.txt"),
+		"4 added, 0 updated, 0 unchanged, 2 skipped",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("ingest output lacks %q:\n%s", want, out)
@@ -137,7 +139,7 @@ func TestIngestReportsEachFileAndIsIdempotent(t *testing.T) {
 	}
 	// Again: a no-op.
 	_, out, _ = runCLI(t, env, "ingest", "--data", data, src)
-	if !strings.Contains(out, "0 added, 0 updated, 3 unchanged") {
+	if !strings.Contains(out, "0 added, 0 updated, 4 unchanged") {
 		t.Errorf("re-ingest not a no-op:\n%s", out)
 	}
 	// Changed content replaces it.
@@ -153,9 +155,10 @@ func TestIngestReportsEachFileAndIsIdempotent(t *testing.T) {
 	}
 	code, out, _ = runCLI(t, env, "sources", "--data", data, "--json")
 	var list []sourceJSON
-	if err := json.Unmarshal([]byte(out), &list); code != 0 || err != nil || len(list) != 3 {
+	if err := json.Unmarshal([]byte(out), &list); code != 0 || err != nil || len(list) != 4 {
 		t.Fatalf("sources: exit %d, %v, %s", code, err, out)
 	}
+
 }
 
 func TestIngestOnlyBadFilesFails(t *testing.T) {

@@ -125,6 +125,7 @@ func newWatchState() *watchState {
 func (s *server) scanWatched(ctx context.Context, w *watchState) {
 	pending := map[string]fileStamp{}
 	var paths []string
+	inputs := map[string]ingest.Input{}
 	for _, in := range ingest.Collect(s.cfg.Watch) {
 		if in.Skip != nil {
 			continue
@@ -137,6 +138,7 @@ func (s *server) scanWatched(ctx context.Context, w *watchState) {
 		if w.seen[in.Path] != st {
 			pending[in.Path] = st
 			paths = append(paths, in.Path)
+			inputs[in.Path] = in
 		}
 	}
 	if len(paths) == 0 {
@@ -169,7 +171,7 @@ func (s *server) scanWatched(ctx context.Context, w *watchState) {
 	}
 	var arts []retrieval.Article
 	for _, p := range paths {
-		bad, err := ingest.ReadFile(ctx, p, func(a retrieval.Article) error {
+		bad, err := ingest.ReadInput(ctx, inputs[p], func(a retrieval.Article) error {
 			arts = append(arts, a)
 			return nil
 		})

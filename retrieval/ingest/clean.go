@@ -22,9 +22,18 @@ var (
 	leadingDate = regexp.MustCompile(`(?i)^\s*(?:date|published|updated|posted)\s*:?\s*(\d{4}[-/]\d{1,2}[-/]\d{1,2})\b[\s:,.-]*`)
 	// Newsletter and site furniture. Matched against short lines only.
 	boilerplate = regexp.MustCompile(`(?i)^(?:sign up|subscribe|click here|read more|read also|follow us|advertisement|share this|download (?:the|our) app|get the latest|listen to this article|watch:|related:|©|copyright ©|all rights reserved)|newsletters? delivered|delivered to your inbox|sign up (?:now|for|to)|subscribe to our|all rights reserved`)
-	byline      = regexp.MustCompile(`^(?:By|BY|Written by|Reporting by)\s+\p{Lu}[\p{L}.'’-]+(?:\s+(?:\p{Lu}[\p{L}.'’-]+|and|&|de|van|von|la|al))*(?:\s*[,|–—-]\s*.{0,60})?$`)
-	creditLine  = regexp.MustCompile(`^\(?(?:Reporting|Additional reporting|Writing|Editing|Compiled|Produced) by\b`)
-	agencies    = `REUTERS|Reuters|AFP|AP|BLOOMBERG|Bloomberg|XINHUA|Xinhua|DPA|dpa|ANADOLU|ANI|PTI|IANS|KYODO|YONHAP|BERNAMA|TASS|UPI`
+	// Image captions and photo credits that extraction leaves between
+	// paragraphs: "Media caption…", "Image source, Getty Images", "©
+	// Provided by…", "Photo: … / Getty Images", "(Photo by … /AFP)".
+	caption = regexp.MustCompile(`(?i)^(?:media caption|image caption|image source|image copyright|caption:|photo(?:graph)?(?: credit)?\s*:|photo by\b|picture:|pictured:|\(?photo:|© provided by|© ?\d{4}\b|copyright \d{4}\b)|(?:/|\bvia )\s*(?:getty images|afp|reuters|ap|shutterstock|alamy|epa)\)?$|^(?:getty images|shutterstock|alamy stock photo)$`)
+	// Cross-links to other stories.
+	related = regexp.MustCompile(`(?i)^(?:(?:related|read more|read also|more on this story|see also|also read|recommended)\s*[:,–—-]|more:|(?:related(?: stories| articles| coverage| content| topics)?|more on this story|read more|top stories)$)`)
+	// A label before a date in a header line: "Date: 4 December 2025",
+	// "Published on December 4, 2025", "date 2025-12-04".
+	dateLabel  = regexp.MustCompile(`(?i)^(?:date[d]?|published(?:\s+on)?|first published(?:\s+on)?|posted(?:\s+on)?|updated(?:\s+on)?|last updated(?:\s+on)?)\s*[:.-]?\s*`)
+	byline     = regexp.MustCompile(`^(?:By|BY|Written by|Reporting by)\s+\p{Lu}[\p{L}.'’-]+(?:\s+(?:\p{Lu}[\p{L}.'’-]+|and|&|de|van|von|la|al))*(?:\s*[,|–—-]\s*.{0,60})?$`)
+	creditLine = regexp.MustCompile(`^\(?(?:Reporting|Additional reporting|Writing|Editing|Compiled|Produced) by\b`)
+	agencies   = `REUTERS|Reuters|AFP|AP|BLOOMBERG|Bloomberg|XINHUA|Xinhua|DPA|dpa|ANADOLU|ANI|PTI|IANS|KYODO|YONHAP|BERNAMA|TASS|UPI`
 	// A wire sign-off after the last sentence: `... both sides.” REUTERS`.
 	signOff = regexp.MustCompile(`([.!?"”’)\]])\s+[-–—]?\s*\(?(?:` + agencies + `)\)?(?:\s*[,/]\s*\(?(?:` + agencies + `)\)?)*\s*$`)
 	// A line that is nothing but a sign-off: "REUTERS", "(AFP)", "— AP".
@@ -43,14 +52,14 @@ func CleanText(raw string, detectTitle bool) Cleaned {
 	raw = strings.ReplaceAll(raw, "\r", "\n")
 	lines := strings.Split(raw, "\n")
 	kept := make([]string, 0, len(lines))
-	first := true
+	seen := 0 // non-empty lines so far
 	for _, line := range lines {
 		line = strings.TrimFunc(line, unicode.IsSpace)
 		if line == "" {
 			continue
 		}
-		if first {
-			first = false
+		seen++
+		if seen == 1 {
 			if m := leadingDate.FindStringSubmatchIndex(line); m != nil {
 				if t, ok := ParseDate(line[m[2]:m[3]]); ok {
 					c.Published = t
@@ -59,6 +68,17 @@ func CleanText(raw string, detectTitle bool) Cleaned {
 				if line == "" {
 					continue
 				}
+			}
+		}
+		// A line of the header block (the first few) that is only a date,
+		// labelled or not, is the publication date, neither the title nor
+		// body text.
+		if seen <= headerLines {
+			if t, ok := dateLine(line); ok {
+				if c.Published.IsZero() {
+					c.Published = t
+				}
+				continue
 			}
 		}
 		if isFurniture(line) {
@@ -86,8 +106,32 @@ func CleanText(raw string, detectTitle bool) Cleaned {
 	return c
 }
 
+// headerLines is how many leading lines of a text may carry its date.
+const headerLines = 5
+
+// dateLine reads a line that is nothing but a date, with an optional label:
+// "date 2025-12-04", "Date: 4 December 2025", "December 4, 2025",
+// "Published Thursday 4 December 2025 10:30 GMT".
+func dateLine(line string) (time.Time, bool) {
+	if len(line) > 80 {
+		return time.Time{}, false
+	}
+	rest := line
+	if m := dateLabel.FindStringIndex(rest); m != nil {
+		rest = rest[m[1]:]
+	}
+	rest = strings.TrimRight(strings.TrimSpace(rest), ".")
+	if rest == "" || rest[0] < '0' && !unicode.IsLetter(rune(rest[0])) {
+		return time.Time{}, false
+	}
+	return ParseDate(rest)
+}
+
 func isFurniture(line string) bool {
 	words := len(strings.Fields(line))
+	if words <= 30 && (caption.MatchString(line) || related.MatchString(line)) {
+		return true
+	}
 	if words <= 25 && boilerplate.MatchString(line) {
 		return true
 	}

@@ -21,15 +21,26 @@ import (
 // Input is a file to ingest, or one that was passed over and why.
 type Input struct {
 	Path string
+	// ID is the id the file's article takes (and the prefix of the ids of
+	// its records that carry none): the path relative to the directory
+	// named on the command line, with "/" separators, or the base name of
+	// a file named directly. "" means the base name.
+	ID string
+	// Warn, when set, is told of what in the file was read other than as
+	// written but did not stop it being read: front matter that is not
+	// valid YAML (the file is read as plain text), text that is not UTF-8
+	// and declares no charset (read as windows-1252).
+	Warn func(msg string)
 	// Skip is set when the file will not be read (unsupported type, not a
 	// regular file, unreadable, a file name that is not UTF-8).
 	Skip error
 }
 
 // Collect expands paths (files and directories, walked recursively in name
-// order, hidden entries skipped) into the files to ingest. Files of other
-// types inside directories are skipped silently; named explicitly, they are
-// reported. Nothing is opened: FIFOs, devices and sockets are reported as
+// order, hidden entries skipped) into the files to ingest, each with its ID.
+// Every other file met is returned with its reason to skip (files of
+// unsupported types included), so that a report can account for every
+// input. Nothing is opened: FIFOs, devices and sockets are reported as
 // skipped, and symbolic links to directories inside a walked directory are
 // not followed, so a link loop cannot hang the walk.
 func Collect(paths []string) []Input {
@@ -41,7 +52,7 @@ func Collect(paths []string) []Input {
 			continue
 		}
 		if !info.IsDir() {
-			in := Input{Path: p}
+			in := Input{Path: p, ID: filepath.Base(p)}
 			switch {
 			case !info.Mode().IsRegular():
 				in.Skip = skip(ReasonNotRegular, fileKind(info.Mode()))
@@ -75,12 +86,20 @@ func Collect(paths []string) []Input {
 				}
 				return nil
 			}
-			if d.IsDir() || !Supported(name) {
+			if d.IsDir() {
 				return nil
 			}
-			if in, ok := walkedFile(path, d); ok {
-				files = append(files, in)
+			in, ok := walkedFile(path, d)
+			if !ok {
+				return nil
 			}
+			if rel, err := filepath.Rel(root, path); err == nil {
+				in.ID = filepath.ToSlash(rel)
+			}
+			if in.Skip == nil && !Supported(name) {
+				in.Skip = skip(ReasonUnsupported, filepath.Ext(name))
+			}
+			files = append(files, in)
 			return nil
 		})
 		if err != nil {
@@ -165,6 +184,17 @@ func DisplayPath(p string) string {
 // MaxRecordsBytes) and stops when ctx is cancelled. A panic while parsing
 // the file is recovered and reported as a skip with ReasonInternal.
 func ReadFile(ctx context.Context, path string, emit func(retrieval.Article) error) (bad []RecordError, err error) {
+	return ReadInput(ctx, Input{Path: path}, emit)
+}
+
+// ReadInput is [ReadFile] for an input of [Collect]: the article takes
+// in.ID (the base name when it is empty).
+func ReadInput(ctx context.Context, in Input, emit func(retrieval.Article) error) (bad []RecordError, err error) {
+	path := in.Path
+	id := in.ID
+	if id == "" {
+		id = filepath.Base(path)
+	}
 	defer func() {
 		if r := recover(); r != nil {
 			bad, err = nil, skip(ReasonInternal, panicDetail(r))
@@ -209,15 +239,20 @@ func ReadFile(ctx context.Context, path string, emit func(retrieval.Article) err
 	}
 	r := &boundedReader{ctx: ctx, r: f, left: limit, limit: limit}
 	if IsRecords(path) {
-		return ParseRecords(ctx, path, r, emit)
+		return parseRecords(ctx, path, id, r, emit)
 	}
 	data, err := io.ReadAll(r)
 	if err != nil {
 		return nil, readFailure(err)
 	}
-	a, err := ParseDocument(path, data)
+	a, warnings, err := parseDocument(path, id, data)
 	if err != nil {
 		return nil, err
+	}
+	if in.Warn != nil {
+		for _, w := range warnings {
+			in.Warn(w)
+		}
 	}
 	return nil, emit(a)
 }
@@ -294,5 +329,27 @@ func ReadFS(fsys fs.FS, emit func(retrieval.Article) error) error {
 			return err
 		}
 	}
+	return nil
+}
+
+// Claims records which input of a batch gave each article id, so that two
+// inputs claiming one id are reported instead of one silently replacing the
+// other. The zero value is ready to use; it is not safe for concurrent use.
+type Claims struct {
+	by map[string]string
+}
+
+// Claim claims id for the input at path. When another input already
+// claimed it (records of one file repeating an id are left to the store, as
+// before), Claim returns a *SkipError with ReasonDuplicateID naming that
+// input, and the id stays with the first.
+func (c *Claims) Claim(id, path string) error {
+	if c.by == nil {
+		c.by = make(map[string]string)
+	}
+	if first, ok := c.by[id]; ok && first != path {
+		return skip(ReasonDuplicateID, DisplayPath(first))
+	}
+	c.by[id] = path
 	return nil
 }

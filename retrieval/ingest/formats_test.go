@@ -289,7 +289,7 @@ func TestParseDocumentSkips(t *testing.T) {
 		{"empty", "e.txt", nil, ingest.ReasonEmpty},
 		{"only white space", "w.txt", []byte(" \n\t\n"), ingest.ReasonEmpty},
 		{"binary", "b.txt", []byte("PK\x03\x04\x00\x00text"), ingest.ReasonBinary},
-		{"not UTF-8", "l.txt", []byte("caf\xe9 au lait, Latin-1 text."), ingest.ReasonNotUTF8},
+		{"not UTF-8 in a charset not read", "l.html", []byte("<html><head><meta charset=\"shift_jis\"></head><body><p>\x82\xa0\x82\xa2 text.</p></body></html>"), ingest.ReasonNotUTF8},
 		{"too large", "big.txt", make([]byte, ingest.MaxTextBytes+1), ingest.ReasonTooLarge},
 		{"unsupported extension", "doc.pdf", []byte("%PDF-1.7 text"), ingest.ReasonUnsupported},
 		{"nothing left after cleaning", "n.txt", []byte("Sign up now: Get our newsletters delivered to your inbox\n"), ingest.ReasonNoText},
@@ -390,21 +390,26 @@ func TestCollect(t *testing.T) {
 
 	type row struct {
 		path   string
+		id     string
 		reason string
 	}
+	// Every file is accounted for: a PDF inside the folder is reported as
+	// well as one named directly. Ids are paths relative to the folder
+	// named; a file named directly keeps its base name.
 	want := []row{
-		{filepath.Join(root, "a.md"), ""},
-		{filepath.Join(root, "b.txt"), ""},
-		{filepath.Join(root, "page.html"), ""},
-		{filepath.Join(root, "sub", "A.TXT"), ""},
-		{filepath.Join(root, "sub", "c.json"), ""},
-		{filepath.Join(root, "sub", "z", "g.jsonl"), ""},
-		{explicitPDF, ingest.ReasonUnsupported},
-		{missing, ingest.ReasonUnreadable},
+		{filepath.Join(root, "a.md"), "a.md", ""},
+		{filepath.Join(root, "b.txt"), "b.txt", ""},
+		{filepath.Join(root, "notes.pdf"), "notes.pdf", ingest.ReasonUnsupported},
+		{filepath.Join(root, "page.html"), "page.html", ""},
+		{filepath.Join(root, "sub", "A.TXT"), "sub/A.TXT", ""},
+		{filepath.Join(root, "sub", "c.json"), "sub/c.json", ""},
+		{filepath.Join(root, "sub", "z", "g.jsonl"), "sub/z/g.jsonl", ""},
+		{explicitPDF, "notes.pdf", ingest.ReasonUnsupported},
+		{missing, "", ingest.ReasonUnreadable},
 	}
 	var rows []row
 	for _, in := range got {
-		r := row{path: in.Path}
+		r := row{path: in.Path, id: in.ID}
 		if in.Skip != nil {
 			var se *ingest.SkipError
 			if !errors.As(in.Skip, &se) {

@@ -22,6 +22,7 @@ import (
 
 	readability "codeberg.org/readeck/go-readability/v2"
 	yaml "go.yaml.in/yaml/v3"
+	xhtml "golang.org/x/net/html"
 
 	"github.com/briefbot/briefbot/retrieval"
 	"github.com/briefbot/briefbot/retrieval/dates"
@@ -51,6 +52,9 @@ const (
 	ReasonNotRegular  = "not a regular file"
 	ReasonBadName     = "file name not UTF-8"
 	ReasonInternal    = "internal error"
+	// ReasonDuplicateID: another input of the same batch already claimed
+	// the id; its Detail is that input's path.
+	ReasonDuplicateID = "duplicate id"
 )
 
 // SkipError says why a file or record was not ingested.
@@ -60,6 +64,9 @@ type SkipError struct {
 }
 
 func (e *SkipError) Error() string {
+	if e.Reason == ReasonDuplicateID {
+		return e.Reason + " (also " + e.Detail + ")"
+	}
 	if e.Detail == "" {
 		return e.Reason
 	}
@@ -86,7 +93,8 @@ func IsRecords(name string) bool {
 	return false
 }
 
-// checkText refuses empty, binary and non-UTF-8 content.
+// checkText refuses empty and binary content (text that is not UTF-8 is
+// transcoded by toUTF8).
 func checkText(data []byte) error {
 	if len(bytes.TrimSpace(data)) == 0 {
 		return skip(ReasonEmpty, "")
@@ -98,39 +106,63 @@ func checkText(data []byte) error {
 	if bytes.IndexByte(probe, 0) >= 0 {
 		return skip(ReasonBinary, "")
 	}
-	if !utf8.Valid(data) {
-		return skip(ReasonNotUTF8, "")
-	}
 	return nil
 }
 
 // ParseDocument parses one .txt, .md or .html file into an article whose ID
 // is the file's base name.
+//
+// Text that is not UTF-8 is transcoded: from the legacy charset an HTML page
+// declares (windows-1252, ISO-8859-1, ISO-8859-15), else from windows-1252.
 func ParseDocument(name string, data []byte) (retrieval.Article, error) {
+	a, _, err := parseDocument(name, filepath.Base(name), data)
+	return a, err
+}
+
+// Warnings about a file that was read all the same.
+const (
+	WarnFrontMatter = "front matter is not valid YAML; read as plain text"
+)
+
+// parseDocument parses one document file into an article with the given
+// id, and says what in it was read other than as written (warnings).
+func parseDocument(name, id string, data []byte) (retrieval.Article, []string, error) {
 	if len(data) > MaxTextBytes {
-		return retrieval.Article{}, skip(ReasonTooLarge, fmt.Sprintf("%d bytes, limit %d", len(data), MaxTextBytes))
+		return retrieval.Article{}, nil, skip(ReasonTooLarge, fmt.Sprintf("%d bytes, limit %d", len(data), MaxTextBytes))
 	}
 	if err := checkText(data); err != nil {
-		return retrieval.Article{}, err
+		return retrieval.Article{}, nil, err
 	}
-	id := filepath.Base(name)
+	var warnings []string
+	ext := strings.ToLower(filepath.Ext(name))
+	data, note, err := toUTF8(data, ext == ".html" || ext == ".htm")
+	if err != nil {
+		return retrieval.Article{}, nil, err
+	}
+	if note != "" {
+		warnings = append(warnings, note)
+	}
 	var a retrieval.Article
-	switch strings.ToLower(filepath.Ext(name)) {
+	switch ext {
 	case ".txt", ".md", ".markdown":
-		a = parsePlain(string(data))
+		var badFM bool
+		a, badFM = parsePlain(string(data))
+		if badFM {
+			warnings = append(warnings, WarnFrontMatter)
+		}
 	case ".html", ".htm":
 		var err error
 		if a, err = parseHTML(data); err != nil {
-			return retrieval.Article{}, err
+			return retrieval.Article{}, nil, err
 		}
 	default:
-		return retrieval.Article{}, skip(ReasonUnsupported, filepath.Ext(name))
+		return retrieval.Article{}, nil, skip(ReasonUnsupported, filepath.Ext(name))
 	}
 	a.ID = id
 	if strings.TrimSpace(a.Body) == "" {
-		return retrieval.Article{}, skip(ReasonNoText, "nothing left after cleaning")
+		return retrieval.Article{}, nil, skip(ReasonNoText, "nothing left after cleaning")
 	}
-	return a, nil
+	return a, warnings, nil
 }
 
 // frontMatter is the optional YAML header of a .txt or .md briefing.
@@ -142,10 +174,13 @@ type frontMatter struct {
 	URL       string `yaml:"url"`
 }
 
-func parsePlain(s string) retrieval.Article {
-	var a retrieval.Article
+// parsePlain parses a .txt or .md briefing. Front matter that is not valid
+// YAML is left in the text (badFrontMatter): the file is kept, as plain
+// text, and the caller warns, rather than losing the article.
+func parsePlain(s string) (a retrieval.Article, badFrontMatter bool) {
 	s = strings.TrimPrefix(s, "\ufeff")
-	if rest, fm, ok := splitFrontMatter(s); ok {
+	rest, fm, ok, bad := splitFrontMatter(s)
+	if ok {
 		s = rest
 		a.Title = strings.TrimSpace(fm.Title)
 		a.Source = strings.TrimSpace(fm.Source)
@@ -165,19 +200,19 @@ func parsePlain(s string) retrieval.Article {
 		a.Published = c.Published
 	}
 	a.Body = c.Body
-	return a
+	return a, bad
 }
 
-// splitFrontMatter splits a leading "---" YAML block from the text.
-func splitFrontMatter(s string) (string, frontMatter, bool) {
-	var fm frontMatter
+// splitFrontMatter splits a leading "---" YAML block from the text. bad
+// reports a closed block that is not valid YAML (then ok is false).
+func splitFrontMatter(s string) (rest string, fm frontMatter, ok, bad bool) {
 	t := strings.TrimLeft(s, " \t\r\n")
 	if !strings.HasPrefix(t, "---") {
-		return s, fm, false
+		return s, fm, false, false
 	}
 	nl := strings.IndexByte(t, '\n')
 	if nl < 0 || strings.TrimSpace(t[:nl]) != "---" {
-		return s, fm, false
+		return s, fm, false, false
 	}
 	body := t[nl+1:]
 	end := -1
@@ -195,16 +230,16 @@ func splitFrontMatter(s string) (string, frontMatter, bool) {
 				off += n + 1
 			}
 			if yaml.Unmarshal([]byte(body[:end]), &fm) != nil {
-				return s, frontMatter{}, false
+				return s, frontMatter{}, false, true
 			}
-			return body[off:], fm, true
+			return body[off:], fm, true, false
 		}
 		if n < 0 {
 			break
 		}
 		off += n + 1
 	}
-	return s, fm, false
+	return s, fm, false, false
 }
 
 func dateOf(v any) (time.Time, bool) {
@@ -249,8 +284,17 @@ func SafeURL(s string) string {
 }
 
 func parseHTML(data []byte) (retrieval.Article, error) {
+	// data is UTF-8 by now (toUTF8): parsed as such, not through
+	// readability's charset sniffing, which would decode it again by the
+	// page's declaration.
+	doc, err := xhtml.Parse(bytes.NewReader(data))
+	if err != nil {
+		return retrieval.Article{}, skip(ReasonInvalid, "HTML: "+err.Error())
+	}
+	// Read before readability, which mutates the tree.
+	meta := readPageMeta(doc)
 	p := readability.NewParser()
-	art, err := p.Parse(bytes.NewReader(data), nil)
+	art, err := p.ParseAndMutate(doc, nil)
 	if err != nil {
 		return retrieval.Article{}, skip(ReasonInvalid, "HTML: "+err.Error())
 	}
@@ -259,41 +303,28 @@ func parseHTML(data []byte) (retrieval.Article, error) {
 		return retrieval.Article{}, skip(ReasonInvalid, "HTML: "+err.Error())
 	}
 	c := CleanText(buf.String(), false)
+	fullTitle := strings.TrimSpace(art.Title())
 	a := retrieval.Article{
-		Title:     strings.TrimSpace(art.Title()),
 		Source:    strings.TrimSpace(art.SiteName()),
 		Body:      c.Body,
-		Published: c.Published,
+		Published: meta.Published,
+		URL:       canonicalURL(data),
 	}
-	if t, ok := publishedTime(art); ok {
-		a.Published = t
+	if a.Source == "" {
+		a.Source = meta.SiteName
 	}
-	a.URL = canonicalURL(data)
+	if a.Published.IsZero() {
+		a.Published = c.Published
+	}
+	a.Title = cutSiteSuffix(fullTitle, a.Source, a.URL)
 	// The headline often opens the extracted text as well.
-	if a.Title != "" && strings.HasPrefix(a.Body, a.Title+"\n") {
-		a.Body = a.Body[len(a.Title)+1:]
+	for _, t := range []string{fullTitle, a.Title} {
+		if t != "" && strings.HasPrefix(a.Body, t+"\n") {
+			a.Body = a.Body[len(t)+1:]
+			break
+		}
 	}
 	return a, nil
-}
-
-// publishedTime is the page's published-time metadata. go-readability
-// parses it with github.com/itlightning/dateparse, which panics on some
-// inputs: a panic there, or a date outside the plausible years, is no date.
-func publishedTime(art readability.Article) (t time.Time, ok bool) {
-	defer func() {
-		if recover() != nil {
-			t, ok = time.Time{}, false
-		}
-	}()
-	pt, err := art.PublishedTime()
-	if err != nil {
-		return time.Time{}, false
-	}
-	pt = pt.UTC()
-	if pt.Year() < dates.MinYear || pt.Year() > dates.MaxYear {
-		return time.Time{}, false
-	}
-	return pt, true
 }
 
 // canonicalURL finds <link rel="canonical"> or og:url in the page head.
@@ -419,6 +450,12 @@ func (e RecordError) Error() string { return fmt.Sprintf("record %d: %v", e.Line
 // with bytes that are not UTF-8 is skipped (ReasonNotUTF8), and a panic
 // while parsing one record skips that record (ReasonInternal).
 func ParseRecords(ctx context.Context, name string, r io.Reader, emit func(retrieval.Article) error) ([]RecordError, error) {
+	return parseRecords(ctx, name, filepath.Base(name), r, emit)
+}
+
+// parseRecords is ParseRecords with base as the id (and id prefix) of
+// records that carry none.
+func parseRecords(ctx context.Context, name, base string, r io.Reader, emit func(retrieval.Article) error) ([]RecordError, error) {
 	br := bufio.NewReaderSize(r, 64<<10)
 	// Peek at the first non-space byte to tell an array or object from lines.
 	var first byte
@@ -442,7 +479,6 @@ func ParseRecords(ctx context.Context, name string, r io.Reader, emit func(retri
 		}
 		break
 	}
-	base := filepath.Base(name)
 	ext := strings.ToLower(filepath.Ext(name))
 	if first == '[' || (first == '{' && ext == ".json") {
 		return parseJSONDocument(ctx, base, br, first, emit)

@@ -1,0 +1,86 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+
+	"github.com/spf13/cobra"
+
+	"github.com/briefbot/briefbot/retrieval/engine"
+	"github.com/briefbot/briefbot/retrieval/ingest"
+)
+
+func (a *app) deleteCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "delete [flags] ID...",
+		Short: "Remove articles from the store",
+		Long: `Remove articles from the store in the data directory by id (as 'briefbot sources'
+lists them). Each id is reported as deleted or not found; the store is saved atomically
+once. Exit status 1 when none of the ids was in the store.`,
+		Example: `  briefbot delete --data ./data story.txt
+  briefbot delete --data ./data world/story.txt corpus.jsonl#12`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			dir, err := a.dataDir()
+			if err != nil {
+				return err
+			}
+			emb, err := a.embedder()
+			if err != nil {
+				return err
+			}
+			// One writer, as in ingest: hold the lock from loading the
+			// store to saving it, so nothing saved in between is lost.
+			lock, err := lockDataDir(cmd.Context(), dir)
+			if err != nil {
+				return err
+			}
+			defer lock.Unlock()
+			if n := len(lock.Orphans()); n > 0 {
+				fmt.Fprintf(a.stderr, "removed %d temporary file(s) left in %s by an interrupted save\n", n, dir)
+			}
+			warn := slog.New(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+			e, err := engine.OpenForWrite(cmd.Context(), dir, engine.Options{Embedder: emb, Logger: warn}, false)
+			if err != nil {
+				return err
+			}
+			gone, err := e.Delete(cmd.Context(), args...)
+			if err != nil {
+				return err
+			}
+			deleted := make(map[string]bool, len(gone))
+			for _, id := range gone {
+				deleted[id] = true
+			}
+			reported := make(map[string]bool, len(args))
+			for _, id := range args {
+				if reported[id] {
+					continue
+				}
+				reported[id] = true
+				if deleted[id] {
+					fmt.Fprintf(a.stdout, "deleted   %s\n", ingest.DisplayPath(id))
+				} else {
+					fmt.Fprintf(a.stdout, "not found %s\n", ingest.DisplayPath(id))
+				}
+			}
+			if len(gone) > 0 {
+				err := e.Save(dir)
+				if errors.Is(err, engine.ErrIndexNotSaved) {
+					fmt.Fprintf(a.stderr, "warning: %v; the next start rebuilds it\n", err)
+				} else if err != nil {
+					return err
+				}
+			}
+			st := e.Stats()
+			fmt.Fprintf(a.stdout, "%d deleted, %d not found; store: %d articles, %d chunks in %s\n",
+				len(gone), len(reported)-len(gone), st.Articles, st.Chunks, dir)
+			if len(gone) == 0 {
+				return exitError{code: 1}
+			}
+			return nil
+		},
+	}
+	return cmd
+}
