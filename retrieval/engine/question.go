@@ -143,7 +143,7 @@ func (qt *questionTerms) addRelated(lex *lexical.Index, word, stem string) bool 
 		if st == stem || !lex.Known(st) {
 			continue
 		}
-		qt.related = append(qt.related, lexical.QueryTerm{Term: st, Weight: relatedWeight, Of: stem})
+		qt.related = append(qt.related, lexical.QueryTerm{Term: st, Weight: relatedWeight, Of: stem, Related: true})
 		n++
 	}
 	return n > 0

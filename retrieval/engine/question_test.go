@@ -86,3 +86,21 @@ func TestPersonalRequest(t *testing.T) {
 		}
 	}
 }
+
+// TestFarSpellingIsTheSameWord: a spelling two edits away (Zelensky /
+// Zelenskyy) is the question's word, not a related one: the question is
+// fully known and the word is searched.
+func TestFarSpellingIsTheSameWord(t *testing.T) {
+	e := memoryEngine(t, retrieval.Article{ID: "a.txt", Body: "Volodymyr Zelenskyy said the talks in Geneva were productive and would resume on Monday."})
+	ix := e.state()
+	r, _, ok, err := e.retrieve(context.Background(), ix, retrieval.Query{Text: "What did Zelensky say about the talks?"}, e.now())
+	if err != nil || !ok {
+		t.Fatalf("retrieve: ok %v, err %v", ok, err)
+	}
+	if f := r.qa.unknownFrac(); f != 0 {
+		t.Errorf("unknownFrac %.2f, want 0: Zelenskyy is a spelling of Zelensky", f)
+	}
+	if len(r.ranked) == 0 {
+		t.Error("the article was not found by its spelling of the name")
+	}
+}

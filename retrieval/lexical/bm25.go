@@ -164,6 +164,9 @@ type QueryTerm struct {
 	Weight float64
 	// Of is the question term this one expands (itself for an original term).
 	Of string
+	// Related marks a word related in meaning (a synonym), not a spelling
+	// of Of: it may say something else.
+	Related bool
 }
 
 // Expand returns the question's terms plus close spellings found in the
