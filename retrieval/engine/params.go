@@ -42,9 +42,6 @@ type Params struct {
 	Spelling  int `json:"spelling"`
 	Related   int `json:"related"`
 	TypeCheck int `json:"type_check"`
-	// TypePair joins the next sentence to a quote that lacks the kind of
-	// answer asked for when that sentence has it.
-	TypePair int `json:"type_pair"`
 
 	// Weights of the sentence features (see featureNames), fitted on
 	// training questions by `briefbot eval fit`.

@@ -93,7 +93,7 @@ func (e *Engine) retrieve(ctx context.Context, ix *index, q retrieval.Query, ref
 	// worse: dev nDCG@10 .812 -> .794).
 	search := expanded[:0:0]
 	for _, et := range expanded {
-		if et.Weight <= relatedWeight && et.Of != et.Term && ix.lex.Known(et.Of) {
+		if et.Related && ix.lex.Known(et.Of) {
 			continue
 		}
 		search = append(search, et)
@@ -314,7 +314,7 @@ func newQuestionAnalysis(p *Params, question string, qterms []string, focus map[
 		}
 		qa.variant[id] = match{of: pos[et.Of], w: et.Weight}
 		qa.asked[id] = true
-		if et.Weight > relatedWeight {
+		if !et.Related {
 			qa.known[pos[et.Of]] = true
 		} else {
 			qa.related[pos[et.Of]] = true
@@ -531,6 +531,20 @@ type candidate struct {
 	hasCtx bool
 	// typed: the quote holds the kind of answer asked for.
 	typed bool
+	// docNorm and titleCov are the article's features; pending marks
+	// sentences without the question's words, not scored yet.
+	docNorm, titleCov float64
+	pending           []bool
+}
+
+// neighbourScore is sentence i's score, computed first if it was pending.
+func (c *candidate) neighbourScore(p *Params, qa *questionAnalysis, ix *index, i int) float64 {
+	if c.pending[i] {
+		c.pending[i] = false
+		c.features(&c.feats[i], qa, ix, i, c.docNorm, c.rank, c.titleCov)
+		c.sc[i] = p.score(&c.feats[i])
+	}
+	return c.sc[i]
 }
 
 // scoreCandidates analyses and scores every sentence of the top articles.
@@ -555,22 +569,25 @@ func (e *Engine) scoreCandidates(ix *index, r *retrieved) []*candidate {
 		if topScore > 0 {
 			docNorm = r.scoreOf[a] / topScore
 		}
-		titleCov := qa.titleCoverage(ix.lex, ix.arts[a].Title)
+		c.docNorm, c.titleCov = docNorm, qa.titleCoverage(ix.lex, ix.arts[a].Title)
 		c.feats = make([][numFeatures]float64, len(sents))
 		c.sc = make([]float64, len(sents))
+		c.pending = make([]bool, len(sents))
 		for i, si := range c.infos {
 			c.sc[i] = math.Inf(-1)
 			if sents[i].words < 3 || sents[i].question {
 				continue
 			}
 			// A sentence without the question's words can still complete a
-			// quote (as its neighbour), never be one.
-			c.features(&c.feats[i], qa, ix, i, docNorm, rank, titleCov)
-			s := p.score(&c.feats[i])
-			c.sc[i] = s
+			// quote (as the best one's neighbour), never be one: it is
+			// scored only if it is asked for (neighbourScore).
 			if si.cov == 0 {
+				c.pending[i] = true
 				continue
 			}
+			c.features(&c.feats[i], qa, ix, i, c.docNorm, rank, c.titleCov)
+			s := p.score(&c.feats[i])
+			c.sc[i] = s
 			if c.best < 0 || s > c.score {
 				c.best, c.score = i, s
 			}
@@ -695,16 +712,12 @@ func (e *Engine) extend(ix *index, qa *questionAnalysis, c *candidate) {
 	pick := -1
 	if c.best+1 < len(sents) {
 		pick = c.best + 1
+		c.neighbourScore(p, qa, ix, pick)
 	}
-	if c.best > 0 && (pick < 0 || c.sc[c.best-1] > c.sc[pick]) {
+	if c.best > 0 && (pick < 0 || c.neighbourScore(p, qa, ix, c.best-1) > c.sc[pick]) {
 		pick = c.best - 1
 	}
-	// A question asking for a number, a date or a name whose best sentence
-	// lacks one is often answered by the next sentence.
-	if next := c.best + 1; p.TypePair != 0 && qa.wantsType() && !c.infos[c.best].typeOK && next < len(sents) &&
-		c.infos[next].typeOK && !math.IsInf(c.sc[next], -1) && !sents[next].heading {
-		pick = next
-	} else if pick < 0 || sents[pick].heading || math.IsInf(c.sc[pick], -1) || c.sc[pick] < c.score-p.PairMargin {
+	if pick < 0 || sents[pick].heading || math.IsInf(c.sc[pick], -1) || c.sc[pick] < c.score-p.PairMargin {
 		return
 	}
 	if int(sents[c.best].words+sents[pick].words) > p.pairMaxWords() {
