@@ -137,18 +137,8 @@ func ReasonSentence(reason string) string {
 // searched 5 articles: 1 dated 2025-12-06, 4 undated.", "I searched 3
 // articles, all undated."
 func (s Searched) Describe() string {
-	undated := min(max(s.Undated, 0), max(s.Articles, 0))
-	dated := s.Articles - undated
-	span := ""
-	switch {
-	case s.From == "" && s.To == "":
-	case s.From == s.To || s.To == "":
-		span = "dated " + s.From
-	case s.From == "":
-		span = "dated " + s.To
-	default:
-		span = "from " + s.From + " to " + s.To
-	}
+	dated, undated := splitUndated(s.Articles, s.Undated)
+	span := dateSpan(s.From, s.To, "dated ", "from ")
 	switch {
 	case s.Articles <= 0:
 		return "I searched no articles."
@@ -164,6 +154,28 @@ func (s Searched) Describe() string {
 		return fmt.Sprintf("I searched %s: %d dated, %d undated.", countOf(s.Articles, "article"), dated, undated)
 	default:
 		return fmt.Sprintf("I searched %s: %d %s, %d undated.", countOf(s.Articles, "article"), dated, span, undated)
+	}
+}
+
+// splitUndated counts the dated and undated of n articles, undated clamped
+// to 0..n.
+func splitUndated(n, undated int) (int, int) {
+	undated = min(max(undated, 0), max(n, 0))
+	return n - undated, undated
+}
+
+// dateSpan words a date range: one day as one+day, a range as
+// rangePrefix+from+" to "+to; "" when no date is known.
+func dateSpan(from, to, one, rangePrefix string) string {
+	switch {
+	case from == "" && to == "":
+		return ""
+	case from == to || to == "":
+		return one + from
+	case from == "":
+		return one + to
+	default:
+		return rangePrefix + from + " to " + to
 	}
 }
 
@@ -228,18 +240,8 @@ type Library struct {
 // ones apart: "published 2025-12-04 to 2025-12-06", "1 published
 // 2025-12-06, 4 undated", "all undated"; "" when there is nothing to say.
 func (l Library) Dates() string {
-	undated := min(max(l.Undated, 0), max(l.Articles, 0))
-	dated := l.Articles - undated
-	span := ""
-	switch {
-	case l.From == "" && l.To == "":
-	case l.From == l.To || l.To == "":
-		span = "published " + l.From
-	case l.From == "":
-		span = "published " + l.To
-	default:
-		span = "published " + l.From + " to " + l.To
-	}
+	dated, undated := splitUndated(l.Articles, l.Undated)
+	span := dateSpan(l.From, l.To, "published ", "published ")
 	switch {
 	case l.Articles <= 0:
 		return ""
