@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"log/slog"
 
 	"github.com/spf13/cobra"
 
@@ -22,29 +21,11 @@ once. Exit status 1 when none of the ids was in the store.`,
   briefbot delete --data ./data world/story.txt corpus.jsonl#12`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			dir, err := a.dataDir()
+			e, dir, unlock, err := a.openWriter(cmd.Context(), false)
 			if err != nil {
 				return err
 			}
-			emb, err := a.embedder()
-			if err != nil {
-				return err
-			}
-			// One writer, as in ingest: hold the lock from loading the
-			// store to saving it, so nothing saved in between is lost.
-			lock, err := lockDataDir(cmd.Context(), dir)
-			if err != nil {
-				return err
-			}
-			defer lock.Unlock()
-			if n := len(lock.Orphans()); n > 0 {
-				fmt.Fprintf(a.stderr, "removed %d temporary file(s) left in %s by an interrupted save\n", n, dir)
-			}
-			warn := slog.New(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-			e, err := engine.OpenForWrite(cmd.Context(), dir, engine.Options{Embedder: emb, Logger: warn}, false)
-			if err != nil {
-				return err
-			}
+			defer unlock()
 			gone, err := e.Delete(cmd.Context(), args...)
 			if err != nil {
 				return err

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
@@ -39,32 +38,12 @@ file never stops the batch. The store is saved atomically once at the end.`,
 			if len(args) == 0 && !reembed {
 				return exitError{code: 2, msg: "ingest needs at least one PATH (or --reembed)"}
 			}
-			dir, err := a.dataDir()
-			if err != nil {
-				return err
-			}
-			emb, err := a.embedder()
-			if err != nil {
-				return err
-			}
-			// One writer: the lock is held from loading the store to saving
-			// it, so the store this ingest builds on is the newest one, and
-			// no other writer saves in between (serve's watcher waits, then
-			// builds on what this saved).
-			lock, err := lockDataDir(cmd.Context(), dir)
-			if err != nil {
-				return err
-			}
-			defer lock.Unlock()
-			if n := len(lock.Orphans()); n > 0 {
-				fmt.Fprintf(a.stderr, "removed %d temporary file(s) left in %s by an interrupted save\n", n, dir)
-			}
 			start := time.Now()
-			warn := slog.New(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-			e, err := engine.OpenForWrite(cmd.Context(), dir, engine.Options{Embedder: emb, Logger: warn}, reembed)
+			e, dir, unlock, err := a.openWriter(cmd.Context(), reembed)
 			if err != nil {
 				return err
 			}
+			defer unlock()
 			sum, err := ingestPaths(cmd, e, args, a.stdout, a.stderr)
 			if err != nil {
 				return err
