@@ -20,6 +20,10 @@ type Config struct {
 	Watch     []string `yaml:"watch"`      // BRIEFBOT_WATCH, comma-separated
 	// WatchInterval is how often watched paths are rescanned (BRIEFBOT_WATCH_INTERVAL, default 15s).
 	WatchInterval string `yaml:"watch_interval"`
+	// DatabaseURL switches to cluster mode: PostgreSQL holds the corpus and
+	// the shared state (BRIEFBOT_DATABASE_URL, a postgres:// URL). Empty: the
+	// embedded default, local files in the data directory.
+	DatabaseURL string `yaml:"database_url"`
 
 	Slack   SlackConfig      `yaml:"slack"`
 	Discord DiscordConfig    `yaml:"discord"`
@@ -105,6 +109,7 @@ func readConfig(path string, getenv func(string) string) (Config, error) {
 	set(&c.LogLevel, "BRIEFBOT_LOG_LEVEL")
 	set(&c.WatchInterval, "BRIEFBOT_WATCH_INTERVAL")
 	set(&c.DigestEmpty, "BRIEFBOT_DIGEST_EMPTY")
+	set(&c.DatabaseURL, "BRIEFBOT_DATABASE_URL")
 	if v := getenv("BRIEFBOT_WATCH"); v != "" {
 		c.Watch = splitList(v)
 	}
