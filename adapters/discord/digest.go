@@ -101,7 +101,7 @@ func DigestCommands(d Digests) []Command {
 				if err != nil {
 					return Message{}, err
 				}
-				return Message{Content: fmt.Sprintf("📰 This channel will get the daily digest of the briefings every day at %s (%s). `/unsubscribe` stops it.",
+				return Message{Content: fmt.Sprintf("📰 This channel will get the daily digest of the briefings every day at %s (%s). `/brief unsubscribe` stops it.",
 					got.At, got.Timezone)}, nil
 			},
 		},
@@ -121,7 +121,7 @@ func DigestCommands(d Digests) []Command {
 					return Message{}, err
 				}
 				if !removed {
-					return Message{Content: "This channel is not subscribed to the daily digest. `/subscribe` subscribes it.", Ephemeral: true}, nil
+					return Message{Content: "This channel is not subscribed to the daily digest. `/brief subscribe` subscribes it.", Ephemeral: true}, nil
 				}
 				return Message{Content: "This channel will no longer get the daily digest."}, nil
 			},

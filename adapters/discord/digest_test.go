@@ -142,7 +142,7 @@ func TestDigestCommands(t *testing.T) {
 	if !cmds["digest"].Ephemeral || cmds["subscribe"].Definition.DefaultMemberPermissions == nil {
 		t.Error("/digest must defer ephemerally and /subscribe needs Manage Channels by default")
 	}
-	if h := helpText(DigestCommands(f)); !strings.Contains(h, "/subscribe") || !strings.Contains(h, "/digest") {
+	if h := helpText(DigestCommands(f)); !strings.Contains(h, "/brief subscribe") || !strings.Contains(h, "/brief digest") {
 		t.Errorf("help: %s", h)
 	}
 }

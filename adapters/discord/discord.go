@@ -1,6 +1,6 @@
-// Package discord serves briefbot in Discord with discordgo: the slash
-// commands /ask, /sources and /help (plus any extra [Command]), answered with
-// one embed per quote and 👍/👎 buttons.
+// Package discord serves briefbot in Discord with discordgo: one slash
+// command, /brief, whose subcommands are ask, sources and help (plus any
+// extra [Command]), answered with one embed per quote and 👍/👎 buttons.
 //
 // Interactions arrive either at an HTTP endpoint ([Adapter.Routes], when a
 // public key is configured) or over a supervised gateway session

@@ -194,7 +194,11 @@ func (a *Adapter) command(ctx context.Context, i *discordgo.Interaction, respond
 	inv := invocationOf(i)
 	cmd, ok := a.handlers[inv.Name]
 	if !ok {
-		a.send(ctx, respond, reply(Message{Content: fmt.Sprintf("I don't know the command /%s. Try /help.", inv.Name), Ephemeral: true}))
+		a.send(ctx, respond, reply(Message{Content: fmt.Sprintf("I don't know the command /%s %s. Try /%s help.", CommandGroup, inv.Name, CommandGroup), Ephemeral: true}))
+		return
+	}
+	if !permitted(cmd.Definition, i) {
+		a.send(ctx, respond, reply(Message{Content: fmt.Sprintf("Only members who can manage this channel may use /%s %s.", CommandGroup, inv.Name), Ephemeral: true}))
 		return
 	}
 	if err := checkOptions(cmd.Definition, inv); err != nil {
@@ -214,7 +218,7 @@ func (a *Adapter) command(ctx context.Context, i *discordgo.Interaction, respond
 			m, err := cmd.Handle(ctx, inv)
 			if err != nil {
 				a.log.ErrorContext(ctx, "command failed", "command", inv.Name, "err", err)
-				return Message{Content: fmt.Sprintf("Sorry, /%s failed. Please try again in a moment.", inv.Name), Ephemeral: true}
+				return Message{Content: fmt.Sprintf("Sorry, /%s %s failed. Please try again in a moment.", CommandGroup, inv.Name), Ephemeral: true}
 			}
 			return m
 		})
@@ -306,12 +310,12 @@ func (a *Adapter) deliverEdit(i *discordgo.Interaction, m Message) {
 	}
 }
 
-// ask answers /ask.
+// ask answers /brief ask.
 func (a *Adapter) ask(ctx context.Context, inv Invocation) Message {
 	ans, err := a.bot.Ask(ctx, bot.Question{Text: inv.String("question"), Platform: bot.PlatformDiscord})
 	switch {
 	case errors.Is(err, bot.ErrEmptyQuestion):
-		return Message{Content: "Please type a question, e.g. `/ask question: What did Zelensky say about the talks?`", Ephemeral: true}
+		return Message{Content: "Please type a question, e.g. `/brief ask question: What did Zelensky say about the talks?`", Ephemeral: true}
 	case errors.Is(err, bot.ErrQuestionTooLong):
 		return Message{Content: fmt.Sprintf("Please keep the question under %d characters.", bot.MaxQuestionLen), Ephemeral: true}
 	case errors.Is(err, context.DeadlineExceeded):
@@ -322,7 +326,7 @@ func (a *Adapter) ask(ctx context.Context, inv Invocation) Message {
 	return a.withVotes(RenderAnswer(ans), inv.Interaction.ID, ans)
 }
 
-// sources answers /sources.
+// sources answers /brief sources.
 func (a *Adapter) sources(ctx context.Context) Message {
 	lib, err := a.bot.Library(ctx, sourcesLatest)
 	if err != nil {
