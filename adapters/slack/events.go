@@ -40,6 +40,7 @@ type question struct {
 	threadTS string // "" answers at the top of the channel
 	user     string
 	text     string // Slack mrkdwn, mentions included
+	ts       string // the question's own message, which gets the working reaction
 
 	eventID  string // for logs
 	eventKey string // the delivery's dedupe key ("" without an event_id)
@@ -55,6 +56,7 @@ type pendingQuestion struct {
 	ThreadTS string `json:"th,omitempty"`
 	User     string `json:"u"`
 	Text     string `json:"x"`
+	TS       string `json:"ts,omitempty"`
 }
 
 // onEvent handles one event delivery (after the transport has verified and
@@ -86,7 +88,7 @@ func (a *Adapter) onEvent(ctx context.Context, p eventsPayload, via string) {
 		return
 	}
 	q.eventID, q.eventKey, q.msgKey = p.EventID, eventKey, "msg:"+ev.Channel+":"+ev.TS
-	data, err := json.Marshal(pendingQuestion{EventID: p.EventID, Channel: q.channel, ThreadTS: q.threadTS, User: q.user, Text: q.text})
+	data, err := json.Marshal(pendingQuestion{EventID: p.EventID, Channel: q.channel, ThreadTS: q.threadTS, User: q.user, Text: q.text, TS: q.ts})
 	if err != nil {
 		data = nil // cannot happen with strings; the claim then only dedupes
 	}
@@ -128,7 +130,7 @@ func (a *Adapter) redeliver(ctx context.Context) {
 		if !a.claim(ctx, key, nil) {
 			continue
 		}
-		q := question{channel: pq.Channel, threadTS: pq.ThreadTS, user: pq.User, text: pq.Text, eventID: pq.EventID, msgKey: key}
+		q := question{channel: pq.Channel, threadTS: pq.ThreadTS, user: pq.User, text: pq.Text, ts: pq.TS, eventID: pq.EventID, msgKey: key}
 		if pq.EventID != "" {
 			q.eventKey = "event:" + pq.EventID
 		}
@@ -197,7 +199,7 @@ func (a *Adapter) toQuestion(ev messageEvent) (question, bool) {
 	case selfUID != "" && ev.User == selfUID:
 		return question{}, false
 	}
-	q := question{channel: ev.Channel, user: ev.User, text: ev.Text}
+	q := question{channel: ev.Channel, user: ev.User, text: ev.Text, ts: ev.TS}
 	switch {
 	case ev.Type == "app_mention":
 		q.threadTS = ev.ThreadTS
@@ -223,6 +225,12 @@ func (a *Adapter) toQuestion(ev messageEvent) (question, bool) {
 func (a *Adapter) answer(ctx context.Context, q question) {
 	ctx, cancel := context.WithTimeout(ctx, a.ansLimit)
 	defer cancel()
+	// 👀 on the question while it is worked on, taken off once the answer
+	// is posted (or has failed): the asker sees at once that briefbot is on
+	// it, and never a reaction left behind by an answer that is not coming.
+	if a.react(ctx, "reactions.add", q) {
+		defer a.react(context.WithoutCancel(ctx), "reactions.remove", q)
+	}
 	if a.ready != nil {
 		select { // the store is still loading: wait rather than answer "search failed"
 		case <-a.ready:

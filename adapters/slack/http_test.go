@@ -133,6 +133,41 @@ func TestHTTPMentionAnsweredOnceInThread(t *testing.T) {
 	if n := h.slack.Calls("auth.test"); n != 1 {
 		t.Errorf("auth.test called %d times, want 1", n)
 	}
+	// 👀 on the question while it was answered, then taken off: added
+	// before the answer was posted and removed after.
+	var order []string
+	for _, p := range h.slack.Posts("") {
+		order = append(order, p.Method)
+		if p.Method == "reactions.add" || p.Method == "reactions.remove" {
+			if p.Channel != "C1" || p.ThreadTS != "1765000000.000100" || p.Text != WorkingReaction {
+				t.Errorf("%s on %s %s name %q, want %s on the question C1 1765000000.000100", p.Method, p.Channel, p.ThreadTS, p.Text, WorkingReaction)
+			}
+		}
+	}
+	if got := strings.Join(order, ","); got != "reactions.add,chat.postMessage,reactions.remove" {
+		t.Errorf("calls %s, want the reaction added, the answer posted, the reaction removed", got)
+	}
+}
+
+// Without the reactions:write scope questions are answered all the same,
+// and the missing scope is said once in the log, not once per question.
+func TestHTTPMentionAnsweredWithoutReactionScope(t *testing.T) {
+	h := newHarness(t, harnessOptions{})
+	h.slack.mu.Lock()
+	h.slack.reactError = "missing_scope"
+	h.slack.mu.Unlock()
+	h.event("Ev1", mention(dronesQuestion, "C1", "1765000000.000100", ""), nil)
+	h.event("Ev2", mention(dronesQuestion, "C1", "1765000000.000200", ""), nil)
+	h.slack.WaitPosts("chat.postMessage", 2)
+	if err := h.stop(); err != nil {
+		t.Fatal(err)
+	}
+	if n := h.slack.Calls("reactions.remove"); n != 0 {
+		t.Errorf("reactions.remove called %d times after reactions.add failed", n)
+	}
+	if n := strings.Count(h.logs.String(), "reactions:write"); n != 1 {
+		t.Errorf("the missing scope was logged %d times, want once:\n%s", n, h.logs.String())
+	}
 }
 
 func TestHTTPMentionInThreadAndDM(t *testing.T) {

@@ -169,9 +169,11 @@ type Adapter struct {
 	// bodyTimeout bounds reading an HTTP request's body.
 	bodyTimeout time.Duration
 
-	selfMu  sync.Mutex
-	selfUID string // the bot's user id, from auth.test
-	selfBID string // the bot's bot id, from auth.test
+	selfMu sync.Mutex
+	// scopeWarning says once that reactions:write is missing.
+	scopeWarning sync.Once
+	selfUID      string // the bot's user id, from auth.test
+	selfBID      string // the bot's bot id, from auth.test
 
 	work work
 }
@@ -414,6 +416,45 @@ func (a *Adapter) postMessage(ctx context.Context, channel, threadTS string, m M
 		return "", fmt.Errorf("slack: post to %s: %w", channel, err)
 	}
 	return ts, nil
+}
+
+// WorkingReaction is the reaction put on a question while it is answered.
+const WorkingReaction = "eyes"
+
+// reactTimeout bounds one reactions call.
+const reactTimeout = 5 * time.Second
+
+// react adds (method "reactions.add") or removes ("reactions.remove") the
+// working reaction on q's message, and reports whether that worked. It is
+// a courtesy: a failure (the app lacks the reactions:write scope, Slack is
+// slow) is logged, warned about once for a missing scope, and never delays
+// or stops the answer beyond a short timeout.
+func (a *Adapter) react(ctx context.Context, method string, q question) bool {
+	if q.ts == "" || q.channel == "" {
+		return false
+	}
+	ctx, cancel := context.WithTimeout(ctx, reactTimeout)
+	defer cancel()
+	item := slack.NewRefToMessage(q.channel, q.ts)
+	var err error
+	if method == "reactions.add" {
+		err = a.api.AddReactionContext(ctx, WorkingReaction, item)
+	} else {
+		err = a.api.RemoveReactionContext(ctx, WorkingReaction, item)
+	}
+	switch {
+	case err == nil:
+		return true
+	case method == "reactions.add" && strings.Contains(err.Error(), "already_reacted"):
+		return true // a previous run's reaction: this run takes it off
+	case strings.Contains(err.Error(), "missing_scope"):
+		a.scopeWarning.Do(func() {
+			a.log.WarnContext(ctx, "slack: the app lacks the reactions:write scope, so questions get no 👀 while they are answered; add it (see adapters/slack/manifest.yaml) and reinstall")
+		})
+	default:
+		a.log.DebugContext(ctx, "slack reaction failed", "method", method, "channel", q.channel, "err", err)
+	}
+	return false
 }
 
 // failed logs and counts a delivery that retries could not save.
