@@ -90,6 +90,9 @@ func DigestCommands(d Digests) []Command {
 				if inv.ChannelID == "" {
 					return Message{Content: "I can't tell which channel this is.", Ephemeral: true}, nil
 				}
+				if why := cannotPost(inv.Interaction); why != "" {
+					return Message{Content: why, Ephemeral: true}, nil
+				}
 				sub := digest.Subscription{
 					Platform: bot.PlatformDiscord, Channel: inv.ChannelID,
 					At: strings.TrimSpace(inv.String("time")), Timezone: strings.TrimSpace(inv.String("timezone")),
@@ -127,6 +130,23 @@ func DigestCommands(d Digests) []Command {
 			},
 		},
 	}
+}
+
+// postPermissions are what posting a digest in a channel needs.
+const postPermissions = discordgo.PermissionViewChannel | discordgo.PermissionSendMessages | discordgo.PermissionEmbedLinks
+
+// cannotPost says why the bot could not post a digest where i was invoked,
+// from the permissions Discord says the application has there
+// (app_permissions), or "" when it can (or when Discord sent none).
+func cannotPost(i *discordgo.Interaction) string {
+	if i == nil || i.GuildID == "" || i.AppPermissions == 0 {
+		return ""
+	}
+	have := i.AppPermissions
+	if have&discordgo.PermissionAdministrator != 0 || have&postPermissions == postPermissions {
+		return ""
+	}
+	return "I can't post in this channel (I need View Channel, Send Messages and Embed Links here; in a private channel, add me to its permissions), so I couldn't deliver the digest. Give me those permissions, then subscribe again."
 }
 
 // userError is the message of a digest.ErrBadSubscription, for the user.
