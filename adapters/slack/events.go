@@ -208,6 +208,8 @@ func (a *Adapter) toQuestion(ev messageEvent) (question, bool) {
 		}
 	case ev.Type == "message" && (ev.ChannelType == "im" || (ev.ChannelType == "" && strings.HasPrefix(ev.Channel, "D"))):
 		q.threadTS = ev.ThreadTS // a DM is answered in the DM, in its thread if it has one
+	case ev.Type == "message" && a.isFollowUp(ev):
+		q.threadTS = ev.ThreadTS // a reply in a thread the bot answered in
 	case ev.Type == "message":
 		if strings.Contains(ev.Text, "<@") && (selfUID == "" || strings.Contains(ev.Text, "<@"+selfUID)) {
 			a.obs.Deduplicated(bot.PlatformSlack) // the twin of an app_mention
@@ -217,6 +219,21 @@ func (a *Adapter) toQuestion(ev messageEvent) (question, bool) {
 		return question{}, false
 	}
 	return q, true
+}
+
+// conversationKey names the conversation a question belongs to: its
+// thread, or the DM itself for a question at the top of a DM.
+func conversationKey(channel, threadTS string) string {
+	return "slack:" + channel + ":" + threadTS
+}
+
+// isFollowUp reports whether a channel message is a reply in a thread the
+// bot answered in (and such replies are answered). With a mention of the
+// bot it is also the twin of an app_mention: both claim the message, so it
+// is answered once.
+func (a *Adapter) isFollowUp(ev messageEvent) bool {
+	return a.threadReplies && a.convs != nil && ev.ThreadTS != "" && ev.ThreadTS != ev.TS &&
+		a.convs.Has(conversationKey(ev.Channel, ev.ThreadTS))
 }
 
 // answer answers q where it was asked and marks it done once Slack has
@@ -246,7 +263,11 @@ func (a *Adapter) answer(ctx context.Context, q question) {
 		a.done(ctx, q.eventKey)
 		return
 	}
-	m, _ := a.replyTo(ctx, questionText(q.text, selfUID), RenderOptions{Votes: a.votes != nil})
+	var history []bot.Turn
+	if a.convs != nil {
+		history = a.convs.Get(conversationKey(q.channel, q.threadTS))
+	}
+	m, ans := a.reply(ctx, questionText(q.text, selfUID), history, RenderOptions{Votes: a.votes != nil})
 	if _, err := a.postMessage(ctx, q.channel, q.threadTS, m); err != nil {
 		if a.work.life.Err() != nil {
 			a.dropped(q, "cancelled while answering")
@@ -259,6 +280,11 @@ func (a *Adapter) answer(ctx context.Context, q question) {
 	}
 	a.done(ctx, q.msgKey)
 	a.done(ctx, q.eventKey)
+	if a.convs != nil && ans != nil {
+		if err := a.convs.Append(conversationKey(q.channel, q.threadTS), ans.Turn()); err != nil {
+			a.log.WarnContext(ctx, "slack conversation not saved", "channel", q.channel, "err", err)
+		}
+	}
 }
 
 // refused logs and counts a question that could not be queued.

@@ -109,6 +109,14 @@ type Options struct {
 	// Digests serves /brief digest, subscribe and unsubscribe; nil means
 	// those subcommands say that digests are not set up.
 	Digests Digests
+	// Conversations remembers each thread (and DM) the bot answered in, so
+	// that a follow-up is read with the questions before it; nil means
+	// every question is read alone.
+	Conversations *bot.Conversations
+	// ThreadReplies answers a reply in a thread where the bot answered
+	// without a new mention (it needs the message.channels and
+	// message.groups events); false answers only mentions and DMs.
+	ThreadReplies bool
 	// PostOnly builds an adapter that only posts (PostBlocks, PostDigest),
 	// as `briefbot digest --post` does: Bot and a transport are not needed,
 	// AppToken and SigningSecret are ignored, Routes mounts nothing and Run
@@ -169,7 +177,9 @@ type Adapter struct {
 	// bodyTimeout bounds reading an HTTP request's body.
 	bodyTimeout time.Duration
 
-	selfMu sync.Mutex
+	selfMu        sync.Mutex
+	convs         *bot.Conversations
+	threadReplies bool
 	// scopeWarning says once that reactions:write is missing.
 	scopeWarning sync.Once
 	selfUID      string // the bot's user id, from auth.test
@@ -206,21 +216,23 @@ func New(opts Options) (*Adapter, error) {
 		apiURL += "/" // slack-go appends the method name
 	}
 	a := &Adapter{
-		apiURL:   apiURL,
-		socket:   opts.AppToken != "",
-		secret:   []byte(opts.SigningSecret),
-		bot:      opts.Bot,
-		dedupe:   opts.Dedupe,
-		votes:    opts.Votes,
-		digests:  opts.Digests,
-		postOnly: opts.PostOnly,
-		obs:      opts.Observer,
-		log:      opts.Logger,
-		now:      opts.Now,
-		cmdWait:  orDuration(opts.CommandWait, DefaultCommandWait),
-		ansLimit: orDuration(opts.AnswerTimeout, DefaultAnswerTimeout),
-		drain:    orDuration(opts.DrainTimeout, DefaultDrainTimeout),
-		ready:    opts.Ready,
+		apiURL:        apiURL,
+		socket:        opts.AppToken != "",
+		secret:        []byte(opts.SigningSecret),
+		bot:           opts.Bot,
+		dedupe:        opts.Dedupe,
+		votes:         opts.Votes,
+		digests:       opts.Digests,
+		convs:         opts.Conversations,
+		threadReplies: opts.ThreadReplies,
+		postOnly:      opts.PostOnly,
+		obs:           opts.Observer,
+		log:           opts.Logger,
+		now:           opts.Now,
+		cmdWait:       orDuration(opts.CommandWait, DefaultCommandWait),
+		ansLimit:      orDuration(opts.AnswerTimeout, DefaultAnswerTimeout),
+		drain:         orDuration(opts.DrainTimeout, DefaultDrainTimeout),
+		ready:         opts.Ready,
 
 		bodyTimeout: defaultBodyTimeout,
 	}

@@ -34,11 +34,21 @@ func (s *server) buildAdapters() ([]bot.Adapter, error) {
 		dd = d
 	}
 	s.dedupe = dd
+	var convs *bot.Conversations
+	if s.cfg.Slack.Enabled() || s.cfg.Discord.Enabled() {
+		c, err := bot.OpenConversations(s.cfg.Data, bot.DefaultConversationTTL, nil)
+		if err != nil {
+			return nil, err
+		}
+		convs = c
+	}
+	s.convs = convs
 	if s.cfg.Slack.Enabled() {
 		sl, err := slackad.New(slackad.Options{
 			BotToken: s.cfg.Slack.BotToken, AppToken: s.cfg.Slack.AppToken,
 			SigningSecret: s.cfg.Slack.SigningSecret, APIURL: s.cfg.Slack.APIURL,
 			Bot: s.bot, Dedupe: dd, Votes: votes, Observer: s.metrics, Digests: s.digests,
+			Conversations: convs, ThreadReplies: s.cfg.Slack.ThreadReplies != "off",
 			Logger: s.log.With("component", "slack"), Ready: s.loaded,
 		})
 		if err != nil {

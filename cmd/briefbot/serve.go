@@ -140,6 +140,9 @@ type server struct {
 	// dedupe is the adapters' delivery log (dedupe.jsonl), nil without
 	// adapters.
 	dedupe *bot.Deduper
+	// convs are the Slack threads and Discord follow-up chains answered
+	// (conversations.json), nil without a chat adapter.
+	convs *bot.Conversations
 
 	// closers run after every adapter has stopped.
 	closers []func() error
