@@ -265,6 +265,26 @@ func (c *Conversations) Append(key string, t Turn) error {
 	return c.save()
 }
 
+// Replace sets the conversation's turns (keeping the last MaxTurns) and
+// saves: a Discord follow-up starts a new conversation key that carries
+// the turns before it.
+func (c *Conversations) Replace(key string, turns []Turn) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(turns) > MaxTurns {
+		turns = turns[len(turns)-MaxTurns:]
+	}
+	turns = append([]Turn(nil), turns...)
+	for i := range turns {
+		if turns[i].At.IsZero() {
+			turns[i].At = c.now()
+		}
+	}
+	c.m[key] = turns
+	c.expire()
+	return c.save()
+}
+
 // Len returns how many live conversations are kept.
 func (c *Conversations) Len() int {
 	c.mu.Lock()

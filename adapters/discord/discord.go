@@ -86,6 +86,10 @@ type Options struct {
 	Bot *bot.Bot
 	// Votes records 👍/👎; nil means answers carry no vote buttons.
 	Votes *bot.VoteLog
+	// Conversations remembers each answer's question so that its "Ask a
+	// follow-up" button reads the follow-up with it; nil means answers
+	// carry no follow-up button.
+	Conversations *bot.Conversations
 	// Dedupe remembers the interactions answered (by interaction id), so
 	// that a replayed request, which its signature and timestamp alone
 	// would accept for 5 minutes, is not handled twice; use one persisted
@@ -140,6 +144,7 @@ type Adapter struct {
 
 	bot    *bot.Bot
 	votes  *bot.VoteLog
+	convs  *bot.Conversations
 	dedupe *bot.Deduper
 	obs    bot.Observer
 	log    *slog.Logger
@@ -199,6 +204,7 @@ func New(opts Options) (*Adapter, error) {
 		guildID:         opts.GuildID,
 		bot:             opts.Bot,
 		votes:           opts.Votes,
+		convs:           opts.Conversations,
 		dedupe:          opts.Dedupe,
 		obs:             opts.Observer,
 		log:             opts.Logger,

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"runtime/debug"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/bwmarrin/discordgo"
@@ -162,8 +163,14 @@ func (a *Adapter) dispatch(ctx context.Context, i *discordgo.Interaction, respon
 	case discordgo.InteractionApplicationCommand:
 		a.command(ctx, i, respond)
 	case discordgo.InteractionMessageComponent:
+		if key, ok := strings.CutPrefix(i.MessageComponentData().CustomID, followUpPrefix); ok {
+			a.send(ctx, respond, a.followUpModal(key))
+			return
+		}
 		m := a.handleVote(ctx, i)
 		a.send(ctx, respond, reply(m))
+	case discordgo.InteractionModalSubmit:
+		a.followUp(ctx, i, respond)
 	case discordgo.InteractionApplicationCommandAutocomplete:
 		a.send(ctx, respond, &discordgo.InteractionResponse{
 			Type: discordgo.InteractionApplicationCommandAutocompleteResult,
@@ -323,7 +330,7 @@ func (a *Adapter) ask(ctx context.Context, inv Invocation) Message {
 	case err != nil:
 		return Message{Content: "Sorry, I couldn't search the briefings just now. Please try again in a moment."}
 	}
-	return a.withVotes(RenderAnswer(ans), inv.Interaction.ID, ans)
+	return a.withFollowUp(a.withVotes(RenderAnswer(ans), inv.Interaction.ID, ans), inv.Interaction.ID, nil, ans)
 }
 
 // sources answers /brief sources.

@@ -155,6 +155,7 @@ func questionFromContent(content string) (string, bool) {
 	if !ok {
 		return "", false
 	}
+	q, _, _ = strings.Cut(q, "\n") // a follow-up's "Following up on" line comes after
 	return unescapeMarkdown(q), true
 }
 

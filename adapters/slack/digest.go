@@ -110,6 +110,8 @@ func (a *Adapter) cannotPost(ctx context.Context, channel string) string {
 	defer cancel()
 	ch, err := a.api.GetConversationInfoContext(ctx, &slack.GetConversationInfoInput{ChannelID: channel})
 	switch {
+	case err == nil && (ch == nil || ch.ID == ""):
+		err = errors.New("conversations.info returned no channel")
 	case err == nil && (ch.IsMember || ch.IsIM):
 		return ""
 	case err == nil:

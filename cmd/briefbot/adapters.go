@@ -77,12 +77,13 @@ func newDiscord(c DiscordConfig, b *bot.Bot, votes *bot.VoteLog, obs bot.Observe
 		digests = s.digests
 	}
 	var dd *bot.Deduper
+	var convs *bot.Conversations
 	if s != nil {
-		dd = s.dedupe
+		dd, convs = s.dedupe, s.convs
 	}
 	opts := discord.Options{
 		BotToken: c.BotToken, AppID: c.AppID, PublicKey: c.PublicKey, GuildID: c.GuildID, APIURL: c.APIURL,
-		Bot: b, Votes: votes, Dedupe: dd, Observer: obs, Commands: discord.DigestCommands(digests),
+		Bot: b, Votes: votes, Dedupe: dd, Conversations: convs, Observer: obs, Commands: discord.DigestCommands(digests),
 	}
 	if s != nil {
 		opts.Logger = s.log.With("component", "discord")
