@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/briefbot/briefbot/bot"
 	"github.com/briefbot/briefbot/retrieval"
@@ -109,5 +110,50 @@ func TestFollowUpButtonAndModal(t *testing.T) {
 	}
 	if c, _ := at(t, h.interact(modalSubmit("104", followUpPrefix+"999", "When?")), "data", "content").(string); !strings.Contains(c, "expired") {
 		t.Fatalf("modal of an unknown conversation: %q", c)
+	}
+}
+
+// A 👎 asks why; the reason is recorded with the 👎's question and
+// articles, once.
+func TestDownVoteReason(t *testing.T) {
+	h := newHarness(t, &fakeSearcher{result: droneResult}, nil)
+	question := "How many drones and missiles did Russia fire on Friday night?"
+	data := at(t, h.interact(askInteraction("700", question)), "data")
+	down := at(t, data, "components", 0, "components", 1, "custom_id").(string)
+	click := func(id, customID string) map[string]any {
+		return h.interact(mustJSON(map[string]any{
+			"id": id, "application_id": "app1", "type": 3, "token": "tok-" + id, "version": 1,
+			"channel_id": "c1", "guild_id": "g1",
+			"member":  map[string]any{"user": map[string]any{"id": "u2", "username": "bea"}},
+			"message": map[string]any{"id": "m7", "channel_id": "c1", "content": data.(map[string]any)["content"]},
+			"data":    map[string]any{"custom_id": customID, "component_type": 2},
+		}))
+	}
+	ack := at(t, click("701", down), "data")
+	var reason string
+	for _, b := range at(t, ack, "components", 0, "components").([]any) {
+		if id := b.(map[string]any)["custom_id"].(string); strings.HasPrefix(id, reasonPrefix+bot.ReasonWrongArticle+":") {
+			reason = id
+		}
+	}
+	if reason == "" {
+		t.Fatalf("the 👎 acknowledgement offers no reasons: %v", ack)
+	}
+	if c, _ := at(t, click("702", reason), "data", "content").(string); !strings.Contains(c, "Wrong article") {
+		t.Fatalf("reason acknowledgement %q", c)
+	}
+	if c, _ := at(t, click("703", reason), "data", "content").(string); !strings.Contains(c, "already") {
+		t.Fatalf("second reason %q", c)
+	}
+	votes, err := h.votes.Votes()
+	if err != nil || len(votes) != 2 {
+		t.Fatalf("%d votes (%v), want the 👎 and its reason", len(votes), err)
+	}
+	if r := votes[1]; r.Reason != bot.ReasonWrongArticle || r.Question != question || strings.Join(r.ArticleIDs, ",") != droneMeta.ID {
+		t.Fatalf("reason recorded as %+v", r)
+	}
+	rep := bot.Feedback(votes, time.Time{})
+	if rep.Down != 1 || rep.Reasons[bot.ReasonWrongArticle] != 1 || rep.Questions[0].Question != question || rep.Articles[0].Down != 1 {
+		t.Fatalf("feedback %+v", rep)
 	}
 }

@@ -167,6 +167,10 @@ func (a *Adapter) dispatch(ctx context.Context, i *discordgo.Interaction, respon
 			a.send(ctx, respond, a.followUpModal(key))
 			return
 		}
+		if rest, ok := strings.CutPrefix(i.MessageComponentData().CustomID, reasonPrefix); ok {
+			a.send(ctx, respond, reply(a.handleReason(ctx, i, rest)))
+			return
+		}
 		m := a.handleVote(ctx, i)
 		a.send(ctx, respond, reply(m))
 	case discordgo.InteractionModalSubmit:

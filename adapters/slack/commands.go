@@ -177,6 +177,12 @@ func (a *Adapter) onInteraction(ctx context.Context, cb slack.InteractionCallbac
 			vote = bot.VoteUp
 		case actionVoteDown:
 			vote = bot.VoteDown
+		case actionReason:
+			value := act.Value
+			if !a.work.spawn(func(ctx context.Context) { a.recordReason(ctx, cb, value) }, nil) {
+				a.refused(ctx, cb.Channel.ID)
+			}
+			continue
 		default:
 			continue
 		}
@@ -216,8 +222,56 @@ func (a *Adapter) recordVote(ctx context.Context, cb slack.InteractionCallback, 
 		text = "Sorry, I couldn't record your vote."
 	} else {
 		a.log.InfoContext(ctx, "slack vote recorded", "vote", vote, "articles", len(v.ArticleIDs))
+		if vote == bot.VoteDown {
+			// Ask why, privately: the reasons become labelled examples.
+			a.ephemeralBlocks(ctx, cb, text+" What was wrong?", reasonBlocks(text+" What was wrong?", answerID(cb)))
+			return
+		}
 	}
 	a.ephemeral(ctx, cb, text)
+}
+
+// reasonBlocks asks why a 👎 was given: one button per reason, whose value
+// carries the reason and the answer it is about.
+func reasonBlocks(text, answer string) []slack.Block {
+	var buttons []slack.BlockElement
+	for _, r := range bot.Reasons {
+		buttons = append(buttons, slack.NewButtonBlockElement(actionReason, r.Code+"|"+answer,
+			slack.NewTextBlockObject(slack.PlainTextType, r.Label, false, false)))
+	}
+	return []slack.Block{section(EscapeText(text)), slack.NewActionBlock("briefbot_reasons", buttons...)}
+}
+
+// recordReason records why a 👎 was given, with the question and articles
+// of that 👎, once per user and answer.
+func (a *Adapter) recordReason(ctx context.Context, cb slack.InteractionCallback, value string) {
+	code, answer, ok := strings.Cut(value, "|")
+	label := bot.ReasonLabel(code)
+	if !ok || label == "" || a.votes == nil {
+		a.log.WarnContext(ctx, "slack reason not recorded: bad button value or no vote log")
+		return
+	}
+	down, found, err := a.votes.Find(bot.VoteKey(bot.PlatformSlack, answer, cb.User.ID, bot.VoteDown))
+	if err == nil && !found {
+		err = errors.New("no 👎 of this user on this answer")
+	}
+	if err == nil {
+		err = a.votes.Record(ctx, bot.Vote{
+			Platform: bot.PlatformSlack, Question: down.Question, ArticleIDs: down.ArticleIDs,
+			User: cb.User.ID, Vote: bot.VoteDown, Reason: code, Time: a.now().UTC(),
+			Key: bot.ReasonKey(bot.PlatformSlack, answer, cb.User.ID),
+		})
+	}
+	switch {
+	case errors.Is(err, bot.ErrDuplicateVote):
+		a.ephemeral(ctx, cb, "You already told me what was wrong with this answer: thanks.")
+	case err != nil:
+		a.log.WarnContext(ctx, "slack reason not recorded", "err", err)
+		a.ephemeral(ctx, cb, "Sorry, I couldn't record that.")
+	default:
+		a.log.InfoContext(ctx, "slack reason recorded", "reason", code)
+		a.ephemeral(ctx, cb, "Thanks: noted ("+label+").")
+	}
 }
 
 // answerID identifies the message a vote button belongs to: its channel
@@ -240,6 +294,11 @@ func answerID(cb slack.InteractionCallback) string {
 // ephemeral shows text to the user behind an interaction only: with
 // chat.postEphemeral in the message's thread, else through response_url.
 func (a *Adapter) ephemeral(ctx context.Context, cb slack.InteractionCallback, text string) {
+	a.ephemeralBlocks(ctx, cb, text, nil)
+}
+
+// ephemeralBlocks is ephemeral with blocks (text is their fallback).
+func (a *Adapter) ephemeralBlocks(ctx context.Context, cb slack.InteractionCallback, text string, blocks []slack.Block) {
 	channel := cb.Channel.ID
 	if channel == "" {
 		channel = cb.Container.ChannelID
@@ -250,6 +309,9 @@ func (a *Adapter) ephemeral(ctx context.Context, cb slack.InteractionCallback, t
 	}
 	if channel != "" && cb.User.ID != "" {
 		opts := []slack.MsgOption{slack.MsgOptionText(EscapeText(text), false)}
+		if len(blocks) > 0 {
+			opts = append(opts, slack.MsgOptionBlocks(blocks...))
+		}
 		if thread != "" {
 			opts = append(opts, slack.MsgOptionTS(thread))
 		}
@@ -263,7 +325,7 @@ func (a *Adapter) ephemeral(ctx context.Context, cb slack.InteractionCallback, t
 		}
 		a.log.WarnContext(ctx, "slack chat.postEphemeral failed; using response_url", "channel", channel, "err", err)
 	}
-	a.respond(ctx, cb.ResponseURL, commandResponse{ResponseType: ephemeral, Text: EscapeText(text)})
+	a.respond(ctx, cb.ResponseURL, commandResponse{ResponseType: ephemeral, Text: EscapeText(text), Blocks: blocks})
 }
 
 // help is /brief help: the digest subcommands are listed when the

@@ -400,15 +400,58 @@ func TestHTTPVoteRecorded(t *testing.T) {
 			t.Fatalf("replay: status %d", resp.StatusCode)
 		}
 	}
+	// The 👎 acknowledgement asks why, with one button per reason.
+	var reasonValue string
+	for _, b := range decodeBlocks(t, eph.Blocks) {
+		for _, e := range b.Elements {
+			if e.ActionID == actionReason && strings.HasPrefix(e.Value, bot.ReasonOutOfDate+"|") {
+				reasonValue = e.Value
+			}
+		}
+	}
+	if reasonValue == "" {
+		t.Fatalf("the 👎 acknowledgement offers no reasons: %s", eph.Blocks)
+	}
+	reason := mustJSON(t, map[string]any{
+		"type": "block_actions", "user": map[string]any{"id": "U7"}, "channel": map[string]any{"id": "C1"},
+		"container":    map[string]any{"type": "message", "message_ts": "1765000000.000009", "channel_id": "C1", "thread_ts": "1765000000.000100", "is_ephemeral": true},
+		"response_url": h.slack.HookURL("reason"),
+		"actions":      []map[string]any{{"type": "button", "action_id": actionReason, "block_id": "briefbot_reasons", "value": reasonValue}},
+	})
+	h.form(InteractionsPath, url.Values{"payload": {string(reason)}})
+	if got := h.slack.WaitPosts("chat.postEphemeral", 2)[1]; !strings.Contains(got.Text, "Out of date") {
+		t.Errorf("reason acknowledgement %q", got.Text)
+	}
 	if err := h.stop(); err != nil { // drains the vote recordings
 		t.Fatal(err)
 	}
-	if votes, err := h.votes.Votes(); err != nil || len(votes) != 1 {
-		t.Fatalf("after two replays: %d votes (err %v), want 1", len(votes), err)
+	votes, err = h.votes.Votes()
+	if err != nil || len(votes) != 2 {
+		t.Fatalf("after two replays and a reason: %d votes (err %v), want 2", len(votes), err)
 	}
-	if n := len(h.slack.Posts("chat.postEphemeral")); n != 1 {
-		t.Errorf("%d acknowledgements, want 1", n)
+	if r := votes[1]; r.Reason != bot.ReasonOutOfDate || r.Question != want.Question || r.Vote != bot.VoteDown || r.User != "U7" {
+		t.Errorf("reason recorded as %+v", r)
 	}
+	if n := len(h.slack.Posts("chat.postEphemeral")); n != 2 {
+		t.Errorf("%d acknowledgements, want 2", n)
+	}
+}
+
+type testBlock struct {
+	Type     string `json:"type"`
+	Elements []struct {
+		ActionID string `json:"action_id"`
+		Value    string `json:"value"`
+	} `json:"elements"`
+}
+
+func decodeBlocks(t *testing.T, s string) []testBlock {
+	t.Helper()
+	var blocks []testBlock
+	if err := json.Unmarshal([]byte(s), &blocks); err != nil {
+		t.Fatalf("blocks %q: %v", s, err)
+	}
+	return blocks
 }
 
 func TestNewValidates(t *testing.T) {

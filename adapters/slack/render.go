@@ -33,6 +33,7 @@ const (
 	voteBlockID      = "briefbot_vote"
 	actionVoteUp     = "briefbot_vote_up"
 	actionVoteDown   = "briefbot_vote_down"
+	actionReason     = "briefbot_reason"
 	citationSep      = " · "
 	ellipsis         = "…"
 	wordJoiner       = "\u2060"
