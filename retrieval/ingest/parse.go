@@ -81,7 +81,7 @@ func Supported(name string) bool {
 	case ".txt", ".md", ".markdown", ".html", ".htm", ".json", ".jsonl", ".ndjson":
 		return true
 	}
-	return false
+	return isFeedName(name)
 }
 
 // IsRecords reports whether a file holds JSON records (many articles).
