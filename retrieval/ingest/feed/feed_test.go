@@ -223,13 +223,13 @@ func TestUnsafeLinksDropped(t *testing.T) {
 
 func TestSniff(t *testing.T) {
 	for doc, want := range map[string]feed.Format{
-		"\ufeff<?xml version='1.0'?>\n<!-- c --><rss version='2.0'>": feed.RSS,
-		`<feed xmlns="http://www.w3.org/2005/Atom">`:                   feed.Atom,
-		`<rdf:RDF xmlns:rdf="x">`:                                      feed.RSS,
+		"\ufeff<?xml version='1.0'?>\n<!-- c --><rss version='2.0'>":    feed.RSS,
+		`<feed xmlns="http://www.w3.org/2005/Atom">`:                    feed.Atom,
+		`<rdf:RDF xmlns:rdf="x">`:                                       feed.RSS,
 		` {"version": "https://jsonfeed.org/version/1.1", "items": []}`: feed.JSON,
-		`{"id": "x", "text": "a record"}`:                              "",
-		`<html>`:                                                       "",
-		`plain`:                                                        "",
+		`{"id": "x", "text": "a record"}`:                               "",
+		`<html>`:                                                        "",
+		`plain`:                                                         "",
 	} {
 		if got := feed.Sniff([]byte(doc)); got != want {
 			t.Errorf("Sniff(%q) = %q, want %q", doc, got, want)
