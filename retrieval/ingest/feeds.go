@@ -163,7 +163,7 @@ func FeedArticles(ctx context.Context, data []byte, opts FeedOptions) (FeedResul
 	case errors.Is(err, feed.ErrTooLarge):
 		return res, skip(ReasonTooLarge, strings.TrimPrefix(err.Error(), "feed: too large: "))
 	case err != nil:
-		return res, skip(ReasonInvalid, strings.TrimPrefix(err.Error(), "feed: "))
+		return res, skip(ReasonInvalid, "broken feed: "+strings.TrimPrefix(err.Error(), "feed: broken: "))
 	}
 	res.Format, res.Title = f.Format, f.Title
 	for _, b := range f.Bad {
@@ -194,10 +194,10 @@ func FeedArticles(ctx context.Context, data []byte, opts FeedOptions) (FeedResul
 		res.Articles = append(res.Articles, a)
 	}
 	if summaries > 0 {
-		res.Warnings = append(res.Warnings, fmt.Sprintf("%d items have %s", summaries, WarnSummaryOnly))
+		res.Warnings = append(res.Warnings, items(summaries)+" "+WarnSummaryOnly)
 	}
 	if fetchFailed > 0 {
-		res.Warnings = append(res.Warnings, fmt.Sprintf("%d items' pages could not be fetched or read; ingested as their summary", fetchFailed))
+		res.Warnings = append(res.Warnings, fmt.Sprintf("%d items' pages could not be fetched or read: ingested as their summary", fetchFailed))
 	}
 	if len(f.Items) == 0 && len(f.Bad) == 0 {
 		return res, skip(ReasonEmpty, string(f.Format)+" feed without items")
@@ -206,6 +206,14 @@ func FeedArticles(ctx context.Context, data []byte, opts FeedOptions) (FeedResul
 		return res, skip(ReasonNoText, fmt.Sprintf("no item of the %s feed has text", f.Format))
 	}
 	return res, nil
+}
+
+// items says "1 item has" or "N items have".
+func items(n int) string {
+	if n == 1 {
+		return "1 item has"
+	}
+	return fmt.Sprintf("%d items have", n)
 }
 
 // How an item's body was found.

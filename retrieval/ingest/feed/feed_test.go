@@ -2,6 +2,7 @@ package feed_test
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -11,6 +12,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/briefbot/briefbot/retrieval/ingest"
 	"github.com/briefbot/briefbot/retrieval/ingest/feed"
 )
 
@@ -251,6 +253,18 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte(`<?xml version="1.0" encoding="iso-8859-1"?><feed><entry><content type="xhtml"><div/></content></entry></feed>`))
 	f.Add([]byte(`{"version":"https://jsonfeed.org/version/1","items":[{"id":1e400}]}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
+		// The conversion to articles (charsets, HTML extraction) never
+		// panics either, and fails only with a skip.
+		res, err := ingest.FeedArticles(context.Background(), data, ingest.FeedOptions{Prefix: "f"})
+		var se *ingest.SkipError
+		if err != nil && !errors.As(err, &se) {
+			t.Fatalf("FeedArticles error %v is not a skip", err)
+		}
+		for _, a := range res.Articles {
+			if !strings.HasPrefix(a.ID, "f#") || strings.TrimSpace(a.Body) == "" || !utf8.ValidString(a.Body) || !utf8.ValidString(a.Title) {
+				t.Fatalf("article %+v", a)
+			}
+		}
 		fd, err := feed.Parse(data, feed.Options{BaseURL: "https://base.example/"})
 		if err != nil {
 			if !errors.Is(err, feed.ErrBroken) && !errors.Is(err, feed.ErrNotFeed) && !errors.Is(err, feed.ErrTooLarge) {
