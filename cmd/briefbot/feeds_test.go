@@ -449,3 +449,38 @@ func getBody(t *testing.T, u string) string {
 	b, _ := io.ReadAll(resp.Body)
 	return string(b)
 }
+
+func TestIngestFeedFileWithFetch(t *testing.T) {
+	page := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		io.WriteString(w, `<html><head><title>Mill district flooded - Valley Post</title></head><body><nav>Home</nav><article>
+<p>The river Ouse flooded the old mill district on Sunday night after three days of heavy rain across the valley.</p>
+<p>Residents of forty homes were moved to the school hall while the water receded on Monday morning.</p>
+<p>The council said repairs to the flood wall along the mill race would begin next month and take six weeks.</p></article></body></html>`)
+	}))
+	defer page.Close()
+	src := filepath.Join(t.TempDir(), "valley.rss")
+	doc := `<rss version="2.0"><channel><title>Valley Post</title>
+<item><guid>mill</guid><title>Mill district flooded</title><link>` + page.URL + `/mill</link><description>Flooding in the mill district.</description><pubDate>Mon, 01 Dec 2025 07:00:00 +0000</pubDate></item>
+</channel></rss>`
+	if err := os.WriteFile(src, []byte(doc), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	data := t.TempDir()
+	// Without --fetch: the summary, with a warning.
+	code, out, errOut := runCLI(t, map[string]string{}, "ingest", "--data", data, src)
+	if code != 0 || !strings.Contains(out, "1 item has only a summary") || !strings.Contains(out, "added    ") {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
+	}
+	// With --fetch: the page's text replaces it (same id: updated).
+	code, out, errOut = runCLI(t, map[string]string{}, "ingest", "--fetch", "--data", data, src)
+	if code != 0 || !strings.Contains(out, "updated   "+src+" (valley.rss#mill)") {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
+	}
+	code, out, _ = runCLI(t, map[string]string{}, "ask", "--data", data, "--json", "Which river flooded the old mill district?")
+	var ans bot.Answer
+	if err := json.Unmarshal([]byte(out), &ans); code != 0 || err != nil || !ans.Found || ans.Quotes[0].Article.ID != "valley.rss#mill" ||
+		ans.Quotes[0].Article.Source != "Valley Post" || ans.Quotes[0].Article.URL != page.URL+"/mill" {
+		t.Fatalf("ask: %d %v %s", code, err, out)
+	}
+}

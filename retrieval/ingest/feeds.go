@@ -7,6 +7,7 @@ package ingest
 // ReadInput).
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -39,7 +40,8 @@ func isFeedName(name string) bool {
 }
 
 // isFeedFile reports whether the opened file at path is read as a feed: a
-// feed extension, or a .json whose first 4 KiB name a jsonfeed.org version.
+// feed extension, or a .json whose first or last 4 KiB name a jsonfeed.org
+// version.
 // It reads with ReadAt, leaving f's offset alone.
 func isFeedFile(path string, f *os.File) bool {
 	if isFeedName(path) {
@@ -50,7 +52,19 @@ func isFeedFile(path string, f *os.File) bool {
 	}
 	head := make([]byte, 4096)
 	n, _ := f.ReadAt(head, 0)
-	return feed.Sniff(head[:n]) == feed.JSON
+	if feed.Sniff(head[:n]) == feed.JSON {
+		return true
+	}
+	if t := bytes.TrimLeft(head[:n], "\ufeff \t\r\n"); len(t) == 0 || t[0] != '{' {
+		return false
+	}
+	// An object whose version comes last (keys sorted).
+	if info, err := f.Stat(); err == nil && info.Size() > int64(n) {
+		off := max(info.Size()-4096, 0)
+		n, _ = f.ReadAt(head, off)
+		return feed.SniffJSONTail(head[:n])
+	}
+	return false
 }
 
 // readFeed is ReadInput for a feed file: each item with text becomes an

@@ -3,6 +3,7 @@ package ingest_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -134,6 +135,31 @@ func TestAtomAndJSONFeedIngest(t *testing.T) {
 	}
 	if len(bad) != 1 || bad[0].Line != 4 {
 		t.Errorf("bad %v", bad)
+	}
+}
+
+func TestJSONFeedWithItsVersionLast(t *testing.T) {
+	// Keys sorted (as Go's map encoding writes them): the version comes
+	// after 5 KiB of items.
+	var items []string
+	for i := range 20 {
+		items = append(items, fmt.Sprintf(`{"content_text":"Item %d says the ferry timetable changes on Monday %s.","id":"i%d"}`, i, strings.Repeat("again ", 40), i))
+	}
+	doc := `{"items":[` + strings.Join(items, ",") + `],"title":"Sorted","version":"https://jsonfeed.org/version/1.1"}`
+	p := filepath.Join(t.TempDir(), "sorted.json")
+	if err := os.WriteFile(p, []byte(doc), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	arts, _, _ := readFeedFile(t, context.Background(), p)
+	if len(arts) != 20 || arts["sorted.json#i7"].Source != "Sorted" {
+		t.Fatalf("%d articles: %v", len(arts), keys(arts))
+	}
+	// A plain JSON record file whose text mentions jsonfeed.org stays records.
+	rec := filepath.Join(t.TempDir(), "records.json")
+	os.WriteFile(rec, []byte(`[{"id":"r1","text":"`+strings.Repeat("filler ", 800)+`see jsonfeed.org/version/1"}]`), 0o644)
+	arts, _, _ = readFeedFile(t, context.Background(), rec)
+	if _, ok := arts["r1"]; !ok || len(arts) != 1 {
+		t.Fatalf("records: %v", keys(arts))
 	}
 }
 

@@ -147,10 +147,14 @@ func Parse(data []byte, opts Options) (f *Feed, err error) {
 	if len(data) > MaxBytes {
 		return nil, fmt.Errorf("%w: %d bytes, limit %d", ErrTooLarge, len(data), MaxBytes)
 	}
-	switch Sniff(data) {
-	case JSON:
-		return parseJSON(data, opts)
-	case RSS, Atom:
+	head := bytes.TrimLeft(data, "\ufeff \t\r\n")
+	switch {
+	case len(head) > 0 && head[0] == '{':
+		// Sniff looks for the version near the start; Parse reads the
+		// whole object, wherever the version is (Go's map encoding sorts it
+		// last).
+		return parseJSON(head, opts)
+	case Sniff(data) != "":
 		return parseXML(data, opts)
 	}
 	return nil, ErrNotFeed
@@ -159,7 +163,8 @@ func Parse(data []byte, opts Options) (f *Feed, err error) {
 // Sniff tells from a document's first bytes whether it looks like a feed, and
 // of which format, or "" when it does not. An XML document is told by its
 // root element (rss, rdf:RDF, feed); a JSON document by a "version" naming
-// jsonfeed.org in its first 4 KiB (where generators write it).
+// jsonfeed.org in its first 4 KiB (where most generators write it; see
+// SniffJSONTail for the others).
 func Sniff(data []byte) Format {
 	head := data
 	if len(head) > 64<<10 {
@@ -202,6 +207,12 @@ func Sniff(data []byte) Format {
 		}
 	}
 	return ""
+}
+
+// SniffJSONTail reports whether the last bytes of a JSON document name a
+// jsonfeed.org version: a feed whose keys are sorted has its version last.
+func SniffJSONTail(tail []byte) bool {
+	return bytes.Contains(tail, []byte(jsonVersion)) && bytes.Contains(tail, []byte(`"version"`))
 }
 
 // Namespaces the XML parser reads.
