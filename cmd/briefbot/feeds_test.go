@@ -469,12 +469,12 @@ func TestIngestFeedFileWithFetch(t *testing.T) {
 	data := t.TempDir()
 	// Without --fetch: the summary, with a warning.
 	code, out, errOut := runCLI(t, map[string]string{}, "ingest", "--data", data, src)
-	if code != 0 || !strings.Contains(out, "1 item has only a summary") || !strings.Contains(out, "added    ") {
+	if code != 0 || !strings.Contains(out, "1 item has only a summary") || !strings.Contains(out, "valley.rss: 1 articles: 1 added, 0 updated, 0 unchanged, 0 records skipped") {
 		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
 	}
 	// With --fetch: the page's text replaces it (same id: updated).
 	code, out, errOut = runCLI(t, map[string]string{}, "ingest", "--fetch", "--data", data, src)
-	if code != 0 || !strings.Contains(out, "updated   "+src+" (valley.rss#mill)") {
+	if code != 0 || !strings.Contains(out, "valley.rss: 1 articles: 0 added, 1 updated, 0 unchanged, 0 records skipped") {
 		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
 	}
 	code, out, _ = runCLI(t, map[string]string{}, "ask", "--data", data, "--json", "Which river flooded the old mill district?")
