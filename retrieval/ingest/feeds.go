@@ -19,6 +19,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -317,7 +318,7 @@ func FeedItemID(prefix string, it feed.Item) string {
 	}
 	if key == "" {
 		h := sha256.New()
-		for _, s := range []string{it.Title, it.Published.String(), it.Content.Value, it.Summary.Value} {
+		for _, s := range []string{it.Title, it.Published.UTC().Format(time.RFC3339), it.Content.Value, it.Summary.Value} {
 			h.Write([]byte(s))
 			h.Write([]byte{0})
 		}

@@ -277,3 +277,33 @@ func keys(m map[string]retrieval.Article) []string {
 	}
 	return out
 }
+
+// TestFeedGolden renders every article of the three fixture feeds (in feed
+// order) with its skipped items and warnings; go test -update rewrites
+// testdata/feeds/*.golden.
+func TestFeedGolden(t *testing.T) {
+	for _, name := range []string{"rss2.xml", "atom.xml", "feed.json"} {
+		t.Run(name, func(t *testing.T) {
+			data, err := os.ReadFile(filepath.Join("feed", "testdata", name))
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err := ingest.FeedArticles(context.Background(), data, ingest.FeedOptions{Prefix: name})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var b strings.Builder
+			fmt.Fprintf(&b, "format: %s\ntitle: %s\n", res.Format, res.Title)
+			for _, w := range res.Warnings {
+				b.WriteString("warning: " + w + "\n")
+			}
+			for _, bad := range res.Bad {
+				b.WriteString("skipped: " + bad.Error() + "\n")
+			}
+			for _, a := range res.Articles {
+				b.WriteString("\n" + renderArticle(a))
+			}
+			checkGolden(t, filepath.Join("feeds", name+".golden"), b.String())
+		})
+	}
+}
