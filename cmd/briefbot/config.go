@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 
 	yaml "go.yaml.in/yaml/v3"
@@ -29,6 +30,9 @@ type Config struct {
 	// default 15m); see feeds.go.
 	Feeds        []string `yaml:"feeds"`
 	FeedInterval string   `yaml:"feed_interval"`
+	// FeedFetch fetches the pages of feed items that carry only a summary
+	// (BRIEFBOT_FEED_FETCH=true).
+	FeedFetch bool `yaml:"feed_fetch"`
 
 	Slack   SlackConfig      `yaml:"slack"`
 	Discord DiscordConfig    `yaml:"discord"`
@@ -123,6 +127,13 @@ func readConfig(path string, getenv func(string) string) (Config, error) {
 		c.Watch = splitList(v)
 	}
 	set(&c.FeedInterval, "BRIEFBOT_FEED_INTERVAL")
+	if v := strings.TrimSpace(getenv("BRIEFBOT_FEED_FETCH")); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return c, fmt.Errorf("config: BRIEFBOT_FEED_FETCH must be true or false, not %q", v)
+		}
+		c.FeedFetch = b
+	}
 	if v := getenv("BRIEFBOT_FEEDS"); v != "" {
 		c.Feeds = splitList(v)
 	}

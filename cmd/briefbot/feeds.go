@@ -77,10 +77,12 @@ type feedFollower struct {
 	dir      string
 	interval time.Duration
 	client   *feed.Client
-	clock    clockwork.Clock
-	log      *slog.Logger
-	metrics  *metrics
-	engine   func() (*engine.Engine, error)
+	// fetchPages fetches the pages of summary-only items (feed_fetch).
+	fetchPages bool
+	clock      clockwork.Clock
+	log        *slog.Logger
+	metrics    *metrics
+	engine     func() (*engine.Engine, error)
 	// saved is called after the store was saved (serve remembers the
 	// snapshot so that its reload loop does not load it again).
 	saved func()
@@ -99,7 +101,7 @@ func newFeedFollower(cfg Config, s *server) *feedFollower {
 		interval = d
 	}
 	return &feedFollower{
-		urls: cfg.Feeds, dir: cfg.Data, interval: interval, clock: clockwork.NewRealClock(),
+		urls: cfg.Feeds, dir: cfg.Data, interval: interval, clock: clockwork.NewRealClock(), fetchPages: cfg.FeedFetch,
 		client:  feed.NewClient(feed.ClientOptions{}),
 		log:     s.log.With("component", "feeds"),
 		metrics: s.metrics, engine: s.search.get, saved: s.rememberSnapshot,
@@ -206,11 +208,21 @@ func (f *feedFollower) fetch(ctx context.Context, u string, st *feedState) (*pen
 	if resp.NotModified {
 		return nil, nil
 	}
-	res, err := ingest.FeedArticles(ctx, resp.Body, ingest.FeedOptions{Prefix: feedPrefix(u), BaseURL: resp.URL})
+	opts := ingest.FeedOptions{Prefix: feedPrefix(u), BaseURL: resp.URL}
+	if f.fetchPages {
+		// Pages of summary-only items, each fetched once: an item already
+		// stored is not fetched again.
+		opts.Fetch = f.client
+		opts.Known = func(id string) bool { _, ok := st.Items[id]; return ok }
+	}
+	res, err := ingest.FeedArticles(ctx, resp.Body, opts)
 	if err != nil {
 		return nil, fmt.Errorf("%d bytes: %v", len(resp.Body), err)
 	}
 	p := &pendingFeed{url: u, etag: resp.ETag, lastMo: resp.LastModified, hashes: map[string]string{}}
+	for _, id := range res.Known {
+		p.hashes[id] = st.Items[id]
+	}
 	for _, a := range res.Articles {
 		if _, dup := p.hashes[a.ID]; dup {
 			continue // an item repeated in one document: the first counts

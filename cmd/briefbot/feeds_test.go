@@ -302,21 +302,22 @@ func TestFeedFollowerSkipsBrokenAndHugeFeeds(t *testing.T) {
 }
 
 func TestFeedConfig(t *testing.T) {
-	env := map[string]string{"BRIEFBOT_FEEDS": "https://a.example/rss, http://b.example/atom.xml", "BRIEFBOT_FEED_INTERVAL": "5m"}
+	env := map[string]string{"BRIEFBOT_FEEDS": "https://a.example/rss, http://b.example/atom.xml", "BRIEFBOT_FEED_INTERVAL": "5m", "BRIEFBOT_FEED_FETCH": "true"}
 	c, err := loadConfig("", func(k string) string { return env[k] })
-	if err != nil || len(c.Feeds) != 2 || c.Feeds[1] != "http://b.example/atom.xml" || c.FeedInterval != "5m" {
+	if err != nil || len(c.Feeds) != 2 || c.Feeds[1] != "http://b.example/atom.xml" || c.FeedInterval != "5m" || !c.FeedFetch {
 		t.Fatalf("%v %+v", err, c)
 	}
 	yml := filepath.Join(t.TempDir(), "c.yaml")
-	os.WriteFile(yml, []byte("feeds:\n  - https://c.example/feed.json\nfeed_interval: 30m\n"), 0o644)
+	os.WriteFile(yml, []byte("feeds:\n  - https://c.example/feed.json\nfeed_interval: 30m\nfeed_fetch: true\n"), 0o644)
 	c, err = loadConfig(yml, func(string) string { return "" })
-	if err != nil || len(c.Feeds) != 1 || c.FeedInterval != "30m" {
+	if err != nil || len(c.Feeds) != 1 || c.FeedInterval != "30m" || !c.FeedFetch {
 		t.Fatalf("yaml: %v %+v", err, c)
 	}
 	for _, bad := range []map[string]string{
 		{"BRIEFBOT_FEEDS": "file:///etc/passwd"},
 		{"BRIEFBOT_FEEDS": "https://a.example/rss", "BRIEFBOT_FEED_INTERVAL": "10ms"},
 		{"BRIEFBOT_FEEDS": "https://a.example/rss", "BRIEFBOT_FEED_INTERVAL": "often"},
+		{"BRIEFBOT_FEEDS": "https://a.example/rss", "BRIEFBOT_FEED_FETCH": "sometimes"},
 	} {
 		if _, err := loadConfig("", func(k string) string { return bad[k] }); err == nil {
 			t.Errorf("%v accepted", bad)
@@ -482,5 +483,61 @@ func TestIngestFeedFileWithFetch(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &ans); code != 0 || err != nil || !ans.Found || ans.Quotes[0].Article.ID != "valley.rss#mill" ||
 		ans.Quotes[0].Article.Source != "Valley Post" || ans.Quotes[0].Article.URL != page.URL+"/mill" {
 		t.Fatalf("ask: %d %v %s", code, err, out)
+	}
+}
+
+func TestFeedFollowerFetchesSummaryOnlyPagesOnce(t *testing.T) {
+	ctx := context.Background()
+	var mu sync.Mutex
+	hits := map[string]int{}
+	var items []string
+	mux := http.NewServeMux()
+	mux.HandleFunc("/rss", func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		io.WriteString(w, `<rss><channel><title>Valley Post</title>`+strings.Join(items, "")+`</channel></rss>`)
+	})
+	pages := map[string]string{
+		"mill": "The river Ouse flooded the old mill district on Sunday night after three days of heavy rain across the valley.",
+		"dam":  "Engineers found cracks in the spillway of the valley dam and lowered the reservoir by two metres this week.",
+	}
+	mux.HandleFunc("/page/", func(w http.ResponseWriter, r *http.Request) {
+		name := strings.TrimPrefix(r.URL.Path, "/page/")
+		mu.Lock()
+		hits[name]++
+		mu.Unlock()
+		w.Header().Set("Content-Type", "text/html")
+		fmt.Fprintf(w, `<html><head><title>%s</title></head><body><article><p>%s</p><p>%s</p><p>%s</p></article></body></html>`, name, pages[name], pages[name], pages[name])
+	})
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	item := func(name string) string {
+		return `<item><guid>` + name + `</guid><title>` + name + `</title><link>` + srv.URL + `/page/` + name + `</link><description>Short summary.</description></item>`
+	}
+	items = []string{item("mill")}
+	dir := t.TempDir()
+	e := openEngine(t, dir)
+	var logs bytes.Buffer
+	f := testFollower(t, dir, e, nil, &logs, srv.URL+"/rss")
+	f.fetchPages = true
+	if r := f.pollOnce(ctx); r != (feedRound{Polled: 1, Added: 1}) {
+		t.Fatalf("round 1 %+v: %s", r, logs.String())
+	}
+	if !answers(t, e, "Which river flooded the old mill district?", "#mill") {
+		t.Fatal("the fetched page's text is not answerable")
+	}
+	mu.Lock()
+	items = append(items, item("dam"))
+	mu.Unlock()
+	if r := f.pollOnce(ctx); r != (feedRound{Polled: 1, Added: 1}) {
+		t.Fatalf("round 2 %+v: %s", r, logs.String())
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if hits["mill"] != 1 || hits["dam"] != 1 {
+		t.Errorf("page fetches %v: each page once", hits)
+	}
+	if st := f.state.Feeds[srv.URL+"/rss"]; len(st.Items) != 2 {
+		t.Errorf("state items %v", st.Items)
 	}
 }

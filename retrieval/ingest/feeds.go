@@ -120,6 +120,10 @@ type FeedOptions struct {
 	// Fetch, when set, fetches the page of an item that has only a summary
 	// and a link, and extracts its text as ingest does for .html files.
 	Fetch *feed.Client
+	// Known, when set, names the items already stored: an item whose page
+	// would be fetched and that Known reports is left out (listed in
+	// FeedResult.Known) instead of fetched again.
+	Known func(id string) bool
 }
 
 // FeedResult is what FeedArticles made of a feed.
@@ -132,6 +136,9 @@ type FeedResult struct {
 	// Warnings say what was read other than as written, per feed, not per
 	// item (no item text is quoted).
 	Warnings []string
+	// Known are the ids of the items left out because FeedOptions.Known
+	// reported them and their pages would have been fetched.
+	Known []string
 }
 
 // Warnings about a feed that was read all the same.
@@ -193,6 +200,10 @@ func FeedArticles(ctx context.Context, data []byte, opts FeedOptions) (FeedResul
 			return res, err
 		}
 		a, how, err := itemArticle(ctx, opts, f, it)
+		if errors.Is(err, errKnown) {
+			res.Known = append(res.Known, a.ID)
+			continue
+		}
 		if err != nil {
 			if ctx.Err() != nil {
 				return res, ctx.Err()
@@ -217,7 +228,7 @@ func FeedArticles(ctx context.Context, data []byte, opts FeedOptions) (FeedResul
 	if len(f.Items) == 0 && len(f.Bad) == 0 {
 		return res, skip(ReasonEmpty, string(f.Format)+" feed without items")
 	}
-	if len(res.Articles) == 0 {
+	if len(res.Articles) == 0 && len(res.Known) == 0 {
 		return res, skip(ReasonNoText, fmt.Sprintf("no item of the %s feed has text", f.Format))
 	}
 	return res, nil
@@ -230,6 +241,9 @@ func items(n int) string {
 	}
 	return fmt.Sprintf("%d items have", n)
 }
+
+// errKnown: an item left out because it is stored (FeedOptions.Known).
+var errKnown = errors.New("ingest: item already stored")
 
 // How an item's body was found.
 const (
@@ -250,6 +264,9 @@ func itemArticle(ctx context.Context, opts FeedOptions, f *feed.Feed, it feed.It
 	if body == "" {
 		how = fromSummary
 		if opts.Fetch != nil && a.URL != "" {
+			if opts.Known != nil && opts.Known(id) {
+				return retrieval.Article{ID: id}, 0, errKnown
+			}
 			page, err := fetchPage(ctx, opts.Fetch, id, a.URL)
 			if err == nil {
 				if a.Title == "" {
