@@ -182,6 +182,9 @@ func (f *feedFollower) pollOnce(ctx context.Context) feedRound {
 	if err := f.ingest(ctx, pending, &r); err != nil {
 		if ctx.Err() == nil {
 			r.Errors += len(pending)
+			for range pending {
+				f.metrics.feedFailed()
+			}
 			f.log.Error("feeds: saving new items failed; they are fetched again next round", "feeds", len(pending), "err", err)
 			for _, p := range pending {
 				st := f.stateOf(p.url)
@@ -216,7 +219,13 @@ func (f *feedFollower) fetch(ctx context.Context, u string, st *feedState) (*pen
 		opts.Known = func(id string) bool { _, ok := st.Items[id]; return ok }
 	}
 	res, err := ingest.FeedArticles(ctx, resp.Body, opts)
-	if err != nil {
+	var se *ingest.SkipError
+	switch {
+	case errors.As(err, &se) && (se.Reason == ingest.ReasonEmpty || se.Reason == ingest.ReasonNoText):
+		// A feed without items, or with none that has text: read, nothing
+		// to add (its validators are kept, so it is not read again unchanged).
+		f.log.Warn("feed has nothing to ingest", "feed", feed.Redact(u), "reason", err.Error())
+	case err != nil:
 		return nil, fmt.Errorf("%d bytes: %v", len(resp.Body), err)
 	}
 	p := &pendingFeed{url: u, etag: resp.ETag, lastMo: resp.LastModified, hashes: map[string]string{}}
@@ -256,8 +265,12 @@ func (f *feedFollower) ingest(ctx context.Context, pending []*pendingFeed, r *fe
 			return err
 		}
 		defer lock.Unlock()
-		if _, err := e.Refresh(ctx, f.dir); err != nil {
+		reloaded, err := e.Refresh(ctx, f.dir)
+		if err != nil {
 			return err
+		}
+		if reloaded && f.saved != nil {
+			f.saved() // another writer's snapshot, now the engine's
 		}
 		outs, err := e.Ingest(ctx, arts)
 		if err != nil {

@@ -269,13 +269,17 @@ func TestFeedFollowerSkipsBrokenAndHugeFeeds(t *testing.T) {
 		}
 	})
 	mux.HandleFunc("/gone", func(w http.ResponseWriter, r *http.Request) { http.Error(w, "SECRET-BODY-MARKER", http.StatusGone) })
+	// A feed without items is no error: nothing to add.
+	mux.HandleFunc("/empty", func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "<rss><channel><title>Quiet</title></channel></rss>")
+	})
 	bad := httptest.NewServer(mux)
 	defer bad.Close()
 	e := openEngine(t, dir)
 	var logs bytes.Buffer
-	f := testFollower(t, dir, e, nil, &logs, bad.URL+"/broken", bad.URL+"/huge?key=s3cret", bad.URL+"/gone", good.url())
+	f := testFollower(t, dir, e, nil, &logs, bad.URL+"/broken", bad.URL+"/huge?key=s3cret", bad.URL+"/gone", bad.URL+"/empty", good.url())
 	r := f.pollOnce(ctx)
-	if r != (feedRound{Polled: 4, Errors: 3, Added: 1}) {
+	if r != (feedRound{Polled: 5, Errors: 3, Added: 1}) {
 		t.Fatalf("round %+v; log %s", r, logs.String())
 	}
 	if !answers(t, e, "How many books does the new central library have?", "#g1") || e.Stats().Articles != 1 {
@@ -298,6 +302,9 @@ func TestFeedFollowerSkipsBrokenAndHugeFeeds(t *testing.T) {
 	}
 	if fs := st.Feeds[good.url()]; fs == nil || fs.LastError != "" || len(fs.Items) != 1 {
 		t.Errorf("good feed state %+v", fs)
+	}
+	if fs := st.Feeds[bad.URL+"/empty"]; fs == nil || fs.LastError != "" || fs.LastSuccess.IsZero() {
+		t.Errorf("empty feed state %+v", fs)
 	}
 }
 
