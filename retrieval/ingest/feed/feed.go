@@ -690,15 +690,15 @@ type jsonFeed struct {
 }
 
 type jsonItem struct {
-	ID            any    `json:"id"`
-	URL           string `json:"url"`
-	ExternalURL   string `json:"external_url"`
-	Title         string `json:"title"`
-	ContentHTML   string `json:"content_html"`
-	ContentText   string `json:"content_text"`
-	Summary       string `json:"summary"`
-	DatePublished string `json:"date_published"`
-	DateModified  string `json:"date_modified"`
+	ID            json.RawMessage `json:"id"`
+	URL           string          `json:"url"`
+	ExternalURL   string          `json:"external_url"`
+	Title         string          `json:"title"`
+	ContentHTML   string          `json:"content_html"`
+	ContentText   string          `json:"content_text"`
+	Summary       string          `json:"summary"`
+	DatePublished string          `json:"date_published"`
+	DateModified  string          `json:"date_modified"`
 }
 
 func parseJSON(data []byte, opts Options) (*Feed, error) {
@@ -728,12 +728,7 @@ func parseJSON(data []byte, opts Options) (*Feed, error) {
 			Link:    resolve(ji.URL, f.Link, opts.BaseURL),
 			Summary: Text{Value: ji.Summary},
 		}
-		switch id := ji.ID.(type) {
-		case string:
-			it.ID = strings.TrimSpace(id)
-		case float64: // JSON Feed 1.0 feeds often use numbers
-			it.ID = fmt.Sprint(id)
-		}
+		it.ID = jsonID(ji.ID)
 		if it.Link == "" {
 			it.Link = resolve(ji.ExternalURL, f.Link, opts.BaseURL)
 		}
@@ -751,4 +746,23 @@ func parseJSON(data []byte, opts Options) (*Feed, error) {
 		f.Items = append(f.Items, it)
 	}
 	return f, nil
+}
+
+// jsonID reads a JSON Feed item's id: a string, or (JSON Feed 1.0 feeds
+// often use them) a number kept as written; anything else is no id.
+func jsonID(raw json.RawMessage) string {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 {
+		return ""
+	}
+	switch c := raw[0]; {
+	case c == '"':
+		var s string
+		if json.Unmarshal(raw, &s) == nil {
+			return strings.TrimSpace(s)
+		}
+	case c == '-' || (c >= '0' && c <= '9'):
+		return string(raw)
+	}
+	return ""
 }

@@ -136,8 +136,8 @@ func TestJSONFeed(t *testing.T) {
 		t.Errorf("item 3: %+v", it)
 	}
 	// JSON Feed 1.0, detected by its version.
-	f, err := feed.Parse([]byte(`{"version":"https://jsonfeed.org/version/1","title":"T","items":[{"id":"a","content_text":"x"}]}`), feed.Options{})
-	if err != nil || len(f.Items) != 1 {
+	f, err := feed.Parse([]byte(`{"version":"https://jsonfeed.org/version/1","title":"T","items":[{"id":"a","content_text":"x"},{"id":12345678901234567890,"content_text":"y"}]}`), feed.Options{})
+	if err != nil || len(f.Items) != 2 || f.Items[1].ID != "12345678901234567890" {
 		t.Fatalf("1.0: %v %+v", err, f)
 	}
 }
