@@ -548,3 +548,28 @@ func TestFeedFollowerFetchesSummaryOnlyPagesOnce(t *testing.T) {
 		t.Errorf("state items %v", st.Items)
 	}
 }
+
+// A round whose items cannot be saved keeps the feed's old validators, so
+// the next round fetches the items again and none is missed.
+func TestFeedFollowerRetriesAfterAFailedSave(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	ff := newFakeFeed(t, "Harbour News", feedItem{"bridge", "Harbour bridge reopens", "The harbour bridge reopened to traffic on Monday after storm repairs."})
+	e := openEngine(t, dir)
+	var logs bytes.Buffer
+	f := testFollower(t, dir, e, nil, &logs, ff.url())
+	f.engine = func() (*engine.Engine, error) { return nil, fmt.Errorf("store not loaded") }
+	if r := f.pollOnce(ctx); r != (feedRound{Polled: 1, Errors: 1}) {
+		t.Fatalf("failing round %+v", r)
+	}
+	if fs := readState(t, dir).Feeds[ff.url()]; fs.ETag != "" || len(fs.Items) != 0 || !strings.HasPrefix(fs.LastError, "save: ") {
+		t.Fatalf("state after a failed save %+v", fs)
+	}
+	f.engine = func() (*engine.Engine, error) { return e, nil }
+	if r := f.pollOnce(ctx); r != (feedRound{Polled: 1, Added: 1}) {
+		t.Fatalf("next round %+v", r)
+	}
+	if h := ff.lastRequest(); h.Get("If-None-Match") != "" {
+		t.Errorf("the retry was conditional: %v", h)
+	}
+}
