@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 
 	yaml "go.yaml.in/yaml/v3"
@@ -24,6 +25,14 @@ type Config struct {
 	// the shared state (BRIEFBOT_DATABASE_URL, a postgres:// URL). Empty: the
 	// embedded default, local files in the data directory.
 	DatabaseURL string `yaml:"database_url"`
+	// Feeds are RSS, Atom or JSON Feed URLs serve follows (BRIEFBOT_FEEDS,
+	// comma-separated), polled every FeedInterval (BRIEFBOT_FEED_INTERVAL,
+	// default 15m); see feeds.go.
+	Feeds        []string `yaml:"feeds"`
+	FeedInterval string   `yaml:"feed_interval"`
+	// FeedFetch fetches the pages of feed items that carry only a summary
+	// (BRIEFBOT_FEED_FETCH=true).
+	FeedFetch bool `yaml:"feed_fetch"`
 
 	Slack   SlackConfig      `yaml:"slack"`
 	Discord DiscordConfig    `yaml:"discord"`
@@ -116,6 +125,20 @@ func readConfig(path string, getenv func(string) string) (Config, error) {
 	set(&c.DatabaseURL, "BRIEFBOT_DATABASE_URL")
 	if v := getenv("BRIEFBOT_WATCH"); v != "" {
 		c.Watch = splitList(v)
+	}
+	set(&c.FeedInterval, "BRIEFBOT_FEED_INTERVAL")
+	if v := strings.TrimSpace(getenv("BRIEFBOT_FEED_FETCH")); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return c, fmt.Errorf("config: BRIEFBOT_FEED_FETCH must be true or false, not %q", v)
+		}
+		c.FeedFetch = b
+	}
+	if v := getenv("BRIEFBOT_FEEDS"); v != "" {
+		c.Feeds = splitList(v)
+	}
+	if err := checkFeeds(c); err != nil {
+		return c, err
 	}
 	set(&c.Slack.BotToken, "SLACK_BOT_TOKEN")
 	set(&c.Slack.AppToken, "SLACK_APP_TOKEN")

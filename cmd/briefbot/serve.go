@@ -144,6 +144,9 @@ type server struct {
 	// (conversations.json), nil without a chat adapter.
 	convs *bot.Conversations
 
+	// feeds follows BRIEFBOT_FEEDS (feeds.go), nil without feeds.
+	feeds *feedFollower
+
 	// closers run after every adapter has stopped.
 	closers []func() error
 }
@@ -203,6 +206,9 @@ func newServer(cfg Config, a *app, logger *slog.Logger) (*server, error) {
 	s.mux.HandleFunc("GET /healthz", s.handleHealth)
 	s.mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{}))
 	s.mux.HandleFunc("GET /api/ask", s.handleAsk)
+	if len(cfg.Feeds) > 0 {
+		s.feeds = newFeedFollower(cfg, s)
+	}
 	return s, nil
 }
 
@@ -270,6 +276,7 @@ func (s *server) Run(ctx context.Context) error {
 			return err
 		}
 		s.background(gctx, g)
+		s.followFeeds(gctx, g)
 		// Digests need the store: schedule them (and catch up the runs
 		// missed while down) once it has loaded.
 		return s.digests.start(gctx, s.posters)
@@ -337,8 +344,8 @@ func (s *server) load(ctx context.Context) error {
 		return err
 	}
 	var e *engine.Engine
-	if len(s.cfg.Watch) > 0 && !store.Exists(s.cfg.Data) {
-		// Watched briefings are the corpus: start from an empty store.
+	if (len(s.cfg.Watch) > 0 || len(s.cfg.Feeds) > 0) && !store.Exists(s.cfg.Data) {
+		// Watched briefings or followed feeds are the corpus: start from an empty store.
 		e, err = engine.NewMemory(ctx, engine.Options{Embedder: emb, Logger: s.log})
 	} else {
 		e, err = engine.Open(ctx, s.cfg.Data, engine.Options{Embedder: emb, Logger: s.log})
