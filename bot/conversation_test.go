@@ -77,3 +77,32 @@ func TestConversationsPersistAndExpire(t *testing.T) {
 		t.Fatalf("damaged file: %v", err)
 	}
 }
+
+func TestChannelsSettings(t *testing.T) {
+	dir := t.TempDir()
+	off := false
+	c, err := OpenChannels(dir, map[string]ChannelSettings{"slack:C9": {Answer: AnswerMentions}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Set("slack", "C1", ChannelSettings{Answer: "sometimes"}); err == nil {
+		t.Fatal("an unknown answer mode was accepted")
+	}
+	if _, err := c.Set("slack", "C9", ChannelSettings{Answer: AnswerAll}); err == nil || !strings.Contains(err.Error(), "configuration file") {
+		t.Fatalf("a configured field was changed: %v", err)
+	}
+	got, err := c.Set("slack", "C9", ChannelSettings{Private: &off})
+	if err != nil || got.Answer != AnswerMentions || got.Private == nil || *got.Private {
+		t.Fatalf("set private on a configured channel: %+v %v", got, err)
+	}
+	if m := c.Get("slack", "C2").Mode(AnswerThreads); m != AnswerThreads {
+		t.Fatalf("default mode %q", m)
+	}
+	if _, err := OpenChannels(dir, map[string]ChannelSettings{"slack:C1": {Answer: "loud"}}); err == nil {
+		t.Fatal("a bad configured setting was accepted")
+	}
+	os.WriteFile(filepath.Join(dir, ChannelSettingsFile), []byte("[1,"), 0o600)
+	if _, err := OpenChannels(dir, nil); err == nil || !strings.Contains(err.Error(), "damaged") {
+		t.Fatalf("damaged file: %v", err)
+	}
+}

@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/bwmarrin/discordgo"
+
+	"github.com/briefbot/briefbot/bot"
 )
 
 // withPermissions sets the invoking member's permission bits.
@@ -59,5 +61,43 @@ func TestBriefSubcommandsRouting(t *testing.T) {
 	}
 	if c := content(commandInteraction("7", "frobnicate")); !strings.Contains(c, "/brief help") {
 		t.Fatalf("unknown subcommand: %q", c)
+	}
+}
+
+func TestSettingsSubcommand(t *testing.T) {
+	channels, err := bot.OpenChannels(t.TempDir(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := newHarness(t, &fakeSearcher{result: droneResult}, func(o *Options) { o.Channels = channels })
+	content := func(raw []byte) (string, any) {
+		t.Helper()
+		d := at(t, h.interact(raw), "data")
+		c, _ := at(t, d, "content").(string)
+		return c, d.(map[string]any)["flags"]
+	}
+	if c, _ := content(commandInteraction("1", CommandSettings)); !strings.Contains(c, "I answer `/brief ask` here") {
+		t.Fatalf("show: %q", c)
+	}
+	off := map[string]any{"name": "answer", "type": 3, "value": "off"}
+	if c, _ := content(commandInteraction("2", CommandSettings, off)); !strings.Contains(c, "Only members who can manage") {
+		t.Fatalf("without Manage Channels: %q", c)
+	}
+	if c, _ := content(withPermissions(commandInteraction("3", CommandSettings, off), "16")); !strings.Contains(c, "switched off") {
+		t.Fatalf("answer off: %q", c)
+	}
+	if c, _ := content(askInteraction("4", "How many drones?")); !strings.Contains(c, "switched off in this channel") {
+		t.Fatalf("/brief ask where off: %q", c)
+	}
+	on := map[string]any{"name": "answer", "type": 3, "value": "on"}
+	private := map[string]any{"name": "private", "type": 5, "value": true}
+	if c, _ := content(withPermissions(commandInteraction("5", CommandSettings, on, private), "16")); !strings.Contains(c, "visible only to the asker") {
+		t.Fatalf("private on: %q", c)
+	}
+	if _, flags := content(askInteraction("6", "How many drones?")); flags != float64(discordgo.MessageFlagsEphemeral) {
+		t.Fatalf("private answer flags %v", flags)
+	}
+	if s := channels.Get(bot.PlatformDiscord, "c1"); s.Answer != bot.AnswerThreads || !s.IsPrivate() {
+		t.Fatalf("stored %+v", s)
 	}
 }

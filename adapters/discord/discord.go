@@ -90,6 +90,10 @@ type Options struct {
 	// follow-up" button reads the follow-up with it; nil means answers
 	// carry no follow-up button.
 	Conversations *bot.Conversations
+	// Channels holds per-channel settings (answering off, private
+	// answers), changed with /brief settings; nil means every channel has
+	// the defaults and /brief settings is not offered.
+	Channels *bot.Channels
 	// Dedupe remembers the interactions answered (by interaction id), so
 	// that a replayed request, which its signature and timestamp alone
 	// would accept for 5 minutes, is not handled twice; use one persisted
@@ -142,13 +146,14 @@ type Adapter struct {
 	publicKey ed25519.PublicKey
 	apiBase   string
 
-	bot    *bot.Bot
-	votes  *bot.VoteLog
-	convs  *bot.Conversations
-	dedupe *bot.Deduper
-	obs    bot.Observer
-	log    *slog.Logger
-	now    func() time.Time
+	bot      *bot.Bot
+	votes    *bot.VoteLog
+	convs    *bot.Conversations
+	channels *bot.Channels
+	dedupe   *bot.Deduper
+	obs      bot.Observer
+	log      *slog.Logger
+	now      func() time.Time
 
 	postOnly bool
 
@@ -205,6 +210,7 @@ func New(opts Options) (*Adapter, error) {
 		bot:             opts.Bot,
 		votes:           opts.Votes,
 		convs:           opts.Conversations,
+		channels:        opts.Channels,
 		dedupe:          opts.Dedupe,
 		obs:             opts.Observer,
 		log:             opts.Logger,
@@ -259,6 +265,9 @@ func New(opts Options) (*Adapter, error) {
 	for _, c := range builtinCommands() {
 		a.handlers[c.Name] = Command{Definition: c}
 	}
+	// Always registered (a registration by hand must not drop it); without
+	// Channels it says settings are not available.
+	opts.Commands = append(opts.Commands[:len(opts.Commands):len(opts.Commands)], settingsCommand(opts.Channels))
 	for _, c := range opts.Commands {
 		if c.Definition == nil || c.Definition.Name == "" || c.Handle == nil {
 			return nil, ErrBadCommand

@@ -529,7 +529,7 @@ func TestHTTPModeRegistersCommandsAndNeverOpensGateway(t *testing.T) {
 		}
 		names = append(names, c.Name)
 	}
-	if got := strings.Join(names, ","); got != "ask,sources,help,digest" {
+	if got := strings.Join(names, ","); got != "ask,sources,help,digest,settings" {
 		t.Fatalf("registered subcommands %s", got)
 	}
 	ask := cmds[0].Options[0]

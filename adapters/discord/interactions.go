@@ -221,7 +221,16 @@ func (a *Adapter) command(ctx context.Context, i *discordgo.Interaction, respond
 	case CommandHelp:
 		a.send(ctx, respond, reply(Message{Content: helpText(a.extra), Ephemeral: true}))
 	case CommandAsk:
-		a.answer(ctx, i, respond, false, func(ctx context.Context) Message { return a.ask(ctx, inv) })
+		set := a.channels.Get(bot.PlatformDiscord, inv.ChannelID)
+		if set.Answer == bot.AnswerOff {
+			a.send(ctx, respond, reply(Message{Content: "I'm switched off in this channel (`/brief settings`).", Ephemeral: true}))
+			return
+		}
+		a.answer(ctx, i, respond, set.IsPrivate(), func(ctx context.Context) Message {
+			m := a.ask(ctx, inv)
+			m.Ephemeral = m.Ephemeral || set.IsPrivate()
+			return m
+		})
 	case CommandSources:
 		a.answer(ctx, i, respond, false, a.sources)
 	default:

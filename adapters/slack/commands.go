@@ -44,6 +44,8 @@ func (a *Adapter) command(ctx context.Context, cmd slack.SlashCommand) commandRe
 	switch {
 	case len(fields) == 0 || (len(fields) == 1 && fields[0] == "help"):
 		return responseOf(ephemeral, RenderText(a.help()))
+	case fields[0] == "settings":
+		return a.settingsCommand(ctx, cmd, strings.Fields(text)[1:])
 	case fields[0] == "subscribe" || fields[0] == "unsubscribe" || (len(fields) == 1 && fields[0] == "digest"):
 		return a.digestCommand(ctx, cmd, fields[0], strings.Fields(text)[1:])
 	case len(fields) == 1 && fields[0] == "sources":
@@ -57,10 +59,13 @@ func (a *Adapter) command(ctx context.Context, cmd slack.SlashCommand) commandRe
 		})
 	}
 	q := plainText(text)
+	if a.mode(cmd.ChannelID) == bot.AnswerOff {
+		return responseOf(ephemeral, RenderText("I'm switched off in this channel (`/brief settings` shows how I answer here)."))
+	}
 	a.log.InfoContext(ctx, "slack command", "channel", cmd.ChannelID)
 	return a.within(ctx, cmd.ResponseURL, func(ctx context.Context) commandResponse {
 		m, answered := a.replyTo(ctx, q, RenderOptions{ShowQuestion: true, Votes: a.votes != nil})
-		if !answered {
+		if !answered || a.channels.Get(bot.PlatformSlack, cmd.ChannelID).IsPrivate() {
 			return responseOf(ephemeral, m)
 		}
 		return responseOf(inChannel, m)
@@ -331,8 +336,87 @@ func (a *Adapter) ephemeralBlocks(ctx context.Context, cb slack.InteractionCallb
 // help is /brief help: the digest subcommands are listed when the
 // server has digests.
 func (a *Adapter) help() string {
-	if a.digests == nil {
-		return helpText
+	h := helpText
+	if a.channels != nil {
+		h += "\n• `/brief settings` shows how I answer in this channel; admins can change it"
 	}
-	return helpText + digestHelp
+	if a.digests == nil {
+		return h
+	}
+	return h + digestHelp
+}
+
+// settingsUsage explains /brief settings.
+const settingsUsage = "Usage: `/brief settings [answer=threads|mentions|all|off] [private=on|off]`. " +
+	"answer: *threads* (mentions, and replies in threads I answered in), *mentions* (mentions only), " +
+	"*all* (every question asked here), *off* (nothing). private: answers to `/brief` visible to the asker only."
+
+// settingsCommand shows (without arguments) or changes the channel's
+// settings. Changing them is for the admins named in the configuration and
+// the workspace's admins and owners.
+func (a *Adapter) settingsCommand(ctx context.Context, cmd slack.SlashCommand, args []string) commandResponse {
+	if a.channels == nil || cmd.ChannelID == "" {
+		return responseOf(ephemeral, RenderText("Channel settings are not available on this briefbot."))
+	}
+	def := a.defaultAnswer
+	if def == "" {
+		def = bot.AnswerThreads
+	}
+	cur := a.channels.Get(bot.PlatformSlack, cmd.ChannelID)
+	if len(args) == 0 {
+		text := "In this channel: " + cur.Describe(def)
+		if f := a.channels.Fixed(bot.PlatformSlack, cmd.ChannelID); len(f) > 0 {
+			text += " (" + strings.Join(f, " and ") + " set in the configuration file)"
+		}
+		return responseOf(ephemeral, RenderText(EscapeText(text)+"\n"+settingsUsage))
+	}
+	var change bot.ChannelSettings
+	for _, arg := range args {
+		k, v, ok := strings.Cut(strings.ToLower(arg), "=")
+		switch {
+		case ok && k == "answer":
+			change.Answer = v
+		case ok && k == "private" && (v == "on" || v == "true" || v == "yes"):
+			on := true
+			change.Private = &on
+		case ok && k == "private" && (v == "off" || v == "false" || v == "no"):
+			off := false
+			change.Private = &off
+		default:
+			return responseOf(ephemeral, RenderText(settingsUsage))
+		}
+	}
+	if err := change.Check(); err != nil {
+		return responseOf(ephemeral, RenderText(settingsUsage))
+	}
+	if !a.mayChangeSettings(ctx, cmd.UserID) {
+		return responseOf(ephemeral, RenderText("Only workspace admins and the admins named in briefbot's configuration may change this channel's settings."))
+	}
+	got, err := a.channels.Set(bot.PlatformSlack, cmd.ChannelID, change)
+	if err != nil {
+		a.log.WarnContext(ctx, "slack settings not changed", "channel", cmd.ChannelID, "err", err)
+		return responseOf(ephemeral, RenderText(EscapeText("I couldn't change the settings: "+err.Error()+".")))
+	}
+	a.log.InfoContext(ctx, "slack channel settings changed", "channel", cmd.ChannelID, "answer", got.Mode(def), "private", got.IsPrivate())
+	return responseOf(inChannel, RenderText(EscapeText("Settings changed. In this channel: "+got.Describe(def))))
+}
+
+// mayChangeSettings reports whether user may change channel settings: an
+// admin named in the configuration, or a workspace admin or owner
+// (users.info; without the users:read scope only the named admins may).
+func (a *Adapter) mayChangeSettings(ctx context.Context, user string) bool {
+	if user == "" {
+		return false
+	}
+	if a.admins[user] {
+		return true
+	}
+	ctx, cancel := context.WithTimeout(ctx, reactTimeout)
+	defer cancel()
+	u, err := a.api.GetUserInfoContext(ctx, user)
+	if err != nil {
+		a.log.WarnContext(ctx, "slack: users.info failed; only the configured admins may change settings", "err", err)
+		return false
+	}
+	return u.IsAdmin || u.IsOwner || u.IsPrimaryOwner
 }

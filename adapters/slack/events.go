@@ -201,6 +201,9 @@ func (a *Adapter) toQuestion(ev messageEvent) (question, bool) {
 	}
 	q := question{channel: ev.Channel, user: ev.User, text: ev.Text, ts: ev.TS}
 	switch {
+	case ev.Type == "app_mention" && a.mode(ev.Channel) == bot.AnswerOff:
+		a.log.Debug("slack mention ignored: the channel is set to answer nothing", "channel", ev.Channel)
+		return question{}, false
 	case ev.Type == "app_mention":
 		q.threadTS = ev.ThreadTS
 		if q.threadTS == "" {
@@ -210,6 +213,14 @@ func (a *Adapter) toQuestion(ev messageEvent) (question, bool) {
 		q.threadTS = ev.ThreadTS // a DM is answered in the DM, in its thread if it has one
 	case ev.Type == "message" && a.isFollowUp(ev):
 		q.threadTS = ev.ThreadTS // a reply in a thread the bot answered in
+	case ev.Type == "message" && a.mode(ev.Channel) == bot.AnswerAll && isQuestion(ev.Text) &&
+		!(selfUID != "" && strings.Contains(ev.Text, "<@"+selfUID)):
+		// Every question in the channel, answered in its thread (a mention
+		// is answered as the app_mention).
+		q.threadTS = ev.ThreadTS
+		if q.threadTS == "" {
+			q.threadTS = ev.TS
+		}
 	case ev.Type == "message":
 		if strings.Contains(ev.Text, "<@") && (selfUID == "" || strings.Contains(ev.Text, "<@"+selfUID)) {
 			a.obs.Deduplicated(bot.PlatformSlack) // the twin of an app_mention
@@ -232,8 +243,16 @@ func conversationKey(channel, threadTS string) string {
 // bot it is also the twin of an app_mention: both claim the message, so it
 // is answered once.
 func (a *Adapter) isFollowUp(ev messageEvent) bool {
-	return a.threadReplies && a.convs != nil && ev.ThreadTS != "" && ev.ThreadTS != ev.TS &&
+	m := a.mode(ev.Channel)
+	return (m == bot.AnswerThreads || m == bot.AnswerAll) && a.convs != nil && ev.ThreadTS != "" && ev.ThreadTS != ev.TS &&
 		a.convs.Has(conversationKey(ev.Channel, ev.ThreadTS))
+}
+
+// isQuestion reports whether a channel message asks something: it ends
+// with a question mark (trailing markup and emoji aside).
+func isQuestion(text string) bool {
+	t := strings.TrimRight(plainText(text), " \t\n!.)\"'")
+	return strings.HasSuffix(t, "?") && len(strings.Fields(t)) >= 2
 }
 
 // answer answers q where it was asked and marks it done once Slack has

@@ -196,6 +196,9 @@ func (f *fakeSlack) api(w http.ResponseWriter, r *http.Request) {
 		f.record(method, posted{Channel: r.PostForm.Get("channel"), ThreadTS: r.PostForm.Get("thread_ts"),
 			Text: r.PostForm.Get("text"), Blocks: r.PostForm.Get("blocks")})
 		writeJSON(w, map[string]any{"ok": true, "channel": r.PostForm.Get("channel"), "ts": fmt.Sprintf("1765000000.%06d", f.Calls(method))})
+	case "users.info":
+		u := r.PostForm.Get("user")
+		writeJSON(w, map[string]any{"ok": true, "user": map[string]any{"id": u, "is_admin": u == "UADMIN"}})
 	case "conversations.info":
 		ch := r.PostForm.Get("channel")
 		f.mu.Lock()

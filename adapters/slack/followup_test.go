@@ -25,7 +25,7 @@ func TestThreadFollowUps(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := newHarness(t, harnessOptions{tweak: func(o *Options) { o.Conversations, o.ThreadReplies = convs, true }})
+	h := newHarness(t, harnessOptions{tweak: func(o *Options) { o.Conversations = convs }})
 	const thread = "1765000000.000100"
 	turns := func(n int) {
 		t.Helper() // the turn is recorded just after Slack confirmed the post
@@ -78,7 +78,7 @@ func TestThreadRepliesOff(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := newHarness(t, harnessOptions{tweak: func(o *Options) { o.Conversations, o.ThreadReplies = convs, false }})
+	h := newHarness(t, harnessOptions{tweak: func(o *Options) { o.Conversations, o.DefaultAnswer = convs, bot.AnswerMentions }})
 	const thread = "1765000000.000100"
 	h.event("Ev1", mention(dronesQuestion, "C1", thread, ""), nil)
 	deadline := time.Now().Add(waitLimit)

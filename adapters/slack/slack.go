@@ -113,10 +113,18 @@ type Options struct {
 	// that a follow-up is read with the questions before it; nil means
 	// every question is read alone.
 	Conversations *bot.Conversations
-	// ThreadReplies answers a reply in a thread where the bot answered
-	// without a new mention (it needs the message.channels and
-	// message.groups events); false answers only mentions and DMs.
-	ThreadReplies bool
+	// Channels holds per-channel settings (how the channel is answered,
+	// private slash-command answers), changed with /brief settings; nil
+	// means every channel has the defaults.
+	Channels *bot.Channels
+	// DefaultAnswer is how a channel without a setting is answered:
+	// bot.AnswerThreads (the default: mentions, and replies in threads the
+	// bot answered in, which needs the message.channels and message.groups
+	// events) or bot.AnswerMentions.
+	DefaultAnswer string
+	// Admins are the user ids who may change channel settings, besides
+	// the workspace's admins and owners (users.info, scope users:read).
+	Admins []string
 	// PostOnly builds an adapter that only posts (PostBlocks, PostDigest),
 	// as `briefbot digest --post` does: Bot and a transport are not needed,
 	// AppToken and SigningSecret are ignored, Routes mounts nothing and Run
@@ -179,7 +187,9 @@ type Adapter struct {
 
 	selfMu        sync.Mutex
 	convs         *bot.Conversations
-	threadReplies bool
+	channels      *bot.Channels
+	defaultAnswer string
+	admins        map[string]bool
 	// scopeWarning says once that reactions:write is missing.
 	scopeWarning sync.Once
 	selfUID      string // the bot's user id, from auth.test
@@ -224,7 +234,9 @@ func New(opts Options) (*Adapter, error) {
 		votes:         opts.Votes,
 		digests:       opts.Digests,
 		convs:         opts.Conversations,
-		threadReplies: opts.ThreadReplies,
+		channels:      opts.Channels,
+		defaultAnswer: opts.DefaultAnswer,
+		admins:        map[string]bool{},
 		postOnly:      opts.PostOnly,
 		obs:           opts.Observer,
 		log:           opts.Logger,
@@ -235,6 +247,9 @@ func New(opts Options) (*Adapter, error) {
 		ready:         opts.Ready,
 
 		bodyTimeout: defaultBodyTimeout,
+	}
+	for _, id := range opts.Admins {
+		a.admins[id] = true
 	}
 	if a.obs == nil {
 		a.obs = bot.NopObserver{}
@@ -428,6 +443,15 @@ func (a *Adapter) postMessage(ctx context.Context, channel, threadTS string, m M
 		return "", fmt.Errorf("slack: post to %s: %w", channel, err)
 	}
 	return ts, nil
+}
+
+// mode is how channel is answered.
+func (a *Adapter) mode(channel string) string {
+	def := a.defaultAnswer
+	if def == "" {
+		def = bot.AnswerThreads
+	}
+	return a.channels.Get(bot.PlatformSlack, channel).Mode(def)
 }
 
 // WorkingReaction is the reaction put on a question while it is answered.

@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	yaml "go.yaml.in/yaml/v3"
+
+	"github.com/briefbot/briefbot/bot"
 )
 
 // Config is everything `briefbot serve` reads. Environment variables
@@ -34,6 +36,10 @@ type Config struct {
 	// (BRIEFBOT_FEED_FETCH=true).
 	FeedFetch bool `yaml:"feed_fetch"`
 
+	// Channels are per-channel settings; they win over those changed with
+	// /brief settings for what they set.
+	Channels []ChannelConfig `yaml:"channels"`
+
 	Slack   SlackConfig      `yaml:"slack"`
 	Discord DiscordConfig    `yaml:"discord"`
 	Digests []DigestSchedule `yaml:"digests"`
@@ -52,6 +58,17 @@ type SlackConfig struct {
 	// answered is answered without a new mention; "off": only mentions
 	// (SLACK_THREAD_REPLIES).
 	ThreadReplies string `yaml:"thread_replies"`
+	// Admins are user ids who may change channel settings besides the
+	// workspace's admins (SLACK_ADMINS, comma-separated).
+	Admins []string `yaml:"admins"`
+}
+
+// ChannelConfig sets one channel's settings (see bot.ChannelSettings).
+type ChannelConfig struct {
+	Platform string `yaml:"platform"` // slack or discord
+	Channel  string `yaml:"channel"`
+	Answer   string `yaml:"answer"`  // threads, mentions, all, off
+	Private  *bool  `yaml:"private"` // slash-command answers visible to the asker only
 }
 
 // Enabled reports whether Slack is configured.
@@ -145,6 +162,9 @@ func readConfig(path string, getenv func(string) string) (Config, error) {
 	set(&c.Slack.SigningSecret, "SLACK_SIGNING_SECRET")
 	set(&c.Slack.APIURL, "SLACK_API_URL")
 	set(&c.Slack.ThreadReplies, "SLACK_THREAD_REPLIES")
+	if v := getenv("SLACK_ADMINS"); v != "" {
+		c.Slack.Admins = splitList(v)
+	}
 	set(&c.Discord.BotToken, "DISCORD_BOT_TOKEN")
 	set(&c.Discord.AppID, "DISCORD_APP_ID")
 	set(&c.Discord.PublicKey, "DISCORD_PUBLIC_KEY")
@@ -177,6 +197,17 @@ func readConfig(path string, getenv func(string) string) (Config, error) {
 			return c, fmt.Errorf("config: digest %d: channel is empty", i+1)
 		}
 	}
+	for i, ch := range c.Channels {
+		if ch.Platform != "slack" && ch.Platform != "discord" {
+			return c, fmt.Errorf("config: channel %d: platform must be slack or discord, not %q", i+1, ch.Platform)
+		}
+		if ch.Channel == "" {
+			return c, fmt.Errorf("config: channel %d: channel is empty", i+1)
+		}
+		if err := (bot.ChannelSettings{Answer: ch.Answer}).Check(); err != nil {
+			return c, fmt.Errorf("config: channel %d: %w", i+1, err)
+		}
+	}
 	switch c.Slack.ThreadReplies {
 	case "", "on", "off":
 	default:
@@ -198,4 +229,13 @@ func splitList(s string) []string {
 		}
 	}
 	return out
+}
+
+// channelSettings returns the configured channel settings by bot.ChannelKey.
+func (c Config) channelSettings() map[string]bot.ChannelSettings {
+	m := map[string]bot.ChannelSettings{}
+	for _, ch := range c.Channels {
+		m[bot.ChannelKey(ch.Platform, ch.Channel)] = bot.ChannelSettings{Answer: ch.Answer, Private: ch.Private}
+	}
+	return m
 }

@@ -70,7 +70,7 @@ func TestDiscordRegisterAndUnregister(t *testing.T) {
 	for _, o := range brief["options"].([]any) {
 		subs = append(subs, o.(map[string]any)["name"].(string))
 	}
-	if brief["name"] != "brief" || strings.Join(subs, ",") != "ask,sources,help,digest,subscribe,unsubscribe" {
+	if brief["name"] != "brief" || strings.Join(subs, ",") != "ask,sources,help,digest,subscribe,unsubscribe,settings" {
 		t.Fatalf("registered %v with subcommands %v", brief["name"], subs)
 	}
 	code, out, errs := runCLI(t, env, "discord", "unregister")

@@ -143,6 +143,9 @@ type server struct {
 	// convs are the Slack threads and Discord follow-up chains answered
 	// (conversations.json), nil without a chat adapter.
 	convs *bot.Conversations
+	// channels are the per-channel settings (channel-settings.json and
+	// the configuration's channels:).
+	channels *bot.Channels
 
 	// feeds follows BRIEFBOT_FEEDS (feeds.go), nil without feeds.
 	feeds *feedFollower
