@@ -232,7 +232,7 @@ func storyBlocks(i int, s digest.Story) []slack.Block {
 	headline := fit(oneLine(s.Headline), MaxSectionText-len(prefix)-len(suffix))
 	out := []slack.Block{slack.NewDividerBlock(), section(prefix + headline + suffix)}
 	for _, sn := range s.Sentences {
-		out = append(out, section("> "+fit(oneLine(sn.Text), MaxSectionText-2)), contextLine(citation(sn.Article.Ref())))
+		out = append(out, section("> "+fit(oneLine(sn.Text), MaxSectionText-2)), contextLine(citation(sn.Article)))
 	}
 	return out
 }
