@@ -37,8 +37,11 @@ func (a *app) ingestCmd() *cobra.Command {
   .json/.jsonl  one article per record: id (or doc_id), title, text (or body), url,
                 published (or publish_date), source
 
-Each file is reported as added, updated, unchanged or skipped with its reason. A bad
-file never stops the batch. The store is saved atomically once at the end.`,
+Each file is reported as added, updated, unchanged or skipped with its reason, in the
+walk's order. A bad file never stops the batch. Files are parsed and embedded on every core
+and the index is built once; a large JSON/JSONL file is streamed in groups of records. The
+store is saved atomically once at the end. Ctrl-C (or SIGTERM) saves what is finished and
+exits 130: run the same command again to continue.`,
 		Example: `  briefbot ingest --data ./data ./briefings
   briefbot ingest --data ./data corpus.jsonl
   briefbot ingest --data ./data --embedder ollama:nomic-embed-text --reembed`,
