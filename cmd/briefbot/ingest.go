@@ -197,7 +197,7 @@ func ingestPaths(ctx context.Context, e *engine.Engine, paths []string, stdout, 
 	if isTerminal(stderr) {
 		bar = progressbar.NewOptions64(total, progressbar.OptionSetWriter(stderr),
 			progressbar.OptionSetDescription("ingesting"), progressbar.OptionShowBytes(true),
-			progressbar.OptionShowTotalBytes(true), progressbar.OptionSetPredictTime(true),
+			progressbar.OptionShowCount(), progressbar.OptionShowTotalBytes(true), progressbar.OptionSetPredictTime(true),
 			progressbar.OptionClearOnFinish(), progressbar.OptionThrottle(100*time.Millisecond))
 	}
 	w := &ingestWriter{e: e, sum: &sum, inputs: inputs, sizes: sizes, bar: bar, stdout: stdout}
@@ -212,6 +212,9 @@ func ingestPaths(ctx context.Context, e *engine.Engine, paths []string, stdout, 
 		// Let the reader end; its articles are not stored.
 	}
 	readErr := <-rerr
+	if bar != nil {
+		bar.Describe("indexing") // the index is built once, now
+	}
 	b.Commit()
 	if bar != nil {
 		if err == nil && readErr == nil {
