@@ -157,8 +157,6 @@ type fileEnd struct {
 	dups  []error
 	warns []string
 	err   error
-	// stored is the number of its articles handed on (dups excluded).
-	stored int
 }
 
 // item is what the reader hands the writer, in input order: an article of
@@ -200,7 +198,7 @@ func ingestPaths(ctx context.Context, e *engine.Engine, paths []string, stdout, 
 			progressbar.OptionShowCount(), progressbar.OptionShowTotalBytes(true), progressbar.OptionSetPredictTime(true),
 			progressbar.OptionClearOnFinish(), progressbar.OptionThrottle(100*time.Millisecond))
 	}
-	w := &ingestWriter{e: e, sum: &sum, inputs: inputs, sizes: sizes, bar: bar, stdout: stdout}
+	w := &ingestWriter{sum: &sum, inputs: inputs, sizes: sizes, bar: bar, stdout: stdout}
 	rctx, stop := context.WithCancel(ctx)
 	r := &ingestReader{inputs: inputs, sizes: sizes, items: make(chan item, ingestGroupArticles), held: &w.held}
 	rerr := make(chan error, 1)
@@ -383,7 +381,6 @@ func (r *ingestReader) claim(id, path string, end *fileEnd) error {
 		end.dups = append(end.dups, fmt.Errorf("%s: %w", ingest.DisplayPath(id), err))
 		return err
 	}
-	end.stored++
 	return nil
 }
 
@@ -421,7 +418,6 @@ func (r *ingestReader) stream(ctx context.Context, k int) error {
 // batch, and reports every file once all its articles are stored, in input
 // order.
 type ingestWriter struct {
-	e      *engine.Engine
 	sum    *ingestSummary
 	inputs []ingest.Input
 	sizes  []int64
