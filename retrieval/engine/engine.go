@@ -27,8 +27,6 @@ import (
 
 	"encoding/binary"
 
-	"golang.org/x/sync/errgroup"
-
 	"github.com/briefbot/briefbot/retrieval"
 	"github.com/briefbot/briefbot/retrieval/embed"
 	"github.com/briefbot/briefbot/retrieval/ingest"
@@ -347,97 +345,20 @@ type prepared struct {
 // Ingest adds or replaces articles. Unchanged content is a no-op; changed
 // content replaces the article's chunks. Sentence splitting, chunking and
 // embedding run on every core; the lexical index is rebuilt once at the end.
-// progress, if not nil, is called after each article.
+// It is one Batch (Begin, Add, Commit); ingest many articles in groups
+// through a Batch to bound memory.
 func (e *Engine) Ingest(ctx context.Context, arts []retrieval.Article) ([]Outcome, error) {
 	return e.IngestProgress(ctx, arts, nil)
 }
 
-// IngestProgress is Ingest with a progress callback.
+// IngestProgress is Ingest with a progress callback, called after each
+// article.
 func (e *Engine) IngestProgress(ctx context.Context, arts []retrieval.Article, progress func(done int)) ([]Outcome, error) {
-	e.writeMu.Lock()
-	defer e.writeMu.Unlock()
-	st := e.Store()
-	now := e.now().UTC()
-	out := make([]Outcome, len(arts))
-	preps := make([]*prepared, len(arts))
-	// Later duplicates of an id in the same batch win.
-	last := map[string]int{}
-	for i, a := range arts {
-		last[a.ID] = i
-	}
-	g, gctx := errgroup.WithContext(ctx)
-	work := make(chan int)
-	g.Go(func() error {
-		defer close(work)
-		for i := range arts {
-			select {
-			case work <- i:
-			case <-gctx.Done():
-				return gctx.Err()
-			}
-		}
-		return nil
-	})
-	for w := 0; w < runtime.GOMAXPROCS(0); w++ {
-		g.Go(func() error {
-			for i := range work {
-				a := arts[i]
-				if last[a.ID] != i {
-					continue
-				}
-				hash := ContentHash(a)
-				status := Added
-				if old, ok := st.Article(a.ID); ok {
-					if old.Hash == hash {
-						out[i] = Outcome{ID: a.ID, Status: Unchanged}
-						continue
-					}
-					status = Updated
-				}
-				p, err := e.prepare(gctx, a, hash, now)
-				if err != nil {
-					return fmt.Errorf("ingest %s: %w", a.ID, err)
-				}
-				p.status = status
-				preps[i] = p
-			}
-			return nil
-		})
-	}
-	if err := g.Wait(); err != nil {
+	b := e.Begin()
+	defer b.Commit()
+	out, err := b.add(ctx, arts, progress)
+	if err != nil {
 		return nil, err
-	}
-	for i, p := range preps {
-		if p != nil {
-			// Set before the Put: a batch that fails half-way has changed
-			// the store all the same.
-			e.unsaved = true
-			if err := st.Put(ctx, p.art, p.vectors); err != nil {
-				return nil, err
-			}
-			out[i] = Outcome{ID: p.art.ID, Status: p.status}
-		} else if out[i].ID == "" {
-			out[i] = Outcome{ID: arts[i].ID, Status: Unchanged}
-		}
-		if progress != nil {
-			progress(i + 1)
-		}
-	}
-	changed := false
-	for _, p := range preps {
-		if p != nil {
-			changed = true
-			break
-		}
-	}
-	if changed {
-		ix := buildIndex(st)
-		e.mu.Lock()
-		e.ix = ix
-		e.mu.Unlock()
-		if e.memTuned {
-			tuneMemory()
-		}
 	}
 	return out, nil
 }

@@ -34,6 +34,10 @@ type Input struct {
 	// Skip is set when the file will not be read (unsupported type, not a
 	// regular file, unreadable, a file name that is not UTF-8).
 	Skip error
+	// Progress, when set, is told how many bytes of the file have been
+	// read so far, after every read (a progress bar over a large JSONL
+	// file). It is called on the goroutine that calls ReadInput.
+	Progress func(read int64)
 }
 
 // Collect expands paths (files and directories, walked recursively in name
@@ -237,7 +241,7 @@ func ReadInput(ctx context.Context, in Input, emit func(retrieval.Article) error
 	if info.Size() > limit {
 		return nil, skip(ReasonTooLarge, fmt.Sprintf("%d bytes, limit %d", info.Size(), limit))
 	}
-	r := &boundedReader{ctx: ctx, r: f, left: limit, limit: limit}
+	r := &boundedReader{ctx: ctx, r: f, left: limit, limit: limit, progress: in.Progress}
 	if isFeedFile(path, f) { // feeds.go: RSS, Atom, JSON Feed
 		return readFeed(ctx, in, id, r, emit)
 	}
@@ -272,10 +276,11 @@ func panicDetail(r any) string {
 // boundedReader stops at limit bytes (a file that grew past its cap while
 // being read is too large) and when ctx is cancelled.
 type boundedReader struct {
-	ctx   context.Context
-	r     io.Reader
-	left  int64
-	limit int64
+	ctx      context.Context
+	r        io.Reader
+	left     int64
+	limit    int64
+	progress func(read int64)
 }
 
 func (b *boundedReader) Read(p []byte) (int, error) {
@@ -296,6 +301,9 @@ func (b *boundedReader) Read(p []byte) (int, error) {
 	}
 	n, err := b.r.Read(p)
 	b.left -= int64(n)
+	if b.progress != nil && n > 0 {
+		b.progress(b.limit - b.left)
+	}
 	return n, err
 }
 
