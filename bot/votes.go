@@ -47,6 +47,16 @@ var (
 	ErrDuplicateVote = errors.New("bot: this vote is already recorded")
 )
 
+// VoteRecorder records votes: [VoteLog] in the data directory, the
+// cluster package's table in PostgreSQL. Record returns ErrDuplicateVote
+// for a Key already recorded, and ErrBadVote for a vote neither up nor
+// down.
+type VoteRecorder interface {
+	Record(ctx context.Context, v Vote) error
+}
+
+var _ VoteRecorder = (*VoteLog)(nil)
+
 // VoteLog appends votes, one JSON object a line, to votes.jsonl in the data
 // directory. It is safe for concurrent use.
 type VoteLog struct {

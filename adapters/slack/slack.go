@@ -103,9 +103,9 @@ type Options struct {
 	// (bot.OpenDeduper(dir, DefaultDedupeTTL, nil)) so that a restart does
 	// not answer twice. Nil means an in-memory deduper. The adapter does
 	// not close it.
-	Dedupe *bot.Deduper
+	Dedupe bot.Dedupe
 	// Votes records 👍/👎; nil means answers carry no vote buttons.
-	Votes *bot.VoteLog
+	Votes bot.VoteRecorder
 	// Digests serves /brief digest, subscribe and unsubscribe; nil means
 	// those subcommands say that digests are not set up.
 	Digests Digests
@@ -153,8 +153,8 @@ type Adapter struct {
 	socket   bool
 	secret   []byte
 	bot      *bot.Bot
-	dedupe   *bot.Deduper
-	votes    *bot.VoteLog
+	dedupe   bot.Dedupe
+	votes    bot.VoteRecorder
 	digests  Digests
 	postOnly bool
 	obs      bot.Observer
