@@ -370,9 +370,12 @@ func (n *Node) EveryWhileLeader(ctx context.Context, interval time.Duration, fn 
 
 // ReplicaInfo is a row of table replicas.
 type ReplicaInfo struct {
-	ID, Hostname, Version string
-	Started, Seen         time.Time
-	Leader                bool
+	ID       string    `json:"id"`
+	Hostname string    `json:"hostname"`
+	Version  string    `json:"version"`
+	Started  time.Time `json:"started"`
+	Seen     time.Time `json:"seen"`
+	Leader   bool      `json:"leader"`
 }
 
 // Replicas lists the replicas seen since since, newest first, marking the
