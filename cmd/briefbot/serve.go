@@ -226,7 +226,12 @@ func (s *server) Run(ctx context.Context) error {
 	s.addr = ln.Addr()
 	s.addrMu.Unlock()
 	if s.cfg.DatabaseURL != "" {
-		if s.state, err = newClusterState(s.cfg.DatabaseURL, s.log.With("component", "cluster"), s.tune); err != nil {
+		tune, err := s.tune.withEnv(s.app.getenv)
+		if err != nil {
+			ln.Close()
+			return exitError{code: 2, msg: err.Error()}
+		}
+		if s.state, err = newClusterState(s.cfg.DatabaseURL, s.log.With("component", "cluster"), tune); err != nil {
 			ln.Close()
 			return err
 		}

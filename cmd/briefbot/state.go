@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"runtime/debug"
 	"time"
@@ -43,6 +44,29 @@ type clusterTuning struct {
 	sweep time.Duration
 }
 
+// withEnv fills the lease from BRIEFBOT_LEADER_LEASE (a duration, default
+// cluster.DefaultLease) unless a test set it; renewals come every third
+// of it and the leader's digest sweep every four leases.
+func (t clusterTuning) withEnv(getenv func(string) string) (clusterTuning, error) {
+	if v := getenv("BRIEFBOT_LEADER_LEASE"); v != "" && t.node.Lease == 0 {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 300*time.Millisecond {
+			return t, fmt.Errorf("config: BRIEFBOT_LEADER_LEASE must be a duration of at least 300ms, like 15s (got %q)", v)
+		}
+		t.node.Lease = d
+	}
+	if t.node.Lease == 0 {
+		t.node.Lease = cluster.DefaultLease
+	}
+	if t.node.Renew == 0 {
+		t.node.Renew = t.node.Lease / 3
+	}
+	if t.sweep == 0 {
+		t.sweep = 4 * t.node.Lease
+	}
+	return t, nil
+}
+
 // newClusterState builds the state on a pool that connects lazily: a
 // replica started while the database is down serves /healthz (503) and
 // connects when it comes back (run).
@@ -63,9 +87,6 @@ func newClusterState(url string, logger *slog.Logger, tune clusterTuning) (*clus
 		votes:  cluster.NewVotes(pool),
 		ledger: cluster.NewLedger(pool, node, 0),
 		subs:   cluster.NewSubscriptions(pool, opts.Now),
-	}
-	if c.sweep <= 0 {
-		c.sweep = time.Minute
 	}
 	logger.Info("cluster mode", "database", pgdb.Redact(url), "replica", node.ID())
 	return c, nil
