@@ -17,9 +17,9 @@ import (
 // replicasRecent is how far back `db status` lists replicas.
 const replicasRecent = 5 * time.Minute
 
-// corpusTable is the corpus's articles table (cluster mode): `db status`
-// counts it when it exists.
-const corpusTable = "articles"
+// corpusTable is the corpus's articles table (cluster mode; a deleted
+// article stays as a tombstone): `db status` counts it when it exists.
+const corpusTable = "corpus_articles"
 
 func (a *app) dbCmd() *cobra.Command {
 	var configPath string
@@ -128,7 +128,7 @@ func readDBStatus(ctx context.Context, pool *pgxpool.Pool, now time.Time) (dbSta
 		return st, fmt.Errorf("database: %w", err)
 	}
 	if exists {
-		if err := pool.QueryRow(ctx, `SELECT count(*) FROM `+corpusTable).Scan(&st.Articles); err != nil {
+		if err := pool.QueryRow(ctx, `SELECT count(*) FROM `+corpusTable+` WHERE NOT deleted`).Scan(&st.Articles); err != nil {
 			return st, fmt.Errorf("database: count articles: %w", err)
 		}
 	}

@@ -45,12 +45,12 @@ func TestDBMigrateAndStatus(t *testing.T) {
 	}
 	ctx := context.Background()
 	var exists bool
-	if err := d.Pool.QueryRow(ctx, `SELECT to_regclass('articles') IS NOT NULL`).Scan(&exists); err != nil {
+	if err := d.Pool.QueryRow(ctx, `SELECT to_regclass('corpus_articles') IS NOT NULL`).Scan(&exists); err != nil {
 		t.Fatal(err)
 	}
 	wantArticles := "articles  0"
 	if !exists { // the corpus migrations are not in this build: stand one in
-		if _, err := d.Pool.Exec(ctx, `CREATE TABLE articles (id text); INSERT INTO articles VALUES ('a'), ('b')`); err != nil {
+		if _, err := d.Pool.Exec(ctx, `CREATE TABLE corpus_articles (id text, deleted boolean); INSERT INTO corpus_articles VALUES ('a', false), ('b', false), ('c', true)`); err != nil {
 			t.Fatal(err)
 		}
 		wantArticles = "articles  2"
