@@ -247,6 +247,20 @@ func (n *Node) Step(ctx context.Context) error {
 	return fmt.Errorf("cluster: heartbeat: %w", err)
 }
 
+// Heartbeat refreshes the replica's row only, without the leader lease:
+// for a short-lived process (`briefbot digest --post`) whose claims must
+// hold while it works.
+func (n *Node) Heartbeat(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, opTimeout)
+	defer cancel()
+	_, err := n.pool.Exec(ctx, `INSERT INTO replicas (id, hostname, version, started_at, seen_at) VALUES ($1, $2, $3, $4, $5)
+		ON CONFLICT (id) DO UPDATE SET seen_at = EXCLUDED.seen_at`, n.id, n.host, n.version, n.started, n.now())
+	if err != nil {
+		return fmt.Errorf("cluster: heartbeat: %w", err)
+	}
+	return nil
+}
+
 func (n *Node) gain(until time.Time) {
 	n.mu.Lock()
 	defer n.mu.Unlock()

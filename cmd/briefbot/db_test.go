@@ -98,3 +98,24 @@ func TestDBNeedsTheURL(t *testing.T) {
 		t.Fatalf("%d %q", code, errs)
 	}
 }
+
+// `briefbot digest --post` with the database URL uses the replicas'
+// ledger: a second post of the same day is refused there too.
+func TestDigestPostUsesTheClusterLedger(t *testing.T) {
+	d := pgdbtest.New(t)
+	fake, apiURL := newFakeSlack(t)
+	env := map[string]string{"BRIEFBOT_DATABASE_URL": d.URL, "SLACK_BOT_TOKEN": "xoxb-test", "SLACK_API_URL": apiURL,
+		"BRIEFBOT_DATA": t.TempDir()}
+	code, _, errs := runCLI(t, env, "digest", "--all", "--post", "slack:C7")
+	if code != 0 || fake.postsTo("C7") != 1 || !strings.Contains(errs, "posted the digest") {
+		t.Fatalf("first post: %d %q, %d posts", code, errs, fake.postsTo("C7"))
+	}
+	code, _, errs = runCLI(t, env, "digest", "--all", "--post", "slack:C7")
+	if code != 0 || fake.postsTo("C7") != 1 || !strings.Contains(errs, "already posted") {
+		t.Fatalf("second post: %d %q, %d posts", code, errs, fake.postsTo("C7"))
+	}
+	var id string
+	if err := d.Pool.QueryRow(context.Background(), `SELECT message_id FROM digest_runs WHERE target = 'slack:C7'`).Scan(&id); err != nil || id == "" {
+		t.Fatalf("message id %q %v", id, err)
+	}
+}

@@ -394,7 +394,7 @@ func (s *server) handleHealth(w http.ResponseWriter, r *http.Request) {
 	st := e.Stats()
 	body := map[string]any{"status": "ok", "articles": st.Articles, "chunks": st.Chunks, "embedder": st.Embedder, "seeds": st.Seeds}
 	if s.state != nil {
-		body["database"], body["replica"], body["leader"] = "ok", s.state.node.ID(), s.state.node.IsLeader()
+		body["database"], body["replica"], body["leader"] = "ok", s.state.node.ID(), s.isLeader()
 	}
 	writeJSON(w, http.StatusOK, body)
 }

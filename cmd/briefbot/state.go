@@ -147,7 +147,7 @@ func (c *clusterState) leaderWork(ctx context.Context, s *server) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		c.node.EveryWhileLeader(ctx, 10*time.Minute, func(ctx context.Context) {
+		s.everyOnLeader(ctx, 10*time.Minute, func(ctx context.Context) {
 			if n, err := c.dedupe.Expire(ctx); err != nil && ctx.Err() == nil {
 				c.log.Warn("expiry of old delivery keys failed", "err", err)
 			} else if n > 0 {
@@ -162,4 +162,64 @@ func (c *clusterState) leaderWork(ctx context.Context, s *server) {
 func (c *clusterState) close() error {
 	c.pool.Close()
 	return nil
+}
+
+// isLeader reports whether this process runs the scheduled work: always
+// in the embedded default, the leader lease's holder in a cluster.
+func (s *server) isLeader() bool { return s.state == nil || s.state.node.IsLeader() }
+
+// everyOnLeader calls fn at once and then every interval until ctx ends:
+// in the embedded default on this process, in a cluster only while this
+// replica holds the leader lease (it moves, and fn with it, when the
+// leader dies). Periodic scheduled work (feed polls) runs through it.
+func (s *server) everyOnLeader(ctx context.Context, interval time.Duration, fn func(ctx context.Context)) {
+	if s.state != nil {
+		s.state.node.EveryWhileLeader(ctx, interval, fn)
+		return
+	}
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		fn(ctx)
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// clusterLedger opens the shared digest ledger for a one-off command
+// (`briefbot digest --post` with BRIEFBOT_DATABASE_URL): its claim is held
+// by a heartbeat kept until the returned stop is called.
+func clusterLedger(ctx context.Context, url string) (*cluster.Ledger, func(), error) {
+	pool, err := pgdb.Open(ctx, url)
+	if err != nil {
+		return nil, nil, err
+	}
+	if _, err := pgdb.Migrate(ctx, pool); err != nil {
+		pool.Close()
+		return nil, nil, err
+	}
+	node := cluster.NewNode(pool, cluster.Options{Version: buildVersion() + " (cli)"})
+	if err := node.Heartbeat(ctx); err != nil {
+		pool.Close()
+		return nil, nil, err
+	}
+	hctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(node.RenewEvery())
+		defer t.Stop()
+		for {
+			select {
+			case <-hctx.Done():
+				return
+			case <-t.C:
+				_ = node.Heartbeat(hctx) // a miss only risks a take-over after the lease
+			}
+		}
+	}()
+	return cluster.NewLedger(pool, node, 0), func() { cancel(); <-done; pool.Close() }, nil
 }
