@@ -1,6 +1,6 @@
-// Package discord serves briefbot in Discord with discordgo: the slash
-// commands /ask, /sources and /help (plus any extra [Command]), answered with
-// one embed per quote and 👍/👎 buttons.
+// Package discord serves briefbot in Discord with discordgo: one slash
+// command, /brief, whose subcommands are ask, sources and help (plus any
+// extra [Command]), answered with one embed per quote and 👍/👎 buttons.
 //
 // Interactions arrive either at an HTTP endpoint ([Adapter.Routes], when a
 // public key is configured) or over a supervised gateway session
@@ -86,6 +86,10 @@ type Options struct {
 	Bot *bot.Bot
 	// Votes records 👍/👎; nil means answers carry no vote buttons.
 	Votes bot.VoteRecorder
+	// Conversations remembers each answer's question so that its "Ask a
+	// follow-up" button reads the follow-up with it; nil means answers
+	// carry no follow-up button.
+	Conversations *bot.Conversations
 	// Dedupe remembers the interactions answered (by interaction id), so
 	// that a replayed request, which its signature and timestamp alone
 	// would accept for 5 minutes, is not handled twice; use one persisted
@@ -147,6 +151,7 @@ type Adapter struct {
 
 	bot    *bot.Bot
 	votes  bot.VoteRecorder
+	convs  *bot.Conversations
 	dedupe bot.Dedupe
 	obs    bot.Observer
 	log    *slog.Logger
@@ -207,6 +212,7 @@ func New(opts Options) (*Adapter, error) {
 		guildID:         opts.GuildID,
 		bot:             opts.Bot,
 		votes:           opts.Votes,
+		convs:           opts.Conversations,
 		dedupe:          opts.Dedupe,
 		obs:             opts.Observer,
 		log:             opts.Logger,

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"runtime/debug"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/bwmarrin/discordgo"
@@ -162,8 +163,14 @@ func (a *Adapter) dispatch(ctx context.Context, i *discordgo.Interaction, respon
 	case discordgo.InteractionApplicationCommand:
 		a.command(ctx, i, respond)
 	case discordgo.InteractionMessageComponent:
+		if key, ok := strings.CutPrefix(i.MessageComponentData().CustomID, followUpPrefix); ok {
+			a.send(ctx, respond, a.followUpModal(key))
+			return
+		}
 		m := a.handleVote(ctx, i)
 		a.send(ctx, respond, reply(m))
+	case discordgo.InteractionModalSubmit:
+		a.followUp(ctx, i, respond)
 	case discordgo.InteractionApplicationCommandAutocomplete:
 		a.send(ctx, respond, &discordgo.InteractionResponse{
 			Type: discordgo.InteractionApplicationCommandAutocompleteResult,
@@ -194,7 +201,11 @@ func (a *Adapter) command(ctx context.Context, i *discordgo.Interaction, respond
 	inv := invocationOf(i)
 	cmd, ok := a.handlers[inv.Name]
 	if !ok {
-		a.send(ctx, respond, reply(Message{Content: fmt.Sprintf("I don't know the command /%s. Try /help.", inv.Name), Ephemeral: true}))
+		a.send(ctx, respond, reply(Message{Content: fmt.Sprintf("I don't know the command /%s %s. Try /%s help.", CommandGroup, inv.Name, CommandGroup), Ephemeral: true}))
+		return
+	}
+	if !permitted(cmd.Definition, i) {
+		a.send(ctx, respond, reply(Message{Content: fmt.Sprintf("Only members who can manage this channel may use /%s %s.", CommandGroup, inv.Name), Ephemeral: true}))
 		return
 	}
 	if err := checkOptions(cmd.Definition, inv); err != nil {
@@ -214,7 +225,7 @@ func (a *Adapter) command(ctx context.Context, i *discordgo.Interaction, respond
 			m, err := cmd.Handle(ctx, inv)
 			if err != nil {
 				a.log.ErrorContext(ctx, "command failed", "command", inv.Name, "err", err)
-				return Message{Content: fmt.Sprintf("Sorry, /%s failed. Please try again in a moment.", inv.Name), Ephemeral: true}
+				return Message{Content: fmt.Sprintf("Sorry, /%s %s failed. Please try again in a moment.", CommandGroup, inv.Name), Ephemeral: true}
 			}
 			return m
 		})
@@ -306,12 +317,12 @@ func (a *Adapter) deliverEdit(i *discordgo.Interaction, m Message) {
 	}
 }
 
-// ask answers /ask.
+// ask answers /brief ask.
 func (a *Adapter) ask(ctx context.Context, inv Invocation) Message {
 	ans, err := a.bot.Ask(ctx, bot.Question{Text: inv.String("question"), Platform: bot.PlatformDiscord})
 	switch {
 	case errors.Is(err, bot.ErrEmptyQuestion):
-		return Message{Content: "Please type a question, e.g. `/ask question: What did Zelensky say about the talks?`", Ephemeral: true}
+		return Message{Content: "Please type a question, e.g. `/brief ask question: What did Zelensky say about the talks?`", Ephemeral: true}
 	case errors.Is(err, bot.ErrQuestionTooLong):
 		return Message{Content: fmt.Sprintf("Please keep the question under %d characters.", bot.MaxQuestionLen), Ephemeral: true}
 	case errors.Is(err, context.DeadlineExceeded):
@@ -319,10 +330,10 @@ func (a *Adapter) ask(ctx context.Context, inv Invocation) Message {
 	case err != nil:
 		return Message{Content: "Sorry, I couldn't search the briefings just now. Please try again in a moment."}
 	}
-	return a.withVotes(RenderAnswer(ans), inv.Interaction.ID, ans)
+	return a.withFollowUp(a.withVotes(RenderAnswer(ans), inv.Interaction.ID, ans), inv.Interaction.ID, nil, ans)
 }
 
-// sources answers /sources.
+// sources answers /brief sources.
 func (a *Adapter) sources(ctx context.Context) Message {
 	lib, err := a.bot.Library(ctx, sourcesLatest)
 	if err != nil {

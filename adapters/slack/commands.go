@@ -140,19 +140,27 @@ func redactURL(err error) error {
 // replyTo is reply, also saying whether the message is an answer (found or
 // not) rather than help or an error, which only the asker needs to see.
 func (a *Adapter) replyTo(ctx context.Context, text string, o RenderOptions) (Message, bool) {
+	m, ans := a.reply(ctx, text, nil, o)
+	return m, ans != nil
+}
+
+// reply answers text, read with the conversation's earlier turns
+// (history), and returns the message and the answer (nil when the message
+// is help or an error rather than an answer).
+func (a *Adapter) reply(ctx context.Context, text string, history []bot.Turn, o RenderOptions) (Message, *bot.Answer) {
 	if text == "" {
-		return RenderText(a.help()), false
+		return RenderText(a.help()), nil
 	}
-	ans, err := a.bot.Ask(ctx, bot.Question{Text: text, Platform: bot.PlatformSlack})
+	ans, err := a.bot.Ask(ctx, bot.Question{Text: text, Platform: bot.PlatformSlack, History: history})
 	switch {
 	case errors.Is(err, bot.ErrEmptyQuestion):
-		return RenderText(a.help()), false
+		return RenderText(a.help()), nil
 	case errors.Is(err, bot.ErrQuestionTooLong):
-		return RenderText("That question is too long for me: please keep it under 500 characters."), false
+		return RenderText("That question is too long for me: please keep it under 500 characters."), nil
 	case err != nil:
-		return RenderText(searchFailedText), false
+		return RenderText(searchFailedText), nil
 	}
-	return RenderAnswer(ans, o), true
+	return RenderAnswer(ans, o), &ans
 }
 
 // onInteraction handles a block action: a vote is recorded and

@@ -210,6 +210,9 @@ func RenderAnswer(ans bot.Answer, o RenderOptions) Message {
 	if o.ShowQuestion && ans.Question != "" {
 		blocks = append(blocks, contextLine("*Question:* "+fit(oneLine(ans.Question), MaxSectionText-len("*Question:* "))))
 	}
+	if ans.FollowUpOf != "" {
+		blocks = append(blocks, contextLine("_Following up on:_ "+fit(oneLine(ans.FollowUpOf), MaxSectionText-len("_Following up on:_ "))))
+	}
 	if !ans.Found || len(ans.Quotes) == 0 {
 		nf := EscapeText(ans.NotFoundText())
 		blocks = append(blocks, section(nf), contextLine(notFoundHint))

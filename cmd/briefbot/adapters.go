@@ -39,11 +39,21 @@ func (s *server) buildAdapters() ([]bot.Adapter, error) {
 		dd = d
 	}
 	s.dedupe = dd
+	var convs *bot.Conversations
+	if s.cfg.Slack.Enabled() || s.cfg.Discord.Enabled() {
+		c, err := bot.OpenConversations(s.cfg.Data, bot.DefaultConversationTTL, nil)
+		if err != nil {
+			return nil, err
+		}
+		convs = c
+	}
+	s.convs = convs
 	if s.cfg.Slack.Enabled() {
 		sl, err := slackad.New(slackad.Options{
 			BotToken: s.cfg.Slack.BotToken, AppToken: s.cfg.Slack.AppToken,
 			SigningSecret: s.cfg.Slack.SigningSecret, APIURL: s.cfg.Slack.APIURL,
 			Bot: s.bot, Dedupe: dd, Votes: votes, Observer: s.metrics, Digests: s.digests,
+			Conversations: convs, ThreadReplies: s.cfg.Slack.ThreadReplies != "off",
 			Logger: s.log.With("component", "slack"), Ready: s.loaded,
 		})
 		if err != nil {
@@ -72,12 +82,13 @@ func newDiscord(c DiscordConfig, b *bot.Bot, votes bot.VoteRecorder, obs bot.Obs
 		digests = s.digests
 	}
 	var dd bot.Dedupe
+	var convs *bot.Conversations
 	if s != nil {
-		dd = s.dedupe
+		dd, convs = s.dedupe, s.convs
 	}
 	opts := discord.Options{
 		BotToken: c.BotToken, AppID: c.AppID, PublicKey: c.PublicKey, GuildID: c.GuildID, APIURL: c.APIURL,
-		Bot: b, Votes: votes, Dedupe: dd, Observer: obs, Commands: discord.DigestCommands(digests),
+		Bot: b, Votes: votes, Dedupe: dd, Conversations: convs, Observer: obs, Commands: discord.DigestCommands(digests),
 	}
 	if s != nil {
 		opts.Logger = s.log.With("component", "discord")

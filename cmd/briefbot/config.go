@@ -39,6 +39,10 @@ type SlackConfig struct {
 	AppToken      string `yaml:"app_token"`      // SLACK_APP_TOKEN (xapp-): Socket Mode
 	SigningSecret string `yaml:"signing_secret"` // SLACK_SIGNING_SECRET: HTTP Events API
 	APIURL        string `yaml:"api_url"`        // SLACK_API_URL, default https://slack.com/api/
+	// ThreadReplies is "on" (default): a reply in a thread where the bot
+	// answered is answered without a new mention; "off": only mentions
+	// (SLACK_THREAD_REPLIES).
+	ThreadReplies string `yaml:"thread_replies"`
 }
 
 // Enabled reports whether Slack is configured.
@@ -117,6 +121,7 @@ func readConfig(path string, getenv func(string) string) (Config, error) {
 	set(&c.Slack.AppToken, "SLACK_APP_TOKEN")
 	set(&c.Slack.SigningSecret, "SLACK_SIGNING_SECRET")
 	set(&c.Slack.APIURL, "SLACK_API_URL")
+	set(&c.Slack.ThreadReplies, "SLACK_THREAD_REPLIES")
 	set(&c.Discord.BotToken, "DISCORD_BOT_TOKEN")
 	set(&c.Discord.AppID, "DISCORD_APP_ID")
 	set(&c.Discord.PublicKey, "DISCORD_PUBLIC_KEY")
@@ -148,6 +153,11 @@ func readConfig(path string, getenv func(string) string) (Config, error) {
 		if d.Channel == "" {
 			return c, fmt.Errorf("config: digest %d: channel is empty", i+1)
 		}
+	}
+	switch c.Slack.ThreadReplies {
+	case "", "on", "off":
+	default:
+		return c, fmt.Errorf("config: SLACK_THREAD_REPLIES must be on or off, not %q", c.Slack.ThreadReplies)
 	}
 	switch c.LogFormat {
 	case "", "text", "json":

@@ -141,6 +141,9 @@ type server struct {
 	// dedupe is the adapters' delivery log (dedupe.jsonl, or the
 	// database's deliveries in cluster mode), nil without adapters.
 	dedupe bot.Dedupe
+	// convs are the Slack threads and Discord follow-up chains answered
+	// (conversations.json), nil without a chat adapter.
+	convs *bot.Conversations
 	// state is the shared state in PostgreSQL (cluster mode); nil in the
 	// embedded default.
 	state *clusterState
