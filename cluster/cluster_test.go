@@ -386,3 +386,50 @@ func TestSubscriptionsAndVotes(t *testing.T) {
 		t.Fatalf("%+v %v", all, err)
 	}
 }
+
+// Conversations are shared: a turn appended through one replica is read
+// through another; the last MaxTurns are kept; an expired conversation
+// starts afresh.
+func TestConversationsShared(t *testing.T) {
+	db := pgdbtest.New(t)
+	c := newClock()
+	a := cluster.NewConversations(db.Pool, time.Hour, c.Now, nil)
+	b := cluster.NewConversations(db.Pool, time.Hour, c.Now, nil)
+	if a.Has("slack:C1:1.0") || b.Get("slack:C1:1.0") != nil {
+		t.Fatal("a conversation out of nothing")
+	}
+	for i, q := range []string{"q1", "q2", "q3", "q4"} {
+		if err := []*cluster.Conversations{a, b}[i%2].Append("slack:C1:1.0", bot.Turn{Question: q, Articles: []string{"a" + q}}); err != nil {
+			t.Fatal(err)
+		}
+		c.Advance(time.Minute)
+	}
+	got := b.Get("slack:C1:1.0")
+	if len(got) != bot.MaxTurns || got[0].Question != "q2" || got[2].Question != "q4" || got[2].Articles[0] != "aq4" || got[2].At.IsZero() {
+		t.Fatalf("turns %+v", got)
+	}
+	if err := a.Replace("discord:m2", got[1:]); err != nil {
+		t.Fatal(err)
+	}
+	if r := b.Get("discord:m2"); len(r) != 2 || r[0].Question != "q3" {
+		t.Fatalf("replaced %+v", r)
+	}
+	c.Advance(2 * time.Hour)
+	if b.Has("slack:C1:1.0") {
+		t.Fatal("expired conversation still there")
+	}
+	if err := b.Append("slack:C1:1.0", bot.Turn{Question: "fresh"}); err != nil {
+		t.Fatal(err)
+	}
+	if r := a.Get("slack:C1:1.0"); len(r) != 1 || r[0].Question != "fresh" {
+		t.Fatalf("after expiry %+v", r)
+	}
+	if err := a.Expire(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	db.Pool.QueryRow(context.Background(), `SELECT count(*) FROM conversations`).Scan(&n)
+	if n != 1 {
+		t.Fatalf("%d conversations after expiry, want 1", n)
+	}
+}

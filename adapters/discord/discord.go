@@ -89,7 +89,7 @@ type Options struct {
 	// Conversations remembers each answer's question so that its "Ask a
 	// follow-up" button reads the follow-up with it; nil means answers
 	// carry no follow-up button.
-	Conversations *bot.Conversations
+	Conversations bot.ConversationStore
 	// Dedupe remembers the interactions answered (by interaction id), so
 	// that a replayed request, which its signature and timestamp alone
 	// would accept for 5 minutes, is not handled twice; use one persisted
@@ -151,7 +151,7 @@ type Adapter struct {
 
 	bot    *bot.Bot
 	votes  bot.VoteRecorder
-	convs  *bot.Conversations
+	convs  bot.ConversationStore
 	dedupe bot.Dedupe
 	obs    bot.Observer
 	log    *slog.Logger

@@ -112,7 +112,7 @@ type Options struct {
 	// Conversations remembers each thread (and DM) the bot answered in, so
 	// that a follow-up is read with the questions before it; nil means
 	// every question is read alone.
-	Conversations *bot.Conversations
+	Conversations bot.ConversationStore
 	// ThreadReplies answers a reply in a thread where the bot answered
 	// without a new mention (it needs the message.channels and
 	// message.groups events); false answers only mentions and DMs.
@@ -178,7 +178,7 @@ type Adapter struct {
 	bodyTimeout time.Duration
 
 	selfMu        sync.Mutex
-	convs         *bot.Conversations
+	convs         bot.ConversationStore
 	threadReplies bool
 	// scopeWarning says once that reactions:write is missing.
 	scopeWarning sync.Once

@@ -39,8 +39,10 @@ func (s *server) buildAdapters() ([]bot.Adapter, error) {
 		dd = d
 	}
 	s.dedupe = dd
-	var convs *bot.Conversations
-	if s.cfg.Slack.Enabled() || s.cfg.Discord.Enabled() {
+	var convs bot.ConversationStore
+	if s.state != nil && (s.cfg.Slack.Enabled() || s.cfg.Discord.Enabled()) {
+		convs = s.state.convs
+	} else if s.cfg.Slack.Enabled() || s.cfg.Discord.Enabled() {
 		c, err := bot.OpenConversations(s.cfg.Data, bot.DefaultConversationTTL, nil)
 		if err != nil {
 			return nil, err
@@ -82,7 +84,7 @@ func newDiscord(c DiscordConfig, b *bot.Bot, votes bot.VoteRecorder, obs bot.Obs
 		digests = s.digests
 	}
 	var dd bot.Dedupe
-	var convs *bot.Conversations
+	var convs bot.ConversationStore
 	if s != nil {
 		dd, convs = s.dedupe, s.convs
 	}

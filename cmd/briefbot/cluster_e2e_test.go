@@ -172,6 +172,8 @@ const (
 		`"event":{"type":"app_mention","user":"U1","text":"<@UBOT> How many drones and missiles did Russia fire on Friday night?","ts":"1700000000.000100","channel":"C1","event_ts":"1700000000.000100"}}`
 	clusterTwin = `{"type":"event_callback","team_id":"T1","api_app_id":"A1","event_id":"Ev2","event_time":1700000000,` +
 		`"event":{"type":"message","channel_type":"channel","user":"U1","text":"<@UBOT> How many drones and missiles did Russia fire on Friday night?","ts":"1700000000.000100","channel":"C1","event_ts":"1700000000.000100"}}`
+	clusterThreadReply = `{"type":"event_callback","team_id":"T1","api_app_id":"A1","event_id":"Ev4","event_time":1700000003,` +
+		`"event":{"type":"message","channel_type":"channel","user":"U1","text":"And on Saturday?","ts":"1700000003.000100","thread_ts":"1700000000.000100","channel":"C1","event_ts":"1700000003.000100"}}`
 	clusterDM = `{"type":"event_callback","team_id":"T1","api_app_id":"A1","event_id":"Ev3","event_time":1700000000,` +
 		`"event":{"type":"message","channel_type":"im","user":"U1","text":"Who is Ukraine's Foreign Minister?","ts":"1700000002.000100","channel":"D1","event_ts":"1700000002.000100"}}`
 )
@@ -179,7 +181,8 @@ const (
 // The acceptance scenario of issue 14 on three replicas sharing one
 // schema: the same app_mention delivered to all three, a retry of it and
 // its message twin produce one chat.postMessage; the same Discord
-// interaction delivered to two replicas gets one answer; a digest due
+// interaction delivered to two replicas gets one answer; a reply in the
+// thread reaching another replica is read with the thread; a digest due
 // before the replicas started is posted once, by the leader; claim
 // conflicts are counted.
 func TestClusterAnswersAndPostsOnce(t *testing.T) {
@@ -263,6 +266,33 @@ func TestClusterAnswersAndPostsOnce(t *testing.T) {
 	})
 	if n := fake.postsTo("C1"); n != 1 {
 		t.Fatalf("%d chat.postMessage for one mention delivered five times", n)
+	}
+
+	// A reply in that thread, without a mention, reaching a replica that
+	// did not answer the mention: the conversation is shared, so it is
+	// answered there, in the thread.
+	var answerer string
+	if err := db.Pool.QueryRow(context.Background(), `SELECT holder FROM deliveries WHERE key = 'slack:msg:C1:1700000000.000100'`).Scan(&answerer); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the thread's conversation is saved", func() bool {
+		var n int
+		db.Pool.QueryRow(context.Background(), `SELECT count(*) FROM conversations WHERE key = 'slack:C1:1700000000.000100'`).Scan(&n)
+		return n == 1
+	})
+	other := rs[0]
+	if other.s.state.node.ID() == answerer {
+		other = rs[1]
+	}
+	if code := signedSlack(t, other.base, secret, clusterThreadReply, nil); code != 200 {
+		t.Fatalf("thread reply: %d", code)
+	}
+	eventually(t, "the thread reply is answered by another replica", func() bool { return fake.postsTo("C1") == 2 })
+	fake.mu.Lock()
+	last := fake.posts[len(fake.posts)-1]
+	fake.mu.Unlock()
+	if last["thread_ts"] != "1700000000.000100" {
+		t.Fatalf("follow-up answered outside the thread: %v", last["thread_ts"])
 	}
 
 	// Discord: one interaction delivered to two replicas.

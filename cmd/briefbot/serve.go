@@ -142,8 +142,9 @@ type server struct {
 	// database's deliveries in cluster mode), nil without adapters.
 	dedupe bot.Dedupe
 	// convs are the Slack threads and Discord follow-up chains answered
-	// (conversations.json), nil without a chat adapter.
-	convs *bot.Conversations
+	// (conversations.json, or the database's in cluster mode), nil
+	// without a chat adapter.
+	convs bot.ConversationStore
 	// state is the shared state in PostgreSQL (cluster mode); nil in the
 	// embedded default.
 	state *clusterState

@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	slackad "github.com/briefbot/briefbot/adapters/slack"
+	"github.com/briefbot/briefbot/bot"
 	"github.com/briefbot/briefbot/cluster"
 	"github.com/briefbot/briefbot/cluster/pgdb"
 )
@@ -24,6 +25,7 @@ type clusterState struct {
 	node   *cluster.Node
 	dedupe *cluster.Deliveries
 	votes  *cluster.Votes
+	convs  *cluster.Conversations
 	ledger *cluster.Ledger
 	subs   *cluster.Subscriptions
 	log    *slog.Logger
@@ -85,6 +87,7 @@ func newClusterState(url string, logger *slog.Logger, tune clusterTuning) (*clus
 		pool: pool, node: node, log: logger, sweep: tune.sweep, ready: make(chan struct{}),
 		dedupe: cluster.NewDeliveries(pool, node, slackad.DefaultDedupeTTL, 0),
 		votes:  cluster.NewVotes(pool),
+		convs:  cluster.NewConversations(pool, bot.DefaultConversationTTL, opts.Now, logger),
 		ledger: cluster.NewLedger(pool, node, 0),
 		subs:   cluster.NewSubscriptions(pool, opts.Now),
 	}
@@ -152,6 +155,9 @@ func (c *clusterState) leaderWork(ctx context.Context, s *server) {
 				c.log.Warn("expiry of old delivery keys failed", "err", err)
 			} else if n > 0 {
 				c.log.Debug("old delivery keys expired", "keys", n)
+			}
+			if err := c.convs.Expire(ctx); err != nil && ctx.Err() == nil {
+				c.log.Warn("expiry of old conversations failed", "err", err)
 			}
 		})
 	}()
