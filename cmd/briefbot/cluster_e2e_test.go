@@ -434,7 +434,7 @@ func TestClusterReplicaStartsWithTheDatabaseDown(t *testing.T) {
 		return code == 200 && body["database"] == "ok" && body["leader"] == true
 	})
 	var version int64
-	if err := db.Pool.QueryRow(context.Background(), `SELECT max(version_id) FROM briefbot_schema_version`).Scan(&version); err != nil || version < 5 {
+	if err := db.Pool.QueryRow(context.Background(), `SELECT max(version_id) FROM briefbot_schema_version`).Scan(&version); err != nil || version < 6 {
 		t.Fatalf("schema version %d %v", version, err)
 	}
 	if code := signedSlack(t, r.base, secret, clusterDM, nil); code != 200 {
