@@ -178,6 +178,22 @@ const ConversationsFile = "conversations.json"
 // its last turn.
 const DefaultConversationTTL = 24 * time.Hour
 
+// ConversationStore keeps conversations for the adapters: [Conversations]
+// in the data directory, or the cluster package's table in PostgreSQL, so
+// that a follow-up reaching another replica is read with its thread.
+type ConversationStore interface {
+	// Get returns the conversation's turns, oldest first (nil when none).
+	Get(key string) []Turn
+	// Has reports whether the conversation exists and has not expired.
+	Has(key string) bool
+	// Append adds a turn, keeping the last MaxTurns.
+	Append(key string, t Turn) error
+	// Replace sets the conversation's turns, keeping the last MaxTurns.
+	Replace(key string, turns []Turn) error
+}
+
+var _ ConversationStore = (*Conversations)(nil)
+
 // Conversations remembers the last turns of each conversation, by key (a
 // platform's channel and thread), for a time to live after the last turn.
 // With a directory they are saved (atomically: temporary file, fsync,

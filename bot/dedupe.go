@@ -31,6 +31,32 @@ const DefaultClaimLease = 5 * time.Minute
 // next one is tried.
 const compactRetry = time.Minute
 
+// Dedupe is what the adapters need to answer every delivery once: claims
+// held while an answer is made, done marks once the platform confirmed it,
+// and the claims a stopped process left unanswered. [Deduper] keeps them
+// in the data directory (one process); the cluster package keeps them in
+// PostgreSQL, where a claim is a unique key that holds across replicas.
+//
+// The calls take no context: each is one short write, and an
+// implementation bounds its own I/O. A failure to persist returns the
+// error with the answer's go-ahead (Claim true, Seen false): a rare
+// duplicate beats a lost answer.
+type Dedupe interface {
+	// Claim claims key for the caller; false means a duplicate.
+	Claim(key string, data json.RawMessage) (bool, error)
+	// Done marks key answered.
+	Done(key string) error
+	// Release gives up the caller's claim on key (its answer failed).
+	Release(key string)
+	// Seen reports whether key was seen, marking it done if it was not.
+	Seen(key string) (bool, error)
+	// Pending lists the claims under prefix that their claimant left
+	// unanswered, oldest first.
+	Pending(prefix string) []PendingClaim
+}
+
+var _ Dedupe = (*Deduper)(nil)
+
 // ErrDeduperClosed reports a call after Close.
 var ErrDeduperClosed = errors.New("bot: deduper is closed")
 

@@ -36,6 +36,21 @@ type Vote struct {
 	Reason string `json:"reason,omitempty"`
 }
 
+// check reports a vote that is neither up nor down, or a reason that is
+// unknown or not on a 👎.
+func (v Vote) check() error {
+	if v.Vote != VoteUp && v.Vote != VoteDown {
+		return ErrBadVote
+	}
+	if v.Reason != "" && (v.Vote != VoteDown || ReasonLabel(v.Reason) == "") {
+		return ErrBadVote
+	}
+	return nil
+}
+
+// Check is check, for other VoteRecorders.
+func (v Vote) Check() error { return v.check() }
+
 // Reasons a 👎 may be given, asked right after it.
 const (
 	ReasonWrongArticle  = "wrong_article"
@@ -81,6 +96,19 @@ var (
 	ErrDuplicateVote = errors.New("bot: this vote is already recorded")
 )
 
+// VoteRecorder records votes: [VoteLog] in the data directory, the
+// cluster package's table in PostgreSQL. Record returns ErrDuplicateVote
+// for a Key already recorded, and ErrBadVote for a vote neither up nor
+// down.
+type VoteRecorder interface {
+	Record(ctx context.Context, v Vote) error
+	// Find returns the recorded vote whose Key is key (a 👎's, when its
+	// reason is given).
+	Find(ctx context.Context, key string) (Vote, bool, error)
+}
+
+var _ VoteRecorder = (*VoteLog)(nil)
+
 // VoteLog appends votes, one JSON object a line, to votes.jsonl in the data
 // directory. It is safe for concurrent use.
 type VoteLog struct {
@@ -107,8 +135,8 @@ func (l *VoteLog) Record(_ context.Context, v Vote) error {
 	if v.Vote != VoteUp && v.Vote != VoteDown {
 		return ErrBadVote
 	}
-	if v.Reason != "" && (v.Vote != VoteDown || ReasonLabel(v.Reason) == "") {
-		return ErrBadVote
+	if err := v.check(); err != nil {
+		return err
 	}
 	if v.Time.IsZero() {
 		v.Time = time.Now().UTC()
@@ -156,7 +184,7 @@ func (l *VoteLog) Record(_ context.Context, v Vote) error {
 }
 
 // Find returns the recorded vote whose Key is key.
-func (l *VoteLog) Find(key string) (Vote, bool, error) {
+func (l *VoteLog) Find(_ context.Context, key string) (Vote, bool, error) {
 	votes, err := l.Votes()
 	if err != nil {
 		return Vote{}, false, err

@@ -85,21 +85,21 @@ type Options struct {
 	// Bot answers questions.
 	Bot *bot.Bot
 	// Votes records 👍/👎; nil means answers carry no vote buttons.
-	Votes *bot.VoteLog
+	Votes bot.VoteRecorder
 	// Conversations remembers each answer's question so that its "Ask a
 	// follow-up" button reads the follow-up with it; nil means answers
 	// carry no follow-up button.
-	Conversations *bot.Conversations
+	Conversations bot.ConversationStore
 	// Channels holds per-channel settings (answering off, private
 	// answers), changed with /brief settings; nil means every channel has
-	// the defaults and /brief settings is not offered.
+	// the defaults.
 	Channels *bot.Channels
 	// Dedupe remembers the interactions answered (by interaction id), so
 	// that a replayed request, which its signature and timestamp alone
 	// would accept for 5 minutes, is not handled twice; use one persisted
 	// in the data directory so that a restart remembers them too. Nil
 	// means an in-memory deduper. The adapter does not close it.
-	Dedupe *bot.Deduper
+	Dedupe bot.Dedupe
 	// Observer counts rate-limit waits and failed deliveries; nil means none.
 	Observer bot.Observer
 	// Logger logs outcomes, never tokens or message text; nil discards.
@@ -109,6 +109,13 @@ type Options struct {
 	// HTTPClient makes REST calls; nil means a client with a 30 s timeout.
 	// Its Transport (or http.DefaultTransport) is wrapped, not replaced.
 	HTTPClient *http.Client
+
+	// Gateway, when set, runs the gateway connection: it calls run with a
+	// context that ends when this process should hold no gateway, as many
+	// times as it likes, and returns once ctx has ended. A cluster runs
+	// the gateway on its leader only (HTTP interactions on every replica).
+	// Nil runs it for the adapter's lifetime.
+	Gateway func(ctx context.Context, run func(context.Context))
 
 	// Commands are extra slash commands, registered and served after the
 	// built-in ones (DigestCommands, for instance).
@@ -147,15 +154,16 @@ type Adapter struct {
 	apiBase   string
 
 	bot      *bot.Bot
-	votes    *bot.VoteLog
-	convs    *bot.Conversations
+	votes    bot.VoteRecorder
+	convs    bot.ConversationStore
 	channels *bot.Channels
-	dedupe   *bot.Deduper
+	dedupe   bot.Dedupe
 	obs      bot.Observer
 	log      *slog.Logger
 	now      func() time.Time
 
 	postOnly bool
+	gateway  func(ctx context.Context, run func(context.Context))
 
 	client *http.Client
 	// rest makes REST calls; it is never opened as a gateway session.
@@ -225,6 +233,7 @@ func New(opts Options) (*Adapter, error) {
 		backoffMax:      2 * time.Minute,
 		recent:          newRecentAnswers(512),
 		postOnly:        opts.PostOnly,
+		gateway:         opts.Gateway,
 		answers:         map[string]int{},
 		bodyTimeout:     defaultBodyTimeout,
 	}
@@ -367,6 +376,10 @@ func (a *Adapter) Run(ctx context.Context) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			if a.gateway != nil {
+				a.gateway(ctx, a.superviseGateway)
+				return
+			}
 			a.superviseGateway(ctx)
 		}()
 	}

@@ -167,3 +167,49 @@ func TestGatewayUnreachableKeepsRetrying(t *testing.T) {
 	}
 	stop()
 }
+
+// With Options.Gateway (a cluster: the leader only), the gateway is open
+// exactly while the hook runs it: none before, closed when its context
+// ends, opened again for the next term, and answering there.
+func TestGatewayRunsOnlyThroughTheHook(t *testing.T) {
+	rest := newRESTFake(t)
+	gw := newGatewayFake(t)
+	rest.setGateway(gw.URL())
+	terms := make(chan context.Context)
+	gatewayRun(t, rest, &fakeSearcher{result: droneResult}, func(o *Options) {
+		o.Gateway = func(ctx context.Context, run func(context.Context)) {
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case term := <-terms:
+					run(term)
+				}
+			}
+		}
+	})
+	rest.next(http.MethodPut, "/applications/app1/commands") // commands register on every replica
+	if n := gw.conns.Load(); n != 0 {
+		t.Fatalf("%d gateway connections before the first term", n)
+	}
+	term, end := context.WithCancel(context.Background())
+	terms <- term
+	first := gw.nextReady()
+	end()
+	select {
+	case n := <-gw.closed:
+		if n != first.n {
+			t.Fatalf("connection %d closed, want %d", n, first.n)
+		}
+	case <-time.After(waitFor):
+		t.Fatal("the gateway stayed open after its term ended")
+	}
+	term, end = context.WithCancel(context.Background())
+	defer end()
+	terms <- term
+	second := gw.nextReady()
+	if err := second.dispatch("INTERACTION_CREATE", gatewayAsk("1300")); err != nil {
+		t.Fatal(err)
+	}
+	rest.next(http.MethodPost, "/interactions/1300/tok-1300/callback")
+}

@@ -201,7 +201,7 @@ func (a *Adapter) handleReason(ctx context.Context, i *discordgo.Interaction, re
 	if !ok || label == "" || a.votes == nil {
 		return Message{Content: "That button is no longer supported.", Ephemeral: true}
 	}
-	down, found, err := a.votes.Find(bot.VoteKey(bot.PlatformDiscord, answer, userID(i), bot.VoteDown))
+	down, found, err := a.votes.Find(ctx, bot.VoteKey(bot.PlatformDiscord, answer, userID(i), bot.VoteDown))
 	if err == nil && !found {
 		return Message{Content: "I have no 👎 of yours on that answer.", Ephemeral: true}
 	}

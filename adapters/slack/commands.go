@@ -256,7 +256,7 @@ func (a *Adapter) recordReason(ctx context.Context, cb slack.InteractionCallback
 		a.log.WarnContext(ctx, "slack reason not recorded: bad button value or no vote log")
 		return
 	}
-	down, found, err := a.votes.Find(bot.VoteKey(bot.PlatformSlack, answer, cb.User.ID, bot.VoteDown))
+	down, found, err := a.votes.Find(ctx, bot.VoteKey(bot.PlatformSlack, answer, cb.User.ID, bot.VoteDown))
 	if err == nil && !found {
 		err = errors.New("no 👎 of this user on this answer")
 	}

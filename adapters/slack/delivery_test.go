@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/briefbot/briefbot/bot"
 	"github.com/briefbot/briefbot/retrieval"
 )
 
@@ -31,7 +32,7 @@ func TestHTTPRetryAfterFailedPostIsAnswered(t *testing.T) {
 	if n := len(h.slack.Posts("chat.postMessage")); n != 0 {
 		t.Fatalf("%d posts while Slack was failing", n)
 	}
-	h.a.dedupe.Close()
+	h.a.dedupe.(*bot.Deduper).Close()
 
 	h2 := newHarness(t, harnessOptions{dataDir: dir})
 	posts := h2.slack.WaitPosts("chat.postMessage", 1) // answered at start
@@ -47,7 +48,7 @@ func TestHTTPRetryAfterFailedPostIsAnswered(t *testing.T) {
 	if p := posts[0]; p.Channel != "C1" || p.ThreadTS != "1765000000.000100" || !strings.Contains(p.Text, "653 drones") {
 		t.Errorf("the redelivered answer %+v", p)
 	}
-	h2.a.dedupe.Close()
+	h2.a.dedupe.(*bot.Deduper).Close()
 
 	// A third process: the question is done, its retry is dropped.
 	h3 := newHarness(t, harnessOptions{dataDir: dir})
@@ -126,7 +127,7 @@ func TestShutdownBacklog(t *testing.T) {
 	if got := len(h.slack.Posts("chat.postMessage")); got != 0 {
 		t.Errorf("%d posts, want none", got)
 	}
-	h.a.dedupe.Close()
+	h.a.dedupe.(*bot.Deduper).Close()
 
 	// The next start answers all of them, once, and Slack's retries change nothing.
 	h2 := newHarness(t, harnessOptions{dataDir: dir})

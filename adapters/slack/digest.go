@@ -172,6 +172,12 @@ func (a *Adapter) PostDigest(ctx context.Context, channel string, d digest.Diges
 	return err
 }
 
+// PostDigestID is PostDigest returning the posted message's ts (the
+// digest ledger of a cluster records it).
+func (a *Adapter) PostDigestID(ctx context.Context, channel string, d digest.Digest) (string, error) {
+	return a.post(ctx, channel, "", RenderDigest(d))
+}
+
 // maxFallbackText bounds the plain-text fallback of a digest.
 const maxFallbackText = 3000
 

@@ -266,7 +266,7 @@ func TestHTTPRestartDoesNotAnswerTwice(t *testing.T) {
 	if err := h.stop(); err != nil {
 		t.Fatal(err)
 	}
-	h.a.dedupe.Close()
+	h.a.dedupe.(*bot.Deduper).Close()
 
 	// A new process on the same data directory gets Slack's retry.
 	h2 := newHarness(t, harnessOptions{dataDir: dir})

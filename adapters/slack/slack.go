@@ -103,16 +103,16 @@ type Options struct {
 	// (bot.OpenDeduper(dir, DefaultDedupeTTL, nil)) so that a restart does
 	// not answer twice. Nil means an in-memory deduper. The adapter does
 	// not close it.
-	Dedupe *bot.Deduper
+	Dedupe bot.Dedupe
 	// Votes records 👍/👎; nil means answers carry no vote buttons.
-	Votes *bot.VoteLog
+	Votes bot.VoteRecorder
 	// Digests serves /brief digest, subscribe and unsubscribe; nil means
 	// those subcommands say that digests are not set up.
 	Digests Digests
 	// Conversations remembers each thread (and DM) the bot answered in, so
 	// that a follow-up is read with the questions before it; nil means
 	// every question is read alone.
-	Conversations *bot.Conversations
+	Conversations bot.ConversationStore
 	// Channels holds per-channel settings (how the channel is answered,
 	// private slash-command answers), changed with /brief settings; nil
 	// means every channel has the defaults.
@@ -169,8 +169,8 @@ type Adapter struct {
 	socket   bool
 	secret   []byte
 	bot      *bot.Bot
-	dedupe   *bot.Deduper
-	votes    *bot.VoteLog
+	dedupe   bot.Dedupe
+	votes    bot.VoteRecorder
 	digests  Digests
 	postOnly bool
 	obs      bot.Observer
@@ -186,7 +186,7 @@ type Adapter struct {
 	bodyTimeout time.Duration
 
 	selfMu        sync.Mutex
-	convs         *bot.Conversations
+	convs         bot.ConversationStore
 	channels      *bot.Channels
 	defaultAnswer string
 	admins        map[string]bool

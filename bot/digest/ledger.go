@@ -1,6 +1,7 @@
 package digest
 
 import (
+	"context"
 	"fmt"
 	"path/filepath"
 	"sort"
@@ -13,6 +14,38 @@ const LedgerFile = "digest-ledger.json"
 
 // ledgerKeepDays is how many posted days per channel the ledger remembers.
 const ledgerKeepDays = 60
+
+// LedgerStore is what Deliver and the Scheduler need from a ledger:
+// [Ledger] in the data directory (one process), or the cluster package's
+// tables in PostgreSQL, which also implement [RunClaimer] so that
+// replicas claim a run before posting it.
+type LedgerStore interface {
+	// Posted reports whether a digest was posted to target on day.
+	Posted(target, day string) (bool, error)
+	// Previous returns the story signatures of the latest digest posted
+	// to target before day.
+	Previous(target, day string) ([]Signature, error)
+	// Record remembers that dg was posted to target on day at at.
+	Record(target, day string, at time.Time, dg Digest) error
+}
+
+// RunClaimer is a ledger shared by several processes: a run (target and
+// day) is claimed before its digest is built and posted, so that only the
+// claimant posts it; a claim whose holder died is taken over after a
+// lease. Deliver uses it when the ledger implements it.
+type RunClaimer interface {
+	// ClaimRun claims target's run of day; false means it was posted (or
+	// skipped) already, or another live process holds it.
+	ClaimRun(ctx context.Context, target, day string) (bool, error)
+	// ReleaseRun gives up the caller's claim (the post failed).
+	ReleaseRun(ctx context.Context, target, day string) error
+	// FinishRun records the claimed run as posted (with the platform's
+	// message id, "" when unknown) or, with skipped, as skipped because
+	// its window was empty.
+	FinishRun(ctx context.Context, target, day string, at time.Time, dg Digest, messageID string, skipped bool) error
+}
+
+var _ LedgerStore = (*Ledger)(nil)
 
 // Ledger records which digest was posted to which channel on which day, so
 // that a channel gets one digest a day across runs and restarts, and keeps

@@ -24,6 +24,12 @@ func (f PosterFunc) Post(ctx context.Context, channel string, d Digest) error {
 	return f(ctx, channel, d)
 }
 
+// IDPoster is a Poster that also returns the platform's id of the message
+// it posted (a Slack ts), which a [RunClaimer] ledger records.
+type IDPoster interface {
+	PostID(ctx context.Context, channel string, d Digest) (string, error)
+}
+
 // ErrNoPoster reports a platform no poster is configured for.
 var ErrNoPoster = errors.New("digest: no poster is configured for this platform")
 
@@ -77,6 +83,9 @@ const (
 	AlreadyPosted Outcome = "already-posted"
 	// SkippedEmpty: the window was empty and empty digests are skipped.
 	SkippedEmpty Outcome = "skipped-empty"
+	// HeldElsewhere: another process holds the claim of that channel and
+	// day (a shared ledger, see RunClaimer) and posts it.
+	HeldElsewhere Outcome = "held-elsewhere"
 )
 
 // Delivery is one digest to post.
@@ -99,7 +108,12 @@ type Delivery struct {
 // acknowledgement and the ledger write, the next run posts the digest again:
 // delivery is at least once, and the window for a duplicate is that one
 // write.
-func Deliver(ctx context.Context, s bot.Searcher, l *Ledger, p Poster, del Delivery) (Outcome, Digest, error) {
+//
+// When l is a [RunClaimer] (several processes share it), the run is
+// claimed first and only the claimant builds and posts it; a failure
+// releases the claim, and the post is recorded with the platform's message
+// id when p is an [IDPoster]. Force skips the claim.
+func Deliver(ctx context.Context, s bot.Searcher, l LedgerStore, p Poster, del Delivery) (Outcome, Digest, error) {
 	opts := del.Options
 	if opts.Now.IsZero() {
 		opts.Now = time.Now()
@@ -118,6 +132,9 @@ func Deliver(ctx context.Context, s bot.Searcher, l *Ledger, p Poster, del Deliv
 		}
 	}
 	target := del.Target.String()
+	if c, ok := l.(RunClaimer); ok && !del.Force {
+		return deliverClaimed(ctx, s, l, c, p, del, opts, target, day)
+	}
 	if !del.Force {
 		done, err := l.Posted(target, day)
 		if err != nil {
@@ -143,6 +160,63 @@ func Deliver(ctx context.Context, s bot.Searcher, l *Ledger, p Poster, del Deliv
 		return "", d, fmt.Errorf("digest: post to %s: %w", target, err)
 	}
 	if err := l.Record(target, day, time.Now(), d); err != nil {
+		return Posted, d, err
+	}
+	return Posted, d, nil
+}
+
+// deliverClaimed is Deliver through a shared ledger: claim, build, post,
+// record, or release the claim on any failure.
+func deliverClaimed(ctx context.Context, s bot.Searcher, l LedgerStore, c RunClaimer, p Poster, del Delivery, opts Options,
+	target, day string) (_ Outcome, _ Digest, err error) {
+	ok, err := c.ClaimRun(ctx, target, day)
+	if err != nil {
+		return "", Digest{}, err
+	}
+	if !ok {
+		if posted, perr := l.Posted(target, day); perr == nil && posted {
+			return AlreadyPosted, Digest{}, nil
+		}
+		return HeldElsewhere, Digest{}, nil
+	}
+	finished := false
+	defer func() {
+		if !finished {
+			// A fresh context: ctx may be why the run failed.
+			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+			defer cancel()
+			if rerr := c.ReleaseRun(rctx, target, day); rerr != nil {
+				err = errors.Join(err, rerr)
+			}
+		}
+	}()
+	prev, err := l.Previous(target, day)
+	if err != nil {
+		return "", Digest{}, err
+	}
+	opts.Previous = prev
+	d, err := Build(ctx, s, opts)
+	if err != nil {
+		return "", d, err
+	}
+	if d.Empty() && del.SkipEmpty {
+		finished = true
+		return SkippedEmpty, d, c.FinishRun(ctx, target, day, time.Now(), d, "", true)
+	}
+	var id string
+	if ip, ok := p.(IDPoster); ok {
+		id, err = ip.PostID(ctx, del.Target.Channel, d)
+	} else {
+		err = p.Post(ctx, del.Target.Channel, d)
+	}
+	if err != nil {
+		return "", d, fmt.Errorf("digest: post to %s: %w", target, err)
+	}
+	// Posted: the claim is never released now (a retry would post twice);
+	// a failed record leaves it to expire as the README's at-least-once
+	// window says.
+	finished = true
+	if err := c.FinishRun(context.WithoutCancel(ctx), target, day, time.Now(), d, id, false); err != nil {
 		return Posted, d, err
 	}
 	return Posted, d, nil

@@ -18,7 +18,7 @@ type RunFunc func(ctx context.Context, sub Subscription, run time.Time) error
 
 // Runner is the RunFunc that serve wires in: it builds the digest from s and
 // posts it through the platform's poster, recording it in the ledger.
-func Runner(s bot.Searcher, l *Ledger, posters Posters) RunFunc {
+func Runner(s bot.Searcher, l LedgerStore, posters Posters) RunFunc {
 	return func(ctx context.Context, sub Subscription, run time.Time) error {
 		p, err := posters.For(sub.Platform)
 		if err != nil {
@@ -32,7 +32,7 @@ func Runner(s bot.Searcher, l *Ledger, posters Posters) RunFunc {
 // SchedulerOptions configures a Scheduler.
 type SchedulerOptions struct {
 	// Ledger says which runs already happened; required.
-	Ledger *Ledger
+	Ledger LedgerStore
 	// Clock drives the schedule; nil means the real clock. Tests pass a
 	// clockwork fake clock.
 	Clock clockwork.Clock
@@ -55,7 +55,7 @@ const maxWait = 10 * time.Minute
 // that happens twice (01:30 on a fall-back day) runs once, the first time.
 type Scheduler struct {
 	run    RunFunc
-	ledger *Ledger
+	ledger LedgerStore
 	clock  clockwork.Clock
 	log    *slog.Logger
 
@@ -108,6 +108,18 @@ func (s *Scheduler) Start(ctx context.Context, subs []Subscription) error {
 	case <-s.changed: // the loop below reads the jobs Set made
 	default:
 	}
+	s.catchUp(subs, "catch-up")
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		s.loop(runCtx)
+	}()
+	return err
+}
+
+// catchUp runs, in the background, the latest run of each of subs that
+// the ledger does not hold.
+func (s *Scheduler) catchUp(subs []Subscription, why string) {
 	now := s.clock.Now()
 	for _, sub := range subs {
 		sub, err := sub.Normalize()
@@ -121,15 +133,28 @@ func (s *Scheduler) Start(ctx context.Context, subs []Subscription) error {
 		s.wg.Add(1)
 		go func() {
 			defer s.wg.Done()
-			s.runOnce(sub, run, "catch-up")
+			s.runOnce(sub, run, why)
 		}()
 	}
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
-		s.loop(runCtx)
-	}()
-	return err
+}
+
+// CatchUp runs again, once, the latest run of every scheduled
+// subscription that the ledger does not hold, as Start does. In a cluster
+// the leader calls it periodically: a run that another replica claimed and
+// never finished (it died) is taken over once that claim's lease ends.
+// It returns at once; Close waits for the runs.
+func (s *Scheduler) CatchUp() {
+	s.mu.Lock()
+	if s.ctx == nil || s.ctx.Err() != nil {
+		s.mu.Unlock()
+		return
+	}
+	defer s.mu.Unlock() // Close cancels under mu: no run is added after it
+	subs := make([]Subscription, 0, len(s.jobs))
+	for _, j := range s.jobs {
+		subs = append(subs, j.sub)
+	}
+	s.catchUp(subs, "sweep")
 }
 
 // Set replaces the scheduled subscriptions (after a channel subscribes or

@@ -116,6 +116,19 @@ func (s Subscription) Delivery(run time.Time) Delivery {
 	}
 }
 
+// SubscriptionStore keeps the channels' own subscriptions: [Subscriptions]
+// in the data directory, or the cluster package's table in PostgreSQL.
+type SubscriptionStore interface {
+	// List returns the subscriptions, by platform and channel.
+	List() ([]Subscription, error)
+	// Add subscribes a channel, replacing its previous subscription.
+	Add(sub Subscription) (Subscription, error)
+	// Remove unsubscribes a channel and reports whether it was subscribed.
+	Remove(t Target) (bool, error)
+}
+
+var _ SubscriptionStore = (*Subscriptions)(nil)
+
 // Subscriptions is the set of subscribed channels, persisted in the data
 // directory. It is safe for concurrent use; every call re-reads the file.
 type Subscriptions struct {

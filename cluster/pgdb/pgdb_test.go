@@ -2,6 +2,7 @@ package pgdb_test
 
 import (
 	"context"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -48,8 +49,13 @@ func TestMigrateConcurrentlyAndStatus(t *testing.T) {
 	if err := d.Pool.QueryRow(ctx, "SELECT count(*) FROM "+pgdb.VersionTable+" WHERE version_id > 0").Scan(&n); err != nil {
 		t.Fatal(err)
 	}
-	if int64(n) != latest {
-		t.Fatalf("%d migrations recorded, want %d (each applied once)", n, latest)
+	// Numbers are allotted by area, so they have gaps: count the files.
+	files, err := filepath.Glob("migrations/*.sql")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("migrations: %v %v", files, err)
+	}
+	if n != len(files) {
+		t.Fatalf("%d migrations recorded, want %d (each applied once)", n, len(files))
 	}
 }
 

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/briefbot/briefbot/adapters/discord"
@@ -14,16 +15,20 @@ import (
 // connects.
 func (s *server) buildAdapters() ([]bot.Adapter, error) {
 	var out []bot.Adapter
-	var votes *bot.VoteLog
-	if s.cfg.Slack.Enabled() || s.cfg.Discord.Enabled() {
+	var votes bot.VoteRecorder
+	if s.state != nil {
+		votes = s.state.votes
+	} else if s.cfg.Slack.Enabled() || s.cfg.Discord.Enabled() {
 		v, err := bot.OpenVoteLog(s.cfg.Data)
 		if err != nil {
 			return nil, err
 		}
 		votes = v
 	}
-	var dd *bot.Deduper
-	if s.cfg.Slack.Enabled() || s.cfg.Discord.Enabled() {
+	var dd bot.Dedupe
+	if s.state != nil && (s.cfg.Slack.Enabled() || s.cfg.Discord.Enabled()) {
+		dd = s.state.dedupe
+	} else if s.cfg.Slack.Enabled() || s.cfg.Discord.Enabled() {
 		d, err := bot.OpenDeduperWith(s.cfg.Data, slackad.DefaultDedupeTTL,
 			bot.DeduperOptions{Logger: s.log.With("component", "dedupe")})
 		if err != nil {
@@ -34,8 +39,10 @@ func (s *server) buildAdapters() ([]bot.Adapter, error) {
 		dd = d
 	}
 	s.dedupe = dd
-	var convs *bot.Conversations
-	if s.cfg.Slack.Enabled() || s.cfg.Discord.Enabled() {
+	var convs bot.ConversationStore
+	if s.state != nil && (s.cfg.Slack.Enabled() || s.cfg.Discord.Enabled()) {
+		convs = s.state.convs
+	} else if s.cfg.Slack.Enabled() || s.cfg.Discord.Enabled() {
 		c, err := bot.OpenConversations(s.cfg.Data, bot.DefaultConversationTTL, nil)
 		if err != nil {
 			return nil, err
@@ -60,7 +67,7 @@ func (s *server) buildAdapters() ([]bot.Adapter, error) {
 			return nil, fmt.Errorf("slack: %w", err)
 		}
 		out = append(out, sl)
-		s.posters[bot.PlatformSlack] = digest.PosterFunc(sl.PostDigest)
+		s.posters[bot.PlatformSlack] = slackDigests{sl}
 	}
 	if s.cfg.Discord.Enabled() {
 		d, err := newDiscord(s.cfg.Discord, s.bot, votes, s.metrics, s)
@@ -76,13 +83,13 @@ func (s *server) buildAdapters() ([]bot.Adapter, error) {
 // newDiscord builds the Discord adapter from its configuration, with the
 // digest commands /digest, /subscribe and /unsubscribe. Without a server
 // (`briefbot discord register`) the commands are registered, not served.
-func newDiscord(c DiscordConfig, b *bot.Bot, votes *bot.VoteLog, obs bot.Observer, s *server) (*discord.Adapter, error) {
+func newDiscord(c DiscordConfig, b *bot.Bot, votes bot.VoteRecorder, obs bot.Observer, s *server) (*discord.Adapter, error) {
 	var digests discord.Digests = unservedDigests{}
 	if s != nil && s.digests != nil {
 		digests = s.digests
 	}
-	var dd *bot.Deduper
-	var convs *bot.Conversations
+	var dd bot.Dedupe
+	var convs bot.ConversationStore
 	var channels *bot.Channels
 	if s != nil {
 		dd, convs, channels = s.dedupe, s.convs, s.channels
@@ -93,6 +100,9 @@ func newDiscord(c DiscordConfig, b *bot.Bot, votes *bot.VoteLog, obs bot.Observe
 	}
 	if s != nil {
 		opts.Logger = s.log.With("component", "discord")
+	}
+	if s != nil && s.state != nil {
+		opts.Gateway = s.state.node.WhileLeader // one gateway per cluster: the leader's
 	}
 	d, err := discord.New(opts)
 	if err != nil {
@@ -107,4 +117,18 @@ func defaultAnswer(c SlackConfig) string {
 		return bot.AnswerMentions
 	}
 	return bot.AnswerThreads
+}
+
+// slackDigests posts digests to Slack, returning the message's ts for a
+// cluster's ledger.
+type slackDigests struct{ a *slackad.Adapter }
+
+var _ digest.IDPoster = slackDigests{}
+
+func (p slackDigests) Post(ctx context.Context, channel string, d digest.Digest) error {
+	return p.a.PostDigest(ctx, channel, d)
+}
+
+func (p slackDigests) PostID(ctx context.Context, channel string, d digest.Digest) (string, error) {
+	return p.a.PostDigestID(ctx, channel, d)
 }

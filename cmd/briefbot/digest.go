@@ -39,7 +39,7 @@ func slackPoster(a *app) (digest.Poster, error) {
 	if err != nil {
 		return nil, err
 	}
-	return digest.PosterFunc(sl.PostDigest), nil
+	return slackDigests{sl}, nil
 }
 
 // discordPoster posts digests with the Discord REST API.
@@ -151,7 +151,16 @@ previous digest posted to that channel come back as follow-ups.`,
 			if err != nil {
 				return err
 			}
-			outcome, d, err := digest.Deliver(ctx, e, digest.OpenLedger(dir), p, digest.Delivery{Target: target, Options: opts, SkipEmpty: skipEmpty, Force: force})
+			var ledger digest.LedgerStore = digest.OpenLedger(dir)
+			if cfg, err := readConfig("", a.getenv); err == nil && cfg.DatabaseURL != "" {
+				l, stop, err := clusterLedger(ctx, cfg.DatabaseURL)
+				if err != nil {
+					return err
+				}
+				defer stop()
+				ledger = l // the replicas' ledger: one post per channel and day across all of them
+			}
+			outcome, d, err := digest.Deliver(ctx, e, ledger, p, digest.Delivery{Target: target, Options: opts, SkipEmpty: skipEmpty, Force: force})
 			if errors.Is(err, digest.ErrBadOptions) {
 				return exitError{code: 2, msg: "use only one of --date, --since and --all"}
 			}
@@ -161,6 +170,9 @@ previous digest posted to that channel come back as follow-ups.`,
 			switch outcome {
 			case digest.AlreadyPosted:
 				fmt.Fprintf(a.stderr, "today's digest was already posted to %s (use --force to post it again)\n", target)
+				return nil
+			case digest.HeldElsewhere:
+				fmt.Fprintf(a.stderr, "a replica is posting today's digest to %s right now (use --force to post it again)\n", target)
 				return nil
 			case digest.SkippedEmpty:
 				fmt.Fprintf(a.stderr, "%s Nothing posted to %s.\n", d.EmptyText(), target)

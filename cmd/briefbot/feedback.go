@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"sort"
@@ -10,6 +11,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/briefbot/briefbot/bot"
+	"github.com/briefbot/briefbot/cluster"
+	"github.com/briefbot/briefbot/cluster/pgdb"
 	"github.com/briefbot/briefbot/retrieval/dates"
 )
 
@@ -35,15 +38,7 @@ examples for the answer-quality work; they never leave the data directory.`,
 				}
 				from = t
 			}
-			dir, err := a.dataDir()
-			if err != nil {
-				return err
-			}
-			log, err := bot.OpenVoteLog(dir)
-			if err != nil {
-				return err
-			}
-			votes, err := log.Votes()
+			votes, err := a.readVotes(cmd.Context())
 			if err != nil {
 				return err
 			}
@@ -60,6 +55,31 @@ examples for the answer-quality work; they never leave the data directory.`,
 	cmd.Flags().StringVar(&since, "since", "", "only votes from this date on (YYYY-MM-DD)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the report as JSON")
 	return cmd
+}
+
+// readVotes reads the votes: from the database in cluster mode
+// (BRIEFBOT_DATABASE_URL), else from votes.jsonl in the data directory.
+func (a *app) readVotes(ctx context.Context) ([]bot.Vote, error) {
+	if cfg, err := readConfig("", a.getenv); err == nil && cfg.DatabaseURL != "" {
+		pool, err := pgdb.Open(ctx, cfg.DatabaseURL)
+		if err != nil {
+			return nil, err
+		}
+		defer pool.Close()
+		if _, err := pgdb.Migrate(ctx, pool); err != nil {
+			return nil, err
+		}
+		return cluster.NewVotes(pool).Votes(ctx)
+	}
+	dir, err := a.dataDir()
+	if err != nil {
+		return nil, err
+	}
+	log, err := bot.OpenVoteLog(dir)
+	if err != nil {
+		return nil, err
+	}
+	return log.Votes()
 }
 
 func printFeedback(a *app, rep bot.FeedbackReport) {

@@ -7,6 +7,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/briefbot/briefbot/bot"
+	"github.com/briefbot/briefbot/cluster"
 )
 
 // metrics implements bot.Observer with Prometheus collectors.
@@ -133,4 +134,30 @@ func (m *metrics) feedItemsAdded(n int) {
 	if m != nil {
 		m.feedItems.Add(float64(n))
 	}
+}
+
+// watchCluster exports the cluster's claim conflicts (deliveries
+// suppressed because another replica claimed or answered them), lease
+// changes, leadership and database reachability.
+func (m *metrics) watchCluster(n *cluster.Node, d *cluster.Deliveries) {
+	m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Name: "briefbot_claim_conflicts_total",
+		Help: "Delivery claims refused because another replica held or had answered them (duplicates suppressed across replicas).",
+	}, func() float64 { return float64(d.Conflicts()) }))
+	m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Name: "briefbot_lease_changes_total", Help: "Times this replica gained or lost the leader lease.",
+	}, func() float64 { return float64(n.LeaseChanges()) }))
+	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "briefbot_leader", Help: "1 while this replica holds the leader lease (runs digests and scheduled work).",
+	}, func() float64 { return b2f(n.IsLeader()) }))
+	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "briefbot_database_up", Help: "1 while the last heartbeat reached the database.",
+	}, func() float64 { return b2f(n.Healthy() == nil) }))
+}
+
+func b2f(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
 }

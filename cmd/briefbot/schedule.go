@@ -18,15 +18,16 @@ import (
 // /digest. It implements the Digests interfaces of both adapters.
 type digestService struct {
 	search    bot.Searcher
-	ledger    *digest.Ledger
-	subs      *digest.Subscriptions
+	ledger    digest.LedgerStore
+	subs      digest.SubscriptionStore
 	config    []digest.Subscription
 	skipEmpty bool
 	log       *slog.Logger
 	now       func() time.Time
 
 	// started is closed once start has scheduled the subscriptions.
-	started chan struct{}
+	started     chan struct{}
+	startedOnce sync.Once
 
 	mu    sync.Mutex
 	sched *digest.Scheduler // nil until start and after close
@@ -123,9 +124,44 @@ func (s *digestService) start(ctx context.Context, posters digest.Posters) error
 		s.log.Error("digest schedules", "err", err)
 	}
 	s.sched = sched
-	close(s.started)
+	s.startedOnce.Do(func() { close(s.started) }) // a cluster's leader starts it at each term
 	s.log.Info("digest scheduler started", "subscriptions", len(subs))
 	return nil
+}
+
+// lead runs the scheduler while ctx lasts (cluster mode: while this
+// replica holds the leader lease) and every sweep picks up the
+// subscriptions made through other replicas and runs again what a dead
+// replica claimed and never posted.
+func (s *digestService) lead(ctx context.Context, posters digest.Posters, sweep time.Duration) {
+	if err := s.start(ctx, posters); err != nil {
+		s.log.Error("digest scheduler not started", "err", err)
+		return
+	}
+	defer func() {
+		if err := s.close(); err != nil {
+			s.log.Warn("close digest scheduler", "err", err)
+		}
+	}()
+	t := time.NewTicker(sweep)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		s.mu.Lock()
+		err := s.reschedule()
+		sched := s.sched
+		s.mu.Unlock()
+		if err != nil {
+			s.log.Error("digest subscriptions not read", "err", err)
+		}
+		if sched != nil {
+			sched.CatchUp()
+		}
+	}
 }
 
 // reschedule hands the current subscriptions to a running scheduler.

@@ -48,7 +48,8 @@ func (a *app) serveCmd() *cobra.Command {
 server (BRIEFBOT_HTTP_ADDR, default :8080) with:
 
   GET /api/ask?q=...[&as_of=YYYY-MM-DD]   the answer, as 'briefbot ask --json' prints it
-  GET /healthz                            200 once the store is loaded, 503 before
+  GET /healthz                            200 once the store is loaded (and, in a cluster,
+                                          the database reached), 503 before
   GET /metrics                            Prometheus metrics
 
 Slack is enabled by SLACK_BOT_TOKEN (Socket Mode with SLACK_APP_TOKEN, HTTP routes
@@ -137,15 +138,21 @@ type server struct {
 	digests *digestService
 	posters digest.Posters
 
-	// dedupe is the adapters' delivery log (dedupe.jsonl), nil without
-	// adapters.
-	dedupe *bot.Deduper
+	// dedupe is the adapters' delivery log (dedupe.jsonl, or the
+	// database's deliveries in cluster mode), nil without adapters.
+	dedupe bot.Dedupe
 	// convs are the Slack threads and Discord follow-up chains answered
-	// (conversations.json), nil without a chat adapter.
-	convs *bot.Conversations
+	// (conversations.json, or the database's in cluster mode), nil
+	// without a chat adapter.
+	convs bot.ConversationStore
 	// channels are the per-channel settings (channel-settings.json and
 	// the configuration's channels:).
 	channels *bot.Channels
+	// state is the shared state in PostgreSQL (cluster mode); nil in the
+	// embedded default.
+	state *clusterState
+	// tune shortens the cluster's leases in tests.
+	tune clusterTuning
 
 	// feeds follows BRIEFBOT_FEEDS (feeds.go), nil without feeds.
 	feeds *feedFollower
@@ -231,10 +238,26 @@ func (s *server) Run(ctx context.Context) error {
 	s.addrMu.Lock()
 	s.addr = ln.Addr()
 	s.addrMu.Unlock()
+	if s.cfg.DatabaseURL != "" {
+		tune, err := s.tune.withEnv(s.app.getenv)
+		if err != nil {
+			ln.Close()
+			return exitError{code: 2, msg: err.Error()}
+		}
+		if s.state, err = newClusterState(s.cfg.DatabaseURL, s.log.With("component", "cluster"), tune); err != nil {
+			ln.Close()
+			return err
+		}
+		s.closers = append(s.closers, s.state.close)
+		s.metrics.watchCluster(s.state.node, s.state.dedupe)
+	}
 	s.digests, err = newDigestService(s.cfg, s.search, s.log.With("component", "digest"))
 	if err != nil {
 		ln.Close()
 		return err
+	}
+	if s.state != nil {
+		s.digests.ledger, s.digests.subs = s.state.ledger, s.state.subs
 	}
 	s.posters = digest.Posters{}
 	adapters, err := s.buildAdapters()
@@ -279,11 +302,18 @@ func (s *server) Run(ctx context.Context) error {
 			return err
 		}
 		s.background(gctx, g)
+		if s.state != nil { // in a cluster, scheduled work runs on the leader
+			s.state.leaderWork(gctx, s)
+			return nil
+		}
 		s.followFeeds(gctx, g)
 		// Digests need the store: schedule them (and catch up the runs
 		// missed while down) once it has loaded.
 		return s.digests.start(gctx, s.posters)
 	})
+	if s.state != nil {
+		g.Go(func() error { return s.state.run(gctx) })
+	}
 	for _, ad := range adapters {
 		g.Go(func() error {
 			if err := ad.Run(gctx); err != nil {
@@ -366,13 +396,21 @@ func (s *server) load(ctx context.Context) error {
 }
 
 func (s *server) handleHealth(w http.ResponseWriter, r *http.Request) {
+	if s.state != nil && s.state.health() != nil {
+		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"status": "database unreachable", "database": "unreachable"})
+		return
+	}
 	e, err := s.search.get()
 	if err != nil {
 		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"status": "loading"})
 		return
 	}
 	st := e.Stats()
-	writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "articles": st.Articles, "chunks": st.Chunks, "embedder": st.Embedder, "seeds": st.Seeds})
+	body := map[string]any{"status": "ok", "articles": st.Articles, "chunks": st.Chunks, "embedder": st.Embedder, "seeds": st.Seeds}
+	if s.state != nil {
+		body["database"], body["replica"], body["leader"] = "ok", s.state.node.ID(), s.isLeader()
+	}
+	writeJSON(w, http.StatusOK, body)
 }
 
 func (s *server) handleAsk(w http.ResponseWriter, r *http.Request) {
