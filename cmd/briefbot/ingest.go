@@ -38,6 +38,9 @@ file never stops the batch. The store is saved atomically once at the end.`,
 			if len(args) == 0 && !reembed {
 				return exitError{code: 2, msg: "ingest needs at least one PATH (or --reembed)"}
 			}
+			if url := a.corpusDatabaseURL(); url != "" {
+				return a.ingestCluster(cmd, url, args, reembed) // cluster mode: cluster_corpus.go
+			}
 			start := time.Now()
 			e, dir, unlock, err := a.openWriter(cmd.Context(), reembed)
 			if err != nil {

@@ -143,6 +143,10 @@ type server struct {
 
 	// closers run after every adapter has stopped.
 	closers []func() error
+
+	// corpus is the corpus database in cluster mode (cluster_corpus.go).
+	corpusMu sync.Mutex
+	corpus   *clusterCorpus
 }
 
 // lazySearcher is the bot's Searcher before and after the store loads.
@@ -328,6 +332,9 @@ func adapterNames(ads []bot.Adapter) []string {
 
 // load opens the store (or the seeds) and makes the bot ready.
 func (s *server) load(ctx context.Context) error {
+	if s.cfg.DatabaseURL != "" {
+		return s.loadCluster(ctx)
+	}
 	start := time.Now()
 	emb, err := s.app.embedderFor(s.cfg.Embedder)
 	if err != nil {
@@ -355,11 +362,15 @@ func (s *server) load(ctx context.Context) error {
 func (s *server) handleHealth(w http.ResponseWriter, r *http.Request) {
 	e, err := s.search.get()
 	if err != nil {
-		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"status": "loading"})
+		body := map[string]any{"status": "loading"}
+		s.clusterHealth(body)
+		writeJSON(w, http.StatusServiceUnavailable, body)
 		return
 	}
 	st := e.Stats()
-	writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "articles": st.Articles, "chunks": st.Chunks, "embedder": st.Embedder, "seeds": st.Seeds})
+	body := map[string]any{"status": "ok", "articles": st.Articles, "chunks": st.Chunks, "embedder": st.Embedder, "seeds": st.Seeds}
+	s.clusterHealth(body)
+	writeJSON(w, http.StatusOK, body)
 }
 
 func (s *server) handleAsk(w http.ResponseWriter, r *http.Request) {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/briefbot/briefbot/retrieval/embed"
 	"github.com/briefbot/briefbot/retrieval/engine"
 )
 
@@ -269,11 +270,23 @@ func (f *Follower) load(ctx context.Context) error {
 }
 
 func (f *Follower) checkEmbedder(ctx context.Context, in Info) error {
+	return CheckEmbedder(ctx, f.e, in)
+}
+
+// CheckEmbedder reports whether e can serve the corpus in: its vectors
+// were made by e's embedder (an empty corpus fits any). The error wraps
+// engine.ErrMismatch.
+func CheckEmbedder(ctx context.Context, e *engine.Engine, in Info) error {
 	if in.Embedder == "" {
 		return nil
 	}
-	if err := f.e.CheckEmbedder(ctx, in.Embedder, in.Dim); err != nil {
-		return fmt.Errorf("corpus database: %w", err)
+	if err := e.CheckEmbedder(ctx, in.Embedder, in.Dim); err != nil {
+		if !errors.Is(err, engine.ErrMismatch) {
+			return err
+		}
+		st := e.Store().Info()
+		return fmt.Errorf("%w: the corpus database was built with %s, briefbot is configured for %s; set --embedder/BRIEFBOT_EMBEDDER to %s",
+			engine.ErrMismatch, embed.Describe(in.Embedder, in.Dim), embed.Describe(st.Embedder, st.Dim), in.Embedder)
 	}
 	return nil
 }
