@@ -22,10 +22,10 @@ import (
 // replica and against two.
 func (a *app) benchClusterCmd() *cobra.Command {
 	var (
-		briefbot, database, queriesPath string
-		runs, clients                   int
-		duration                        time.Duration
-		skipLoad                        bool
+		briefbot, database, queriesPath   string
+		runs, coldRuns, loadRuns, clients int
+		duration                          time.Duration
+		skipLoad                          bool
 	)
 	cmd := &cobra.Command{
 		Use:   "cluster [flags] CORPUS.jsonl...",
@@ -46,9 +46,9 @@ distinct question once (cold), then repeatedly for --duration (warm).`,
 					return err
 				}
 			}
-			fmt.Fprintf(a.stdout, "machine: %s; date %s; medians of %d runs; %d clients for %s\n\n", machine(), time.Now().UTC().Format(time.DateOnly), runs, clients, duration)
+			fmt.Fprintf(a.stdout, "machine: %s; date %s; %d clients, warm load %s\n\n", machine(), time.Now().UTC().Format(time.DateOnly), clients, duration)
 			for _, corpus := range args {
-				if err := a.benchCluster(cmd.Context(), briefbot, database, corpus, qs, runs, clients, duration, skipLoad); err != nil {
+				if err := a.benchCluster(cmd.Context(), briefbot, database, corpus, qs, runs, coldRuns, loadRuns, clients, duration, skipLoad); err != nil {
 					return err
 				}
 			}
@@ -58,7 +58,9 @@ distinct question once (cold), then repeatedly for --duration (warm).`,
 	cmd.Flags().StringVar(&briefbot, "briefbot", "briefbot", "the briefbot binary measured")
 	cmd.Flags().StringVar(&database, "database", "postgres://127.0.0.1:5432/test?sslmode=disable", "PostgreSQL server URL (a schema bench_cluster is made in it)")
 	cmd.Flags().StringVar(&queriesPath, "queries", "", "JSONL file whose 'question' fields are asked")
-	cmd.Flags().IntVar(&runs, "runs", 3, "runs of ingest and cold start (the median is reported)")
+	cmd.Flags().IntVar(&runs, "runs", 3, "runs of ingest (the median is reported)")
+	cmd.Flags().IntVar(&coldRuns, "cold-runs", 3, "runs of the cold start (the median is reported)")
+	cmd.Flags().IntVar(&loadRuns, "load-runs", 1, "rounds of the load, each on one fresh replica then on two")
 	cmd.Flags().IntVar(&clients, "clients", 8, "concurrent clients of /api/ask")
 	cmd.Flags().DurationVar(&duration, "duration", 20*time.Second, "how long to load /api/ask (warm)")
 	cmd.Flags().BoolVar(&skipLoad, "skip-load", false, "measure ingest and cold start only")
@@ -86,7 +88,7 @@ func withSearchPath(database, schema string) (string, error) {
 	return u.String(), nil
 }
 
-func (a *app) benchCluster(ctx context.Context, self, database, corpus string, qs []string, runs, clients int, dur time.Duration, skipLoad bool) error {
+func (a *app) benchCluster(ctx context.Context, self, database, corpus string, qs []string, runs, coldRuns, loadRuns, clients int, dur time.Duration, skipLoad bool) error {
 	logf := func(format string, args ...any) { fmt.Fprintf(a.stderr, "bench: "+format+"\n", args...) }
 	name := filepath.Base(corpus)
 	dbURL, err := withSearchPath(database, clusterSchema)
@@ -118,7 +120,7 @@ func (a *app) benchCluster(ctx context.Context, self, database, corpus string, q
 	os.Setenv("BRIEFBOT_DATABASE_URL", dbURL)
 	defer os.Unsetenv("BRIEFBOT_DATABASE_URL")
 	var coldS []float64
-	for i := 0; i < runs; i++ {
+	for i := 0; i < coldRuns; i++ {
 		srv, err := startServer(ctx, self, filepath.Join(os.TempDir(), "bench-cluster-data"))
 		if err != nil {
 			return err
@@ -141,32 +143,34 @@ func (a *app) benchCluster(ctx context.Context, self, database, corpus string, q
 	}()
 	// 3. /api/ask on one fresh replica, then on two fresh ones (no answer
 	// cached anywhere before the cold load).
-	for n := 1; n <= 2; n++ {
-		for _, s := range servers {
-			s.stop()
-		}
-		servers = servers[:0]
-		for range n {
-			srv, err := startServer(ctx, self, filepath.Join(os.TempDir(), "bench-cluster-data"))
-			if err != nil {
-				return err
+	for round := 0; round < loadRuns; round++ {
+		for n := 1; n <= 2; n++ {
+			for _, s := range servers {
+				s.stop()
 			}
-			servers = append(servers, srv)
+			servers = servers[:0]
+			for range n {
+				srv, err := startServer(ctx, self, filepath.Join(os.TempDir(), "bench-cluster-data"))
+				if err != nil {
+					return err
+				}
+				servers = append(servers, srv)
+			}
+			bases := make([]string, n)
+			for i := range bases {
+				bases[i] = servers[i].base
+			}
+			cold, coldErrs := loadRoundRobin(ctx, bases, qs, clients, 0)
+			warm, warmErrs := loadRoundRobin(ctx, bases, qs, clients, dur)
+			var rss []string
+			for _, s := range servers {
+				r, peak := procMemMB(s.cmd.Process.Pid)
+				rss = append(rss, fmt.Sprintf("%.0f (peak %.0f)", r, peak))
+			}
+			fmt.Fprintf(a.stdout, "%s: %d replica(s), %d clients: cold %d requests, %d errors, p50 %.1f ms, p99 %.1f ms; warm %d requests (%.0f/s), %d errors, p50 %.1f ms, p99 %.1f ms; RSS MB %s\n",
+				name, n, clients, len(cold)+coldErrs, coldErrs, pct(cold, 50), pct(cold, 99),
+				len(warm)+warmErrs, float64(len(warm))/dur.Seconds(), warmErrs, pct(warm, 50), pct(warm, 99), strings.Join(rss, ", "))
 		}
-		bases := make([]string, n)
-		for i := range bases {
-			bases[i] = servers[i].base
-		}
-		cold, coldErrs := loadRoundRobin(ctx, bases, qs, clients, 0)
-		warm, warmErrs := loadRoundRobin(ctx, bases, qs, clients, dur)
-		var rss []string
-		for _, s := range servers {
-			r, peak := procMemMB(s.cmd.Process.Pid)
-			rss = append(rss, fmt.Sprintf("%.0f (peak %.0f)", r, peak))
-		}
-		fmt.Fprintf(a.stdout, "%s: %d replica(s), %d clients: cold %d requests, %d errors, p50 %.1f ms, p99 %.1f ms; warm %d requests (%.0f/s), %d errors, p50 %.1f ms, p99 %.1f ms; RSS MB %s\n",
-			name, n, clients, len(cold)+coldErrs, coldErrs, pct(cold, 50), pct(cold, 99),
-			len(warm)+warmErrs, float64(len(warm))/dur.Seconds(), warmErrs, pct(warm, 50), pct(warm, 99), strings.Join(rss, ", "))
 	}
 	return nil
 }
