@@ -218,6 +218,9 @@ func (f *Follower) sync(ctx context.Context) error {
 		}
 		f.log.Info("corpus database: applied changes", "version", in.Version, "put", len(puts), "deleted", len(dels))
 	}
+	if st.Err != nil {
+		f.log.Info("corpus database: following again", "version", in.Version)
+	}
 	now := time.Now()
 	arts := f.e.Stats().Articles
 	f.update(func(s *Status) {

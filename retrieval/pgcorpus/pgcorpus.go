@@ -17,7 +17,9 @@ package pgcorpus
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"math"
@@ -51,8 +53,14 @@ func New(ctx context.Context, pool *pgxpool.Pool) (*Corpus, error) {
 		return nil, fmt.Errorf("corpus database: %w", err)
 	}
 	// Notifications are per database: the schema in the channel's name keeps
-	// deployments (and tests) sharing a database apart.
-	return &Corpus{pool: pool, channel: "briefbot_corpus." + schema}, nil
+	// deployments (and tests) sharing a database apart. A channel name is at
+	// most 63 bytes: a long schema name is replaced by its hash.
+	channel := "briefbot_corpus." + schema
+	if len(channel) > 63 {
+		sum := sha256.Sum256([]byte(schema))
+		channel = "briefbot_corpus." + hex.EncodeToString(sum[:16])
+	}
+	return &Corpus{pool: pool, channel: channel}, nil
 }
 
 // Pool returns the corpus's pool.
