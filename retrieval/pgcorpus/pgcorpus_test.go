@@ -476,3 +476,33 @@ func TestFollowerRecoversFromDatabaseOutage(t *testing.T) {
 		t.Fatalf("lag after the catch-up: %d versions, %.1f s", v, secs)
 	}
 }
+
+// A damaged row (spans outside its body, vectors of the wrong size) is an
+// error naming the article, never a panic or a half-loaded engine.
+func TestDamagedRowRefused(t *testing.T) {
+	db := pgdbtest.New(t)
+	ctx := context.Background()
+	c := newCorpus(t, db.Pool)
+	write(t, c, newEngine(t, 0), story)
+	for _, damage := range []string{
+		"UPDATE corpus_articles SET sentences = '{0,9999}'",
+		"UPDATE corpus_articles SET sentences = '{5,1}'",
+		"UPDATE corpus_articles SET chunk_starts = '{0,9999}'",
+		"UPDATE corpus_articles SET vectors = '\\x0000'",
+	} {
+		if _, err := db.Pool.Exec(ctx, damage); err != nil {
+			t.Fatal(err)
+		}
+		_, err := c.Load(ctx, func(engine.PreparedArticle) error { return nil })
+		if err == nil || !strings.Contains(err.Error(), story.ID) {
+			t.Errorf("%s: load gave %v", damage, err)
+		}
+		if _, _, _, err := c.Changes(ctx, 0); err == nil {
+			t.Errorf("%s: changes gave no error", damage)
+		}
+		if _, err := db.Pool.Exec(ctx, "DELETE FROM corpus_articles"); err != nil {
+			t.Fatal(err)
+		}
+		write(t, c, newEngine(t, 0), story)
+	}
+}
