@@ -467,8 +467,7 @@ func (s *server) scanWatchedCluster(ctx context.Context, w *watchState) {
 	s.corpusMu.Lock()
 	cc := s.corpus
 	s.corpusMu.Unlock()
-	e, err := s.search.get()
-	if cc == nil || err != nil {
+	if _, err := s.search.get(); cc == nil || err != nil {
 		return
 	}
 	pending := map[string]fileStamp{}
@@ -507,17 +506,7 @@ func (s *server) scanWatchedCluster(ctx context.Context, w *watchState) {
 	if len(pending) == 0 {
 		return
 	}
-	cw, err := newClusterWriter(ctx, cc.corpus, e.Embedder())
-	if err == nil {
-		for _, a := range arts {
-			if _, err = cw.add(ctx, a); err != nil {
-				break
-			}
-		}
-	}
-	if err == nil {
-		err = cw.flush(ctx)
-	}
+	outs, version, err := s.clusterIngest(ctx, arts)
 	if err != nil {
 		// Batches already committed stay; the rest is written at the next
 		// scan (unchanged articles are skipped then).
@@ -527,7 +516,51 @@ func (s *server) scanWatchedCluster(ctx context.Context, w *watchState) {
 	for p, st := range pending {
 		w.seen[p] = st
 	}
-	if n := cw.res.Added + cw.res.Updated; n > 0 {
-		s.log.Info("watch: written to the corpus database", "files", len(pending), "articles_changed", n, "version", cw.res.Version)
+	n := 0
+	for _, o := range outs {
+		if o.Status != engine.Unchanged {
+			n++
+		}
 	}
+	if n > 0 {
+		s.log.Info("watch: written to the corpus database", "files", len(pending), "articles_changed", n, "version", version)
+	}
+}
+
+// clusterIngest is Engine.Ingest for serve in cluster mode (a watched
+// folder, a feed): it writes arts to the corpus database, a transaction per
+// clusterWriteBatch articles, and reports each article as Ingest does
+// (later duplicates of an id win), with the corpus version after the
+// write. The served engine applies the change when the follower sees it,
+// like any replica's. On an error, the batches already committed stay.
+func (s *server) clusterIngest(ctx context.Context, arts []retrieval.Article) ([]engine.Outcome, int64, error) {
+	s.corpusMu.Lock()
+	cc := s.corpus
+	s.corpusMu.Unlock()
+	e, err := s.search.get()
+	if cc == nil || err != nil {
+		return nil, 0, errNotReady
+	}
+	w, err := newClusterWriter(ctx, cc.corpus, e.Embedder())
+	if err != nil {
+		return nil, 0, err
+	}
+	last := map[string]int{}
+	for i, a := range arts {
+		last[a.ID] = i
+	}
+	outs := make([]engine.Outcome, len(arts))
+	for i, a := range arts {
+		outs[i] = engine.Outcome{ID: a.ID, Status: engine.Unchanged}
+		if last[a.ID] != i {
+			continue
+		}
+		if outs[i].Status, err = w.add(ctx, a); err != nil {
+			return nil, 0, err
+		}
+	}
+	if err := w.flush(ctx); err != nil {
+		return nil, 0, err
+	}
+	return outs, w.res.Version, nil
 }
