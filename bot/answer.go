@@ -30,6 +30,10 @@ type Question struct {
 	AsOf time.Time
 	// Platform is where the question came from (PlatformSlack, ...).
 	Platform string
+	// History holds the conversation's earlier turns, oldest first: a
+	// follow-up ("And how did Kyiv respond?") is read with them (see
+	// Resolve).
+	History []Turn
 }
 
 // ArticleRef cites an article. Unknown fields are empty, never invented.
@@ -92,6 +96,29 @@ type Answer struct {
 	Reason   string   `json:"reason,omitempty"`
 	Quotes   []Quote  `json:"quotes"`
 	Searched Searched `json:"searched"`
+	// FollowUpOf is the earlier question a follow-up was read with, as it
+	// was asked; empty when the question was read alone.
+	FollowUpOf string `json:"follow_up_of,omitempty"`
+	// Resolved is the question as searched when it differs from Question
+	// (a follow-up completed from the conversation).
+	Resolved string `json:"resolved,omitempty"`
+
+	// topic is the question completed from the conversation, whichever
+	// reading answered: the next follow-up is read with it.
+	topic string
+}
+
+// Turn is the conversation turn this answer makes.
+func (a Answer) Turn() Turn {
+	q := a.Question
+	if a.topic != "" {
+		q = a.topic
+	}
+	t := Turn{Question: q, Asked: a.Question, Articles: a.ArticleIDs()}
+	for _, qt := range a.Quotes {
+		t.Shown = append(t.Shown, qt.Text)
+	}
+	return t
 }
 
 // ArticleIDs returns the ids of the quoted articles, best first.

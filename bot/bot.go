@@ -13,6 +13,9 @@ import (
 	"github.com/briefbot/briefbot/retrieval"
 )
 
+// DefaultQuotes is how many quotes an answer shows.
+const DefaultQuotes = 3
+
 // MaxQuestionLen is the longest question, in characters, the bot accepts.
 const MaxQuestionLen = 500
 
@@ -90,7 +93,12 @@ func (b *Bot) Ask(ctx context.Context, q Question) (Answer, error) {
 	if err != nil {
 		return Answer{Question: strings.TrimSpace(q.Text), Quotes: []Quote{}}, err
 	}
-	res, err := b.searcher.Search(ctx, retrieval.Query{Text: text, AsOf: q.AsOf})
+	searched, followUp := Resolve(q.History, text)
+	topic := searched // what the conversation is about, for the next turn
+	res, err := b.searcher.Search(ctx, retrieval.Query{Text: searched, AsOf: q.AsOf})
+	if err == nil && followUp {
+		res, searched, followUp = b.followUp(ctx, q, text, res, searched)
+	}
 	latency := b.now().Sub(start)
 	if err != nil {
 		b.obs.Question(q.Platform, OutcomeError, latency)
@@ -98,6 +106,14 @@ func (b *Bot) Ask(ctx context.Context, q Question) (Answer, error) {
 		return Answer{Question: text, Quotes: []Quote{}}, fmt.Errorf("bot: answer: %w", err)
 	}
 	ans := AnswerFromResult(text, res)
+	ans.topic = topic
+	if followUp {
+		last := q.History[len(q.History)-1]
+		ans.FollowUpOf, ans.Resolved = last.Asked, searched
+		if ans.FollowUpOf == "" {
+			ans.FollowUpOf = last.Question
+		}
+	}
 	outcome := OutcomeAnswered
 	if !ans.Found {
 		outcome = OutcomeNotFound
@@ -106,6 +122,64 @@ func (b *Bot) Ask(ctx context.Context, q Question) (Answer, error) {
 	b.log.InfoContext(ctx, "answered", "platform", q.Platform, "outcome", outcome,
 		"quotes", len(ans.Quotes), "latency_ms", latency.Milliseconds())
 	return ans, nil
+}
+
+// followUp chooses the answer to a follow-up among four readings, in this
+// order of preference: merged (the follow-up completed with the
+// conversation's topic, searched everywhere: already done), merged within
+// the articles the last answer quoted, the follow-up's own words within
+// those articles, and its own words everywhere (a new topic after all).
+// The reading whose first quote holds the most of the follow-up's own words
+// wins, then the one holding the most words of the topic, then the first in
+// that order. A follow-up without words of its own (a bare "When?") takes
+// the merged reading, whose answer type the engine matches. The reading
+// alone everywhere is tried only when the follow-up names someone or
+// something the conversation has not ("Where is Fastiv?"), or nothing else
+// answered, and must hold strictly more of the follow-up's own words than
+// every other, since it drops the context.
+func (b *Bot) followUp(ctx context.Context, q Question, text string, merged retrieval.Result, mergedText string) (retrieval.Result, string, bool) {
+	last := q.History[len(q.History)-1]
+	type reading struct {
+		res       retrieval.Result
+		text      string
+		own, topc int
+	}
+	var rs []reading
+	add := func(res retrieval.Result, searched string) {
+		if res.Found && len(res.Quotes) > 0 {
+			rs = append(rs, reading{res: res, text: searched, own: ownCoverage(text, res), topc: ownCoverage(last.Question, res)})
+		}
+	}
+	add(merged, mergedText)
+	if len(last.Articles) > 0 {
+		for _, t := range []string{mergedText, text} {
+			within, err := b.searcher.Search(ctx, retrieval.Query{Text: t, AsOf: q.AsOf, Within: last.Articles})
+			if err == nil {
+				within.Searched = merged.Searched // the archive was searched (merged)
+				add(within, t)
+			}
+		}
+	}
+	var best *reading
+	for i := range rs {
+		r := &rs[i]
+		if best == nil || r.own > best.own || (r.own == best.own && best.own > 0 && r.topc > best.topc) {
+			best = r
+		}
+	}
+	if best != nil && best.own == 0 && merged.Found {
+		best = &rs[0] // no word of its own: the merged reading
+	}
+	if best == nil || newName(text, last.Question) {
+		alone, err := b.searcher.Search(ctx, retrieval.Query{Text: text, AsOf: q.AsOf})
+		if err == nil && alone.Found && len(alone.Quotes) > 0 && (best == nil || ownCoverage(text, alone) > best.own) {
+			return alone, text, false
+		}
+	}
+	if best == nil {
+		return merged, mergedText, true
+	}
+	return best.res, best.text, true
 }
 
 // AnswerFromResult converts a retrieval result into the Answer contract.

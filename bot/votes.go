@@ -30,6 +30,40 @@ type Vote struct {
 	// replayed or redelivered request) is not recorded again. Empty means
 	// no deduplication.
 	Key string `json:"key,omitempty"`
+	// Reason says why a 👎 was given (ReasonWrongArticle, ...): it is
+	// recorded as a line of its own, after the 👎, with the same question
+	// and articles. Empty on the vote itself.
+	Reason string `json:"reason,omitempty"`
+}
+
+// Reasons a 👎 may be given, asked right after it.
+const (
+	ReasonWrongArticle  = "wrong_article"
+	ReasonDoesNotAnswer = "does_not_answer"
+	ReasonOutOfDate     = "out_of_date"
+)
+
+// Reasons lists the reasons with their labels, in the order they are offered.
+var Reasons = []struct{ Code, Label string }{
+	{ReasonDoesNotAnswer, "Doesn't answer"},
+	{ReasonWrongArticle, "Wrong article"},
+	{ReasonOutOfDate, "Out of date"},
+}
+
+// ReasonLabel returns the label of a reason code ("" for an unknown one).
+func ReasonLabel(code string) string {
+	for _, r := range Reasons {
+		if r.Code == code {
+			return r.Label
+		}
+	}
+	return ""
+}
+
+// ReasonKey is the Vote.Key of user's reason for their 👎 on answerID:
+// one reason per user and answer.
+func ReasonKey(platform, answerID, user string) string {
+	return VoteKey(platform, answerID, user, "reason")
 }
 
 // VoteKey is the Vote.Key of user's vote on the answer identified by
@@ -71,6 +105,9 @@ func (l *VoteLog) Path() string { return l.path }
 // nothing, so a replayed click counts once.
 func (l *VoteLog) Record(_ context.Context, v Vote) error {
 	if v.Vote != VoteUp && v.Vote != VoteDown {
+		return ErrBadVote
+	}
+	if v.Reason != "" && (v.Vote != VoteDown || ReasonLabel(v.Reason) == "") {
 		return ErrBadVote
 	}
 	if v.Time.IsZero() {
@@ -116,6 +153,20 @@ func (l *VoteLog) Record(_ context.Context, v Vote) error {
 		l.keys[v.Key] = true
 	}
 	return f.Close()
+}
+
+// Find returns the recorded vote whose Key is key.
+func (l *VoteLog) Find(key string) (Vote, bool, error) {
+	votes, err := l.Votes()
+	if err != nil {
+		return Vote{}, false, err
+	}
+	for i := len(votes) - 1; i >= 0; i-- {
+		if votes[i].Key == key {
+			return votes[i], true, nil
+		}
+	}
+	return Vote{}, false, nil
 }
 
 // Votes reads every recorded vote, oldest first. A torn last line (a crash

@@ -65,6 +65,10 @@ type Query struct {
 	MaxQuotes int
 	// MaxDocs caps the ranked articles returned (default 20).
 	MaxDocs int
+	// Within, when not empty, searches only these articles (by id): a
+	// follow-up question is looked for in the articles of the answer it
+	// follows.
+	Within []string
 }
 
 // Quote is a verbatim span of an article, with the articles that carry a

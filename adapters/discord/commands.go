@@ -9,7 +9,13 @@ import (
 	"github.com/briefbot/briefbot/bot"
 )
 
-// Names of the built-in slash commands.
+// CommandGroup is the one slash command briefbot registers: every command
+// is a subcommand of it (/brief ask, /brief sources, /brief subscribe...),
+// so that briefbot's names never collide with another application's
+// generic /ask or /help.
+const CommandGroup = "brief"
+
+// Names of the built-in subcommands.
 const (
 	CommandAsk     = "ask"
 	CommandSources = "sources"
@@ -19,12 +25,17 @@ const (
 // sourcesLatest is how many recent titles /sources lists.
 const sourcesLatest = 5
 
-// Command is an extra slash command registered and served next to the
-// built-in ones (the digest feature adds /digest, /subscribe and
-// /unsubscribe this way).
+// Command is an extra subcommand of /brief registered and served next to
+// the built-in ones (the digest feature adds /brief digest, /brief
+// subscribe and /brief unsubscribe this way).
 type Command struct {
-	// Definition is registered as is; its Name routes invocations to Handle.
-	// Its Description also appears in /help.
+	// Definition describes the subcommand: its Name routes invocations to
+	// Handle, its Description and Options are registered (as a subcommand
+	// of /brief) and its Description also appears in /brief help. Its
+	// DefaultMemberPermissions, if set, is checked when a guild member
+	// invokes it (Discord can only restrict whole commands, not
+	// subcommands): a member without those permissions (or Administrator)
+	// is refused.
 	Definition *discordgo.ApplicationCommand
 	// Handle answers one invocation. It runs like /ask: if it returns
 	// quickly its Message is the reply, otherwise the reply is deferred and
@@ -39,9 +50,9 @@ type Command struct {
 
 // Invocation is one use of a slash command.
 type Invocation struct {
-	// Name is the command name, without the slash.
+	// Name is the subcommand's name (ask, sources...).
 	Name string
-	// Options holds the command's top-level options by name.
+	// Options holds the subcommand's options by name.
 	Options map[string]*discordgo.ApplicationCommandInteractionDataOption
 	// UserID is who invoked the command.
 	UserID string
@@ -130,32 +141,72 @@ func builtinCommands() []*discordgo.ApplicationCommand {
 	}
 }
 
-// Commands returns every command the adapter registers: the built-in ones,
-// then the extra ones from Options.Commands.
+// Commands returns what the adapter registers: the one /brief command,
+// whose subcommands are the built-in ones, then the extra ones from
+// Options.Commands.
 func (a *Adapter) Commands() []*discordgo.ApplicationCommand {
-	cmds := builtinCommands()
+	defs := builtinCommands()
 	for _, c := range a.extra {
-		cmds = append(cmds, c.Definition)
+		defs = append(defs, c.Definition)
 	}
-	return cmds
+	subs := make([]*discordgo.ApplicationCommandOption, 0, len(defs))
+	for _, d := range defs {
+		subs = append(subs, &discordgo.ApplicationCommandOption{
+			Type:        discordgo.ApplicationCommandOptionSubCommand,
+			Name:        d.Name,
+			Description: d.Description,
+			Options:     d.Options,
+		})
+	}
+	return []*discordgo.ApplicationCommand{{
+		Name:        CommandGroup,
+		Description: "Ask about the news briefings, list them, manage the daily digest",
+		Options:     subs,
+	}}
 }
 
+// invocationOf reads the subcommand of a /brief interaction (/brief alone
+// is help). A top-level name registered by an older version (/ask) is read
+// as that subcommand.
 func invocationOf(i *discordgo.Interaction) Invocation {
 	data := i.ApplicationCommandData()
+	name, opts := data.Name, data.Options
+	if name == CommandGroup {
+		name, opts = CommandHelp, nil
+		for _, o := range data.Options {
+			if o != nil && o.Type == discordgo.ApplicationCommandOptionSubCommand {
+				name, opts = o.Name, o.Options
+				break
+			}
+		}
+	}
 	inv := Invocation{
-		Name:        data.Name,
-		Options:     make(map[string]*discordgo.ApplicationCommandInteractionDataOption, len(data.Options)),
+		Name:        name,
+		Options:     make(map[string]*discordgo.ApplicationCommandInteractionDataOption, len(opts)),
 		UserID:      userID(i),
 		ChannelID:   i.ChannelID,
 		GuildID:     i.GuildID,
 		Interaction: i,
 	}
-	for _, o := range data.Options {
+	for _, o := range opts {
 		if o != nil {
 			inv.Options[o.Name] = o
 		}
 	}
 	return inv
+}
+
+// permitted reports whether the invoker holds the permissions def asks
+// for (always true outside a guild, and for a definition that asks none).
+func permitted(def *discordgo.ApplicationCommand, i *discordgo.Interaction) bool {
+	if def == nil || def.DefaultMemberPermissions == nil || i.GuildID == "" {
+		return true
+	}
+	if i.Member == nil {
+		return false
+	}
+	need, have := *def.DefaultMemberPermissions, i.Member.Permissions
+	return have&discordgo.PermissionAdministrator != 0 || have&need == need
 }
 
 func userID(i *discordgo.Interaction) string {

@@ -90,6 +90,9 @@ func DigestCommands(d Digests) []Command {
 				if inv.ChannelID == "" {
 					return Message{Content: "I can't tell which channel this is.", Ephemeral: true}, nil
 				}
+				if why := cannotPost(inv.Interaction); why != "" {
+					return Message{Content: why, Ephemeral: true}, nil
+				}
 				sub := digest.Subscription{
 					Platform: bot.PlatformDiscord, Channel: inv.ChannelID,
 					At: strings.TrimSpace(inv.String("time")), Timezone: strings.TrimSpace(inv.String("timezone")),
@@ -101,7 +104,7 @@ func DigestCommands(d Digests) []Command {
 				if err != nil {
 					return Message{}, err
 				}
-				return Message{Content: fmt.Sprintf("📰 This channel will get the daily digest of the briefings every day at %s (%s). `/unsubscribe` stops it.",
+				return Message{Content: fmt.Sprintf("📰 This channel will get the daily digest of the briefings every day at %s (%s). `/brief unsubscribe` stops it.",
 					got.At, got.Timezone)}, nil
 			},
 		},
@@ -121,12 +124,29 @@ func DigestCommands(d Digests) []Command {
 					return Message{}, err
 				}
 				if !removed {
-					return Message{Content: "This channel is not subscribed to the daily digest. `/subscribe` subscribes it.", Ephemeral: true}, nil
+					return Message{Content: "This channel is not subscribed to the daily digest. `/brief subscribe` subscribes it.", Ephemeral: true}, nil
 				}
 				return Message{Content: "This channel will no longer get the daily digest."}, nil
 			},
 		},
 	}
+}
+
+// postPermissions are what posting a digest in a channel needs.
+const postPermissions = discordgo.PermissionViewChannel | discordgo.PermissionSendMessages | discordgo.PermissionEmbedLinks
+
+// cannotPost says why the bot could not post a digest where i was invoked,
+// from the permissions Discord says the application has there
+// (app_permissions), or "" when it can (or when Discord sent none).
+func cannotPost(i *discordgo.Interaction) string {
+	if i == nil || i.GuildID == "" || i.AppPermissions == 0 {
+		return ""
+	}
+	have := i.AppPermissions
+	if have&discordgo.PermissionAdministrator != 0 || have&postPermissions == postPermissions {
+		return ""
+	}
+	return "I can't post in this channel (I need View Channel, Send Messages and Embed Links here; in a private channel, add me to its permissions), so I couldn't deliver the digest. Give me those permissions, then subscribe again."
 }
 
 // userError is the message of a digest.ErrBadSubscription, for the user.

@@ -139,10 +139,31 @@ func TestDigestCommands(t *testing.T) {
 	if len(f.subs) != 2 || f.subs[0].Platform != "discord" || f.subs[0].Channel != "C9" || f.subs[0].At != "07:30" {
 		t.Errorf("subscriptions %+v", f.subs)
 	}
+	// Where the application may not post (app_permissions lacks Send
+	// Messages), /brief subscribe is refused at once and nothing stored.
+	n := len(f.subs)
+	for perms, refused := range map[int64]bool{
+		discordgo.PermissionViewChannel | discordgo.PermissionEmbedLinks:                                    true,
+		discordgo.PermissionViewChannel | discordgo.PermissionSendMessages | discordgo.PermissionEmbedLinks: false,
+		discordgo.PermissionAdministrator:                                                                   false,
+	} {
+		i := inv("subscribe")
+		i.Interaction = &discordgo.Interaction{GuildID: "G1", ChannelID: "C9", AppPermissions: perms}
+		m, err := cmds["subscribe"].Handle(context.Background(), i)
+		if err != nil || strings.Contains(m.Content, "I can't post in this channel") != refused || (refused && !m.Ephemeral) {
+			t.Errorf("app permissions %b: %+v %v (refused %v)", perms, m, err, refused)
+		}
+		if !refused {
+			n++
+		}
+		if len(f.subs) != n {
+			t.Errorf("app permissions %b: %d subscriptions, want %d", perms, len(f.subs), n)
+		}
+	}
 	if !cmds["digest"].Ephemeral || cmds["subscribe"].Definition.DefaultMemberPermissions == nil {
 		t.Error("/digest must defer ephemerally and /subscribe needs Manage Channels by default")
 	}
-	if h := helpText(DigestCommands(f)); !strings.Contains(h, "/subscribe") || !strings.Contains(h, "/digest") {
+	if h := helpText(DigestCommands(f)); !strings.Contains(h, "/brief subscribe") || !strings.Contains(h, "/brief digest") {
 		t.Errorf("help: %s", h)
 	}
 }

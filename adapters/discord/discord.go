@@ -1,6 +1,6 @@
-// Package discord serves briefbot in Discord with discordgo: the slash
-// commands /ask, /sources and /help (plus any extra [Command]), answered with
-// one embed per quote and 👍/👎 buttons.
+// Package discord serves briefbot in Discord with discordgo: one slash
+// command, /brief, whose subcommands are ask, sources and help (plus any
+// extra [Command]), answered with one embed per quote and 👍/👎 buttons.
 //
 // Interactions arrive either at an HTTP endpoint ([Adapter.Routes], when a
 // public key is configured) or over a supervised gateway session
@@ -86,6 +86,14 @@ type Options struct {
 	Bot *bot.Bot
 	// Votes records 👍/👎; nil means answers carry no vote buttons.
 	Votes *bot.VoteLog
+	// Conversations remembers each answer's question so that its "Ask a
+	// follow-up" button reads the follow-up with it; nil means answers
+	// carry no follow-up button.
+	Conversations *bot.Conversations
+	// Channels holds per-channel settings (answering off, private
+	// answers), changed with /brief settings; nil means every channel has
+	// the defaults and /brief settings is not offered.
+	Channels *bot.Channels
 	// Dedupe remembers the interactions answered (by interaction id), so
 	// that a replayed request, which its signature and timestamp alone
 	// would accept for 5 minutes, is not handled twice; use one persisted
@@ -138,12 +146,14 @@ type Adapter struct {
 	publicKey ed25519.PublicKey
 	apiBase   string
 
-	bot    *bot.Bot
-	votes  *bot.VoteLog
-	dedupe *bot.Deduper
-	obs    bot.Observer
-	log    *slog.Logger
-	now    func() time.Time
+	bot      *bot.Bot
+	votes    *bot.VoteLog
+	convs    *bot.Conversations
+	channels *bot.Channels
+	dedupe   *bot.Deduper
+	obs      bot.Observer
+	log      *slog.Logger
+	now      func() time.Time
 
 	postOnly bool
 
@@ -199,6 +209,8 @@ func New(opts Options) (*Adapter, error) {
 		guildID:         opts.GuildID,
 		bot:             opts.Bot,
 		votes:           opts.Votes,
+		convs:           opts.Conversations,
+		channels:        opts.Channels,
 		dedupe:          opts.Dedupe,
 		obs:             opts.Observer,
 		log:             opts.Logger,
@@ -253,6 +265,9 @@ func New(opts Options) (*Adapter, error) {
 	for _, c := range builtinCommands() {
 		a.handlers[c.Name] = Command{Definition: c}
 	}
+	// Always registered (a registration by hand must not drop it); without
+	// Channels it says settings are not available.
+	opts.Commands = append(opts.Commands[:len(opts.Commands):len(opts.Commands)], settingsCommand(opts.Channels))
 	for _, c := range opts.Commands {
 		if c.Definition == nil || c.Definition.Name == "" || c.Handle == nil {
 			return nil, ErrBadCommand

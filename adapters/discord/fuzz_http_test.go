@@ -20,6 +20,8 @@ import (
 // /discord/interactions: whatever the body, the handler must not panic
 // (a recovered panic is a 500) and must answer 2xx or 4xx.
 func FuzzInteractions(f *testing.F) {
+	f.Add(modalSubmit("3", followUpPrefix+"1", "When?"))
+	f.Add(componentInteraction("4", followUpPrefix+"1"))
 	f.Add(pingInteraction())
 	f.Add(askInteraction("1", "How many drones?"))
 	f.Add(commandInteraction("2", CommandAsk, map[string]any{"name": "question", "type": 3, "value": 42}))

@@ -139,7 +139,24 @@ func pingInteraction() []byte {
 	return mustJSON(map[string]any{"id": "1", "application_id": "app1", "type": 1, "token": "tok-ping", "version": 1})
 }
 
+// commandInteraction is /brief NAME with options, as Discord sends it: the
+// subcommand is the one option of the /brief command.
 func commandInteraction(id, name string, options ...map[string]any) []byte {
+	if options == nil {
+		options = []map[string]any{}
+	}
+	sub := map[string]any{"name": name, "type": 1, "options": options}
+	return mustJSON(map[string]any{
+		"id": id, "application_id": "app1", "type": 2, "token": "tok-" + id, "version": 1,
+		"channel_id": "c1", "guild_id": "g1",
+		"member": map[string]any{"user": map[string]any{"id": "u1", "username": "ann"}, "permissions": "0"},
+		"data":   map[string]any{"id": "cmd-brief", "name": CommandGroup, "type": 1, "options": []any{sub}},
+	})
+}
+
+// legacyInteraction is a top-level /NAME, as an older briefbot registered
+// it.
+func legacyInteraction(id, name string, options ...map[string]any) []byte {
 	if options == nil {
 		options = []map[string]any{}
 	}
@@ -484,7 +501,7 @@ func TestHTTPSourcesAndHelp(t *testing.T) {
 	if f := at(t, help, "flags"); f != float64(discordgo.MessageFlagsEphemeral) {
 		t.Fatalf("help flags = %v, want ephemeral", f)
 	}
-	if c, _ := at(t, help, "content").(string); !strings.Contains(c, "/ask") || !strings.Contains(c, "/sources") {
+	if c, _ := at(t, help, "content").(string); !strings.Contains(c, "/brief ask") || !strings.Contains(c, "/brief sources") {
 		t.Fatalf("help = %q", c)
 	}
 }
@@ -502,15 +519,22 @@ func TestHTTPModeRegistersCommandsAndNeverOpensGateway(t *testing.T) {
 	if err := json.Unmarshal(put.Body, &cmds); err != nil {
 		t.Fatal(err)
 	}
+	if len(cmds) != 1 || cmds[0].Name != CommandGroup {
+		t.Fatalf("registered %+v, want the one /%s command", cmds, CommandGroup)
+	}
 	var names []string
-	for _, c := range cmds {
+	for _, c := range cmds[0].Options {
+		if c.Type != discordgo.ApplicationCommandOptionSubCommand {
+			t.Fatalf("/%s option %s is not a subcommand", CommandGroup, c.Name)
+		}
 		names = append(names, c.Name)
 	}
-	if got := strings.Join(names, ","); got != "ask,sources,help,digest" {
-		t.Fatalf("registered %s", got)
+	if got := strings.Join(names, ","); got != "ask,sources,help,digest,settings" {
+		t.Fatalf("registered subcommands %s", got)
 	}
-	if len(cmds[0].Options) != 1 || cmds[0].Options[0].Name != "question" || !cmds[0].Options[0].Required {
-		t.Fatalf("/ask options = %+v", cmds[0].Options)
+	ask := cmds[0].Options[0]
+	if len(ask.Options) != 1 || ask.Options[0].Name != "question" || !ask.Options[0].Required {
+		t.Fatalf("/brief ask options = %+v", ask.Options)
 	}
 	data := at(t, h.interact(commandInteraction("900", "digest")), "data")
 	assertNoPings(t, data)

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"runtime/debug"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/bwmarrin/discordgo"
@@ -162,8 +163,18 @@ func (a *Adapter) dispatch(ctx context.Context, i *discordgo.Interaction, respon
 	case discordgo.InteractionApplicationCommand:
 		a.command(ctx, i, respond)
 	case discordgo.InteractionMessageComponent:
+		if key, ok := strings.CutPrefix(i.MessageComponentData().CustomID, followUpPrefix); ok {
+			a.send(ctx, respond, a.followUpModal(key))
+			return
+		}
+		if rest, ok := strings.CutPrefix(i.MessageComponentData().CustomID, reasonPrefix); ok {
+			a.send(ctx, respond, reply(a.handleReason(ctx, i, rest)))
+			return
+		}
 		m := a.handleVote(ctx, i)
 		a.send(ctx, respond, reply(m))
+	case discordgo.InteractionModalSubmit:
+		a.followUp(ctx, i, respond)
 	case discordgo.InteractionApplicationCommandAutocomplete:
 		a.send(ctx, respond, &discordgo.InteractionResponse{
 			Type: discordgo.InteractionApplicationCommandAutocompleteResult,
@@ -194,7 +205,11 @@ func (a *Adapter) command(ctx context.Context, i *discordgo.Interaction, respond
 	inv := invocationOf(i)
 	cmd, ok := a.handlers[inv.Name]
 	if !ok {
-		a.send(ctx, respond, reply(Message{Content: fmt.Sprintf("I don't know the command /%s. Try /help.", inv.Name), Ephemeral: true}))
+		a.send(ctx, respond, reply(Message{Content: fmt.Sprintf("I don't know the command /%s %s. Try /%s help.", CommandGroup, inv.Name, CommandGroup), Ephemeral: true}))
+		return
+	}
+	if !permitted(cmd.Definition, i) {
+		a.send(ctx, respond, reply(Message{Content: fmt.Sprintf("Only members who can manage this channel may use /%s %s.", CommandGroup, inv.Name), Ephemeral: true}))
 		return
 	}
 	if err := checkOptions(cmd.Definition, inv); err != nil {
@@ -206,7 +221,16 @@ func (a *Adapter) command(ctx context.Context, i *discordgo.Interaction, respond
 	case CommandHelp:
 		a.send(ctx, respond, reply(Message{Content: helpText(a.extra), Ephemeral: true}))
 	case CommandAsk:
-		a.answer(ctx, i, respond, false, func(ctx context.Context) Message { return a.ask(ctx, inv) })
+		set := a.channels.Get(bot.PlatformDiscord, inv.ChannelID)
+		if set.Answer == bot.AnswerOff {
+			a.send(ctx, respond, reply(Message{Content: "I'm switched off in this channel (`/brief settings`).", Ephemeral: true}))
+			return
+		}
+		a.answer(ctx, i, respond, set.IsPrivate(), func(ctx context.Context) Message {
+			m := a.ask(ctx, inv)
+			m.Ephemeral = m.Ephemeral || set.IsPrivate()
+			return m
+		})
 	case CommandSources:
 		a.answer(ctx, i, respond, false, a.sources)
 	default:
@@ -214,7 +238,7 @@ func (a *Adapter) command(ctx context.Context, i *discordgo.Interaction, respond
 			m, err := cmd.Handle(ctx, inv)
 			if err != nil {
 				a.log.ErrorContext(ctx, "command failed", "command", inv.Name, "err", err)
-				return Message{Content: fmt.Sprintf("Sorry, /%s failed. Please try again in a moment.", inv.Name), Ephemeral: true}
+				return Message{Content: fmt.Sprintf("Sorry, /%s %s failed. Please try again in a moment.", CommandGroup, inv.Name), Ephemeral: true}
 			}
 			return m
 		})
@@ -306,12 +330,12 @@ func (a *Adapter) deliverEdit(i *discordgo.Interaction, m Message) {
 	}
 }
 
-// ask answers /ask.
+// ask answers /brief ask.
 func (a *Adapter) ask(ctx context.Context, inv Invocation) Message {
 	ans, err := a.bot.Ask(ctx, bot.Question{Text: inv.String("question"), Platform: bot.PlatformDiscord})
 	switch {
 	case errors.Is(err, bot.ErrEmptyQuestion):
-		return Message{Content: "Please type a question, e.g. `/ask question: What did Zelensky say about the talks?`", Ephemeral: true}
+		return Message{Content: "Please type a question, e.g. `/brief ask question: What did Zelensky say about the talks?`", Ephemeral: true}
 	case errors.Is(err, bot.ErrQuestionTooLong):
 		return Message{Content: fmt.Sprintf("Please keep the question under %d characters.", bot.MaxQuestionLen), Ephemeral: true}
 	case errors.Is(err, context.DeadlineExceeded):
@@ -319,10 +343,10 @@ func (a *Adapter) ask(ctx context.Context, inv Invocation) Message {
 	case err != nil:
 		return Message{Content: "Sorry, I couldn't search the briefings just now. Please try again in a moment."}
 	}
-	return a.withVotes(RenderAnswer(ans), inv.Interaction.ID, ans)
+	return a.withFollowUp(a.withVotes(RenderAnswer(ans), inv.Interaction.ID, ans), inv.Interaction.ID, nil, ans)
 }
 
-// sources answers /sources.
+// sources answers /brief sources.
 func (a *Adapter) sources(ctx context.Context) Message {
 	lib, err := a.bot.Library(ctx, sourcesLatest)
 	if err != nil {

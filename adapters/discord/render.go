@@ -155,6 +155,7 @@ func questionFromContent(content string) (string, bool) {
 	if !ok {
 		return "", false
 	}
+	q, _, _ = strings.Cut(q, "\n") // a follow-up's "Following up on" line comes after
 	return unescapeMarkdown(q), true
 }
 
@@ -409,7 +410,7 @@ func RenderAnswer(ans bot.Answer) Message {
 	return TrimMessage(m)
 }
 
-// RenderLibrary describes what the bot answers from, for /sources.
+// RenderLibrary describes what the bot answers from, for /brief sources.
 func RenderLibrary(lib bot.Library) Message {
 	var b strings.Builder
 	fmt.Fprintf(&b, "I answer from **%d** briefing", lib.Articles)
@@ -455,14 +456,14 @@ func RenderLibrary(lib bot.Library) Message {
 func helpText(extra []Command) string {
 	var b strings.Builder
 	b.WriteString("I answer questions about the news briefings with verbatim quotes and their sources.\n")
-	b.WriteString("• `/ask question:<text>`: ask a question, e.g. `/ask question: What did Zelensky say about the talks?`\n")
-	b.WriteString("• `/sources`: how many briefings I know, their dates and the latest titles\n")
+	b.WriteString("• `/brief ask question:<text>`: ask a question, e.g. `/brief ask question: What did Zelensky say about the talks?`\n")
+	b.WriteString("• `/brief sources`: how many briefings I know, their dates and the latest titles\n")
 	for _, c := range extra {
 		if c.Definition != nil && c.Definition.Description != "" {
-			fmt.Fprintf(&b, "• `/%s`: %s\n", c.Definition.Name, c.Definition.Description)
+			fmt.Fprintf(&b, "• `/%s %s`: %s\n", CommandGroup, c.Definition.Name, c.Definition.Description)
 		}
 	}
-	b.WriteString("• `/help`: this message\n")
+	b.WriteString("• `/brief help`: this message\n")
 	b.WriteString("Rate an answer with 👍 or 👎 to help improve me.")
 	return b.String()
 }

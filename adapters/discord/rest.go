@@ -178,6 +178,45 @@ func (a *Adapter) RegisterCommands(ctx context.Context) error {
 	return nil
 }
 
+// Unregister removes commands registered in a scope: in guildID, or
+// globally when it is "". Without all it removes only stale ones (every
+// command but /brief, such as the /ask, /help and /subscribe an older
+// briefbot registered); with all, /brief too. It returns the names removed.
+// Discord lists an application's commands per scope: commands left in a
+// guild after switching to global registration (or the reverse) are
+// removed by naming that scope.
+func (a *Adapter) Unregister(ctx context.Context, guildID string, all bool) ([]string, error) {
+	endpoint := discordgo.EndpointApplicationGlobalCommands(a.appID)
+	if guildID != "" {
+		endpoint = discordgo.EndpointApplicationGuildCommands(a.appID, guildID)
+	}
+	lctx, cancel := context.WithTimeout(ctx, a.restTimeout)
+	body, err := a.rest.RequestWithBucketID(http.MethodGet, endpoint, nil, endpoint, discordgo.WithContext(lctx))
+	cancel()
+	if err != nil {
+		return nil, safeError("discord: list commands", err)
+	}
+	var cmds []*discordgo.ApplicationCommand
+	if err := json.Unmarshal(body, &cmds); err != nil {
+		return nil, fmt.Errorf("discord: list commands: %w", err)
+	}
+	var removed []string
+	for _, c := range cmds {
+		if c == nil || c.ID == "" || (!all && c.Name == CommandGroup) {
+			continue
+		}
+		one := discordgo.EndpointApplicationGlobalCommand(a.appID, c.ID)
+		if guildID != "" {
+			one = discordgo.EndpointApplicationGuildCommand(a.appID, guildID, c.ID)
+		}
+		if err := a.call(ctx, "discord: delete command /"+c.Name, http.MethodDelete, one, endpoint, nil); err != nil {
+			return removed, err
+		}
+		removed = append(removed, c.Name)
+	}
+	return removed, nil
+}
+
 // channelMessage is the body of POST /channels/{id}/messages.
 type channelMessage struct {
 	Content         string                            `json:"content,omitempty"`

@@ -173,5 +173,52 @@ func (a *Adapter) handleVote(ctx context.Context, i *discordgo.Interaction) Mess
 	if vote == bot.VoteUp {
 		return Message{Content: "Thanks for the 👍, noted.", Ephemeral: true}
 	}
-	return Message{Content: "Thanks for the 👎, noted. It helps improve the answers.", Ephemeral: true}
+	return Message{Content: "Thanks for the 👎, noted. What was wrong?", Ephemeral: true, Components: reasonButtons(answer)}
+}
+
+// reasonPrefix starts the custom_id of a reason button:
+// "reason:CODE:ANSWER", ANSWER identifying the answer as the 👎 did.
+const reasonPrefix = "reason:"
+
+// reasonButtons asks why a 👎 was given.
+func reasonButtons(answer string) []discordgo.MessageComponent {
+	var row []discordgo.MessageComponent
+	for _, r := range bot.Reasons {
+		id := reasonPrefix + r.Code + ":" + answer
+		if len(id) > 100 { // Discord's custom_id limit: an answer key too long to carry
+			return nil
+		}
+		row = append(row, discordgo.Button{Label: r.Label, Style: discordgo.SecondaryButton, CustomID: id})
+	}
+	return []discordgo.MessageComponent{discordgo.ActionsRow{Components: row}}
+}
+
+// handleReason records why a 👎 was given, with the question and articles
+// of that 👎, once per user and answer.
+func (a *Adapter) handleReason(ctx context.Context, i *discordgo.Interaction, rest string) Message {
+	code, answer, ok := strings.Cut(rest, ":")
+	label := bot.ReasonLabel(code)
+	if !ok || label == "" || a.votes == nil {
+		return Message{Content: "That button is no longer supported.", Ephemeral: true}
+	}
+	down, found, err := a.votes.Find(bot.VoteKey(bot.PlatformDiscord, answer, userID(i), bot.VoteDown))
+	if err == nil && !found {
+		return Message{Content: "I have no 👎 of yours on that answer.", Ephemeral: true}
+	}
+	if err == nil {
+		err = a.votes.Record(ctx, bot.Vote{
+			Platform: bot.PlatformDiscord, Question: down.Question, ArticleIDs: down.ArticleIDs,
+			User: userID(i), Vote: bot.VoteDown, Reason: code, Time: a.now().UTC(),
+			Key: bot.ReasonKey(bot.PlatformDiscord, answer, userID(i)),
+		})
+	}
+	switch {
+	case errors.Is(err, bot.ErrDuplicateVote):
+		return Message{Content: "You already told me what was wrong with this answer: thanks.", Ephemeral: true}
+	case err != nil:
+		a.log.ErrorContext(ctx, "reason not recorded", "err", err)
+		return Message{Content: "Sorry, I couldn't record that. Please try again later.", Ephemeral: true}
+	}
+	a.log.InfoContext(ctx, "reason recorded", "reason", code)
+	return Message{Content: "Thanks: noted (" + label + ").", Ephemeral: true}
 }

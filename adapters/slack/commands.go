@@ -44,6 +44,8 @@ func (a *Adapter) command(ctx context.Context, cmd slack.SlashCommand) commandRe
 	switch {
 	case len(fields) == 0 || (len(fields) == 1 && fields[0] == "help"):
 		return responseOf(ephemeral, RenderText(a.help()))
+	case fields[0] == "settings":
+		return a.settingsCommand(ctx, cmd, strings.Fields(text)[1:])
 	case fields[0] == "subscribe" || fields[0] == "unsubscribe" || (len(fields) == 1 && fields[0] == "digest"):
 		return a.digestCommand(ctx, cmd, fields[0], strings.Fields(text)[1:])
 	case len(fields) == 1 && fields[0] == "sources":
@@ -57,10 +59,13 @@ func (a *Adapter) command(ctx context.Context, cmd slack.SlashCommand) commandRe
 		})
 	}
 	q := plainText(text)
+	if a.mode(cmd.ChannelID) == bot.AnswerOff {
+		return responseOf(ephemeral, RenderText("I'm switched off in this channel (`/brief settings` shows how I answer here)."))
+	}
 	a.log.InfoContext(ctx, "slack command", "channel", cmd.ChannelID)
 	return a.within(ctx, cmd.ResponseURL, func(ctx context.Context) commandResponse {
 		m, answered := a.replyTo(ctx, q, RenderOptions{ShowQuestion: true, Votes: a.votes != nil})
-		if !answered {
+		if !answered || a.channels.Get(bot.PlatformSlack, cmd.ChannelID).IsPrivate() {
 			return responseOf(ephemeral, m)
 		}
 		return responseOf(inChannel, m)
@@ -140,19 +145,27 @@ func redactURL(err error) error {
 // replyTo is reply, also saying whether the message is an answer (found or
 // not) rather than help or an error, which only the asker needs to see.
 func (a *Adapter) replyTo(ctx context.Context, text string, o RenderOptions) (Message, bool) {
+	m, ans := a.reply(ctx, text, nil, o)
+	return m, ans != nil
+}
+
+// reply answers text, read with the conversation's earlier turns
+// (history), and returns the message and the answer (nil when the message
+// is help or an error rather than an answer).
+func (a *Adapter) reply(ctx context.Context, text string, history []bot.Turn, o RenderOptions) (Message, *bot.Answer) {
 	if text == "" {
-		return RenderText(a.help()), false
+		return RenderText(a.help()), nil
 	}
-	ans, err := a.bot.Ask(ctx, bot.Question{Text: text, Platform: bot.PlatformSlack})
+	ans, err := a.bot.Ask(ctx, bot.Question{Text: text, Platform: bot.PlatformSlack, History: history})
 	switch {
 	case errors.Is(err, bot.ErrEmptyQuestion):
-		return RenderText(a.help()), false
+		return RenderText(a.help()), nil
 	case errors.Is(err, bot.ErrQuestionTooLong):
-		return RenderText("That question is too long for me: please keep it under 500 characters."), false
+		return RenderText("That question is too long for me: please keep it under 500 characters."), nil
 	case err != nil:
-		return RenderText(searchFailedText), false
+		return RenderText(searchFailedText), nil
 	}
-	return RenderAnswer(ans, o), true
+	return RenderAnswer(ans, o), &ans
 }
 
 // onInteraction handles a block action: a vote is recorded and
@@ -169,6 +182,12 @@ func (a *Adapter) onInteraction(ctx context.Context, cb slack.InteractionCallbac
 			vote = bot.VoteUp
 		case actionVoteDown:
 			vote = bot.VoteDown
+		case actionReason:
+			value := act.Value
+			if !a.work.spawn(func(ctx context.Context) { a.recordReason(ctx, cb, value) }, nil) {
+				a.refused(ctx, cb.Channel.ID)
+			}
+			continue
 		default:
 			continue
 		}
@@ -208,8 +227,56 @@ func (a *Adapter) recordVote(ctx context.Context, cb slack.InteractionCallback, 
 		text = "Sorry, I couldn't record your vote."
 	} else {
 		a.log.InfoContext(ctx, "slack vote recorded", "vote", vote, "articles", len(v.ArticleIDs))
+		if vote == bot.VoteDown {
+			// Ask why, privately: the reasons become labelled examples.
+			a.ephemeralBlocks(ctx, cb, text+" What was wrong?", reasonBlocks(text+" What was wrong?", answerID(cb)))
+			return
+		}
 	}
 	a.ephemeral(ctx, cb, text)
+}
+
+// reasonBlocks asks why a 👎 was given: one button per reason, whose value
+// carries the reason and the answer it is about.
+func reasonBlocks(text, answer string) []slack.Block {
+	var buttons []slack.BlockElement
+	for _, r := range bot.Reasons {
+		buttons = append(buttons, slack.NewButtonBlockElement(actionReason, r.Code+"|"+answer,
+			slack.NewTextBlockObject(slack.PlainTextType, r.Label, false, false)))
+	}
+	return []slack.Block{section(EscapeText(text)), slack.NewActionBlock("briefbot_reasons", buttons...)}
+}
+
+// recordReason records why a 👎 was given, with the question and articles
+// of that 👎, once per user and answer.
+func (a *Adapter) recordReason(ctx context.Context, cb slack.InteractionCallback, value string) {
+	code, answer, ok := strings.Cut(value, "|")
+	label := bot.ReasonLabel(code)
+	if !ok || label == "" || a.votes == nil {
+		a.log.WarnContext(ctx, "slack reason not recorded: bad button value or no vote log")
+		return
+	}
+	down, found, err := a.votes.Find(bot.VoteKey(bot.PlatformSlack, answer, cb.User.ID, bot.VoteDown))
+	if err == nil && !found {
+		err = errors.New("no 👎 of this user on this answer")
+	}
+	if err == nil {
+		err = a.votes.Record(ctx, bot.Vote{
+			Platform: bot.PlatformSlack, Question: down.Question, ArticleIDs: down.ArticleIDs,
+			User: cb.User.ID, Vote: bot.VoteDown, Reason: code, Time: a.now().UTC(),
+			Key: bot.ReasonKey(bot.PlatformSlack, answer, cb.User.ID),
+		})
+	}
+	switch {
+	case errors.Is(err, bot.ErrDuplicateVote):
+		a.ephemeral(ctx, cb, "You already told me what was wrong with this answer: thanks.")
+	case err != nil:
+		a.log.WarnContext(ctx, "slack reason not recorded", "err", err)
+		a.ephemeral(ctx, cb, "Sorry, I couldn't record that.")
+	default:
+		a.log.InfoContext(ctx, "slack reason recorded", "reason", code)
+		a.ephemeral(ctx, cb, "Thanks: noted ("+label+").")
+	}
 }
 
 // answerID identifies the message a vote button belongs to: its channel
@@ -232,6 +299,11 @@ func answerID(cb slack.InteractionCallback) string {
 // ephemeral shows text to the user behind an interaction only: with
 // chat.postEphemeral in the message's thread, else through response_url.
 func (a *Adapter) ephemeral(ctx context.Context, cb slack.InteractionCallback, text string) {
+	a.ephemeralBlocks(ctx, cb, text, nil)
+}
+
+// ephemeralBlocks is ephemeral with blocks (text is their fallback).
+func (a *Adapter) ephemeralBlocks(ctx context.Context, cb slack.InteractionCallback, text string, blocks []slack.Block) {
 	channel := cb.Channel.ID
 	if channel == "" {
 		channel = cb.Container.ChannelID
@@ -242,6 +314,9 @@ func (a *Adapter) ephemeral(ctx context.Context, cb slack.InteractionCallback, t
 	}
 	if channel != "" && cb.User.ID != "" {
 		opts := []slack.MsgOption{slack.MsgOptionText(EscapeText(text), false)}
+		if len(blocks) > 0 {
+			opts = append(opts, slack.MsgOptionBlocks(blocks...))
+		}
 		if thread != "" {
 			opts = append(opts, slack.MsgOptionTS(thread))
 		}
@@ -255,14 +330,93 @@ func (a *Adapter) ephemeral(ctx context.Context, cb slack.InteractionCallback, t
 		}
 		a.log.WarnContext(ctx, "slack chat.postEphemeral failed; using response_url", "channel", channel, "err", err)
 	}
-	a.respond(ctx, cb.ResponseURL, commandResponse{ResponseType: ephemeral, Text: EscapeText(text)})
+	a.respond(ctx, cb.ResponseURL, commandResponse{ResponseType: ephemeral, Text: EscapeText(text), Blocks: blocks})
 }
 
 // help is /brief help: the digest subcommands are listed when the
 // server has digests.
 func (a *Adapter) help() string {
-	if a.digests == nil {
-		return helpText
+	h := helpText
+	if a.channels != nil {
+		h += "\n• `/brief settings` shows how I answer in this channel; admins can change it"
 	}
-	return helpText + digestHelp
+	if a.digests == nil {
+		return h
+	}
+	return h + digestHelp
+}
+
+// settingsUsage explains /brief settings.
+const settingsUsage = "Usage: `/brief settings [answer=threads|mentions|all|off] [private=on|off]`. " +
+	"answer: *threads* (mentions, and replies in threads I answered in), *mentions* (mentions only), " +
+	"*all* (every question asked here), *off* (nothing). private: answers to `/brief` visible to the asker only."
+
+// settingsCommand shows (without arguments) or changes the channel's
+// settings. Changing them is for the admins named in the configuration and
+// the workspace's admins and owners.
+func (a *Adapter) settingsCommand(ctx context.Context, cmd slack.SlashCommand, args []string) commandResponse {
+	if a.channels == nil || cmd.ChannelID == "" {
+		return responseOf(ephemeral, RenderText("Channel settings are not available on this briefbot."))
+	}
+	def := a.defaultAnswer
+	if def == "" {
+		def = bot.AnswerThreads
+	}
+	cur := a.channels.Get(bot.PlatformSlack, cmd.ChannelID)
+	if len(args) == 0 {
+		text := "In this channel: " + cur.Describe(def)
+		if f := a.channels.Fixed(bot.PlatformSlack, cmd.ChannelID); len(f) > 0 {
+			text += " (" + strings.Join(f, " and ") + " set in the configuration file)"
+		}
+		return responseOf(ephemeral, RenderText(EscapeText(text)+"\n"+settingsUsage))
+	}
+	var change bot.ChannelSettings
+	for _, arg := range args {
+		k, v, ok := strings.Cut(strings.ToLower(arg), "=")
+		switch {
+		case ok && k == "answer":
+			change.Answer = v
+		case ok && k == "private" && (v == "on" || v == "true" || v == "yes"):
+			on := true
+			change.Private = &on
+		case ok && k == "private" && (v == "off" || v == "false" || v == "no"):
+			off := false
+			change.Private = &off
+		default:
+			return responseOf(ephemeral, RenderText(settingsUsage))
+		}
+	}
+	if err := change.Check(); err != nil {
+		return responseOf(ephemeral, RenderText(settingsUsage))
+	}
+	if !a.mayChangeSettings(ctx, cmd.UserID) {
+		return responseOf(ephemeral, RenderText("Only workspace admins and the admins named in briefbot's configuration may change this channel's settings."))
+	}
+	got, err := a.channels.Set(bot.PlatformSlack, cmd.ChannelID, change)
+	if err != nil {
+		a.log.WarnContext(ctx, "slack settings not changed", "channel", cmd.ChannelID, "err", err)
+		return responseOf(ephemeral, RenderText(EscapeText("I couldn't change the settings: "+err.Error()+".")))
+	}
+	a.log.InfoContext(ctx, "slack channel settings changed", "channel", cmd.ChannelID, "answer", got.Mode(def), "private", got.IsPrivate())
+	return responseOf(inChannel, RenderText(EscapeText("Settings changed. In this channel: "+got.Describe(def))))
+}
+
+// mayChangeSettings reports whether user may change channel settings: an
+// admin named in the configuration, or a workspace admin or owner
+// (users.info; without the users:read scope only the named admins may).
+func (a *Adapter) mayChangeSettings(ctx context.Context, user string) bool {
+	if user == "" {
+		return false
+	}
+	if a.admins[user] {
+		return true
+	}
+	ctx, cancel := context.WithTimeout(ctx, reactTimeout)
+	defer cancel()
+	u, err := a.api.GetUserInfoContext(ctx, user)
+	if err != nil {
+		a.log.WarnContext(ctx, "slack: users.info failed; only the configured admins may change settings", "err", err)
+		return false
+	}
+	return u.IsAdmin || u.IsOwner || u.IsPrimaryOwner
 }

@@ -69,6 +69,9 @@ func (a *Adapter) digestCommand(ctx context.Context, cmd slack.SlashCommand, sub
 			return responseOf(ephemeral, RenderText(EscapeText(err.Error())))
 		}
 		s.Platform, s.Channel = target.Platform, target.Channel
+		if why := a.cannotPost(ctx, cmd.ChannelID); why != "" {
+			return responseOf(ephemeral, RenderText(why))
+		}
 		got, err := a.digests.Subscribe(ctx, s)
 		if err != nil {
 			a.log.WarnContext(ctx, "slack subscribe failed", "channel", cmd.ChannelID, "err", err)
@@ -92,6 +95,32 @@ func (a *Adapter) digestCommand(ctx context.Context, cmd slack.SlashCommand, sub
 		a.log.InfoContext(ctx, "slack channel unsubscribed", "channel", cmd.ChannelID)
 		return responseOf(inChannel, RenderText("This channel will no longer get the daily digest."))
 	}
+}
+
+// notMemberText refuses a subscription the bot could not deliver.
+const notMemberText = "I'm not a member of this channel, so I couldn't post the digest here. Invite me first (`/invite @briefbot`), then subscribe again."
+
+// cannotPost says why the bot could not post to channel (it is not a
+// member: a private channel it was not invited to is "not found" to it),
+// or "" when it can or when that cannot be checked (the app lacks the
+// channels:read/groups:read scopes, Slack is unreachable): an unverifiable
+// check never blocks a subscription, it is logged.
+func (a *Adapter) cannotPost(ctx context.Context, channel string) string {
+	ctx, cancel := context.WithTimeout(ctx, reactTimeout)
+	defer cancel()
+	ch, err := a.api.GetConversationInfoContext(ctx, &slack.GetConversationInfoInput{ChannelID: channel})
+	switch {
+	case err == nil && (ch == nil || ch.ID == ""):
+		err = errors.New("conversations.info returned no channel")
+	case err == nil && (ch.IsMember || ch.IsIM):
+		return ""
+	case err == nil:
+		return notMemberText
+	case strings.Contains(err.Error(), "channel_not_found"):
+		return notMemberText
+	}
+	a.log.WarnContext(ctx, "slack: could not check that the bot may post to the channel; subscribing anyway", "channel", channel, "err", err)
+	return ""
 }
 
 // parseSubscribe reads the optional time (HH:MM) and time zone of
@@ -203,7 +232,7 @@ func storyBlocks(i int, s digest.Story) []slack.Block {
 	headline := fit(oneLine(s.Headline), MaxSectionText-len(prefix)-len(suffix))
 	out := []slack.Block{slack.NewDividerBlock(), section(prefix + headline + suffix)}
 	for _, sn := range s.Sentences {
-		out = append(out, section("> "+fit(oneLine(sn.Text), MaxSectionText-2)), contextLine(citation(sn.Article.Ref())))
+		out = append(out, section("> "+fit(oneLine(sn.Text), MaxSectionText-2)), contextLine(citation(sn.Article)))
 	}
 	return out
 }

@@ -119,7 +119,9 @@ func (f *fakeDigests) Unsubscribe(_ context.Context, t digest.Target) (bool, err
 
 func TestDigestSubcommands(t *testing.T) {
 	f := &fakeDigests{}
-	a, err := New(Options{BotToken: "xoxb-test", PostOnly: true, Digests: f})
+	fs := newFakeSlack(t)
+	fs.notMember = map[string]bool{"COUT": true, "GPRIVATE": true}
+	a, err := New(Options{BotToken: "xoxb-test", PostOnly: true, Digests: f, APIURL: fs.APIURL()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -147,12 +149,23 @@ func TestDigestSubcommands(t *testing.T) {
 	if len(f.subs) != 3 || f.subs[0].Timezone != "Europe/Kyiv" || f.subs[0].At != "07:30" || f.subs[0].Channel != "C1" || f.subs[0].Platform != "slack" {
 		t.Errorf("subscriptions %+v", f.subs)
 	}
+	// A channel the bot is not in (a private one it was not invited to is
+	// not even visible to it) is refused at once, not at 08:00.
+	for _, ch := range []string{"COUT", "GPRIVATE"} {
+		cmd.ChannelID, cmd.Text = ch, "subscribe"
+		if resp := a.command(context.Background(), cmd); resp.ResponseType != ephemeral || resp.Text != notMemberText {
+			t.Errorf("subscribe in %s: %s %q", ch, resp.ResponseType, resp.Text)
+		}
+	}
+	if len(f.subs) != 3 {
+		t.Errorf("a refused subscription was stored: %+v", f.subs)
+	}
 	cmd.ChannelID, cmd.Text = "CFIXED", "unsubscribe"
 	if resp := a.command(context.Background(), cmd); !strings.Contains(resp.Text, "Set in the configuration.") {
 		t.Errorf("fixed: %q", resp.Text)
 	}
 	// Without digests the subcommands say so, and help does not list them.
-	b, err := New(Options{BotToken: "xoxb-test", PostOnly: true})
+	b, err := New(Options{BotToken: "xoxb-test", PostOnly: true, APIURL: fs.APIURL()})
 	if err != nil {
 		t.Fatal(err)
 	}

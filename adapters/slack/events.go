@@ -40,6 +40,7 @@ type question struct {
 	threadTS string // "" answers at the top of the channel
 	user     string
 	text     string // Slack mrkdwn, mentions included
+	ts       string // the question's own message, which gets the working reaction
 
 	eventID  string // for logs
 	eventKey string // the delivery's dedupe key ("" without an event_id)
@@ -55,6 +56,7 @@ type pendingQuestion struct {
 	ThreadTS string `json:"th,omitempty"`
 	User     string `json:"u"`
 	Text     string `json:"x"`
+	TS       string `json:"ts,omitempty"`
 }
 
 // onEvent handles one event delivery (after the transport has verified and
@@ -86,7 +88,7 @@ func (a *Adapter) onEvent(ctx context.Context, p eventsPayload, via string) {
 		return
 	}
 	q.eventID, q.eventKey, q.msgKey = p.EventID, eventKey, "msg:"+ev.Channel+":"+ev.TS
-	data, err := json.Marshal(pendingQuestion{EventID: p.EventID, Channel: q.channel, ThreadTS: q.threadTS, User: q.user, Text: q.text})
+	data, err := json.Marshal(pendingQuestion{EventID: p.EventID, Channel: q.channel, ThreadTS: q.threadTS, User: q.user, Text: q.text, TS: q.ts})
 	if err != nil {
 		data = nil // cannot happen with strings; the claim then only dedupes
 	}
@@ -128,7 +130,7 @@ func (a *Adapter) redeliver(ctx context.Context) {
 		if !a.claim(ctx, key, nil) {
 			continue
 		}
-		q := question{channel: pq.Channel, threadTS: pq.ThreadTS, user: pq.User, text: pq.Text, eventID: pq.EventID, msgKey: key}
+		q := question{channel: pq.Channel, threadTS: pq.ThreadTS, user: pq.User, text: pq.Text, ts: pq.TS, eventID: pq.EventID, msgKey: key}
 		if pq.EventID != "" {
 			q.eventKey = "event:" + pq.EventID
 		}
@@ -197,8 +199,11 @@ func (a *Adapter) toQuestion(ev messageEvent) (question, bool) {
 	case selfUID != "" && ev.User == selfUID:
 		return question{}, false
 	}
-	q := question{channel: ev.Channel, user: ev.User, text: ev.Text}
+	q := question{channel: ev.Channel, user: ev.User, text: ev.Text, ts: ev.TS}
 	switch {
+	case ev.Type == "app_mention" && a.mode(ev.Channel) == bot.AnswerOff:
+		a.log.Debug("slack mention ignored: the channel is set to answer nothing", "channel", ev.Channel)
+		return question{}, false
 	case ev.Type == "app_mention":
 		q.threadTS = ev.ThreadTS
 		if q.threadTS == "" {
@@ -206,6 +211,16 @@ func (a *Adapter) toQuestion(ev messageEvent) (question, bool) {
 		}
 	case ev.Type == "message" && (ev.ChannelType == "im" || (ev.ChannelType == "" && strings.HasPrefix(ev.Channel, "D"))):
 		q.threadTS = ev.ThreadTS // a DM is answered in the DM, in its thread if it has one
+	case ev.Type == "message" && a.isFollowUp(ev):
+		q.threadTS = ev.ThreadTS // a reply in a thread the bot answered in
+	case ev.Type == "message" && a.mode(ev.Channel) == bot.AnswerAll && isQuestion(ev.Text) &&
+		!(selfUID != "" && strings.Contains(ev.Text, "<@"+selfUID)):
+		// Every question in the channel, answered in its thread (a mention
+		// is answered as the app_mention).
+		q.threadTS = ev.ThreadTS
+		if q.threadTS == "" {
+			q.threadTS = ev.TS
+		}
 	case ev.Type == "message":
 		if strings.Contains(ev.Text, "<@") && (selfUID == "" || strings.Contains(ev.Text, "<@"+selfUID)) {
 			a.obs.Deduplicated(bot.PlatformSlack) // the twin of an app_mention
@@ -217,12 +232,41 @@ func (a *Adapter) toQuestion(ev messageEvent) (question, bool) {
 	return q, true
 }
 
+// conversationKey names the conversation a question belongs to: its
+// thread, or the DM itself for a question at the top of a DM.
+func conversationKey(channel, threadTS string) string {
+	return "slack:" + channel + ":" + threadTS
+}
+
+// isFollowUp reports whether a channel message is a reply in a thread the
+// bot answered in (and such replies are answered). With a mention of the
+// bot it is also the twin of an app_mention: both claim the message, so it
+// is answered once.
+func (a *Adapter) isFollowUp(ev messageEvent) bool {
+	m := a.mode(ev.Channel)
+	return (m == bot.AnswerThreads || m == bot.AnswerAll) && a.convs != nil && ev.ThreadTS != "" && ev.ThreadTS != ev.TS &&
+		a.convs.Has(conversationKey(ev.Channel, ev.ThreadTS))
+}
+
+// isQuestion reports whether a channel message asks something: it ends
+// with a question mark (trailing markup and emoji aside).
+func isQuestion(text string) bool {
+	t := strings.TrimRight(plainText(text), " \t\n!.)\"'")
+	return strings.HasSuffix(t, "?") && len(strings.Fields(t)) >= 2
+}
+
 // answer answers q where it was asked and marks it done once Slack has
 // confirmed the post. An answer that could not be posted releases its
 // claim (Slack's retry, or the next start, answers it).
 func (a *Adapter) answer(ctx context.Context, q question) {
 	ctx, cancel := context.WithTimeout(ctx, a.ansLimit)
 	defer cancel()
+	// 👀 on the question while it is worked on, taken off once the answer
+	// is posted (or has failed): the asker sees at once that briefbot is on
+	// it, and never a reaction left behind by an answer that is not coming.
+	if a.react(ctx, "reactions.add", q) {
+		defer a.react(context.WithoutCancel(ctx), "reactions.remove", q)
+	}
 	if a.ready != nil {
 		select { // the store is still loading: wait rather than answer "search failed"
 		case <-a.ready:
@@ -238,7 +282,11 @@ func (a *Adapter) answer(ctx context.Context, q question) {
 		a.done(ctx, q.eventKey)
 		return
 	}
-	m, _ := a.replyTo(ctx, questionText(q.text, selfUID), RenderOptions{Votes: a.votes != nil})
+	var history []bot.Turn
+	if a.convs != nil {
+		history = a.convs.Get(conversationKey(q.channel, q.threadTS))
+	}
+	m, ans := a.reply(ctx, questionText(q.text, selfUID), history, RenderOptions{Votes: a.votes != nil})
 	if _, err := a.postMessage(ctx, q.channel, q.threadTS, m); err != nil {
 		if a.work.life.Err() != nil {
 			a.dropped(q, "cancelled while answering")
@@ -251,6 +299,11 @@ func (a *Adapter) answer(ctx context.Context, q question) {
 	}
 	a.done(ctx, q.msgKey)
 	a.done(ctx, q.eventKey)
+	if a.convs != nil && ans != nil {
+		if err := a.convs.Append(conversationKey(q.channel, q.threadTS), ans.Turn()); err != nil {
+			a.log.WarnContext(ctx, "slack conversation not saved", "channel", q.channel, "err", err)
+		}
+	}
 }
 
 // refused logs and counts a question that could not be queued.

@@ -54,10 +54,12 @@ type fakeSlack struct {
 	mu          sync.Mutex
 	cond        *sync.Cond
 	calls       map[string]int
-	posts       []posted // chat.postMessage, chat.postEphemeral, response_url
-	rateLimit   int      // chat.postMessage answers 429 Retry-After: 1 this many times
-	serverError int      // chat.postMessage answers 500 this many times
-	tokens      []string // tokens seen, to check which one each call uses
+	posts       []posted        // chat.postMessage, chat.postEphemeral, response_url
+	rateLimit   int             // chat.postMessage answers 429 Retry-After: 1 this many times
+	serverError int             // chat.postMessage answers 500 this many times
+	reactError  string          // reactions.* answer {"ok":false,"error":reactError} when set
+	notMember   map[string]bool // conversations.info: channels the bot is not in
+	tokens      []string        // tokens seen, to check which one each call uses
 
 	conns chan *websocket.Conn // Socket Mode connections, after hello
 }
@@ -194,6 +196,29 @@ func (f *fakeSlack) api(w http.ResponseWriter, r *http.Request) {
 		f.record(method, posted{Channel: r.PostForm.Get("channel"), ThreadTS: r.PostForm.Get("thread_ts"),
 			Text: r.PostForm.Get("text"), Blocks: r.PostForm.Get("blocks")})
 		writeJSON(w, map[string]any{"ok": true, "channel": r.PostForm.Get("channel"), "ts": fmt.Sprintf("1765000000.%06d", f.Calls(method))})
+	case "users.info":
+		u := r.PostForm.Get("user")
+		writeJSON(w, map[string]any{"ok": true, "user": map[string]any{"id": u, "is_admin": u == "UADMIN"}})
+	case "conversations.info":
+		ch := r.PostForm.Get("channel")
+		f.mu.Lock()
+		out := f.notMember[ch]
+		f.mu.Unlock()
+		if strings.HasPrefix(ch, "G") && out {
+			writeJSON(w, map[string]any{"ok": false, "error": "channel_not_found"})
+			return
+		}
+		writeJSON(w, map[string]any{"ok": true, "channel": map[string]any{"id": ch, "is_channel": true, "is_member": !out}})
+	case "reactions.add", "reactions.remove":
+		f.mu.Lock()
+		reactErr := f.reactError
+		f.mu.Unlock()
+		if reactErr != "" {
+			writeJSON(w, map[string]any{"ok": false, "error": reactErr})
+			return
+		}
+		f.record(method, posted{Channel: r.PostForm.Get("channel"), ThreadTS: r.PostForm.Get("timestamp"), Text: r.PostForm.Get("name")})
+		writeJSON(w, map[string]any{"ok": true})
 	case "chat.postEphemeral":
 		f.record(method, posted{Channel: r.PostForm.Get("channel"), ThreadTS: r.PostForm.Get("thread_ts"),
 			User: r.PostForm.Get("user"), Text: r.PostForm.Get("text"), Blocks: r.PostForm.Get("blocks")})

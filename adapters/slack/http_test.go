@@ -1,7 +1,9 @@
 package slack
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/url"
@@ -11,6 +13,7 @@ import (
 	"time"
 
 	"github.com/briefbot/briefbot/bot"
+	"github.com/briefbot/briefbot/retrieval"
 )
 
 const dronesQuestion = "<@UBOT> How many drones and missiles did Russia fire on Friday night?"
@@ -132,6 +135,41 @@ func TestHTTPMentionAnsweredOnceInThread(t *testing.T) {
 	}
 	if n := h.slack.Calls("auth.test"); n != 1 {
 		t.Errorf("auth.test called %d times, want 1", n)
+	}
+	// 👀 on the question while it was answered, then taken off: added
+	// before the answer was posted and removed after.
+	var order []string
+	for _, p := range h.slack.Posts("") {
+		order = append(order, p.Method)
+		if p.Method == "reactions.add" || p.Method == "reactions.remove" {
+			if p.Channel != "C1" || p.ThreadTS != "1765000000.000100" || p.Text != WorkingReaction {
+				t.Errorf("%s on %s %s name %q, want %s on the question C1 1765000000.000100", p.Method, p.Channel, p.ThreadTS, p.Text, WorkingReaction)
+			}
+		}
+	}
+	if got := strings.Join(order, ","); got != "reactions.add,chat.postMessage,reactions.remove" {
+		t.Errorf("calls %s, want the reaction added, the answer posted, the reaction removed", got)
+	}
+}
+
+// Without the reactions:write scope questions are answered all the same,
+// and the missing scope is said once in the log, not once per question.
+func TestHTTPMentionAnsweredWithoutReactionScope(t *testing.T) {
+	h := newHarness(t, harnessOptions{})
+	h.slack.mu.Lock()
+	h.slack.reactError = "missing_scope"
+	h.slack.mu.Unlock()
+	h.event("Ev1", mention(dronesQuestion, "C1", "1765000000.000100", ""), nil)
+	h.event("Ev2", mention(dronesQuestion, "C1", "1765000000.000200", ""), nil)
+	h.slack.WaitPosts("chat.postMessage", 2)
+	if err := h.stop(); err != nil {
+		t.Fatal(err)
+	}
+	if n := h.slack.Calls("reactions.remove"); n != 0 {
+		t.Errorf("reactions.remove called %d times after reactions.add failed", n)
+	}
+	if n := strings.Count(h.logs.String(), "reactions:write"); n != 1 {
+		t.Errorf("the missing scope was logged %d times, want once:\n%s", n, h.logs.String())
 	}
 }
 
@@ -362,15 +400,58 @@ func TestHTTPVoteRecorded(t *testing.T) {
 			t.Fatalf("replay: status %d", resp.StatusCode)
 		}
 	}
+	// The 👎 acknowledgement asks why, with one button per reason.
+	var reasonValue string
+	for _, b := range decodeBlocks(t, eph.Blocks) {
+		for _, e := range b.Elements {
+			if e.ActionID == actionReason && strings.HasPrefix(e.Value, bot.ReasonOutOfDate+"|") {
+				reasonValue = e.Value
+			}
+		}
+	}
+	if reasonValue == "" {
+		t.Fatalf("the 👎 acknowledgement offers no reasons: %s", eph.Blocks)
+	}
+	reason := mustJSON(t, map[string]any{
+		"type": "block_actions", "user": map[string]any{"id": "U7"}, "channel": map[string]any{"id": "C1"},
+		"container":    map[string]any{"type": "message", "message_ts": "1765000000.000009", "channel_id": "C1", "thread_ts": "1765000000.000100", "is_ephemeral": true},
+		"response_url": h.slack.HookURL("reason"),
+		"actions":      []map[string]any{{"type": "button", "action_id": actionReason, "block_id": "briefbot_reasons", "value": reasonValue}},
+	})
+	h.form(InteractionsPath, url.Values{"payload": {string(reason)}})
+	if got := h.slack.WaitPosts("chat.postEphemeral", 2)[1]; !strings.Contains(got.Text, "Out of date") {
+		t.Errorf("reason acknowledgement %q", got.Text)
+	}
 	if err := h.stop(); err != nil { // drains the vote recordings
 		t.Fatal(err)
 	}
-	if votes, err := h.votes.Votes(); err != nil || len(votes) != 1 {
-		t.Fatalf("after two replays: %d votes (err %v), want 1", len(votes), err)
+	votes, err = h.votes.Votes()
+	if err != nil || len(votes) != 2 {
+		t.Fatalf("after two replays and a reason: %d votes (err %v), want 2", len(votes), err)
 	}
-	if n := len(h.slack.Posts("chat.postEphemeral")); n != 1 {
-		t.Errorf("%d acknowledgements, want 1", n)
+	if r := votes[1]; r.Reason != bot.ReasonOutOfDate || r.Question != want.Question || r.Vote != bot.VoteDown || r.User != "U7" {
+		t.Errorf("reason recorded as %+v", r)
 	}
+	if n := len(h.slack.Posts("chat.postEphemeral")); n != 2 {
+		t.Errorf("%d acknowledgements, want 2", n)
+	}
+}
+
+type testBlock struct {
+	Type     string `json:"type"`
+	Elements []struct {
+		ActionID string `json:"action_id"`
+		Value    string `json:"value"`
+	} `json:"elements"`
+}
+
+func decodeBlocks(t *testing.T, s string) []testBlock {
+	t.Helper()
+	var blocks []testBlock
+	if err := json.Unmarshal([]byte(s), &blocks); err != nil {
+		t.Fatalf("blocks %q: %v", s, err)
+	}
+	return blocks
 }
 
 func TestNewValidates(t *testing.T) {
@@ -442,5 +523,32 @@ func TestPostBlocks(t *testing.T) {
 	}
 	if _, _, failed := h.obs.counts(); failed != 1 {
 		t.Errorf("DeliveryFailed counted %d, want 1", failed)
+	}
+}
+
+// failingSearcher fails every search, as a broken store would.
+type failingSearcher struct{ fakeSearcher }
+
+func (failingSearcher) Search(context.Context, retrieval.Query) (retrieval.Result, error) {
+	return retrieval.Result{}, errors.New("store unreadable")
+}
+
+// A search that fails after the question was acknowledged is told to the
+// asker in the thread in one true sentence, and the reaction comes off.
+func TestHTTPMentionSearchFailureIsToldInThread(t *testing.T) {
+	h := newHarness(t, harnessOptions{searcher: failingSearcher{}})
+	h.event("Ev1", mention(dronesQuestion, "C1", "1765000000.000100", ""), nil)
+	posts := h.slack.WaitPosts("chat.postMessage", 1)
+	if err := h.stop(); err != nil {
+		t.Fatal(err)
+	}
+	if p := posts[0]; p.ThreadTS != "1765000000.000100" || p.Text != searchFailedText {
+		t.Fatalf("posted %q in thread %q, want %q in the question's thread", p.Text, p.ThreadTS, searchFailedText)
+	}
+	if n := h.slack.Calls("reactions.remove"); n != 1 {
+		t.Fatalf("reactions.remove called %d times, want 1", n)
+	}
+	if n := len(h.slack.Posts("chat.postMessage")); n != 1 {
+		t.Fatalf("%d posts, want 1", n)
 	}
 }

@@ -33,6 +33,7 @@ const (
 	voteBlockID      = "briefbot_vote"
 	actionVoteUp     = "briefbot_vote_up"
 	actionVoteDown   = "briefbot_vote_down"
+	actionReason     = "briefbot_reason"
 	citationSep      = " · "
 	ellipsis         = "…"
 	wordJoiner       = "\u2060"
@@ -209,6 +210,9 @@ func RenderAnswer(ans bot.Answer, o RenderOptions) Message {
 	var text []string
 	if o.ShowQuestion && ans.Question != "" {
 		blocks = append(blocks, contextLine("*Question:* "+fit(oneLine(ans.Question), MaxSectionText-len("*Question:* "))))
+	}
+	if ans.FollowUpOf != "" {
+		blocks = append(blocks, contextLine("_Following up on:_ "+fit(oneLine(ans.FollowUpOf), MaxSectionText-len("_Following up on:_ "))))
 	}
 	if !ans.Found || len(ans.Quotes) == 0 {
 		nf := EscapeText(ans.NotFoundText())

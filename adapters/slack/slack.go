@@ -109,6 +109,22 @@ type Options struct {
 	// Digests serves /brief digest, subscribe and unsubscribe; nil means
 	// those subcommands say that digests are not set up.
 	Digests Digests
+	// Conversations remembers each thread (and DM) the bot answered in, so
+	// that a follow-up is read with the questions before it; nil means
+	// every question is read alone.
+	Conversations *bot.Conversations
+	// Channels holds per-channel settings (how the channel is answered,
+	// private slash-command answers), changed with /brief settings; nil
+	// means every channel has the defaults.
+	Channels *bot.Channels
+	// DefaultAnswer is how a channel without a setting is answered:
+	// bot.AnswerThreads (the default: mentions, and replies in threads the
+	// bot answered in, which needs the message.channels and message.groups
+	// events) or bot.AnswerMentions.
+	DefaultAnswer string
+	// Admins are the user ids who may change channel settings, besides
+	// the workspace's admins and owners (users.info, scope users:read).
+	Admins []string
 	// PostOnly builds an adapter that only posts (PostBlocks, PostDigest),
 	// as `briefbot digest --post` does: Bot and a transport are not needed,
 	// AppToken and SigningSecret are ignored, Routes mounts nothing and Run
@@ -169,9 +185,15 @@ type Adapter struct {
 	// bodyTimeout bounds reading an HTTP request's body.
 	bodyTimeout time.Duration
 
-	selfMu  sync.Mutex
-	selfUID string // the bot's user id, from auth.test
-	selfBID string // the bot's bot id, from auth.test
+	selfMu        sync.Mutex
+	convs         *bot.Conversations
+	channels      *bot.Channels
+	defaultAnswer string
+	admins        map[string]bool
+	// scopeWarning says once that reactions:write is missing.
+	scopeWarning sync.Once
+	selfUID      string // the bot's user id, from auth.test
+	selfBID      string // the bot's bot id, from auth.test
 
 	work work
 }
@@ -204,23 +226,30 @@ func New(opts Options) (*Adapter, error) {
 		apiURL += "/" // slack-go appends the method name
 	}
 	a := &Adapter{
-		apiURL:   apiURL,
-		socket:   opts.AppToken != "",
-		secret:   []byte(opts.SigningSecret),
-		bot:      opts.Bot,
-		dedupe:   opts.Dedupe,
-		votes:    opts.Votes,
-		digests:  opts.Digests,
-		postOnly: opts.PostOnly,
-		obs:      opts.Observer,
-		log:      opts.Logger,
-		now:      opts.Now,
-		cmdWait:  orDuration(opts.CommandWait, DefaultCommandWait),
-		ansLimit: orDuration(opts.AnswerTimeout, DefaultAnswerTimeout),
-		drain:    orDuration(opts.DrainTimeout, DefaultDrainTimeout),
-		ready:    opts.Ready,
+		apiURL:        apiURL,
+		socket:        opts.AppToken != "",
+		secret:        []byte(opts.SigningSecret),
+		bot:           opts.Bot,
+		dedupe:        opts.Dedupe,
+		votes:         opts.Votes,
+		digests:       opts.Digests,
+		convs:         opts.Conversations,
+		channels:      opts.Channels,
+		defaultAnswer: opts.DefaultAnswer,
+		admins:        map[string]bool{},
+		postOnly:      opts.PostOnly,
+		obs:           opts.Observer,
+		log:           opts.Logger,
+		now:           opts.Now,
+		cmdWait:       orDuration(opts.CommandWait, DefaultCommandWait),
+		ansLimit:      orDuration(opts.AnswerTimeout, DefaultAnswerTimeout),
+		drain:         orDuration(opts.DrainTimeout, DefaultDrainTimeout),
+		ready:         opts.Ready,
 
 		bodyTimeout: defaultBodyTimeout,
+	}
+	for _, id := range opts.Admins {
+		a.admins[id] = true
 	}
 	if a.obs == nil {
 		a.obs = bot.NopObserver{}
@@ -414,6 +443,54 @@ func (a *Adapter) postMessage(ctx context.Context, channel, threadTS string, m M
 		return "", fmt.Errorf("slack: post to %s: %w", channel, err)
 	}
 	return ts, nil
+}
+
+// mode is how channel is answered.
+func (a *Adapter) mode(channel string) string {
+	def := a.defaultAnswer
+	if def == "" {
+		def = bot.AnswerThreads
+	}
+	return a.channels.Get(bot.PlatformSlack, channel).Mode(def)
+}
+
+// WorkingReaction is the reaction put on a question while it is answered.
+const WorkingReaction = "eyes"
+
+// reactTimeout bounds one reactions call.
+const reactTimeout = 5 * time.Second
+
+// react adds (method "reactions.add") or removes ("reactions.remove") the
+// working reaction on q's message, and reports whether that worked. It is
+// a courtesy: a failure (the app lacks the reactions:write scope, Slack is
+// slow) is logged, warned about once for a missing scope, and never delays
+// or stops the answer beyond a short timeout.
+func (a *Adapter) react(ctx context.Context, method string, q question) bool {
+	if q.ts == "" || q.channel == "" {
+		return false
+	}
+	ctx, cancel := context.WithTimeout(ctx, reactTimeout)
+	defer cancel()
+	item := slack.NewRefToMessage(q.channel, q.ts)
+	var err error
+	if method == "reactions.add" {
+		err = a.api.AddReactionContext(ctx, WorkingReaction, item)
+	} else {
+		err = a.api.RemoveReactionContext(ctx, WorkingReaction, item)
+	}
+	switch {
+	case err == nil:
+		return true
+	case method == "reactions.add" && strings.Contains(err.Error(), "already_reacted"):
+		return true // a previous run's reaction: this run takes it off
+	case strings.Contains(err.Error(), "missing_scope"):
+		a.scopeWarning.Do(func() {
+			a.log.WarnContext(ctx, "slack: the app lacks the reactions:write scope, so questions get no 👀 while they are answered; add it (see adapters/slack/manifest.yaml) and reinstall")
+		})
+	default:
+		a.log.DebugContext(ctx, "slack reaction failed", "method", method, "channel", q.channel, "err", err)
+	}
+	return false
 }
 
 // failed logs and counts a delivery that retries could not save.

@@ -97,21 +97,10 @@ type Sentence struct {
 	Article Citation `json:"article"`
 }
 
-// Citation names the article a sentence comes from. Unknown fields are
-// empty, never invented.
-type Citation struct {
-	ID        string `json:"id"`
-	Title     string `json:"title"`
-	Source    string `json:"source"`
-	URL       string `json:"url"`
-	Published string `json:"published"`
-}
-
-// Ref converts a citation into the bot's ArticleRef, for renderers shared
-// with answers.
-func (c Citation) Ref() bot.ArticleRef {
-	return bot.ArticleRef{ID: c.ID, Title: c.Title, Source: c.Source, URL: c.URL, Published: c.Published}
-}
+// Citation names the article a sentence comes from: the same citation
+// as an answer's (unknown fields empty, never invented, and left out of
+// JSON).
+type Citation = bot.ArticleRef
 
 func citationOf(m retrieval.ArticleMeta) Citation {
 	return Citation{ID: m.ID, Title: m.Title, Source: m.Source, URL: m.URL, Published: m.PublishedString()}
@@ -162,7 +151,7 @@ func (d Digest) Text() string {
 		}
 		fmt.Fprintf(&b, "\n%d. %s  [%s, %s]\n", i+1, s.Headline, mark, sources)
 		for _, sn := range s.Sentences {
-			fmt.Fprintf(&b, "   “%s”\n     — %s\n", sn.Text, sn.Article.Ref().Citation())
+			fmt.Fprintf(&b, "   “%s”\n     — %s\n", sn.Text, sn.Article.Citation())
 		}
 	}
 	return b.String()

@@ -34,11 +34,26 @@ func (s *server) buildAdapters() ([]bot.Adapter, error) {
 		dd = d
 	}
 	s.dedupe = dd
+	var convs *bot.Conversations
+	if s.cfg.Slack.Enabled() || s.cfg.Discord.Enabled() {
+		c, err := bot.OpenConversations(s.cfg.Data, bot.DefaultConversationTTL, nil)
+		if err != nil {
+			return nil, err
+		}
+		convs = c
+	}
+	s.convs = convs
+	channels, err := bot.OpenChannels(s.cfg.Data, s.cfg.channelSettings())
+	if err != nil {
+		return nil, err
+	}
+	s.channels = channels
 	if s.cfg.Slack.Enabled() {
 		sl, err := slackad.New(slackad.Options{
 			BotToken: s.cfg.Slack.BotToken, AppToken: s.cfg.Slack.AppToken,
 			SigningSecret: s.cfg.Slack.SigningSecret, APIURL: s.cfg.Slack.APIURL,
 			Bot: s.bot, Dedupe: dd, Votes: votes, Observer: s.metrics, Digests: s.digests,
+			Conversations: convs, Channels: channels, DefaultAnswer: defaultAnswer(s.cfg.Slack), Admins: s.cfg.Slack.Admins,
 			Logger: s.log.With("component", "slack"), Ready: s.loaded,
 		})
 		if err != nil {
@@ -67,12 +82,14 @@ func newDiscord(c DiscordConfig, b *bot.Bot, votes *bot.VoteLog, obs bot.Observe
 		digests = s.digests
 	}
 	var dd *bot.Deduper
+	var convs *bot.Conversations
+	var channels *bot.Channels
 	if s != nil {
-		dd = s.dedupe
+		dd, convs, channels = s.dedupe, s.convs, s.channels
 	}
 	opts := discord.Options{
 		BotToken: c.BotToken, AppID: c.AppID, PublicKey: c.PublicKey, GuildID: c.GuildID, APIURL: c.APIURL,
-		Bot: b, Votes: votes, Dedupe: dd, Observer: obs, Commands: discord.DigestCommands(digests),
+		Bot: b, Votes: votes, Dedupe: dd, Conversations: convs, Channels: channels, Observer: obs, Commands: discord.DigestCommands(digests),
 	}
 	if s != nil {
 		opts.Logger = s.log.With("component", "discord")
@@ -82,4 +99,12 @@ func newDiscord(c DiscordConfig, b *bot.Bot, votes *bot.VoteLog, obs bot.Observe
 		return nil, fmt.Errorf("discord: %w", err)
 	}
 	return d, nil
+}
+
+// defaultAnswer is how a Slack channel without a setting is answered.
+func defaultAnswer(c SlackConfig) string {
+	if c.ThreadReplies == "off" {
+		return bot.AnswerMentions
+	}
+	return bot.AnswerThreads
 }

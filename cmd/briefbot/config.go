@@ -3,9 +3,12 @@ package main
 import (
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 
 	yaml "go.yaml.in/yaml/v3"
+
+	"github.com/briefbot/briefbot/bot"
 )
 
 // Config is everything `briefbot serve` reads. Environment variables
@@ -24,6 +27,18 @@ type Config struct {
 	// the shared state (BRIEFBOT_DATABASE_URL, a postgres:// URL). Empty: the
 	// embedded default, local files in the data directory.
 	DatabaseURL string `yaml:"database_url"`
+	// Feeds are RSS, Atom or JSON Feed URLs serve follows (BRIEFBOT_FEEDS,
+	// comma-separated), polled every FeedInterval (BRIEFBOT_FEED_INTERVAL,
+	// default 15m); see feeds.go.
+	Feeds        []string `yaml:"feeds"`
+	FeedInterval string   `yaml:"feed_interval"`
+	// FeedFetch fetches the pages of feed items that carry only a summary
+	// (BRIEFBOT_FEED_FETCH=true).
+	FeedFetch bool `yaml:"feed_fetch"`
+
+	// Channels are per-channel settings; they win over those changed with
+	// /brief settings for what they set.
+	Channels []ChannelConfig `yaml:"channels"`
 
 	Slack   SlackConfig      `yaml:"slack"`
 	Discord DiscordConfig    `yaml:"discord"`
@@ -39,6 +54,21 @@ type SlackConfig struct {
 	AppToken      string `yaml:"app_token"`      // SLACK_APP_TOKEN (xapp-): Socket Mode
 	SigningSecret string `yaml:"signing_secret"` // SLACK_SIGNING_SECRET: HTTP Events API
 	APIURL        string `yaml:"api_url"`        // SLACK_API_URL, default https://slack.com/api/
+	// ThreadReplies is "on" (default): a reply in a thread where the bot
+	// answered is answered without a new mention; "off": only mentions
+	// (SLACK_THREAD_REPLIES).
+	ThreadReplies string `yaml:"thread_replies"`
+	// Admins are user ids who may change channel settings besides the
+	// workspace's admins (SLACK_ADMINS, comma-separated).
+	Admins []string `yaml:"admins"`
+}
+
+// ChannelConfig sets one channel's settings (see bot.ChannelSettings).
+type ChannelConfig struct {
+	Platform string `yaml:"platform"` // slack or discord
+	Channel  string `yaml:"channel"`
+	Answer   string `yaml:"answer"`  // threads, mentions, all, off
+	Private  *bool  `yaml:"private"` // slash-command answers visible to the asker only
 }
 
 // Enabled reports whether Slack is configured.
@@ -113,10 +143,28 @@ func readConfig(path string, getenv func(string) string) (Config, error) {
 	if v := getenv("BRIEFBOT_WATCH"); v != "" {
 		c.Watch = splitList(v)
 	}
+	set(&c.FeedInterval, "BRIEFBOT_FEED_INTERVAL")
+	if v := strings.TrimSpace(getenv("BRIEFBOT_FEED_FETCH")); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return c, fmt.Errorf("config: BRIEFBOT_FEED_FETCH must be true or false, not %q", v)
+		}
+		c.FeedFetch = b
+	}
+	if v := getenv("BRIEFBOT_FEEDS"); v != "" {
+		c.Feeds = splitList(v)
+	}
+	if err := checkFeeds(c); err != nil {
+		return c, err
+	}
 	set(&c.Slack.BotToken, "SLACK_BOT_TOKEN")
 	set(&c.Slack.AppToken, "SLACK_APP_TOKEN")
 	set(&c.Slack.SigningSecret, "SLACK_SIGNING_SECRET")
 	set(&c.Slack.APIURL, "SLACK_API_URL")
+	set(&c.Slack.ThreadReplies, "SLACK_THREAD_REPLIES")
+	if v := getenv("SLACK_ADMINS"); v != "" {
+		c.Slack.Admins = splitList(v)
+	}
 	set(&c.Discord.BotToken, "DISCORD_BOT_TOKEN")
 	set(&c.Discord.AppID, "DISCORD_APP_ID")
 	set(&c.Discord.PublicKey, "DISCORD_PUBLIC_KEY")
@@ -149,6 +197,22 @@ func readConfig(path string, getenv func(string) string) (Config, error) {
 			return c, fmt.Errorf("config: digest %d: channel is empty", i+1)
 		}
 	}
+	for i, ch := range c.Channels {
+		if ch.Platform != "slack" && ch.Platform != "discord" {
+			return c, fmt.Errorf("config: channel %d: platform must be slack or discord, not %q", i+1, ch.Platform)
+		}
+		if ch.Channel == "" {
+			return c, fmt.Errorf("config: channel %d: channel is empty", i+1)
+		}
+		if err := (bot.ChannelSettings{Answer: ch.Answer}).Check(); err != nil {
+			return c, fmt.Errorf("config: channel %d: %w", i+1, err)
+		}
+	}
+	switch c.Slack.ThreadReplies {
+	case "", "on", "off":
+	default:
+		return c, fmt.Errorf("config: SLACK_THREAD_REPLIES must be on or off, not %q", c.Slack.ThreadReplies)
+	}
 	switch c.LogFormat {
 	case "", "text", "json":
 	default:
@@ -165,4 +229,13 @@ func splitList(s string) []string {
 		}
 	}
 	return out
+}
+
+// channelSettings returns the configured channel settings by bot.ChannelKey.
+func (c Config) channelSettings() map[string]bot.ChannelSettings {
+	m := map[string]bot.ChannelSettings{}
+	for _, ch := range c.Channels {
+		m[bot.ChannelKey(ch.Platform, ch.Channel)] = bot.ChannelSettings{Answer: ch.Answer, Private: ch.Private}
+	}
+	return m
 }

@@ -306,8 +306,10 @@ func TestServeDiscordSubscribe(t *testing.T) {
 	interact := func(name, options string) (map[string]any, int) {
 		t.Helper()
 		n++ // every interaction has its own id: a repeated one is a replay
+		// /brief NAME, by a member who may manage channels (16).
 		body := fmt.Sprintf(`{"type":2,"id":"i%d","application_id":"APP","token":"itok","channel_id":"D5","guild_id":"G1",`+
-			`"member":{"user":{"id":"U1","username":"u"}},"data":{"id":"c1","name":%q,"type":1,"options":[%s]}}`, n, name, options)
+			`"member":{"user":{"id":"U1","username":"u"},"permissions":"16"},"data":{"id":"c1","name":"brief","type":1,`+
+			`"options":[{"name":%q,"type":1,"options":[%s]}]}}`, n, name, options)
 		stamp := strconv.FormatInt(time.Now().Unix(), 10)
 		req, _ := http.NewRequest("POST", base+"/discord/interactions", strings.NewReader(body))
 		req.Header.Set("X-Signature-Ed25519", hex.EncodeToString(ed25519.Sign(priv, []byte(stamp+body))))

@@ -12,10 +12,11 @@ import (
 	"github.com/briefbot/briefbot/retrieval"
 	"github.com/briefbot/briefbot/retrieval/engine"
 	"github.com/briefbot/briefbot/retrieval/ingest"
+	"github.com/briefbot/briefbot/retrieval/ingest/feed"
 )
 
 func (a *app) ingestCmd() *cobra.Command {
-	var reembed bool
+	var reembed, fetch bool
 	cmd := &cobra.Command{
 		Use:   "ingest [flags] PATH...",
 		Short: "Add briefings (files or directories) to the store",
@@ -28,6 +29,9 @@ func (a *app) ingestCmd() *cobra.Command {
   .html         title, published-time meta and the article's main text
   .json/.jsonl  one article per record: id (or doc_id), title, text (or body), url,
                 published (or publish_date), source
+  .rss .atom .xml, a JSON Feed .json
+                one article per feed item, id FILE#guid (or link); items with only a
+                summary are ingested as it, or fetched with --fetch (see README)
 
 Each file is reported as added, updated, unchanged or skipped with its reason. A bad
 file never stops the batch. The store is saved atomically once at the end.`,
@@ -42,6 +46,9 @@ file never stops the batch. The store is saved atomically once at the end.`,
 				return a.ingestCluster(cmd, url, args, reembed) // cluster mode: cluster_corpus.go
 			}
 			start := time.Now()
+			if fetch { // feeds.go: pages of summary-only feed items
+				cmd.SetContext(ingest.WithFetcher(cmd.Context(), feed.NewClient(feed.ClientOptions{})))
+			}
 			e, dir, unlock, err := a.openWriter(cmd.Context(), reembed)
 			if err != nil {
 				return err
@@ -71,6 +78,7 @@ file never stops the batch. The store is saved atomically once at the end.`,
 		},
 	}
 	cmd.Flags().BoolVar(&reembed, "reembed", false, "rebuild every stored vector with the configured embedder")
+	cmd.Flags().BoolVar(&fetch, "fetch", false, "fetch the page of each feed item that has only a summary and a link (http/https, 30s, 10 MiB, 1s between requests to a host)")
 	return cmd
 }
 

@@ -92,7 +92,7 @@ Feed it your own briefings with:
 	})
 	root.PersistentFlags().StringVar(&a.dataFlag, "data", "", "data directory (default $BRIEFBOT_DATA, else a per-user data directory)")
 	root.PersistentFlags().StringVar(&a.embedderFlag, "embedder", "", "embedder: hash (default), hash:DIM, ollama:MODEL or openai:MODEL (default $BRIEFBOT_EMBEDDER)")
-	root.AddCommand(a.askCmd(), a.ingestCmd(), a.sourcesCmd(), a.serveCmd(), a.discordCmd(), a.digestCmd(), a.evalCmd(), a.showCmd(), a.deleteCmd())
+	root.AddCommand(a.askCmd(), a.ingestCmd(), a.sourcesCmd(), a.serveCmd(), a.discordCmd(), a.digestCmd(), a.evalCmd(), a.showCmd(), a.deleteCmd(), a.feedbackCmd())
 	return root
 }
 

@@ -20,6 +20,8 @@ type metrics struct {
 	failed       *prometheus.CounterVec
 	dropped      *prometheus.CounterVec
 	panics       prometheus.Counter
+	// Feed follower (feeds.go).
+	feedPolls, feedNotModified, feedErrors, feedItems prometheus.Counter
 }
 
 var (
@@ -58,6 +60,11 @@ func newMetrics(stats func() (articles, chunks int)) *metrics {
 			Name: "briefbot_handler_panics_total", Help: "Panics recovered in HTTP handlers (answered 500, logged).",
 		}),
 	}
+	m.feedPolls = prometheus.NewCounter(prometheus.CounterOpts{Name: "briefbot_feed_polls_total", Help: "Feed fetches (conditional GETs) made by the follower."})
+	m.feedNotModified = prometheus.NewCounter(prometheus.CounterOpts{Name: "briefbot_feed_not_modified_total", Help: "Feed polls answered 304 Not Modified."})
+	m.feedErrors = prometheus.NewCounter(prometheus.CounterOpts{Name: "briefbot_feed_errors_total", Help: "Feed polls that failed (fetch, size limit, broken feed, save), each logged."})
+	m.feedItems = prometheus.NewCounter(prometheus.CounterOpts{Name: "briefbot_feed_items_added_total", Help: "Feed items added to the store as new articles."})
+	m.reg.MustRegister(m.feedPolls, m.feedNotModified, m.feedErrors, m.feedItems)
 	m.reg.MustRegister(m.questions, m.latency, m.deduplicated, m.rateLimited, m.rateWait, m.failed, m.dropped, m.panics,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	// Start every platform's series at zero so dashboards and alerts see them.
@@ -100,4 +107,30 @@ func (m *metrics) watchDedupe(d *bot.Deduper) {
 		Name: "briefbot_dedupe_write_failures_total",
 		Help: "Appends to and rewrites of dedupe.jsonl that failed (the deliveries stay deduplicated in memory).",
 	}, func() float64 { return float64(d.WriteFailures()) }))
+}
+
+// Feed follower counters; a nil *metrics (tests of the follower alone)
+// counts nothing.
+func (m *metrics) feedPolled() {
+	if m != nil {
+		m.feedPolls.Inc()
+	}
+}
+
+func (m *metrics) feedNotModified304() {
+	if m != nil {
+		m.feedNotModified.Inc()
+	}
+}
+
+func (m *metrics) feedFailed() {
+	if m != nil {
+		m.feedErrors.Inc()
+	}
+}
+
+func (m *metrics) feedItemsAdded(n int) {
+	if m != nil {
+		m.feedItems.Add(float64(n))
+	}
 }

@@ -140,6 +140,15 @@ type server struct {
 	// dedupe is the adapters' delivery log (dedupe.jsonl), nil without
 	// adapters.
 	dedupe *bot.Deduper
+	// convs are the Slack threads and Discord follow-up chains answered
+	// (conversations.json), nil without a chat adapter.
+	convs *bot.Conversations
+	// channels are the per-channel settings (channel-settings.json and
+	// the configuration's channels:).
+	channels *bot.Channels
+
+	// feeds follows BRIEFBOT_FEEDS (feeds.go), nil without feeds.
+	feeds *feedFollower
 
 	// closers run after every adapter has stopped.
 	closers []func() error
@@ -204,6 +213,9 @@ func newServer(cfg Config, a *app, logger *slog.Logger) (*server, error) {
 	s.mux.HandleFunc("GET /healthz", s.handleHealth)
 	s.mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{}))
 	s.mux.HandleFunc("GET /api/ask", s.handleAsk)
+	if len(cfg.Feeds) > 0 {
+		s.feeds = newFeedFollower(cfg, s)
+	}
 	return s, nil
 }
 
@@ -271,6 +283,7 @@ func (s *server) Run(ctx context.Context) error {
 			return err
 		}
 		s.background(gctx, g)
+		s.followFeeds(gctx, g)
 		// Digests need the store: schedule them (and catch up the runs
 		// missed while down) once it has loaded.
 		return s.digests.start(gctx, s.posters)
@@ -341,8 +354,8 @@ func (s *server) load(ctx context.Context) error {
 		return err
 	}
 	var e *engine.Engine
-	if len(s.cfg.Watch) > 0 && !store.Exists(s.cfg.Data) {
-		// Watched briefings are the corpus: start from an empty store.
+	if (len(s.cfg.Watch) > 0 || len(s.cfg.Feeds) > 0) && !store.Exists(s.cfg.Data) {
+		// Watched briefings or followed feeds are the corpus: start from an empty store.
 		e, err = engine.NewMemory(ctx, engine.Options{Embedder: emb, Logger: s.log})
 	} else {
 		e, err = engine.Open(ctx, s.cfg.Data, engine.Options{Embedder: emb, Logger: s.log})

@@ -106,6 +106,8 @@ func newFakeSlack(t *testing.T) (*fakeSlack, string) {
 			f.mu.Unlock()
 			io.WriteString(w, `{"ok":true,"channel":"C1","ts":"1700000001.000200"}`)
 			f.posted <- struct{}{}
+		case "conversations.info":
+			fmt.Fprintf(w, `{"ok":true,"channel":{"id":%q,"is_channel":true,"is_member":true}}`, r.PostForm.Get("channel"))
 		default:
 			io.WriteString(w, `{"ok":true}`)
 		}

@@ -1001,6 +1001,7 @@ const answerCacheSize = 4096
 // (the boost decays over days; a minute moves it by under 1e-4).
 type answerKey struct {
 	text         string
+	within       string // Query.Within, joined
 	asOf         time.Time
 	minute       int64
 	quotes, docs int

@@ -24,7 +24,7 @@ import (
 // is reused within the same clock minute (see answerCache).
 func (e *Engine) Search(ctx context.Context, q retrieval.Query) (retrieval.Result, error) {
 	ix, q, ref := e.begin(q)
-	key := answerKey{text: q.Text, asOf: q.AsOf, minute: ref.Unix() / 60, quotes: q.MaxQuotes, docs: q.MaxDocs}
+	key := answerKey{text: q.Text, within: strings.Join(q.Within, "\x00"), asOf: q.AsOf, minute: ref.Unix() / 60, quotes: q.MaxQuotes, docs: q.MaxDocs}
 	if !q.AsOf.IsZero() {
 		key.minute = 0
 	}
@@ -63,6 +63,14 @@ func (e *Engine) retrieve(ctx context.Context, ix *index, q retrieval.Query, ref
 			pub := ix.arts[art].Published
 			return pub.IsZero() || !pub.After(limit)
 		}
+	}
+	if len(q.Within) > 0 {
+		within := make(map[string]bool, len(q.Within))
+		for _, id := range q.Within {
+			within[id] = true
+		}
+		dated := visible
+		visible = func(art int32) bool { return within[ix.arts[art].ID] && dated(art) }
 	}
 	cov := ix.coverage(visible)
 	if len(ix.arts) == 0 {

@@ -238,6 +238,9 @@ func ReadInput(ctx context.Context, in Input, emit func(retrieval.Article) error
 		return nil, skip(ReasonTooLarge, fmt.Sprintf("%d bytes, limit %d", info.Size(), limit))
 	}
 	r := &boundedReader{ctx: ctx, r: f, left: limit, limit: limit}
+	if isFeedFile(path, f) { // feeds.go: RSS, Atom, JSON Feed
+		return readFeed(ctx, in, id, r, emit)
+	}
 	if IsRecords(path) {
 		return parseRecords(ctx, path, id, r, emit)
 	}

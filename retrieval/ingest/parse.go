@@ -81,16 +81,17 @@ func Supported(name string) bool {
 	case ".txt", ".md", ".markdown", ".html", ".htm", ".json", ".jsonl", ".ndjson":
 		return true
 	}
-	return false
+	return isFeedName(name)
 }
 
-// IsRecords reports whether a file holds JSON records (many articles).
+// IsRecords reports whether a file holds many articles: JSON records, or
+// the items of a feed (feeds.go).
 func IsRecords(name string) bool {
 	switch strings.ToLower(filepath.Ext(name)) {
 	case ".json", ".jsonl", ".ndjson":
 		return true
 	}
-	return false
+	return isFeedName(name)
 }
 
 // checkText refuses empty and binary content (text that is not UTF-8 is

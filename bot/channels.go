@@ -1,0 +1,224 @@
+package bot
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+)
+
+// How a channel is answered (ChannelSettings.Answer).
+const (
+	// AnswerThreads answers mentions, and replies in threads the bot
+	// answered in (the default).
+	AnswerThreads = "threads"
+	// AnswerMentions answers mentions only.
+	AnswerMentions = "mentions"
+	// AnswerAll also answers every question asked in the channel (a
+	// message ending with a question mark), in its thread.
+	AnswerAll = "all"
+	// AnswerOff answers nothing in the channel.
+	AnswerOff = "off"
+)
+
+// ChannelSettings are one channel's settings. A zero field is unset: the
+// default applies.
+type ChannelSettings struct {
+	// Answer is AnswerThreads, AnswerMentions, AnswerAll or AnswerOff.
+	Answer string `json:"answer,omitempty" yaml:"answer"`
+	// Private makes answers to the slash command visible to the asker only.
+	Private *bool `json:"private,omitempty" yaml:"private"`
+}
+
+// Mode returns the answer mode, def when unset.
+func (s ChannelSettings) Mode(def string) string {
+	if s.Answer == "" {
+		return def
+	}
+	return s.Answer
+}
+
+// IsPrivate reports whether slash-command answers are private.
+func (s ChannelSettings) IsPrivate() bool { return s.Private != nil && *s.Private }
+
+// Check reports a setting with an unknown value.
+func (s ChannelSettings) Check() error {
+	switch s.Answer {
+	case "", AnswerThreads, AnswerMentions, AnswerAll, AnswerOff:
+		return nil
+	}
+	return fmt.Errorf("answer must be threads, mentions, all or off, not %q", s.Answer)
+}
+
+// merge returns s with the fields o sets replaced.
+func (s ChannelSettings) merge(o ChannelSettings) ChannelSettings {
+	if o.Answer != "" {
+		s.Answer = o.Answer
+	}
+	if o.Private != nil {
+		s.Private = o.Private
+	}
+	return s
+}
+
+// Describe says the settings in one line.
+func (s ChannelSettings) Describe(def string) string {
+	priv := "visible to the channel"
+	if s.IsPrivate() {
+		priv = "private to the asker"
+	}
+	var mode string
+	switch s.Mode(def) {
+	case AnswerMentions:
+		mode = "I answer when mentioned"
+	case AnswerAll:
+		mode = "I answer every question asked here (and mentions, and replies in my threads)"
+	case AnswerOff:
+		mode = "I answer nothing here"
+	default:
+		mode = "I answer when mentioned, and replies in threads I answered in"
+	}
+	return mode + "; slash-command answers are " + priv + "."
+}
+
+// ChannelSettingsFile is the file, in the data directory, where settings
+// changed by slash commands are kept.
+const ChannelSettingsFile = "channel-settings.json"
+
+// Channels keeps per-channel settings: those changed by slash commands,
+// saved in the data directory (atomically), under those of the
+// configuration file, which win for what they set. Keys are
+// "platform:channel". It is safe for concurrent use.
+type Channels struct {
+	mu     sync.Mutex
+	path   string
+	stored map[string]ChannelSettings
+	fixed  map[string]ChannelSettings
+}
+
+// ChannelKey is the key of a channel in Channels.
+func ChannelKey(platform, channel string) string { return platform + ":" + channel }
+
+// OpenChannels reads the settings saved in dir ("": in memory only) and
+// sets the configured ones (keyed by ChannelKey).
+func OpenChannels(dir string, fixed map[string]ChannelSettings) (*Channels, error) {
+	for k, s := range fixed {
+		if err := s.Check(); err != nil {
+			return nil, fmt.Errorf("channel %s: %w", k, err)
+		}
+	}
+	c := &Channels{stored: map[string]ChannelSettings{}, fixed: fixed}
+	if dir == "" {
+		return c, nil
+	}
+	c.path = filepath.Join(dir, ChannelSettingsFile)
+	data, err := os.ReadFile(c.path)
+	if errors.Is(err, os.ErrNotExist) {
+		return c, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("channel settings: %w", err)
+	}
+	if err := json.Unmarshal(data, &c.stored); err != nil {
+		return nil, fmt.Errorf("channel settings: %s is damaged (%v); move it away to start afresh", c.path, err)
+	}
+	if c.stored == nil {
+		c.stored = map[string]ChannelSettings{}
+	}
+	return c, nil
+}
+
+// Get returns a channel's settings: stored, with the configured ones over
+// them.
+func (c *Channels) Get(platform, channel string) ChannelSettings {
+	if c == nil {
+		return ChannelSettings{}
+	}
+	k := ChannelKey(platform, channel)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.stored[k].merge(c.fixed[k])
+}
+
+// Fixed returns the names of the settings the configuration file sets for
+// the channel (which a slash command cannot change).
+func (c *Channels) Fixed(platform, channel string) []string {
+	if c == nil {
+		return nil
+	}
+	f := c.fixed[ChannelKey(platform, channel)]
+	var out []string
+	if f.Answer != "" {
+		out = append(out, "answer")
+	}
+	if f.Private != nil {
+		out = append(out, "private")
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Set changes the fields s sets for the channel, saves, and returns the
+// channel's settings. A field the configuration sets is an error naming
+// it: the file wins.
+func (c *Channels) Set(platform, channel string, s ChannelSettings) (ChannelSettings, error) {
+	if err := s.Check(); err != nil {
+		return ChannelSettings{}, err
+	}
+	k := ChannelKey(platform, channel)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	f := c.fixed[k]
+	var fixed []string
+	if s.Answer != "" && f.Answer != "" {
+		fixed = append(fixed, "answer")
+	}
+	if s.Private != nil && f.Private != nil {
+		fixed = append(fixed, "private")
+	}
+	if len(fixed) > 0 {
+		return ChannelSettings{}, fmt.Errorf("%s is set in the configuration file for this channel", strings.Join(fixed, " and "))
+	}
+	old := c.stored[k]
+	c.stored[k] = old.merge(s)
+	if err := c.save(); err != nil {
+		c.stored[k] = old
+		return ChannelSettings{}, err
+	}
+	return c.stored[k].merge(f), nil
+}
+
+// save writes the stored settings atomically; c.mu is held.
+func (c *Channels) save() error {
+	if c.path == "" {
+		return nil
+	}
+	data, err := json.MarshalIndent(c.stored, "", "  ")
+	if err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(c.path), ".channel-settings-*")
+	if err != nil {
+		return fmt.Errorf("channel settings: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return fmt.Errorf("channel settings: %w", err)
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return fmt.Errorf("channel settings: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("channel settings: %w", err)
+	}
+	if err := os.Rename(tmp.Name(), c.path); err != nil {
+		return fmt.Errorf("channel settings: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,325 @@
+package bot
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+	"unicode"
+
+	"github.com/briefbot/briefbot/retrieval"
+	"github.com/briefbot/briefbot/retrieval/text"
+)
+
+// Turn is one question answered in a conversation (a Slack thread, a
+// Discord follow-up chain).
+type Turn struct {
+	// Question is the question as the engine searched it: a follow-up
+	// already resolved against the turns before it.
+	Question string `json:"q"`
+	// Asked is the question as typed.
+	Asked string `json:"x,omitempty"`
+	// Articles are the quoted articles' ids, best first.
+	Articles []string `json:"a,omitempty"`
+	// Shown are the quotes the answer showed: a follow-up shows what is
+	// new first.
+	Shown []string `json:"s,omitempty"`
+	// At is when it was answered.
+	At time.Time `json:"t"`
+}
+
+// MaxTurns is how many turns a conversation keeps as context.
+const MaxTurns = 3
+
+// followUpLeads open a question that continues the one before it.
+var followUpLeads = []string{"and", "but", "so", "also", "then", "what about", "how about", "and what about", "ok", "okay"}
+
+// backReferences are words that point at something said before.
+var backReferences = map[string]bool{
+	"he": true, "she": true, "they": true, "it": true, "its": true, "his": true, "her": true, "hers": true,
+	"their": true, "theirs": true, "them": true, "him": true, "this": true, "that": true, "these": true,
+	"those": true, "there": true, "then": true, "same": true,
+}
+
+// resolveStop are words that carry no topic: they are never carried over
+// from an earlier question, and do not count as the follow-up's own topic.
+var resolveStop = map[string]bool{
+	"a": true, "an": true, "the": true, "of": true, "in": true, "on": true, "at": true, "to": true, "for": true,
+	"from": true, "by": true, "with": true, "about": true, "as": true, "into": true, "over": true, "after": true,
+	"before": true, "and": true, "or": true, "but": true, "so": true, "also": true, "is": true, "are": true,
+	"was": true, "were": true, "be": true, "been": true, "being": true, "do": true, "does": true, "did": true,
+	"done": true, "have": true, "has": true, "had": true, "will": true, "would": true, "can": true, "could": true,
+	"should": true, "may": true, "might": true, "must": true, "shall": true, "what": true, "which": true,
+	"who": true, "whom": true, "whose": true, "when": true, "where": true, "why": true, "how": true,
+	"many": true, "much": true, "say": true, "said": true, "says": true, "tell": true, "me": true, "us": true,
+	"i": true, "you": true, "we": true, "ok": true, "okay": true, "any": true, "there": true,
+	"then": true, "that": true, "this": true, "it": true, "its": true, "he": true, "she": true, "they": true,
+	"them": true, "his": true, "her": true, "their": true, "him": true, "those": true, "these": true,
+	"same": true, "else": true, "other": true, "more": true, "just": true, "now": true, "exactly": true,
+}
+
+// Resolve turns text, asked after turns (oldest first), into a question
+// that stands alone, and reports whether it used the context. It is
+// deterministic: a follow-up is a question that opens with a continuation
+// ("And…", "What about…"), refers back ("he", "that", "there"), or has at
+// most two topic words of its own ("When?", "How did Kyiv respond?"); the
+// topic words of the latest earlier question that the follow-up lacks are
+// added to it. A question with a topic of its own is left as it is.
+func Resolve(turns []Turn, text string) (string, bool) {
+	if len(turns) == 0 {
+		return text, false
+	}
+	prev := turns[len(turns)-1].Question
+	words := resolveWords(text)
+	if len(words) == 0 {
+		return text, false
+	}
+	lower := make([]string, len(words))
+	for i, w := range words {
+		lower[i] = strings.ToLower(w)
+	}
+	follow := false
+	joined := " " + strings.Join(lower, " ") + " "
+	for _, lead := range followUpLeads {
+		if strings.HasPrefix(joined, " "+lead+" ") {
+			follow = true
+			break
+		}
+	}
+	own := 0
+	have := map[string]bool{}
+	for _, w := range lower {
+		if backReferences[w] {
+			follow = true
+		}
+		have[w] = true
+		if !resolveStop[w] {
+			own++
+		}
+	}
+	if own <= 2 {
+		follow = true
+	}
+	if !follow {
+		return text, false
+	}
+	var add []string
+	for _, w := range resolveWords(prev) {
+		lw := strings.ToLower(w)
+		if resolveStop[lw] || have[lw] {
+			continue
+		}
+		have[lw] = true
+		add = append(add, w)
+	}
+	if len(add) == 0 {
+		return text, false
+	}
+	return strings.TrimSpace(text) + " " + strings.Join(add, " "), true
+}
+
+// ownCoverage counts the question's own terms (stemmed, stop words
+// aside) that the answer's first quote holds.
+func ownCoverage(question string, r retrieval.Result) int {
+	if !r.Found || len(r.Quotes) == 0 {
+		return 0
+	}
+	in := map[string]bool{}
+	for _, t := range text.Terms(r.Quotes[0].Text) {
+		in[t] = true
+	}
+	n := 0
+	seen := map[string]bool{}
+	for _, t := range text.Terms(question) {
+		if in[t] && !seen[t] {
+			n++
+		}
+		seen[t] = true
+	}
+	return n
+}
+
+// newName reports whether question names something (a capitalised word
+// other than its first, or any word in capitals after the first) that
+// topic does not mention.
+func newName(question, topic string) bool {
+	known := map[string]bool{}
+	for _, w := range resolveWords(topic) {
+		known[strings.ToLower(w)] = true
+	}
+	for i, w := range resolveWords(question) {
+		if i == 0 || w == "" || !unicode.IsUpper([]rune(w)[0]) {
+			continue
+		}
+		if !known[strings.ToLower(w)] {
+			return true
+		}
+	}
+	return false
+}
+
+// resolveWords splits s into words (letters, digits, inner apostrophes
+// and hyphens), keeping their case.
+func resolveWords(s string) []string {
+	return strings.FieldsFunc(s, func(r rune) bool {
+		return !(unicode.IsLetter(r) || unicode.IsDigit(r) || r == '\'' || r == '’' || r == '-')
+	})
+}
+
+// ConversationsFile is the file, in the data directory, where
+// conversations are kept.
+const ConversationsFile = "conversations.json"
+
+// DefaultConversationTTL is how long a conversation is remembered after
+// its last turn.
+const DefaultConversationTTL = 24 * time.Hour
+
+// Conversations remembers the last turns of each conversation, by key (a
+// platform's channel and thread), for a time to live after the last turn.
+// With a directory they are saved (atomically: temporary file, fsync,
+// rename) after every change and read back at open, so a restart keeps
+// them. It is safe for concurrent use.
+type Conversations struct {
+	mu   sync.Mutex
+	path string
+	ttl  time.Duration
+	now  func() time.Time
+	m    map[string][]Turn
+}
+
+// OpenConversations reads the conversations saved in dir ("" keeps them
+// in memory only). A file that cannot be read is an error; expired
+// conversations are dropped.
+func OpenConversations(dir string, ttl time.Duration, now func() time.Time) (*Conversations, error) {
+	if ttl <= 0 {
+		ttl = DefaultConversationTTL
+	}
+	if now == nil {
+		now = time.Now
+	}
+	c := &Conversations{ttl: ttl, now: now, m: map[string][]Turn{}}
+	if dir == "" {
+		return c, nil
+	}
+	c.path = filepath.Join(dir, ConversationsFile)
+	data, err := os.ReadFile(c.path)
+	if errors.Is(err, os.ErrNotExist) {
+		return c, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("conversations: %w", err)
+	}
+	if err := json.Unmarshal(data, &c.m); err != nil {
+		return nil, fmt.Errorf("conversations: %s is damaged (%v); move it away to start afresh", c.path, err)
+	}
+	if c.m == nil {
+		c.m = map[string][]Turn{}
+	}
+	c.expire()
+	return c, nil
+}
+
+// expire drops conversations past their time to live; c.mu is held.
+func (c *Conversations) expire() {
+	now := c.now()
+	for k, turns := range c.m {
+		if len(turns) == 0 || now.Sub(turns[len(turns)-1].At) >= c.ttl {
+			delete(c.m, k)
+		}
+	}
+}
+
+// Get returns the conversation's turns, oldest first (nil when there is
+// none or it expired).
+func (c *Conversations) Get(key string) []Turn {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	turns := c.m[key]
+	if len(turns) == 0 || c.now().Sub(turns[len(turns)-1].At) >= c.ttl {
+		return nil
+	}
+	return append([]Turn(nil), turns...)
+}
+
+// Has reports whether the conversation exists and has not expired.
+func (c *Conversations) Has(key string) bool { return c.Get(key) != nil }
+
+// Append adds a turn to the conversation (keeping the last MaxTurns) and
+// saves. A failure to save is returned; the turn is kept in memory.
+func (c *Conversations) Append(key string, t Turn) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if t.At.IsZero() {
+		t.At = c.now()
+	}
+	turns := append(c.m[key], t)
+	if len(turns) > MaxTurns {
+		turns = append([]Turn(nil), turns[len(turns)-MaxTurns:]...)
+	}
+	c.m[key] = turns
+	c.expire()
+	return c.save()
+}
+
+// Replace sets the conversation's turns (keeping the last MaxTurns) and
+// saves: a Discord follow-up starts a new conversation key that carries
+// the turns before it.
+func (c *Conversations) Replace(key string, turns []Turn) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(turns) > MaxTurns {
+		turns = turns[len(turns)-MaxTurns:]
+	}
+	turns = append([]Turn(nil), turns...)
+	for i := range turns {
+		if turns[i].At.IsZero() {
+			turns[i].At = c.now()
+		}
+	}
+	c.m[key] = turns
+	c.expire()
+	return c.save()
+}
+
+// Len returns how many live conversations are kept.
+func (c *Conversations) Len() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.expire()
+	return len(c.m)
+}
+
+// save writes the conversations atomically; c.mu is held.
+func (c *Conversations) save() error {
+	if c.path == "" {
+		return nil
+	}
+	data, err := json.Marshal(c.m) // map keys sorted: a stable file
+	if err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(c.path), ".conversations-*")
+	if err != nil {
+		return fmt.Errorf("conversations: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return fmt.Errorf("conversations: %w", err)
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return fmt.Errorf("conversations: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("conversations: %w", err)
+	}
+	if err := os.Rename(tmp.Name(), c.path); err != nil {
+		return fmt.Errorf("conversations: %w", err)
+	}
+	return nil
+}

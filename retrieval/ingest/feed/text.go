@@ -1,0 +1,26 @@
+package feed
+
+import (
+	"strings"
+
+	xhtml "golang.org/x/net/html"
+)
+
+// stripTags returns the text of an HTML snippet: tags dropped, entities
+// decoded.
+func stripTags(s string) string {
+	z := xhtml.NewTokenizer(strings.NewReader(s))
+	var b strings.Builder
+	for {
+		switch z.Next() {
+		case xhtml.ErrorToken:
+			return b.String()
+		case xhtml.TextToken:
+			b.Write(z.Text())
+		case xhtml.StartTagToken, xhtml.SelfClosingTagToken:
+			if name, _ := z.TagName(); string(name) == "br" || string(name) == "p" {
+				b.WriteByte(' ')
+			}
+		}
+	}
+}
