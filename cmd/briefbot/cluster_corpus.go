@@ -564,3 +564,11 @@ func (s *server) clusterIngest(ctx context.Context, arts []retrieval.Article) ([
 	}
 	return outs, w.res.Version, nil
 }
+
+// clusterIngestFor is s.clusterIngest in cluster mode, nil otherwise.
+func clusterIngestFor(cfg Config, s *server) func(context.Context, []retrieval.Article) ([]engine.Outcome, int64, error) {
+	if cfg.DatabaseURL == "" {
+		return nil
+	}
+	return s.clusterIngest
+}
