@@ -21,6 +21,9 @@ once. Exit status 1 when none of the ids was in the store.`,
   briefbot delete --data ./data world/story.txt corpus.jsonl#12`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if url := a.corpusDatabaseURL(); url != "" {
+				return a.deleteCluster(cmd.Context(), url, args) // cluster mode: cluster_corpus.go
+			}
 			e, dir, unlock, err := a.openWriter(cmd.Context(), false)
 			if err != nil {
 				return err

@@ -89,6 +89,10 @@ type feedFollower struct {
 	// rounds, when set (tests), receives each round's result.
 	rounds chan feedRound
 
+	// toCluster writes the articles to the corpus database in cluster
+	// mode (nil otherwise).
+	toCluster func(context.Context, []retrieval.Article) ([]engine.Outcome, int64, error)
+
 	mu     sync.Mutex // one round at a time
 	state  *feedStateFile
 	loaded bool
@@ -105,6 +109,7 @@ func newFeedFollower(cfg Config, s *server) *feedFollower {
 		client:  feed.NewClient(feed.ClientOptions{}),
 		log:     s.log.With("component", "feeds"),
 		metrics: s.metrics, engine: s.search.get, saved: s.rememberSnapshot,
+		toCluster: clusterIngestFor(cfg, s),
 	}
 }
 
@@ -256,25 +261,35 @@ func (f *feedFollower) ingest(ctx context.Context, pending []*pendingFeed, r *fe
 		arts = append(arts, p.arts...)
 	}
 	if len(arts) > 0 {
-		e, err := f.engine()
-		if err != nil {
-			return err
-		}
-		lock, err := store.LockDir(ctx, f.dir)
-		if err != nil {
-			return err
-		}
-		defer lock.Unlock()
-		reloaded, err := e.Refresh(ctx, f.dir)
-		if err != nil {
-			return err
-		}
-		if reloaded && f.saved != nil {
-			f.saved() // another writer's snapshot, now the engine's
-		}
-		outs, err := e.Ingest(ctx, arts)
-		if err != nil {
-			return err
+		var outs []engine.Outcome
+		var e *engine.Engine
+		if f.toCluster != nil {
+			// Cluster mode: the corpus database (cluster_corpus.go).
+			var err error
+			if outs, _, err = f.toCluster(ctx, arts); err != nil {
+				return err
+			}
+		} else {
+			var err error
+			e, err = f.engine()
+			if err != nil {
+				return err
+			}
+			lock, err := store.LockDir(ctx, f.dir)
+			if err != nil {
+				return err
+			}
+			defer lock.Unlock()
+			reloaded, err := e.Refresh(ctx, f.dir)
+			if err != nil {
+				return err
+			}
+			if reloaded && f.saved != nil {
+				f.saved() // another writer's snapshot, now the engine's
+			}
+			if outs, err = e.Ingest(ctx, arts); err != nil {
+				return err
+			}
 		}
 		changed := 0
 		for _, o := range outs {
@@ -287,7 +302,7 @@ func (f *feedFollower) ingest(ctx context.Context, pending []*pendingFeed, r *fe
 				changed++
 			}
 		}
-		if changed > 0 || e.Unsaved() {
+		if e != nil && (changed > 0 || e.Unsaved()) {
 			if err := e.Save(f.dir); err != nil && !errors.Is(err, engine.ErrIndexNotSaved) {
 				return err
 			}

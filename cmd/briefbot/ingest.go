@@ -53,6 +53,9 @@ exits 130: run the same command again to continue.`,
 			if len(args) == 0 && !reembed {
 				return exitError{code: 2, msg: "ingest needs at least one PATH (or --reembed)"}
 			}
+			if url := a.corpusDatabaseURL(); url != "" {
+				return a.ingestCluster(cmd, url, args, reembed) // cluster mode: cluster_corpus.go
+			}
 			start := time.Now()
 			if fetch { // feeds.go: pages of summary-only feed items
 				cmd.SetContext(ingest.WithFetcher(cmd.Context(), feed.NewClient(feed.ClientOptions{})))

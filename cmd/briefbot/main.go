@@ -154,6 +154,10 @@ func (a *app) openEngine(ctx context.Context, logger *slog.Logger) (*engine.Engi
 	if err != nil {
 		return nil, "", err
 	}
+	if url := a.corpusDatabaseURL(); url != "" {
+		e, err := a.openClusterEngine(ctx, url, logger) // cluster mode: cluster_corpus.go
+		return e, dir, err
+	}
 	emb, err := a.embedder()
 	if err != nil {
 		return nil, "", err

@@ -159,6 +159,10 @@ type server struct {
 
 	// closers run after every adapter has stopped.
 	closers []func() error
+
+	// corpus is the corpus database in cluster mode (cluster_corpus.go).
+	corpusMu sync.Mutex
+	corpus   *clusterCorpus
 }
 
 // lazySearcher is the bot's Searcher before and after the store loads.
@@ -303,6 +307,12 @@ func (s *server) Run(ctx context.Context) error {
 		}
 		s.background(gctx, g)
 		if s.state != nil { // in a cluster, scheduled work runs on the leader
+			if s.feeds != nil { // feed polls too: one replica polls, all follow the database
+				g.Go(func() error {
+					s.everyOnLeader(gctx, s.feeds.interval, func(ctx context.Context) { s.feeds.pollOnce(ctx) })
+					return nil
+				})
+			}
 			s.state.leaderWork(gctx, s)
 			return nil
 		}
@@ -371,6 +381,9 @@ func adapterNames(ads []bot.Adapter) []string {
 
 // load opens the store (or the seeds) and makes the bot ready.
 func (s *server) load(ctx context.Context) error {
+	if s.cfg.DatabaseURL != "" {
+		return s.loadCluster(ctx)
+	}
 	start := time.Now()
 	emb, err := s.app.embedderFor(s.cfg.Embedder)
 	if err != nil {
@@ -402,7 +415,9 @@ func (s *server) handleHealth(w http.ResponseWriter, r *http.Request) {
 	}
 	e, err := s.search.get()
 	if err != nil {
-		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"status": "loading"})
+		body := map[string]any{"status": "loading"}
+		s.clusterHealth(body)
+		writeJSON(w, http.StatusServiceUnavailable, body)
 		return
 	}
 	st := e.Stats()
@@ -410,6 +425,7 @@ func (s *server) handleHealth(w http.ResponseWriter, r *http.Request) {
 	if s.state != nil {
 		body["database"], body["replica"], body["leader"] = "ok", s.state.node.ID(), s.isLeader()
 	}
+	s.clusterHealth(body)
 	writeJSON(w, http.StatusOK, body)
 }
 

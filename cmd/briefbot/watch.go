@@ -20,7 +20,9 @@ const reloadInterval = 2 * time.Second
 
 // background starts the loops that keep the corpus fresh.
 func (s *server) background(ctx context.Context, g *errgroup.Group) {
-	g.Go(func() error { s.reloadLoop(ctx); return nil })
+	if s.cfg.DatabaseURL == "" { // cluster mode follows the database instead
+		g.Go(func() error { s.reloadLoop(ctx); return nil })
+	}
 	if len(s.cfg.Watch) > 0 {
 		g.Go(func() error { s.watchLoop(ctx); return nil })
 	}
@@ -123,6 +125,10 @@ func newWatchState() *watchState {
 // saved since serve loaded it), then ingests and saves: it never saves a
 // stale store over a newer one.
 func (s *server) scanWatched(ctx context.Context, w *watchState) {
+	if s.cfg.DatabaseURL != "" {
+		s.scanWatchedCluster(ctx, w) // cluster mode: cluster_corpus.go
+		return
+	}
 	pending := map[string]fileStamp{}
 	var paths []string
 	inputs := map[string]ingest.Input{}

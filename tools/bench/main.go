@@ -41,7 +41,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(a.benchGenCmd(), a.benchRunCmd(), a.plotCmd())
+	root.AddCommand(a.benchGenCmd(), a.benchRunCmd(), a.benchClusterCmd(), a.plotCmd())
 	root.SetArgs(args)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
