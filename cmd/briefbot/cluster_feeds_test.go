@@ -14,11 +14,12 @@ func TestClusterFeedAnsweredByOtherReplica(t *testing.T) {
 	db := pgdbtest.New(t)
 	ff := newFakeFeed(t, "Harbour News",
 		feedItem{"bridge", "Harbour bridge reopens", "The Quillback harbour bridge reopened on Sunday after eleven weeks of repairs. Engineers replaced 412 cables."})
-	c, baseC, _ := launchServe(t, map[string]string{"BRIEFBOT_DATABASE_URL": db.URL})
-	ccWaitLoaded(t, c, 30*time.Second)
+	// Feeds are polled by the leader only: A starts first and leads.
 	envA := map[string]string{"BRIEFBOT_DATA": t.TempDir(), "BRIEFBOT_DATABASE_URL": db.URL, "BRIEFBOT_FEEDS": ff.url(), "BRIEFBOT_FEED_INTERVAL": "10m"}
 	_, _, _, rounds := launchFeedServe(t, envA)
 	waitRound(t, rounds, feedRound{Polled: 1, Added: 1})
+	c, baseC, _ := launchServe(t, map[string]string{"BRIEFBOT_DATABASE_URL": db.URL})
+	ccWaitLoaded(t, c, 30*time.Second)
 	ccWaitVersion(t, c, 1, 5*time.Second)
 	if !strings.Contains(ccAsk(t, baseC, clusterQuestion), "412 cables") {
 		t.Fatal("replica C does not answer from replica A's feed item")

@@ -124,13 +124,8 @@ func (s *server) followFeeds(ctx context.Context, g *errgroup.Group) {
 func (f *feedFollower) run(ctx context.Context) {
 	f.log.Info("following feeds", "feeds", len(f.urls), "interval", f.interval.String())
 	for {
-		r := f.pollOnce(ctx)
-		if f.rounds != nil {
-			select {
-			case f.rounds <- r:
-			case <-ctx.Done():
-				return
-			}
+		if !f.round(ctx) {
+			return
 		}
 		select {
 		case <-ctx.Done():
@@ -138,6 +133,20 @@ func (f *feedFollower) run(ctx context.Context) {
 		case <-f.clock.After(f.interval):
 		}
 	}
+}
+
+// round polls every feed once and reports the round to a test listening on
+// f.rounds; false when ctx ended while reporting.
+func (f *feedFollower) round(ctx context.Context) bool {
+	r := f.pollOnce(ctx)
+	if f.rounds != nil {
+		select {
+		case f.rounds <- r:
+		case <-ctx.Done():
+			return false
+		}
+	}
+	return true
 }
 
 // pendingFeed is a fetched feed whose new items wait to be saved.

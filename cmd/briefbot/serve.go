@@ -309,7 +309,7 @@ func (s *server) Run(ctx context.Context) error {
 		if s.state != nil { // in a cluster, scheduled work runs on the leader
 			if s.feeds != nil { // feed polls too: one replica polls, all follow the database
 				g.Go(func() error {
-					s.everyOnLeader(gctx, s.feeds.interval, func(ctx context.Context) { s.feeds.pollOnce(ctx) })
+					s.everyOnLeader(gctx, s.feeds.interval, func(ctx context.Context) { s.feeds.round(ctx) })
 					return nil
 				})
 			}
@@ -409,9 +409,14 @@ func (s *server) load(ctx context.Context) error {
 }
 
 func (s *server) handleHealth(w http.ResponseWriter, r *http.Request) {
-	if s.state != nil && s.state.health() != nil {
-		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"status": "database unreachable", "database": "unreachable"})
-		return
+	if s.state != nil {
+		if err := s.state.health(); errors.Is(err, errNotMigrated) {
+			writeJSON(w, http.StatusServiceUnavailable, map[string]any{"status": "loading", "database": "migrating"})
+			return
+		} else if err != nil {
+			writeJSON(w, http.StatusServiceUnavailable, map[string]any{"status": "database unreachable", "database": "unreachable"})
+			return
+		}
 	}
 	e, err := s.search.get()
 	if err != nil {
