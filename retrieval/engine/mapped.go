@@ -294,6 +294,8 @@ func readIndex(dir string, st *store.Store, fingerprint string) (*index, error) 
 		return nil, err
 	}
 	sec := func(i int) []byte { return b[secs[i][0] : secs[i][0]+secs[i][1] : secs[i][0]+secs[i][1]] }
+	adviseRandom(b)
+	adviseNormal(b, int(secs[secCodes][0]), int(secs[secCodes][1]))
 	m, err := decodeMeta(sec(secMeta))
 	if err != nil {
 		return nil, corrupt
