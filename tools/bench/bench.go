@@ -641,8 +641,12 @@ func printBenchTable(w io.Writer, rows []benchResult, runs, clients int, dur tim
 	fmt.Fprintf(w, "| corpus | articles | chunks | ingest s | ingest peak RSS MB | store MB (+ index MB) | cold start s | load | requests | errors | p50 ms | p90 ms | p99 ms | req/s | RSS MB (peak) |\n")
 	fmt.Fprintf(w, "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, r := range rows {
-		fmt.Fprintf(w, "| %s | %d | %d | %.1f | %.0f | %.0f (+ %.0f) | %.2f | cold (distinct questions) | %d | %d | %.1f | %.1f | %.1f | %.0f | |\n",
-			filepath.Base(r.Corpus), r.Articles, r.Chunks, medianOf(r.IngestS), r.IngestPeakMB, r.StoreMB, r.IndexMB, medianOf(r.ColdS),
+		ingest := "- | -" // run --store: not ingested
+		if len(r.IngestS) > 0 {
+			ingest = fmt.Sprintf("%.1f | %.0f", medianOf(r.IngestS), r.IngestPeakMB)
+		}
+		fmt.Fprintf(w, "| %s | %d | %d | %s | %.0f (+ %.0f) | %.2f | cold (distinct questions) | %d | %d | %.1f | %.1f | %.1f | %.0f | |\n",
+			filepath.Base(r.Corpus), r.Articles, r.Chunks, ingest, r.StoreMB, r.IndexMB, medianOf(r.ColdS),
 			r.ColdRequests, r.ColdErrors, r.ColdP50ms, r.ColdP90ms, r.ColdP99ms, r.ColdRPS)
 		fmt.Fprintf(w, "| | | | | | | | warm (repeated, %s) | %d | %d | %.1f | %.1f | %.1f | %.0f | %.0f (%.0f) |\n",
 			dur, r.Requests, r.Errors, r.P50ms, r.P90ms, r.P99ms, r.RPS, r.RSSMB, r.PeakRSSMB)
@@ -651,6 +655,9 @@ func printBenchTable(w io.Writer, rows []benchResult, runs, clients int, dur tim
 	fmt.Fprintf(w, "| corpus | Search ms | bare QueryEmbedding ms | Search / bare | ingest+save s | bare embed+AddDocuments s | ingest / bare |\n")
 	fmt.Fprintf(w, "|---|---|---|---|---|---|---|\n")
 	for _, r := range rows {
+		if r.SearchMs == 0 && r.BareQueryMs == 0 {
+			continue // --skip-query-side
+		}
 		ingestSide := "- | - | -" // --skip-ingest-side
 		if r.BareIngestS > 0 {
 			ingestSide = fmt.Sprintf("%.1f | %.1f | %.2fx", r.IngestInProc, r.BareIngestS, r.IngestInProc/r.BareIngestS)
