@@ -859,11 +859,12 @@ func (ix *index) coverage(visible func(int32) bool) retrieval.Coverage {
 }
 
 // IndexName is the derived index's file name inside the data directory. It
-// caches what buildIndex derives from the snapshot (the BM25 lexicon and
-// postings, every sentence as term ids): the snapshot stays the single
-// source of truth, and the file is only used when it names the snapshot's
-// fingerprint (layout version, size and CRC-32C), so a stale, corrupt or
-// missing one is rebuilt.
+// holds what buildIndex derives from the snapshot and what questions read
+// of it (articles, every sentence as term ids, the BM25 lexicon and
+// postings, the chunk vectors and their int8 copy), laid out to be mapped
+// (see mapped.go): the snapshot stays the single source of truth, and the
+// file is only used when it names the snapshot's fingerprint (layout
+// version, size and CRC-32C), so a stale, corrupt or missing one is rebuilt.
 const IndexName = store.IndexName
 
 // indexMagic starts the derived index file; the digit is its format.

@@ -353,10 +353,11 @@ func decodeMeta(b []byte) (*meta, error) {
 	d := &lexical.Decoder{B: b}
 	str := func() string {
 		n := d.Count(len(d.B))
-		if d.Err != nil {
+		v := d.Bytes(uint64(n))
+		if d.Err != nil || n == 0 {
 			return ""
 		}
-		return unsafe.String(unsafe.SliceData(d.Bytes(uint64(n))), n)
+		return unsafe.String(&v[0], n)
 	}
 	m := &meta{}
 	m.info.Embedder = str()
