@@ -12,7 +12,6 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
-	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -25,7 +24,6 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"encoding/binary"
 
 	"github.com/briefbot/briefbot/retrieval"
 	"github.com/briefbot/briefbot/retrieval/embed"
@@ -166,20 +164,37 @@ var ErrMismatch = errors.New("engine: the store was built with another embedder"
 // Open loads the store in dir. With no store there, it serves the embedded
 // seeds (Seeds reports true). A store built by another embedder is an error
 // naming the fix.
+//
+// The store is opened as a view of the derived index file, mapped (see
+// openMapped): nothing is decoded but article metadata and sentence
+// headers. When that file is missing or stale, the snapshot is loaded, the
+// index rebuilt and written, and then mapped in place of what was loaded.
 func Open(ctx context.Context, dir string, opts Options) (*Engine, error) {
-	st, err := store.Load(ctx, dir)
+	e := newEngine(opts)
+	st, ix, err := openMapped(dir)
 	if errors.Is(err, store.ErrNoStore) {
 		return OpenSeedsWith(ctx, opts)
 	}
 	if err != nil {
-		return nil, err
+		st, err = store.Load(ctx, dir)
+		if errors.Is(err, store.ErrNoStore) {
+			return OpenSeedsWith(ctx, opts)
+		}
+		if err != nil {
+			return nil, err
+		}
+		if err := checkEmbedder(ctx, st.Info(), e.emb); err != nil {
+			return nil, err
+		}
+		ix = e.loadIndex(dir, st, false)
+		if mst, mix, err := openMapped(dir); err == nil && mst.Fingerprint() == st.Fingerprint() {
+			st, ix = mst, mix
+		}
 	}
-	e := newEngine(opts)
 	if err := checkEmbedder(ctx, st.Info(), e.emb); err != nil {
 		return nil, err
 	}
-	e.st = st
-	e.ix = e.loadIndex(dir, st, false)
+	e.st, e.ix = st, ix
 	e.base, e.baseDir = st.Fingerprint(), dir
 	// Loading decoded the whole snapshot and the derived index: hand the
 	// garbage back to the OS now rather than serve with it resident.
@@ -220,7 +235,12 @@ func OpenForWrite(ctx context.Context, dir string, opts Options, reembed bool) (
 // openForWrite is OpenForWrite; locked says whether the caller holds the
 // directory's lock (see loadIndex).
 func openForWrite(ctx context.Context, dir string, opts Options, reembed, locked bool) (*Engine, error) {
-	st, err := store.Load(ctx, dir)
+	// A view of the mapped index when there is one: an ingest that changes
+	// nothing never decodes the snapshot, and the first change loads it.
+	st, ix, err := openMapped(dir)
+	if err != nil {
+		st, err = store.Load(ctx, dir)
+	}
 	if errors.Is(err, store.ErrNoStore) {
 		e, err := NewMemory(ctx, opts)
 		if err != nil {
@@ -255,9 +275,37 @@ func openForWrite(ctx context.Context, dir string, opts Options, reembed, locked
 		return fresh, nil
 	}
 	e.st = st
-	e.ix = e.loadIndex(dir, st, locked)
+	if ix == nil {
+		ix = e.loadIndex(dir, st, locked)
+	}
+	e.ix = ix
 	e.base, e.baseDir = st.Fingerprint(), dir
 	return e, nil
+}
+
+// openMapped opens the store in dir as a view of its derived index file,
+// mapped: the snapshot is only checksummed (to check the file derives from
+// it). It fails with store.ErrNoStore when there is no snapshot, and with
+// readIndex's errors when the file is missing, stale or damaged.
+func openMapped(dir string) (*store.Store, *index, error) {
+	snap, err := store.OpenSnapshot(dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	ix, err := readIndex(dir, nil, snap.Fingerprint())
+	if err != nil {
+		snap.Close()
+		return nil, nil, err
+	}
+	st := store.NewView(snap, ix.info, ix.arts, func(id string) [][]float32 {
+		i, ok := ix.artIdx[id]
+		if !ok {
+			return nil
+		}
+		b := ix.chunkBase[i]
+		return ix.vecs[b : b+int32(len(ix.arts[i].ChunkStarts))]
+	})
+	return st, ix, nil
 }
 
 // ErrUnreadable reports a store that exists but cannot be read: damaged, or
@@ -587,6 +635,7 @@ type index struct {
 	vecs      [][]float32  // chunk doc -> its vector (the store's slices)
 	qvecs     *quantized   // int8 copy of vecs for the scan (see nearest)
 	answers   *answerCache // answers computed over this index
+	info      store.Info   // the store's, for the derived index file
 }
 
 // Token flags, for answer-type matching.
@@ -613,7 +662,7 @@ type sentence struct {
 
 func buildIndex(st *store.Store) *index {
 	arts := st.Articles()
-	ix := &index{arts: arts, artIdx: make(map[string]int32, len(arts)), chunkBase: make([]int32, len(arts)), sents: make([][]sentence, len(arts))}
+	ix := &index{info: st.Info(), arts: arts, artIdx: make(map[string]int32, len(arts)), chunkBase: make([]int32, len(arts)), sents: make([][]sentence, len(arts))}
 	b := lexical.NewBuilder()
 	var doc []int32
 	var backing []tok
@@ -732,15 +781,16 @@ func (ix *index) coverage(visible func(int32) bool) retrieval.Coverage {
 }
 
 // IndexName is the derived index's file name inside the data directory. It
-// caches what buildIndex derives from the snapshot (the BM25 lexicon and
-// postings, every sentence as term ids): the snapshot stays the single
-// source of truth, and the file is only used when it names the snapshot's
-// fingerprint (layout version, size and CRC-32C), so a stale, corrupt or
-// missing one is rebuilt.
+// holds what buildIndex derives from the snapshot and what questions read
+// of it (articles, every sentence as term ids, the BM25 lexicon and
+// postings, the chunk vectors and their int8 copy), laid out to be mapped
+// (see mapped.go): the snapshot stays the single source of truth, and the
+// file is only used when it names the snapshot's fingerprint (layout
+// version, size and CRC-32C), so a stale, corrupt or missing one is rebuilt.
 const IndexName = store.IndexName
 
 // indexMagic starts the derived index file; the digit is its format.
-const indexMagic = "briefbot-index-2\n"
+const indexMagic = "briefbot-index-3\n"
 
 // loadIndex returns the derived index of st, loaded from dir when the file
 // there was derived from the same snapshot, else built and written back
@@ -781,137 +831,7 @@ func (e *Engine) loadIndex(dir string, st *store.Store, locked bool) *index {
 // errStaleIndex reports a derived index of another snapshot.
 var errStaleIndex = errors.New("engine: derived index is stale")
 
-// encodeIndex is the derived index file: magic, fingerprint, article ids in
-// index order, per article its sentences (flags, word count, tokens), the
-// lexical index, and a CRC-32C of everything before it.
-func encodeIndex(ix *index, fingerprint string) []byte {
-	b := append([]byte(indexMagic), fingerprint...)
-	b = append(b, '\n')
-	b = binary.LittleEndian.AppendUint32(b, uint32(len(ix.arts)))
-	for i, a := range ix.arts {
-		b = binary.AppendUvarint(b, uint64(len(a.ID)))
-		b = append(b, a.ID...)
-		b = binary.AppendUvarint(b, uint64(len(ix.sents[i])))
-		for _, s := range ix.sents[i] {
-			var f uint64
-			if s.question {
-				f |= 1
-			}
-			if s.heading {
-				f |= 2
-			}
-			b = binary.AppendUvarint(b, uint64(s.words)<<2|f)
-			b = binary.AppendUvarint(b, uint64(len(s.toks)))
-			for _, t := range s.toks {
-				b = binary.AppendUvarint(b, uint64(t.id)<<4|uint64(t.flags))
-			}
-		}
-	}
-	b = ix.lex.AppendBinary(b)
-	return binary.LittleEndian.AppendUint32(b, crc32.Checksum(b, castagnoli))
-}
-
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
-
-// writeIndex writes the derived index atomically (temporary file, fsync,
-// rename), like the snapshot.
-func writeIndex(dir string, ix *index, fingerprint string) error {
-	if fingerprint == "" {
-		return errors.New("engine: the store has no saved snapshot to derive an index from")
-	}
-	b := encodeIndex(ix, fingerprint)
-	return store.WriteFile(dir, IndexName, func(w io.Writer) error {
-		_, err := w.Write(b)
-		return err
-	})
-}
-
-// readIndex loads the derived index of st from dir. It fails with
-// os.ErrNotExist when there is none, errStaleIndex when it was derived from
-// another snapshot, and an error naming the damage when it is corrupt.
-func readIndex(dir string, st *store.Store, fingerprint string) (*index, error) {
-	if fingerprint == "" {
-		return nil, errStaleIndex
-	}
-	b, err := os.ReadFile(filepath.Join(dir, IndexName))
-	if err != nil {
-		return nil, err
-	}
-	head := indexMagic + fingerprint + "\n"
-	if len(b) < len(head)+4 || string(b[:len(head)]) != head {
-		return nil, errStaleIndex
-	}
-	body := b[:len(b)-4]
-	if crc32.Checksum(body, castagnoli) != binary.LittleEndian.Uint32(b[len(b)-4:]) {
-		return nil, errors.New("engine: derived index is corrupt (checksum)")
-	}
-	corrupt := errors.New("engine: derived index is corrupt")
-	d := &lexical.Decoder{B: body[len(head):]}
-	arts := st.Articles()
-	if int(d.Uint32()) != len(arts) {
-		return nil, errStaleIndex
-	}
-	ix := &index{arts: arts, artIdx: make(map[string]int32, len(arts)), chunkBase: make([]int32, len(arts)), sents: make([][]sentence, len(arts))}
-	var backing []tok
-	for i, a := range arts {
-		if id := d.Bytes(uint64(d.Count(len(d.B)))); d.Err != nil || string(id) != a.ID {
-			return nil, errStaleIndex
-		}
-		n := d.Count(len(d.B))
-		if d.Err != nil || n != len(a.Sentences) {
-			return nil, errStaleIndex
-		}
-		ix.artIdx[a.ID] = int32(i)
-		ix.chunkBase[i] = int32(len(ix.chunkArt))
-		for range a.ChunkStarts {
-			ix.chunkArt = append(ix.chunkArt, int32(i))
-		}
-		sents := make([]sentence, n)
-		for j := range sents {
-			wf := d.Uvarint()
-			sents[j].words = int32(wf >> 2)
-			sents[j].question = wf&1 != 0
-			sents[j].heading = wf&2 != 0
-			nt := d.Count(len(d.B))
-			if len(backing) < nt {
-				backing = make([]tok, max(nt, 1<<16))
-			}
-			ts := backing[:nt:nt]
-			backing = backing[nt:]
-			for k := range ts {
-				v := d.Uvarint()
-				ts[k] = tok{id: int32(v >> 4), flags: uint8(v & 15)}
-			}
-			sents[j].toks = ts
-		}
-		if d.Err != nil {
-			return nil, corrupt
-		}
-		ix.sents[i] = sents
-		ix.vecs = append(ix.vecs, st.ChunkVectors(a.ID)...)
-	}
-	lex, err := lexical.DecodeIndex(d)
-	if err != nil || len(d.B) != 0 {
-		return nil, corrupt
-	}
-	if lex.Len() != len(ix.chunkArt) {
-		return nil, errStaleIndex
-	}
-	nt := int32(lex.NumTerms())
-	for _, ss := range ix.sents {
-		for _, s := range ss {
-			for _, t := range s.toks {
-				if t.id < 0 || t.id >= nt {
-					return nil, corrupt
-				}
-			}
-		}
-	}
-	ix.lex = lex
-	ix.qvecs = quantize(ix.vecs, st.Info().Dim)
-	ix.answers = newAnswerCache(answerCacheSize)
-	return ix, nil
-}
 
 // answerCacheSize is how many answers an index keeps (a few KB each).
 const answerCacheSize = 4096

@@ -323,6 +323,11 @@ func (ix *Index) Search(q []QueryTerm, k int, keep func(doc int32) bool) []Hit {
 		pl := ix.postings[id]
 		w := float32(ix.idf(len(pl)) * qt.Weight)
 		for _, p := range pl {
+			// An index over a mapped file trusts its postings no further
+			// than this (see FromFlat).
+			if uint32(p.doc) >= uint32(len(acc)) {
+				continue
+			}
 			norm := K1 * (1 - B + B*ix.docLen[p.doc]/ix.avgLen)
 			s := w * p.tf * (K1 + 1) / (p.tf + float32(norm))
 			if acc[p.doc] == 0 {

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"math"
+	"unsafe"
 )
 
 // ErrCorrupt reports an encoded index that does not decode.
@@ -169,4 +170,64 @@ func prefixes(words []string) map[string][]int32 {
 		}
 	}
 	return m
+}
+
+// PostingSize is the size of one posting in the flat layout (FlatPostings,
+// FromFlat): the doc id (int32) and the term frequency (float32), in the
+// machine's byte order.
+const PostingSize = 8
+
+// FlatPostings returns term id's postings in the flat layout, sharing the
+// index's memory (callers must not modify it).
+func (ix *Index) FlatPostings(id int32) []byte {
+	pl := ix.postings[id]
+	if len(pl) == 0 {
+		return nil
+	}
+	return unsafe.Slice((*byte)(unsafe.Pointer(&pl[0])), len(pl)*PostingSize)
+}
+
+// DocLens returns every doc's length in terms (shared, not to be modified).
+func (ix *Index) DocLens() []float32 { return ix.docLen }
+
+// AvgLen returns the mean doc length.
+func (ix *Index) AvgLen() float32 { return ix.avgLen }
+
+// FromFlat returns an index over parts held elsewhere (a mapped file),
+// without copying them: the lexicon words (distinct), counts[i] postings of
+// term i stored one after another in flat (PostingSize bytes each, aligned
+// to 4 bytes), the doc lengths and their mean. It checks the sizes; a
+// posting's doc id is checked where it is used (Search skips one outside
+// the index), so that damaged postings cannot make it panic.
+func FromFlat(words []string, counts []int, flat []byte, docLen []float32, avgLen float32) (*Index, error) {
+	if len(words) != len(counts) {
+		return nil, ErrCorrupt
+	}
+	total := 0
+	for _, c := range counts {
+		if c < 0 || c > len(flat) {
+			return nil, ErrCorrupt
+		}
+		total += c
+	}
+	if total*PostingSize != len(flat) || (len(flat) > 0 && uintptr(unsafe.Pointer(&flat[0]))%4 != 0) {
+		return nil, ErrCorrupt
+	}
+	var all []posting
+	if total > 0 {
+		all = unsafe.Slice((*posting)(unsafe.Pointer(&flat[0])), total)
+	}
+	ix := &Index{terms: make(map[string]int32, len(words)), words: words, postings: make([][]posting, len(words)), docLen: docLen, avgLen: avgLen}
+	for i, w := range words {
+		ix.terms[w] = int32(i)
+		if c := counts[i]; c > 0 {
+			ix.postings[i] = all[:c:c]
+			all = all[c:]
+		}
+	}
+	if len(ix.terms) != len(words) {
+		return nil, ErrCorrupt
+	}
+	ix.byPrefix = prefixes(words)
+	return ix, nil
 }

@@ -108,6 +108,100 @@ type Store struct {
 	// keeps (no copy), so that the engine can scan them without going
 	// through chromem-go's per-query channel, lock and heap.
 	vecs map[string][][]float32
+
+	// A view (NewView) holds no chromem-go collections until a write needs
+	// them: viewSnap is the snapshot it reads then (kept open, so that it
+	// stays readable when another writer replaces the file), viewVecs gives
+	// an article's chunk vectors, viewChunks counts chunks.
+	view       bool
+	viewSnap   *Snapshot
+	viewVecs   func(id string) [][]float32
+	viewChunks int
+}
+
+// Snapshot is a snapshot file held open (OpenSnapshot), with its
+// fingerprint: it stays readable as it was even when a writer replaces the
+// file in the data directory.
+type Snapshot struct {
+	dir         string
+	f           *os.File
+	fingerprint string
+}
+
+// OpenSnapshot opens the snapshot in dir and checksums it (read once
+// through a small buffer, not decoded). It returns ErrNoStore when there is
+// none. The caller closes it, or hands it to NewView.
+func OpenSnapshot(dir string) (*Snapshot, error) {
+	f, err := os.Open(Path(dir))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, ErrNoStore
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: open snapshot: %w", err)
+	}
+	fi, err := f.Stat()
+	if err == nil && !fi.Mode().IsRegular() {
+		err = errors.New("not a regular file")
+	}
+	sum := newSummer()
+	if err == nil {
+		_, err = io.CopyBuffer(sum, f, make([]byte, 1<<20))
+	}
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("store: read snapshot %s: %w", Path(dir), err)
+	}
+	return &Snapshot{dir: dir, f: f, fingerprint: sum.String()}, nil
+}
+
+// Fingerprint is the snapshot's, as a store loaded from it reports it.
+func (sn *Snapshot) Fingerprint() string { return sn.fingerprint }
+
+// Close closes the file.
+func (sn *Snapshot) Close() error { return sn.f.Close() }
+
+// NewView returns a store over articles and vectors held elsewhere (the
+// engine's mapped index file, derived from snap), without decoding the
+// snapshot. Reads are served from arts (in the store's order) and vectors;
+// the first write (Put, Delete, Save, Export, a vector query) decodes snap
+// (which the view keeps open until then), so that the view's writes go
+// through chromem-go and build on the very snapshot the view shows, as a
+// loaded store's do.
+func NewView(snap *Snapshot, info Info, arts []*StoredArticle, vectors func(id string) [][]float32) *Store {
+	s := &Store{info: info, byID: make(map[string]*StoredArticle, len(arts)), order: make([]string, len(arts)),
+		fingerprint: snap.fingerprint, view: true, viewSnap: snap, viewVecs: vectors}
+	for i, a := range arts {
+		s.byID[a.ID] = a
+		s.order[i] = a.ID
+		s.viewChunks += len(a.ChunkStarts)
+	}
+	// A view dropped without a write closes its file when collected.
+	runtime.AddCleanup(s, func(f *os.File) { f.Close() }, snap.f)
+	return s
+}
+
+// materialize turns a view into a full store: it decodes the snapshot the
+// view derives from. A no-op for a full store.
+func (s *Store) materialize(ctx context.Context) error {
+	s.mu.RLock()
+	view, snap := s.view, s.viewSnap
+	s.mu.RUnlock()
+	if !view {
+		return nil
+	}
+	full, err := loadFile(ctx, snap.dir, snap.f)
+	if err != nil {
+		return err
+	}
+	if full.fingerprint != snap.fingerprint {
+		return fmt.Errorf("store: read snapshot %s: it changed while open", Path(snap.dir))
+	}
+	s.mu.Lock()
+	s.db, s.chunks, s.articles, s.info = full.db, full.chunks, full.articles, full.info
+	s.byID, s.order, s.unsorted, s.vecs = full.byID, full.order, full.unsorted, full.vecs
+	s.view, s.viewVecs = false, nil
+	s.mu.Unlock()
+	return nil
 }
 
 // identity is the embedding function of the collections: every vector is
@@ -154,14 +248,7 @@ func Exists(dir string) bool {
 
 // Load reads the snapshot in dir. It returns ErrNoStore when there is none,
 // and an error naming the file and the damage when it cannot be read.
-func Load(ctx context.Context, dir string) (s *Store, err error) {
-	defer func() {
-		// chromem-go trusts its snapshot: a damaged one can make it panic
-		// (a document filed under another id than its own, say).
-		if r := recover(); r != nil {
-			s, err = nil, fmt.Errorf("store: read snapshot %s: damaged (%v)", Path(dir), r)
-		}
-	}()
+func Load(ctx context.Context, dir string) (*Store, error) {
 	f, err := os.Open(Path(dir))
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, ErrNoStore
@@ -170,6 +257,21 @@ func Load(ctx context.Context, dir string) (s *Store, err error) {
 		return nil, fmt.Errorf("store: open snapshot: %w", err)
 	}
 	defer f.Close()
+	return loadFile(ctx, dir, f)
+}
+
+// loadFile reads the snapshot of dir from f, from its start.
+func loadFile(ctx context.Context, dir string, f *os.File) (s *Store, err error) {
+	defer func() {
+		// chromem-go trusts its snapshot: a damaged one can make it panic
+		// (a document filed under another id than its own, say).
+		if r := recover(); r != nil {
+			s, err = nil, fmt.Errorf("store: read snapshot %s: damaged (%v)", Path(dir), r)
+		}
+	}()
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return nil, fmt.Errorf("store: read snapshot %s: %w", Path(dir), err)
+	}
 	db := chromem.NewDB()
 	sum := newSummer()
 	hr := &hashingReader{f: f, r: bufio.NewReaderSize(f, 1<<20), sum: sum}
@@ -320,6 +422,12 @@ func (s *Store) loadVectors(ctx context.Context) error {
 func (s *Store) ChunkVectors(id string) [][]float32 {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
+	if s.view {
+		if _, ok := s.byID[id]; !ok {
+			return nil
+		}
+		return s.viewVecs(id)
+	}
 	return s.vecs[id]
 }
 
@@ -375,6 +483,9 @@ func (s *Store) Save(dir string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("store: save: %w", err)
 	}
+	if err := s.materialize(context.Background()); err != nil {
+		return fmt.Errorf("store: save: %w", err)
+	}
 	sum := newSummer()
 	err := WriteFile(dir, SnapshotName, func(f io.Writer) error {
 		w := bufio.NewWriterSize(f, 1<<20)
@@ -394,6 +505,9 @@ func (s *Store) Save(dir string) error {
 
 // Export writes the snapshot stream (chromem-go's gob export) to w.
 func (s *Store) Export(w io.Writer) error {
+	if err := s.materialize(context.Background()); err != nil {
+		return fmt.Errorf("store: export: %w", err)
+	}
 	if err := s.db.ExportToWriter(w, false, ""); err != nil {
 		return fmt.Errorf("store: export: %w", err)
 	}
@@ -433,7 +547,14 @@ func (s *Store) Len() int {
 }
 
 // ChunkCount returns the number of chunks.
-func (s *Store) ChunkCount() int { return s.chunks.Count() }
+func (s *Store) ChunkCount() int {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.view {
+		return s.viewChunks
+	}
+	return s.chunks.Count()
+}
 
 // Put adds or replaces an article with its chunks and their vectors
 // (vectors[i] is chunk i's unit vector of the store's dimension).
@@ -445,6 +566,9 @@ func (s *Store) Put(ctx context.Context, a *StoredArticle, vectors [][]float32) 
 		if len(v) != s.info.Dim {
 			return fmt.Errorf("%w: vector of dimension %d, store holds %d", ErrEmbedderMismatch, len(v), s.info.Dim)
 		}
+	}
+	if err := s.materialize(ctx); err != nil {
+		return fmt.Errorf("store: put %q: %w", a.ID, err)
 	}
 	if old, ok := s.Article(a.ID); ok {
 		if err := s.Delete(ctx, old.ID); err != nil {
@@ -483,10 +607,13 @@ func (s *Store) Put(ctx context.Context, a *StoredArticle, vectors [][]float32) 
 
 // Delete removes an article and its chunks.
 func (s *Store) Delete(ctx context.Context, id string) error {
-	a, ok := s.Article(id)
-	if !ok {
+	if _, ok := s.Article(id); !ok {
 		return nil
 	}
+	if err := s.materialize(ctx); err != nil {
+		return fmt.Errorf("store: delete %q: %w", id, err)
+	}
+	a, _ := s.Article(id)
 	ids := make([]string, len(a.ChunkStarts))
 	for i := range ids {
 		ids[i] = retrieval.ChunkID(id, i)
@@ -525,6 +652,9 @@ type VectorHit struct {
 func (s *Store) QueryVector(ctx context.Context, v []float32, n int) ([]VectorHit, error) {
 	if len(v) != s.info.Dim {
 		return nil, fmt.Errorf("%w: query vector of dimension %d, store holds %d", ErrEmbedderMismatch, len(v), s.info.Dim)
+	}
+	if err := s.materialize(ctx); err != nil {
+		return nil, err
 	}
 	if c := s.chunks.Count(); n > c {
 		n = c
@@ -565,6 +695,27 @@ func encodeArticle(a *StoredArticle) map[string]string {
 }
 
 func decodeArticle(id string, m map[string]string, body string) (*StoredArticle, error) {
+	chunks, err := decodeInts(m["chunks"])
+	if err != nil {
+		return nil, fmt.Errorf("chunks: %w", err)
+	}
+	flat, err := decodeInts(m["sentences"])
+	if err != nil || len(flat)%2 != 0 {
+		return nil, fmt.Errorf("sentences: malformed")
+	}
+	sents := make([]retrieval.Span, 0, len(flat)/2)
+	for i := 0; i < len(flat); i += 2 {
+		sents = append(sents, retrieval.Span{Start: flat[i], End: flat[i+1]})
+	}
+	return NewArticle(id, m, body, sents, chunks)
+}
+
+// NewArticle builds a stored article from its metadata as the snapshot
+// records it (MetaOf; "sentences" and "chunks" are ignored), its body, its
+// sentences and its chunk boundaries, with the checks a snapshot's articles
+// get: spans inside the body and in order, dates that parse. Derived files
+// (the engine's index) use it to rebuild articles without the snapshot.
+func NewArticle(id string, m map[string]string, body string, sentences []retrieval.Span, chunkStarts []int) (*StoredArticle, error) {
 	a := &StoredArticle{Body: body}
 	a.ID = id
 	a.Title, a.Source, a.URL, a.Hash = m["title"], m["source"], m["url"], m["hash"]
@@ -582,36 +733,40 @@ func decodeArticle(id string, m map[string]string, body string) (*StoredArticle,
 		}
 		a.Ingested = t
 	}
-	var err error
-	if a.ChunkStarts, err = decodeInts(m["chunks"]); err != nil {
-		return nil, fmt.Errorf("chunks: %w", err)
-	}
-	flat, err := decodeInts(m["sentences"])
-	if err != nil || len(flat)%2 != 0 {
-		return nil, fmt.Errorf("sentences: malformed")
-	}
 	// A damaged snapshot must not yield spans that slice outside the body,
 	// or chunks that end before they start.
-	a.Sentences = make([]retrieval.Span, 0, len(flat)/2)
-	for i := 0; i < len(flat); i += 2 {
-		if flat[i] < 0 || flat[i+1] > len(body) || flat[i] > flat[i+1] {
-			return nil, fmt.Errorf("sentence %d out of range", i/2)
+	for i, sp := range sentences {
+		if sp.Start < 0 || sp.End > len(body) || sp.Start > sp.End {
+			return nil, fmt.Errorf("sentence %d out of range", i)
 		}
-		if i > 0 && flat[i] < flat[i-2] {
-			return nil, fmt.Errorf("sentence %d out of order", i/2)
+		if i > 0 && sp.Start < sentences[i-1].Start {
+			return nil, fmt.Errorf("sentence %d out of order", i)
 		}
-		a.Sentences = append(a.Sentences, retrieval.Span{Start: flat[i], End: flat[i+1]})
 	}
-	for i, c := range a.ChunkStarts {
+	if sentences == nil {
+		sentences = []retrieval.Span{}
+	}
+	a.Sentences = sentences
+	for i, c := range chunkStarts {
 		if c < 0 || c > len(body) {
 			return nil, fmt.Errorf("chunk boundary out of range")
 		}
-		if i > 0 && c < a.ChunkStarts[i-1] {
+		if i > 0 && c < chunkStarts[i-1] {
 			return nil, fmt.Errorf("chunk boundaries out of order")
 		}
 	}
+	a.ChunkStarts = chunkStarts
 	a.Chunks = len(a.ChunkStarts)
 	return a, nil
+}
+
+// MetaOf returns an article's metadata as the snapshot records it, without
+// the sentences and chunk boundaries: the strings NewArticle reads back.
+func MetaOf(a *StoredArticle) map[string]string {
+	m := encodeArticle(a)
+	delete(m, "sentences")
+	delete(m, "chunks")
+	return m
 }
 
 func encodeInts(xs []int) string {
@@ -646,6 +801,9 @@ func decodeInts(s string) ([]int, error) {
 // with a search, the exhaustive scan chromem-go does on its own (tools/bench
 // and the engine's benchmarks).
 func (s *Store) BareQueryEmbedding(ctx context.Context, v []float32, n int) error {
+	if err := s.materialize(ctx); err != nil {
+		return err
+	}
 	if c := s.chunks.Count(); n > c {
 		n = c
 	}

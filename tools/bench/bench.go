@@ -31,9 +31,13 @@ import (
 	"github.com/briefbot/briefbot/retrieval/store"
 )
 
+// sizes are the named corpus sizes of gen --size: the factor that gives
+// about that many chunks from the 4,872-article news corpus (75,140 chunks).
+var sizes = map[string]float64{"25k": 0.333, "75k": 1, "200k": 2.65, "1m": 13.3}
+
 func (a *app) benchGenCmd() *cobra.Command {
 	var factor float64
-	var out string
+	var out, size string
 	cmd := &cobra.Command{
 		Use:   "gen --factor F --out FILE CORPUS.jsonl",
 		Short: "Write a scale corpus: the records of CORPUS replicated F times with distinct ids",
@@ -41,9 +45,19 @@ func (a *app) benchGenCmd() *cobra.Command {
 ...) until F times as many records are written (F may be fractional or below 1: a prefix of the
 next copy). No text is invented; every copy is a real article under another id.
 
-  go run . gen --factor 2.65 --out /tmp/scale.jsonl corpus.jsonl   # about 200k chunks`,
+  go run . gen --factor 2.65 --out /tmp/scale.jsonl corpus.jsonl   # about 200k chunks
+  go run . gen --size 1m --out /tmp/scale1m.jsonl corpus.jsonl      # --factor 13.3: about 1M chunks
+
+--size names a size (25k, 75k, 200k, 1m chunks of the news corpus) instead of a factor.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if size != "" {
+				f, ok := sizes[strings.ToLower(size)]
+				if !ok {
+					return fmt.Errorf("bench gen: --size %q: use 25k, 75k, 200k or 1m", size)
+				}
+				factor = f
+			}
 			n, err := genScale(args[0], out, factor)
 			if err != nil {
 				return err
@@ -54,6 +68,7 @@ next copy). No text is invented; every copy is a real article under another id.
 	}
 	cmd.Flags().Float64Var(&factor, "factor", 2.65, "how many times the corpus")
 	cmd.Flags().StringVar(&out, "out", "", "output JSONL file")
+	cmd.Flags().StringVar(&size, "size", "", "a named size instead of --factor: 25k, 75k, 200k or 1m (chunks of the news corpus)")
 	cmd.MarkFlagRequired("out")
 	return cmd
 }
@@ -110,22 +125,26 @@ func genScale(in, out string, factor float64) (int, error) {
 // benchResult is one corpus's row of the table; bench run --json appends it
 // as a JSON line (cmd/benchplot draws them).
 type benchResult struct {
-	Corpus    string    `json:"corpus"`
-	Date      time.Time `json:"date"`
-	Machine   string    `json:"machine"`
-	Articles  int       `json:"articles"`
-	Chunks    int       `json:"chunks"`
-	IngestS   []float64 `json:"ingest_s"`
-	StoreMB   float64   `json:"store_mb"`
-	ColdS     []float64 `json:"cold_start_s"`
-	Requests  int       `json:"requests"`
-	Errors    int       `json:"errors"`
-	P50ms     float64   `json:"p50_ms"`
-	P90ms     float64   `json:"p90_ms"`
-	P99ms     float64   `json:"p99_ms"`
-	RPS       float64   `json:"rps"`
-	RSSMB     float64   `json:"rss_mb"`
-	PeakRSSMB float64   `json:"peak_rss_mb"`
+	Corpus   string    `json:"corpus"`
+	Date     time.Time `json:"date"`
+	Machine  string    `json:"machine"`
+	Articles int       `json:"articles"`
+	Chunks   int       `json:"chunks"`
+	IngestS  []float64 `json:"ingest_s"`
+	StoreMB  float64   `json:"store_mb"`
+	// IndexMB is the derived index file beside the snapshot (mapped by
+	// serve and ask); IngestPeakMB the ingest command's peak RSS (median).
+	IndexMB      float64   `json:"index_mb,omitempty"`
+	IngestPeakMB float64   `json:"ingest_peak_rss_mb,omitempty"`
+	ColdS        []float64 `json:"cold_start_s"`
+	Requests     int       `json:"requests"`
+	Errors       int       `json:"errors"`
+	P50ms        float64   `json:"p50_ms"`
+	P90ms        float64   `json:"p90_ms"`
+	P99ms        float64   `json:"p99_ms"`
+	RPS          float64   `json:"rps"`
+	RSSMB        float64   `json:"rss_mb"`
+	PeakRSSMB    float64   `json:"peak_rss_mb"`
 	// Cold: every distinct question asked once (no cached answer), before
 	// the timed load above, which repeats the questions (warm).
 	ColdRequests int     `json:"cold_requests"`
@@ -145,7 +164,8 @@ func (a *app) benchRunCmd() *cobra.Command {
 	var queriesPath, jsonOut, work, briefbot string
 	var runs, clients int
 	var duration time.Duration
-	var skipIngestSide bool
+	var skipIngestSide, skipQuerySide bool
+	var storeDir string
 	cmd := &cobra.Command{
 		Use:   "run [flags] CORPUS.jsonl...",
 		Short: "Run the whole performance table on each corpus",
@@ -179,7 +199,14 @@ embedding + AddDocuments of the same chunks.`,
 			}
 			var rows []benchResult
 			for i, corpus := range args {
-				r, err := a.benchCorpus(cmd.Context(), bin, corpus, filepath.Join(work, strconv.Itoa(i)), qs, runs, clients, duration, skipIngestSide)
+				dir := filepath.Join(work, strconv.Itoa(i))
+				if storeDir != "" {
+					if len(args) != 1 {
+						return errors.New("bench: --store measures one corpus")
+					}
+					dir = storeDir
+				}
+				r, err := a.benchCorpus(cmd.Context(), bin, corpus, dir, qs, runs, clients, duration, benchSkips{ingest: storeDir != "", ingestSide: skipIngestSide, querySide: skipQuerySide})
 				if err != nil {
 					return err
 				}
@@ -202,6 +229,8 @@ embedding + AddDocuments of the same chunks.`,
 	cmd.Flags().IntVar(&clients, "clients", 8, "concurrent clients of /api/ask")
 	cmd.Flags().DurationVar(&duration, "duration", 20*time.Second, "how long to load /api/ask")
 	cmd.Flags().BoolVar(&skipIngestSide, "skip-ingest-side", false, "skip the in-process ingest vs bare AddDocuments comparison")
+	cmd.Flags().BoolVar(&skipQuerySide, "skip-query-side", false, "skip the in-process Search vs bare QueryEmbedding comparison (it decodes the whole store in this process)")
+	cmd.Flags().StringVar(&storeDir, "store", "", "measure serve on this existing data directory (CORPUS's store) instead of ingesting CORPUS first")
 	cmd.MarkFlagRequired("queries")
 	return cmd
 }
@@ -236,22 +265,40 @@ func appendJSON(path string, v any) error {
 	return f.Close()
 }
 
-func (a *app) benchCorpus(ctx context.Context, self, corpus, dir string, qs []string, runs, clients int, dur time.Duration, skipIngestSide bool) (benchResult, error) {
+// benchSkips says which parts of a corpus's measurement are skipped.
+type benchSkips struct {
+	ingest, ingestSide, querySide bool
+}
+
+func (a *app) benchCorpus(ctx context.Context, self, corpus, dir string, qs []string, runs, clients int, dur time.Duration, skip benchSkips) (benchResult, error) {
 	r := benchResult{Corpus: corpus, Date: time.Now().UTC(), Machine: machine()}
 	logf := func(format string, args ...any) { fmt.Fprintf(a.stderr, "bench: "+format+"\n", args...) }
 	// 1. Ingest from nothing, through the real command.
-	for i := 0; i < runs; i++ {
+	peaks := []float64{}
+	for i := 0; i < runs && !skip.ingest; i++ {
 		os.RemoveAll(dir)
 		start := time.Now()
-		out, err := exec.CommandContext(ctx, self, "ingest", "--data", dir, corpus).CombinedOutput()
+		c := exec.CommandContext(ctx, self, "ingest", "--data", dir, corpus)
+		out, err := c.CombinedOutput()
 		if err != nil {
 			return r, fmt.Errorf("bench: ingest %s: %w\n%s", corpus, err, out)
 		}
 		r.IngestS = append(r.IngestS, time.Since(start).Seconds())
-		logf("%s: ingest %.1fs", filepath.Base(corpus), r.IngestS[i])
+		peak := 0.0
+		if ru, ok := c.ProcessState.SysUsage().(*syscall.Rusage); ok {
+			peak = float64(ru.Maxrss) / 1024 // KiB on Linux
+			peaks = append(peaks, peak)
+		}
+		logf("%s: ingest %.1fs, peak RSS %.0f MB", filepath.Base(corpus), r.IngestS[i], peak)
+	}
+	if len(peaks) > 0 {
+		r.IngestPeakMB = pct(peaks, 50)
 	}
 	if fi, err := os.Stat(store.Path(dir)); err == nil {
 		r.StoreMB = float64(fi.Size()) / 1e6
+	}
+	if fi, err := os.Stat(filepath.Join(dir, store.IndexName)); err == nil {
+		r.IndexMB = float64(fi.Size()) / 1e6
 	}
 	// 2. Cold start to /healthz 200; the last server takes the load.
 	var srv *benchServer
@@ -288,17 +335,19 @@ func (a *app) benchCorpus(ctx context.Context, self, corpus, dir string, qs []st
 	}
 	st := e.Stats()
 	r.Articles, r.Chunks = st.Articles, st.Chunks
-	r.SearchMs, r.BareQueryMs, err = sideBySideQuery(ctx, e, qs)
-	if err != nil {
-		return r, err
+	if !skip.querySide {
+		r.SearchMs, r.BareQueryMs, err = sideBySideQuery(ctx, e, qs)
+		if err != nil {
+			return r, err
+		}
+		logf("%s: Search %.1f ms, bare QueryEmbedding %.1f ms", filepath.Base(corpus), r.SearchMs, r.BareQueryMs)
 	}
-	logf("%s: Search %.1f ms, bare QueryEmbedding %.1f ms", filepath.Base(corpus), r.SearchMs, r.BareQueryMs)
 	e = nil
 	// engine.Open set a soft memory limit for serving that store; the
 	// in-process ingest below must not run under it.
 	debug.SetMemoryLimit(math.MaxInt64)
 	runtime.GC()
-	if !skipIngestSide {
+	if !skip.ingestSide {
 		if r.IngestInProc, r.BareIngestS, err = sideBySideIngest(ctx, corpus, dir+"-inproc"); err != nil {
 			return r, err
 		}
@@ -589,19 +638,26 @@ func printBenchTable(w io.Writer, rows []benchResult, runs, clients int, dur tim
 		return
 	}
 	fmt.Fprintf(w, "machine: %s; date %s; medians of %d runs; %d clients for %s\n\n", rows[0].Machine, rows[0].Date.Format(time.DateOnly), runs, clients, dur)
-	fmt.Fprintf(w, "| corpus | articles | chunks | ingest s | store MB | cold start s | load | requests | errors | p50 ms | p90 ms | p99 ms | req/s | RSS MB (peak) |\n")
-	fmt.Fprintf(w, "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
+	fmt.Fprintf(w, "| corpus | articles | chunks | ingest s | ingest peak RSS MB | store MB (+ index MB) | cold start s | load | requests | errors | p50 ms | p90 ms | p99 ms | req/s | RSS MB (peak) |\n")
+	fmt.Fprintf(w, "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, r := range rows {
-		fmt.Fprintf(w, "| %s | %d | %d | %.1f | %.0f | %.2f | cold (distinct questions) | %d | %d | %.1f | %.1f | %.1f | %.0f | |\n",
-			filepath.Base(r.Corpus), r.Articles, r.Chunks, medianOf(r.IngestS), r.StoreMB, medianOf(r.ColdS),
+		ingest := "- | -" // run --store: not ingested
+		if len(r.IngestS) > 0 {
+			ingest = fmt.Sprintf("%.1f | %.0f", medianOf(r.IngestS), r.IngestPeakMB)
+		}
+		fmt.Fprintf(w, "| %s | %d | %d | %s | %.0f (+ %.0f) | %.2f | cold (distinct questions) | %d | %d | %.1f | %.1f | %.1f | %.0f | |\n",
+			filepath.Base(r.Corpus), r.Articles, r.Chunks, ingest, r.StoreMB, r.IndexMB, medianOf(r.ColdS),
 			r.ColdRequests, r.ColdErrors, r.ColdP50ms, r.ColdP90ms, r.ColdP99ms, r.ColdRPS)
-		fmt.Fprintf(w, "| | | | | | | warm (repeated, %s) | %d | %d | %.1f | %.1f | %.1f | %.0f | %.0f (%.0f) |\n",
+		fmt.Fprintf(w, "| | | | | | | | warm (repeated, %s) | %d | %d | %.1f | %.1f | %.1f | %.0f | %.0f (%.0f) |\n",
 			dur, r.Requests, r.Errors, r.P50ms, r.P90ms, r.P99ms, r.RPS, r.RSSMB, r.PeakRSSMB)
 	}
 	fmt.Fprintf(w, "\nside by side, one process, same collection (medians over the questions):\n\n")
 	fmt.Fprintf(w, "| corpus | Search ms | bare QueryEmbedding ms | Search / bare | ingest+save s | bare embed+AddDocuments s | ingest / bare |\n")
 	fmt.Fprintf(w, "|---|---|---|---|---|---|---|\n")
 	for _, r := range rows {
+		if r.SearchMs == 0 && r.BareQueryMs == 0 {
+			continue // --skip-query-side
+		}
 		ingestSide := "- | - | -" // --skip-ingest-side
 		if r.BareIngestS > 0 {
 			ingestSide = fmt.Sprintf("%.1f | %.1f | %.2fx", r.IngestInProc, r.BareIngestS, r.IngestInProc/r.BareIngestS)

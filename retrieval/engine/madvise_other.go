@@ -1,0 +1,6 @@
+//go:build !linux
+
+package engine
+
+func adviseRandom([]byte)           {}
+func adviseNormal([]byte, int, int) {}

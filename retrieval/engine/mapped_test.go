@@ -1,0 +1,85 @@
+package engine
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"reflect"
+	"testing"
+
+	"github.com/briefbot/briefbot/retrieval"
+)
+
+// TestMappedStore checks the store opened over the mapped index file: an
+// index file of the previous format is replaced on open (the migration),
+// answers equal the in-memory engine's, and a write through the mapped
+// engine (which decodes the snapshot then) keeps every article.
+func TestMappedStore(t *testing.T) {
+	ctx := context.Background()
+	mem, err := OpenSeeds(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if err := mem.Save(dir); err != nil {
+		t.Fatal(err)
+	}
+	idx := filepath.Join(dir, IndexName)
+	fp := mem.Store().Fingerprint()
+	// A store written by the previous briefbot: its index file has the
+	// format-2 magic.
+	if err := os.WriteFile(idx, []byte("briefbot-index-2\n"+fp+"\nold body"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	e, err := Open(ctx, dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(idx)
+	if err != nil || !bytes.HasPrefix(b, []byte(indexMagic+fp+"\n")) {
+		t.Fatalf("the old index file was not replaced: %v", err)
+	}
+	for _, q := range []string{"interest rates", "wildfire evacuation", "Who won the election?", "How many people were evacuated?"} {
+		want, _ := mem.Search(ctx, retrieval.Query{Text: q})
+		got, err := e.Search(ctx, retrieval.Query{Text: q})
+		if err != nil || !reflect.DeepEqual(got, want) {
+			t.Errorf("%q: the mapped engine answers differently (%v)", q, err)
+		}
+	}
+	n := e.Stats()
+	if n.Articles != mem.Stats().Articles || n.Chunks != mem.Stats().Chunks {
+		t.Fatalf("mapped stats %+v, in memory %+v", n, mem.Stats())
+	}
+	if d, err := e.Document(ctx, mem.state().arts[0].ID); err != nil || d.Body != mem.state().arts[0].Body {
+		t.Fatalf("Document over the mapped index: %v", err)
+	}
+
+	// A write through an engine opened mapped.
+	w, err := OpenForWrite(ctx, dir, Options{}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Ingest(ctx, []retrieval.Article{{ID: "extra", Title: "Tidal power", Body: "A tidal power plant opened in Scotland today. It powers 4,000 homes."}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Save(dir); err != nil {
+		t.Fatal(err)
+	}
+	after, err := Open(ctx, dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := after.Stats().Articles; got != n.Articles+1 {
+		t.Fatalf("%d articles after adding one to %d", got, n.Articles)
+	}
+	for _, a := range mem.state().arts {
+		if _, err := after.Document(ctx, a.ID); err != nil {
+			t.Fatalf("article %q lost by a write through the mapped store", a.ID)
+		}
+	}
+	r, err := after.Search(ctx, retrieval.Query{Text: "How many homes does the tidal power plant power?"})
+	if err != nil || len(r.Quotes) == 0 || r.Quotes[0].Article.ID != "extra" {
+		t.Fatalf("the new article is not found: %+v %v", r.Quotes, err)
+	}
+}
