@@ -35,6 +35,8 @@ var featureNames = [...]string{
 	"quote_mark",  // holds a quotation
 	"refers_back", // opens with a word that refers to the sentence before (He, This, The move)
 	"heading",     // no closing punctuation: a headline or subhead
+	"recent",      // exp(-age/7) of the article, age in days before the question's date (0 undated)
+	"stale",       // the article is more than 60 days older than the question
 }
 
 const numFeatures = len(featureNames)
@@ -72,6 +74,8 @@ const (
 	fQuoteMark
 	fRefersBack
 	fHeading
+	fRecent
+	fStale
 )
 
 // features fills x with sentence i's features; c holds the article's
@@ -129,6 +133,12 @@ func (c *candidate) features(x *[numFeatures]float64, qa *questionAnalysis, ix *
 	}
 	if s.heading {
 		x[fHeading] = 1
+	}
+	if c.dated {
+		x[fRecent] = math.Exp(-math.Max(c.age, 0) / 7)
+		if c.age > 60 {
+			x[fStale] = 1
+		}
 	}
 }
 

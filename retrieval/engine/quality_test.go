@@ -28,7 +28,7 @@ func evalDir(t *testing.T) string {
 
 // TestRealTimeQADevQuality guards answer quality on the RealTime QA dev
 // split against regressions: the floors sit a little under the figures in
-// BENCHMARKS.md (nDCG@10 .803; answer-in-quote@3 .383 with quotes of one
+// BENCHMARKS.md (nDCG@10 .803; answer-in-quote@3 .399 with quotes of one
 // sentence or two, about 33 words).
 func TestRealTimeQADevQuality(t *testing.T) {
 	if testing.Short() || raceEnabled {
@@ -108,7 +108,7 @@ func TestRealTimeQADevQuality(t *testing.T) {
 	if ndcg < 0.78 {
 		t.Errorf("nDCG@10 %.3f fell below .78", ndcg)
 	}
-	if aiq < 0.36 {
-		t.Errorf("answer-in-quote@3 %.3f fell below .36", aiq)
+	if aiq < 0.38 {
+		t.Errorf("answer-in-quote@3 %.3f fell below .38", aiq)
 	}
 }

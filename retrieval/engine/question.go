@@ -22,7 +22,10 @@ type questionTerms struct {
 	// never mention.
 	unknownNames []string
 	// years are the years the question names.
-	years     []int
+	years []int
+	// names are the stems of the question's capitalised words and numbers
+	// (the names, years and figures it is about).
+	names     map[string]bool
 	noRelated bool
 	// related are words the briefings may use for a question term
 	// (synonyms, derivations, an abbreviation's expansion), as stems the
@@ -72,6 +75,13 @@ func analyseTerms(question string, lex *lexical.Index, spelling, related bool) q
 		}
 		stem := text.Stem(t.Word)
 		raw := q[t.Start:t.End]
+		name := unicode.IsDigit(r) || (unicode.IsUpper(r) && !first)
+		if name {
+			if qt.names == nil {
+				qt.names = map[string]bool{}
+			}
+			qt.names[stem] = true
+		}
 		// An abbreviation written as one (PM, EU, U.S.) stands for its expansion.
 		if isAbbreviation(raw) && related {
 			n := len(qt.related)
@@ -92,7 +102,6 @@ func analyseTerms(question string, lex *lexical.Index, spelling, related bool) q
 			qt.addRelated(lex, t.Word, stem)
 			return
 		}
-		name := unicode.IsDigit(r) || (unicode.IsUpper(r) && !first)
 		if !name && len(t.Word) >= 4 && spelling {
 			for _, sw := range longStopWords {
 				if lexical.Near(t.Word, sw, 1) {

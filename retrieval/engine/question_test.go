@@ -2,9 +2,11 @@ package engine
 
 import (
 	"context"
+	"math"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/briefbot/briefbot/retrieval"
 )
@@ -102,5 +104,45 @@ func TestFarSpellingIsTheSameWord(t *testing.T) {
 	}
 	if len(r.ranked) == 0 {
 		t.Error("the article was not found by its spelling of the name")
+	}
+}
+
+// TestArticleAgeAndYearFeatures checks the features that favour the
+// question's week (an article's age on the day asked; none for an undated
+// one) and that a year does not answer "how many".
+func TestArticleAgeAndYearFeatures(t *testing.T) {
+	ctx := context.Background()
+	day := func(s string) time.Time { d, _ := time.Parse("2006-01-02", s); return d }
+	e := memoryEngine(t,
+		retrieval.Article{ID: "week", Published: day("2024-03-07"), Body: "The harbour bridge closed in 2019 after inspectors found cracks."},
+		retrieval.Article{ID: "old", Published: day("2023-11-01"), Body: "The harbour bridge closed for a week after the storm."},
+		retrieval.Article{ID: "undated", Body: "The harbour bridge closed twice during the storm season."},
+	)
+	cands, err := e.Candidates(ctx, retrieval.Query{Text: "How many times did the harbour bridge close?", AsOf: day("2024-03-10")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string][numFeatures]float64{}
+	for _, c := range cands {
+		got[c.ArticleID] = c.Features
+	}
+	if len(got) != 3 {
+		t.Fatalf("candidates from %d articles, want 3: %v", len(got), cands)
+	}
+	if f := got["week"]; math.Abs(f[fRecent]-math.Exp(-3.0/7)) > 1e-9 || f[fStale] != 0 {
+		t.Errorf("3 days old: recent %.3f stale %v, want %.3f and 0", f[fRecent], f[fStale], math.Exp(-3.0/7))
+	}
+	if f := got["old"]; f[fRecent] > 1e-6 || f[fStale] != 1 {
+		t.Errorf("130 days old: recent %.3g stale %v, want ~0 and 1", f[fRecent], f[fStale])
+	}
+	if f := got["undated"]; f[fRecent] != 0 || f[fStale] != 0 {
+		t.Errorf("undated: recent %v stale %v, want 0 and 0", f[fRecent], f[fStale])
+	}
+	// "in 2019" is a year, not a count; "a week" and "twice" are numbers.
+	if f := got["week"]; f[fType] != 0 || f[fNoType] != 1 {
+		t.Errorf("a year answered how many: type %v no_type %v", f[fType], f[fNoType])
+	}
+	if f := got["undated"]; f[fType] != 1 {
+		t.Errorf("\"twice\" did not answer how many: type %v", f[fType])
 	}
 }

@@ -21,6 +21,8 @@ var refusalFeatureNames = [...]string{
 	"focus",        // coverage of the asking sentence by the best quote
 	"terms",        // how many terms the question has (log)
 	"top_terms",    // share of the question's two rarest known terms in the best quote
+	"names",        // share of the question's names and numbers (capitalised words, figures) the best quote holds (1: it has none)
+	"best_untyped", // the question asks for a kind of answer the best quote lacks
 }
 
 const numRefusalFeatures = len(refusalFeatureNames)
@@ -80,6 +82,20 @@ func refusalFeatures(x *[numRefusalFeatures]float64, r *retrieved, best *candida
 	}
 	if n > 0 {
 		x[13] = got / float64(n)
+	}
+	var nw, nm float64
+	for i, named := range qa.named {
+		if named && qa.known[i] {
+			nw += qa.weight[i]
+			nm += qa.weight[i] * m[i]
+		}
+	}
+	x[14] = 1
+	if nw > 0 {
+		x[14] = nm / nw
+	}
+	if qa.wantsType() && !best.typed {
+		x[15] = 1
 	}
 }
 

@@ -46,6 +46,8 @@ type retrieved struct {
 	qa      *questionAnalysis
 	visible func(int32) bool
 	terms   questionTerms
+	// ref is the time the question is asked at (its as-of date, else now).
+	ref time.Time
 	// bm25 is the best chunk's BM25 score over the question's idf mass;
 	// vector its best cosine similarity: how well anything matches at all.
 	bm25, vector float64
@@ -153,7 +155,7 @@ func (e *Engine) retrieve(ctx context.Context, ix *index, q retrieval.Query, ref
 			ag.second = s
 		}
 	}
-	r := &retrieved{scoreOf: map[int32]float64{}, visible: visible, terms: qt, bm25: bm25, vector: vecTop}
+	r := &retrieved{scoreOf: map[int32]float64{}, visible: visible, terms: qt, ref: ref, bm25: bm25, vector: vecTop}
 	r.ranked = make([]retrieval.RankedDoc, 0, len(aggs))
 	for a, ag := range aggs {
 		s := ag.best + p.SecondChunk*ag.second
@@ -174,6 +176,10 @@ func (e *Engine) retrieve(ctx context.Context, ix *index, q retrieval.Query, ref
 		r.ranked = r.ranked[:max(p.CorroborDocs, q.MaxDocs)]
 	}
 	r.qa = newQuestionAnalysis(p, q.Text, qterms, focus, expanded, ix.lex)
+	r.qa.named = make([]bool, len(r.qa.terms))
+	for i, t := range r.qa.terms {
+		r.qa.named[i] = qt.names[t]
+	}
 	return r, cov, true, nil
 }
 
@@ -266,7 +272,10 @@ type questionAnalysis struct {
 	// and how well (1 for the term itself, less for a fuzzy spelling).
 	variant map[int32]match
 	// asked holds the ids of the question's terms (answers are other words).
-	asked                          map[int32]bool
+	asked map[int32]bool
+	// named marks the terms the question writes capitalised or as a
+	// number: the names, years and figures it is about.
+	named                          []bool
 	wantNumber, wantDate, wantName bool
 	noveltyNorm                    float64
 }
@@ -395,7 +404,8 @@ func (qa *questionAnalysis) analyse(lex *lexical.Index, s *sentence, matched []f
 		}
 		if t.flags != 0 && !si.typeOK {
 			switch {
-			case qa.wantNumber && t.flags&(flagDigit|flagNumber) != 0:
+			case qa.wantNumber && (t.flags&flagNumber != 0 || t.flags&flagDigit != 0 && !isYear(lex.Term(t.id))):
+				// A year is a date, not the count or amount asked for.
 				si.typeOK = true
 			case qa.wantDate && t.flags&(flagDigit|flagMonth) != 0:
 				si.typeOK = true
@@ -543,6 +553,10 @@ type candidate struct {
 	// sentences without the question's words, not scored yet.
 	docNorm, titleCov float64
 	pending           []bool
+	// age is the article's age in days when the question is asked; dated
+	// is false for an undated article.
+	age   float64
+	dated bool
 }
 
 // neighbourScore is sentence i's score, computed first if it was pending.
@@ -569,6 +583,9 @@ func (e *Engine) scoreCandidates(ix *index, r *retrieved) []*candidate {
 		a := ix.artIdx[d.ID]
 		sents := ix.sents[a]
 		c := &candidate{art: a, rank: rank, best: -1, infos: make([]sentenceInfo, len(sents))}
+		if pub := ix.arts[a].Published; !pub.IsZero() {
+			c.age, c.dated = r.ref.Sub(pub).Hours()/24, true
+		}
 		backing := make([]float64, nq*len(sents))
 		for i := range sents {
 			c.infos[i] = qa.analyse(ix.lex, &sents[i], backing[i*nq:(i+1)*nq])
