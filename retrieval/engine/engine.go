@@ -24,7 +24,6 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-
 	"github.com/briefbot/briefbot/retrieval"
 	"github.com/briefbot/briefbot/retrieval/embed"
 	"github.com/briefbot/briefbot/retrieval/ingest"
