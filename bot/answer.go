@@ -30,6 +30,9 @@ type Question struct {
 	AsOf time.Time
 	// Platform is where the question came from (PlatformSlack, ...).
 	Platform string
+	// Collections, when not empty, restricts the search to the articles
+	// of these collections (a channel's setting).
+	Collections []string
 	// History holds the conversation's earlier turns, oldest first: a
 	// follow-up ("And how did Kyiv respond?") is read with them (see
 	// Resolve).
@@ -83,6 +86,9 @@ type Searched struct {
 	Undated int    `json:"undated"`
 	From    string `json:"from,omitempty"` // earliest published date seen, YYYY-MM-DD
 	To      string `json:"to,omitempty"`   // latest published date seen, YYYY-MM-DD
+	// Collections are the collections searched when the question was
+	// restricted to some (a channel's setting); empty means all articles.
+	Collections []string `json:"collections,omitempty"`
 }
 
 // Answer is the reply to a Question: 1 to 3 quotes from distinct articles,
@@ -164,6 +170,18 @@ func ReasonSentence(reason string) string {
 // searched 5 articles: 1 dated 2025-12-06, 4 undated.", "I searched 3
 // articles, all undated."
 func (s Searched) Describe() string {
+	d := s.describe()
+	if len(s.Collections) > 0 {
+		noun := "collection"
+		if len(s.Collections) > 1 {
+			noun = "collections"
+		}
+		d = strings.TrimSuffix(d, ".") + " (in the " + noun + " " + strings.Join(s.Collections, ", ") + ")."
+	}
+	return d
+}
+
+func (s Searched) describe() string {
 	dated, undated := splitUndated(s.Articles, s.Undated)
 	span := dateSpan(s.From, s.To, "dated ", "from ")
 	switch {

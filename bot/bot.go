@@ -95,7 +95,7 @@ func (b *Bot) Ask(ctx context.Context, q Question) (Answer, error) {
 	}
 	searched, followUp := Resolve(q.History, text)
 	topic := searched // what the conversation is about, for the next turn
-	res, err := b.searcher.Search(ctx, retrieval.Query{Text: searched, AsOf: q.AsOf})
+	res, err := b.searcher.Search(ctx, retrieval.Query{Text: searched, AsOf: q.AsOf, Collections: q.Collections})
 	if err == nil && followUp {
 		res, searched, followUp = b.followUp(ctx, q, text, res, searched)
 	}
@@ -153,7 +153,7 @@ func (b *Bot) followUp(ctx context.Context, q Question, text string, merged retr
 	add(merged, mergedText)
 	if len(last.Articles) > 0 {
 		for _, t := range []string{mergedText, text} {
-			within, err := b.searcher.Search(ctx, retrieval.Query{Text: t, AsOf: q.AsOf, Within: last.Articles})
+			within, err := b.searcher.Search(ctx, retrieval.Query{Text: t, AsOf: q.AsOf, Within: last.Articles, Collections: q.Collections})
 			if err == nil {
 				within.Searched = merged.Searched // the archive was searched (merged)
 				add(within, t)
@@ -171,7 +171,7 @@ func (b *Bot) followUp(ctx context.Context, q Question, text string, merged retr
 		best = &rs[0] // no word of its own: the merged reading
 	}
 	if best == nil || newName(text, last.Question) {
-		alone, err := b.searcher.Search(ctx, retrieval.Query{Text: text, AsOf: q.AsOf})
+		alone, err := b.searcher.Search(ctx, retrieval.Query{Text: text, AsOf: q.AsOf, Collections: q.Collections})
 		if err == nil && alone.Found && len(alone.Quotes) > 0 && (best == nil || ownCoverage(text, alone) > best.own) {
 			return alone, text, false
 		}
@@ -197,7 +197,7 @@ func AnswerFromResult(question string, res retrieval.Result) Answer {
 			ans.Quotes = append(ans.Quotes, quote)
 		}
 	}
-	ans.Searched = Searched{Articles: res.Searched.Articles, Undated: res.Searched.Undated}
+	ans.Searched = Searched{Articles: res.Searched.Articles, Undated: res.Searched.Undated, Collections: res.Searched.Collections}
 	if !res.Searched.From.IsZero() {
 		ans.Searched.From = res.Searched.From.Format(retrieval.DateLayout)
 	}

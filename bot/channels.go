@@ -32,6 +32,10 @@ type ChannelSettings struct {
 	Answer string `json:"answer,omitempty" yaml:"answer"`
 	// Private makes answers to the slash command visible to the asker only.
 	Private *bool `json:"private,omitempty" yaml:"private"`
+	// Collections restricts the channel's answers to the articles of these
+	// collections; empty means every article. In a change, a non-nil
+	// empty list clears a restriction.
+	Collections []string `json:"collections,omitempty" yaml:"collections"`
 }
 
 // Mode returns the answer mode, def when unset.
@@ -47,6 +51,11 @@ func (s ChannelSettings) IsPrivate() bool { return s.Private != nil && *s.Privat
 
 // Check reports a setting with an unknown value.
 func (s ChannelSettings) Check() error {
+	for _, c := range s.Collections {
+		if c == "" || len(c) > 64 || strings.ContainsAny(c, ", \t\n") {
+			return fmt.Errorf("collection %q is not a collection name", c)
+		}
+	}
 	switch s.Answer {
 	case "", AnswerThreads, AnswerMentions, AnswerAll, AnswerOff:
 		return nil
@@ -61,6 +70,12 @@ func (s ChannelSettings) merge(o ChannelSettings) ChannelSettings {
 	}
 	if o.Private != nil {
 		s.Private = o.Private
+	}
+	if o.Collections != nil {
+		s.Collections = o.Collections
+		if len(s.Collections) == 0 {
+			s.Collections = nil // cleared: every article
+		}
 	}
 	return s
 }
@@ -82,7 +97,11 @@ func (s ChannelSettings) Describe(def string) string {
 	default:
 		mode = "I answer when mentioned, and replies in threads I answered in"
 	}
-	return mode + "; slash-command answers are " + priv + "."
+	scope := ""
+	if len(s.Collections) > 0 {
+		scope = "; I quote only the collections " + strings.Join(s.Collections, ", ")
+	}
+	return mode + "; slash-command answers are " + priv + scope + "."
 }
 
 // ChannelSettingsFile is the file, in the data directory, where settings
@@ -158,6 +177,9 @@ func (c *Channels) Fixed(platform, channel string) []string {
 	if f.Private != nil {
 		out = append(out, "private")
 	}
+	if f.Collections != nil {
+		out = append(out, "collections")
+	}
 	sort.Strings(out)
 	return out
 }
@@ -179,6 +201,9 @@ func (c *Channels) Set(platform, channel string, s ChannelSettings) (ChannelSett
 	}
 	if s.Private != nil && f.Private != nil {
 		fixed = append(fixed, "private")
+	}
+	if s.Collections != nil && f.Collections != nil {
+		fixed = append(fixed, "collections")
 	}
 	if len(fixed) > 0 {
 		return ChannelSettings{}, fmt.Errorf("%s is set in the configuration file for this channel", strings.Join(fixed, " and "))

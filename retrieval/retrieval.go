@@ -25,6 +25,10 @@ type Article struct {
 	Ingested time.Time
 	// Body is the cleaned text; quotes and chunk offsets refer to it.
 	Body string
+	// Collection labels the article (ingest --collection, a watched
+	// folder's or a feed's label); "" is none. A channel can be restricted
+	// to some collections.
+	Collection string
 }
 
 // ArticleMeta is an article without its body.
@@ -40,6 +44,8 @@ type ArticleMeta struct {
 	Hash string
 	// Chunks is how many chunks the article was cut into.
 	Chunks int
+	// Collection is the article's label ("" none), see Article.Collection.
+	Collection string
 }
 
 // PublishedString returns the published date as YYYY-MM-DD, or "" if unknown.
@@ -69,6 +75,9 @@ type Query struct {
 	// follow-up question is looked for in the articles of the answer it
 	// follows.
 	Within []string
+	// Collections, when not empty, searches only the articles labelled
+	// with one of them (a channel restricted to some collections).
+	Collections []string
 }
 
 // Quote is a verbatim span of an article, with the articles that carry a
@@ -107,6 +116,9 @@ type Coverage struct {
 	// From and To bound the published dates of the articles seen (zero if none is dated).
 	From time.Time
 	To   time.Time
+	// Collections are the collections searched (Query.Collections); nil
+	// means every article.
+	Collections []string
 }
 
 // Result answers a Query.

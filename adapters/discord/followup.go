@@ -97,7 +97,8 @@ func (a *Adapter) followUp(ctx context.Context, i *discordgo.Interaction, respon
 	}
 	text := modalValue(data, followUpInput)
 	a.answer(ctx, i, respond, false, func(ctx context.Context) Message {
-		ans, err := a.bot.Ask(ctx, bot.Question{Text: text, Platform: bot.PlatformDiscord, History: history})
+		ans, err := a.bot.Ask(ctx, bot.Question{Text: text, Platform: bot.PlatformDiscord, History: history,
+			Collections: a.channels.Get(bot.PlatformDiscord, i.ChannelID).Collections})
 		switch {
 		case errors.Is(err, bot.ErrEmptyQuestion):
 			return Message{Content: "Please type a follow-up question.", Ephemeral: true}

@@ -332,7 +332,8 @@ func (a *Adapter) deliverEdit(i *discordgo.Interaction, m Message) {
 
 // ask answers /brief ask.
 func (a *Adapter) ask(ctx context.Context, inv Invocation) Message {
-	ans, err := a.bot.Ask(ctx, bot.Question{Text: inv.String("question"), Platform: bot.PlatformDiscord})
+	ans, err := a.bot.Ask(ctx, bot.Question{Text: inv.String("question"), Platform: bot.PlatformDiscord,
+		Collections: a.channels.Get(bot.PlatformDiscord, inv.ChannelID).Collections})
 	switch {
 	case errors.Is(err, bot.ErrEmptyQuestion):
 		return Message{Content: "Please type a question, e.g. `/brief ask question: What did Zelensky say about the talks?`", Ephemeral: true}

@@ -23,7 +23,11 @@ func describeSettings(s bot.ChannelSettings) string {
 	if s.IsPrivate() {
 		vis = "visible only to the asker"
 	}
-	return state + "; answers are " + vis + "."
+	scope := ""
+	if len(s.Collections) > 0 {
+		scope = "; I quote only the collections " + strings.Join(s.Collections, ", ")
+	}
+	return state + "; answers are " + vis + scope + "."
 }
 
 // settingsCommand is /brief settings [answer:on|off] [private:true|false]:
@@ -40,6 +44,7 @@ func settingsCommand(ch *bot.Channels) Command {
 				{Type: discordgo.ApplicationCommandOptionString, Name: "answer", Description: "Answer /brief ask here (on) or not (off)",
 					Choices: []*discordgo.ApplicationCommandOptionChoice{{Name: "on", Value: "on"}, {Name: "off", Value: "off"}}},
 				{Type: discordgo.ApplicationCommandOptionBoolean, Name: "private", Description: "Answers visible only to the asker"},
+				{Type: discordgo.ApplicationCommandOptionString, Name: "collections", Description: "Quote only these collections (comma-separated), or all", MaxLength: 500},
 			},
 		},
 		Ephemeral: true,
@@ -62,7 +67,17 @@ func settingsCommand(ch *bot.Channels) Command {
 					change.Private = &b
 				}
 			}
-			if change.Answer == "" && change.Private == nil {
+			if v := strings.TrimSpace(inv.String("collections")); v != "" {
+				change.Collections = []string{}
+				if !strings.EqualFold(v, "all") {
+					for _, c := range strings.Split(v, ",") {
+						if c = strings.TrimSpace(c); c != "" {
+							change.Collections = append(change.Collections, c)
+						}
+					}
+				}
+			}
+			if change.Answer == "" && change.Private == nil && change.Collections == nil {
 				text := "In this channel: " + describeSettings(ch.Get(bot.PlatformDiscord, inv.ChannelID))
 				if f := ch.Fixed(bot.PlatformDiscord, inv.ChannelID); len(f) > 0 {
 					text += " (" + strings.Join(f, " and ") + " set in the configuration file)"

@@ -64,7 +64,7 @@ func (a *Adapter) command(ctx context.Context, cmd slack.SlashCommand) commandRe
 	}
 	a.log.InfoContext(ctx, "slack command", "channel", cmd.ChannelID)
 	return a.within(ctx, cmd.ResponseURL, func(ctx context.Context) commandResponse {
-		m, answered := a.replyTo(ctx, q, RenderOptions{ShowQuestion: true, Votes: a.votes != nil})
+		m, answered := a.replyTo(ctx, cmd.ChannelID, q, RenderOptions{ShowQuestion: true, Votes: a.votes != nil})
 		if !answered || a.channels.Get(bot.PlatformSlack, cmd.ChannelID).IsPrivate() {
 			return responseOf(ephemeral, m)
 		}
@@ -144,19 +144,20 @@ func redactURL(err error) error {
 
 // replyTo is reply, also saying whether the message is an answer (found or
 // not) rather than help or an error, which only the asker needs to see.
-func (a *Adapter) replyTo(ctx context.Context, text string, o RenderOptions) (Message, bool) {
-	m, ans := a.reply(ctx, text, nil, o)
+func (a *Adapter) replyTo(ctx context.Context, channel, text string, o RenderOptions) (Message, bool) {
+	m, ans := a.reply(ctx, channel, text, nil, o)
 	return m, ans != nil
 }
 
 // reply answers text, read with the conversation's earlier turns
 // (history), and returns the message and the answer (nil when the message
 // is help or an error rather than an answer).
-func (a *Adapter) reply(ctx context.Context, text string, history []bot.Turn, o RenderOptions) (Message, *bot.Answer) {
+func (a *Adapter) reply(ctx context.Context, channel, text string, history []bot.Turn, o RenderOptions) (Message, *bot.Answer) {
 	if text == "" {
 		return RenderText(a.help()), nil
 	}
-	ans, err := a.bot.Ask(ctx, bot.Question{Text: text, Platform: bot.PlatformSlack, History: history})
+	ans, err := a.bot.Ask(ctx, bot.Question{Text: text, Platform: bot.PlatformSlack, History: history,
+		Collections: a.channels.Get(bot.PlatformSlack, channel).Collections})
 	switch {
 	case errors.Is(err, bot.ErrEmptyQuestion):
 		return RenderText(a.help()), nil
@@ -347,9 +348,10 @@ func (a *Adapter) help() string {
 }
 
 // settingsUsage explains /brief settings.
-const settingsUsage = "Usage: `/brief settings [answer=threads|mentions|all|off] [private=on|off]`. " +
+const settingsUsage = "Usage: `/brief settings [answer=threads|mentions|all|off] [private=on|off] [collections=NAME,NAME|all]`. " +
 	"answer: *threads* (mentions, and replies in threads I answered in), *mentions* (mentions only), " +
-	"*all* (every question asked here), *off* (nothing). private: answers to `/brief` visible to the asker only."
+	"*all* (every question asked here), *off* (nothing). private: answers to `/brief` visible to the asker only. " +
+	"collections: quote only articles ingested with these `--collection` labels (`all`: every article)."
 
 // settingsCommand shows (without arguments) or changes the channel's
 // settings. Changing them is for the admins named in the configuration and
@@ -372,6 +374,17 @@ func (a *Adapter) settingsCommand(ctx context.Context, cmd slack.SlashCommand, a
 	}
 	var change bot.ChannelSettings
 	for _, arg := range args {
+		if k, v, ok := strings.Cut(arg, "="); ok && strings.EqualFold(k, "collections") {
+			change.Collections = []string{}
+			if !strings.EqualFold(v, "all") {
+				for _, c := range strings.Split(v, ",") {
+					if c = strings.TrimSpace(c); c != "" {
+						change.Collections = append(change.Collections, c)
+					}
+				}
+			}
+			continue
+		}
 		k, v, ok := strings.Cut(strings.ToLower(arg), "=")
 		switch {
 		case ok && k == "answer":

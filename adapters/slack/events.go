@@ -286,7 +286,7 @@ func (a *Adapter) answer(ctx context.Context, q question) {
 	if a.convs != nil {
 		history = a.convs.Get(conversationKey(q.channel, q.threadTS))
 	}
-	m, ans := a.reply(ctx, questionText(q.text, selfUID), history, RenderOptions{Votes: a.votes != nil})
+	m, ans := a.reply(ctx, q.channel, questionText(q.text, selfUID), history, RenderOptions{Votes: a.votes != nil})
 	if _, err := a.postMessage(ctx, q.channel, q.threadTS, m); err != nil {
 		if a.work.life.Err() != nil {
 			a.dropped(q, "cancelled while answering")

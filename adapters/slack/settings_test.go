@@ -1,14 +1,17 @@
 package slack
 
 import (
+	"context"
 	"encoding/json"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/briefbot/briefbot/bot"
+	"github.com/briefbot/briefbot/retrieval"
 )
 
 // slash runs /brief text in channel as user and returns the immediate
@@ -96,5 +99,50 @@ func TestChannelSettings(t *testing.T) {
 	}
 	if p := posts[0]; p.Channel != "C1" || p.ThreadTS != "1765000000.000100" {
 		t.Fatalf("posted to %s thread %q", p.Channel, p.ThreadTS)
+	}
+}
+
+// recordingSearcher answers like fakeSearcher and records the collections
+// each question was restricted to.
+type recordingSearcher struct {
+	fakeSearcher
+	mu   sync.Mutex
+	cols [][]string
+}
+
+func (r *recordingSearcher) Search(ctx context.Context, q retrieval.Query) (retrieval.Result, error) {
+	r.mu.Lock()
+	r.cols = append(r.cols, q.Collections)
+	r.mu.Unlock()
+	res, err := r.fakeSearcher.Search(ctx, q)
+	res.Searched.Collections = q.Collections
+	return res, err
+}
+
+// A channel restricted to collections searches only them, and its
+// answers' "searched" line says so; /brief settings changes it.
+func TestChannelCollections(t *testing.T) {
+	channels, err := bot.OpenChannels(t.TempDir(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs := &recordingSearcher{}
+	h := newHarness(t, harnessOptions{searcher: rs, tweak: func(o *Options) { o.Channels, o.Admins = channels, []string{"UCONF"} }})
+	if r := h.slash("C1", "UCONF", "settings collections=sport,city"); !strings.Contains(r.Text, "only the collections sport, city") {
+		t.Fatalf("set: %q", r.Text)
+	}
+	if r := h.slash("C1", "U1", "what about the weather?"); !strings.Contains(r.Text, "(in the collections sport, city)") {
+		t.Fatalf("not found in C1 does not say which collections: %q", r.Text)
+	}
+	h.slash("C2", "U1", "how many drones?")
+	h.slash("C1", "UCONF", "settings collections=all")
+	h.slash("C1", "U1", "how many drones?")
+	if err := h.stop(); err != nil {
+		t.Fatal(err)
+	}
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	if len(rs.cols) != 3 || strings.Join(rs.cols[0], ",") != "sport,city" || rs.cols[1] != nil || rs.cols[2] != nil {
+		t.Fatalf("collections searched %q, want [sport city], all, all", rs.cols)
 	}
 }

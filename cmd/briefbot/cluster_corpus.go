@@ -472,7 +472,7 @@ func (s *server) scanWatchedCluster(ctx context.Context, w *watchState) {
 	}
 	pending := map[string]fileStamp{}
 	var arts []retrieval.Article
-	for _, in := range ingest.Collect(s.cfg.Watch) {
+	for _, in := range collectWatched(s.cfg.Watch) {
 		if in.Skip != nil {
 			continue
 		}

@@ -69,6 +69,8 @@ type ChannelConfig struct {
 	Channel  string `yaml:"channel"`
 	Answer   string `yaml:"answer"`  // threads, mentions, all, off
 	Private  *bool  `yaml:"private"` // slash-command answers visible to the asker only
+	// Collections restricts the channel's answers to these collections.
+	Collections []string `yaml:"collections"`
 }
 
 // Enabled reports whether Slack is configured.
@@ -235,7 +237,7 @@ func splitList(s string) []string {
 func (c Config) channelSettings() map[string]bot.ChannelSettings {
 	m := map[string]bot.ChannelSettings{}
 	for _, ch := range c.Channels {
-		m[bot.ChannelKey(ch.Platform, ch.Channel)] = bot.ChannelSettings{Answer: ch.Answer, Private: ch.Private}
+		m[bot.ChannelKey(ch.Platform, ch.Channel)] = bot.ChannelSettings{Answer: ch.Answer, Private: ch.Private, Collections: ch.Collections}
 	}
 	return m
 }

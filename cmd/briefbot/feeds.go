@@ -73,7 +73,9 @@ type feedRound struct {
 
 // feedFollower polls feeds and ingests their new items.
 type feedFollower struct {
-	urls     []string
+	urls []string
+	// labels are the feeds' collection labels ("NAME=URL"), by URL.
+	labels   map[string]string
 	dir      string
 	interval time.Duration
 	client   *feed.Client
@@ -105,7 +107,7 @@ func newFeedFollower(cfg Config, s *server) *feedFollower {
 		interval = d
 	}
 	return &feedFollower{
-		urls: cfg.Feeds, dir: cfg.Data, interval: interval, clock: clockwork.NewRealClock(), fetchPages: cfg.FeedFetch,
+		urls: feedURLs(cfg.Feeds), labels: feedLabels(cfg.Feeds), dir: cfg.Data, interval: interval, clock: clockwork.NewRealClock(), fetchPages: cfg.FeedFetch,
 		client:  feed.NewClient(feed.ClientOptions{}),
 		log:     s.log.With("component", "feeds"),
 		metrics: s.metrics, engine: s.search.get, saved: s.rememberSnapshot,
@@ -247,6 +249,7 @@ func (f *feedFollower) fetch(ctx context.Context, u string, st *feedState) (*pen
 		p.hashes[id] = st.Items[id]
 	}
 	for _, a := range res.Articles {
+		a.Collection = f.labels[u]
 		if _, dup := p.hashes[a.ID]; dup {
 			continue // an item repeated in one document: the first counts
 		}
@@ -438,8 +441,29 @@ func (f *feedFollower) saveState() error {
 
 // checkFeeds refuses a feed URL that is not http or https and a feed
 // interval that is not a duration of at least a second.
+// feedURLs are the followed feeds' URLs, without their collection labels.
+func feedURLs(feeds []string) []string {
+	out := make([]string, len(feeds))
+	for i, f := range feeds {
+		_, out[i] = ingest.SplitLabel(f)
+	}
+	return out
+}
+
+// feedLabels maps each labelled feed's URL to its collection.
+func feedLabels(feeds []string) map[string]string {
+	m := map[string]string{}
+	for _, f := range feeds {
+		if c, u := ingest.SplitLabel(f); c != "" {
+			m[u] = c
+		}
+	}
+	return m
+}
+
 func checkFeeds(c Config) error {
 	for _, u := range c.Feeds {
+		_, u = ingest.SplitLabel(u) // "NAME=URL" labels the feed's items
 		pu, err := url.Parse(u)
 		if err != nil || (pu.Scheme != "http" && pu.Scheme != "https") || pu.Host == "" {
 			return fmt.Errorf("config: feed %s is not an http or https URL", feed.Redact(u))

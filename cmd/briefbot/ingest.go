@@ -25,6 +25,7 @@ import (
 
 func (a *app) ingestCmd() *cobra.Command {
 	var reembed, fetch bool
+	var collection string
 	cmd := &cobra.Command{
 		Use:   "ingest [flags] PATH...",
 		Short: "Add briefings (files or directories) to the store",
@@ -52,6 +53,12 @@ exits 130: run the same command again to continue.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 && !reembed {
 				return exitError{code: 2, msg: "ingest needs at least one PATH (or --reembed)"}
+			}
+			if collection != "" {
+				if err := ingest.CheckCollection(collection); err != nil {
+					return exitError{code: 2, msg: "--collection: " + err.Error()}
+				}
+				cmd.SetContext(ingest.WithCollection(cmd.Context(), collection))
 			}
 			if url := a.corpusDatabaseURL(); url != "" {
 				return a.ingestCluster(cmd, url, args, reembed) // cluster mode: cluster_corpus.go
@@ -106,6 +113,7 @@ exits 130: run the same command again to continue.`,
 		},
 	}
 	cmd.Flags().BoolVar(&reembed, "reembed", false, "rebuild every stored vector with the configured embedder")
+	cmd.Flags().StringVar(&collection, "collection", "", "label every article with this collection (channels can be restricted to collections)")
 	cmd.Flags().BoolVar(&fetch, "fetch", false, "fetch the page of each feed item that has only a summary and a link (http/https, 30s, 10 MiB, 1s between requests to a host)")
 	return cmd
 }

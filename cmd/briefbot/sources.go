@@ -18,6 +18,8 @@ type sourceJSON struct {
 	Source    string `json:"source,omitempty"`
 	URL       string `json:"url,omitempty"`
 	Chunks    int    `json:"chunks"`
+	// Collection is the article's collection label, when it has one.
+	Collection string `json:"collection,omitempty"`
 }
 
 func (a *app) sourcesCmd() *cobra.Command {
@@ -37,7 +39,7 @@ func (a *app) sourcesCmd() *cobra.Command {
 			}
 			list := make([]sourceJSON, 0, len(metas))
 			for _, m := range metas {
-				list = append(list, sourceJSON{ID: m.ID, Title: m.Title, Published: m.PublishedString(), Source: m.Source, URL: bot.SafeURL(m.URL), Chunks: m.Chunks})
+				list = append(list, sourceJSON{ID: m.ID, Title: m.Title, Published: m.PublishedString(), Source: m.Source, URL: bot.SafeURL(m.URL), Chunks: m.Chunks, Collection: m.Collection})
 			}
 			if asJSON {
 				enc := json.NewEncoder(a.stdout)

@@ -132,7 +132,7 @@ func (s *server) scanWatched(ctx context.Context, w *watchState) {
 	pending := map[string]fileStamp{}
 	var paths []string
 	inputs := map[string]ingest.Input{}
-	for _, in := range ingest.Collect(s.cfg.Watch) {
+	for _, in := range collectWatched(s.cfg.Watch) {
 		if in.Skip != nil {
 			continue
 		}
@@ -228,4 +228,18 @@ func (s *server) scanWatched(ctx context.Context, w *watchState) {
 		st := e.Stats()
 		s.log.Info("watch: ingested", "files", len(pending), "articles_changed", n, "articles", st.Articles)
 	}
+}
+
+// collectWatched is ingest.Collect over the watched paths, each written
+// PATH or NAME=PATH (the collection its articles are labelled with).
+func collectWatched(watch []string) []ingest.Input {
+	var out []ingest.Input
+	for _, w := range watch {
+		collection, path := ingest.SplitLabel(w)
+		for _, in := range ingest.Collect([]string{path}) {
+			in.Collection = collection
+			out = append(out, in)
+		}
+	}
+	return out
 }

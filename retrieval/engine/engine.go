@@ -380,6 +380,9 @@ func ContentHash(a retrieval.Article) string {
 		h.Write([]byte(s))
 		h.Write([]byte{0})
 	}
+	if a.Collection != "" { // (left out when empty: unlabelled articles keep their hash)
+		h.Write([]byte("collection\x00" + a.Collection))
+	}
 	return hex.EncodeToString(h.Sum(nil)[:12])
 }
 
@@ -415,6 +418,7 @@ func (e *Engine) prepare(ctx context.Context, a retrieval.Article, hash string, 
 	chunks := ingest.Chunk(a.ID, a.Body, sents, e.opts.ChunkWords)
 	sa := &store.StoredArticle{Body: a.Body}
 	sa.ID, sa.Title, sa.Source, sa.URL, sa.Published = a.ID, a.Title, a.Source, a.URL, a.Published
+	sa.Collection = a.Collection
 	sa.Hash = hash
 	sa.Ingested = a.Ingested
 	if sa.Ingested.IsZero() {

@@ -24,7 +24,7 @@ import (
 // is reused within the same clock minute (see answerCache).
 func (e *Engine) Search(ctx context.Context, q retrieval.Query) (retrieval.Result, error) {
 	ix, q, ref := e.begin(q)
-	key := answerKey{text: q.Text, within: strings.Join(q.Within, "\x00"), asOf: q.AsOf, minute: ref.Unix() / 60, quotes: q.MaxQuotes, docs: q.MaxDocs}
+	key := answerKey{text: q.Text, within: strings.Join(q.Within, "\x00") + "\x01" + strings.Join(q.Collections, "\x00"), asOf: q.AsOf, minute: ref.Unix() / 60, quotes: q.MaxQuotes, docs: q.MaxDocs}
 	if !q.AsOf.IsZero() {
 		key.minute = 0
 	}
@@ -74,7 +74,18 @@ func (e *Engine) retrieve(ctx context.Context, ix *index, q retrieval.Query, ref
 		dated := visible
 		visible = func(art int32) bool { return within[ix.arts[art].ID] && dated(art) }
 	}
+	if len(q.Collections) > 0 {
+		in := make(map[string]bool, len(q.Collections))
+		for _, c := range q.Collections {
+			in[c] = true
+		}
+		before := visible
+		visible = func(art int32) bool { return in[ix.arts[art].Collection] && before(art) }
+	}
 	cov := ix.coverage(visible)
+	if len(q.Collections) > 0 {
+		cov.Collections = append([]string(nil), q.Collections...)
+	}
 	if len(ix.arts) == 0 {
 		return nil, cov, false, nil
 	}

@@ -38,6 +38,8 @@ type Input struct {
 	// read so far, after every read (a progress bar over a large JSONL
 	// file). It is called on the goroutine that calls ReadInput.
 	Progress func(read int64)
+	// Collection labels every article read from the file ("" none).
+	Collection string
 }
 
 // Collect expands paths (files and directories, walked recursively in name
@@ -198,6 +200,16 @@ func ReadInput(ctx context.Context, in Input, emit func(retrieval.Article) error
 	id := in.ID
 	if id == "" {
 		id = filepath.Base(path)
+	}
+	if in.Collection == "" {
+		in.Collection = collectionFrom(ctx)
+	}
+	if in.Collection != "" {
+		label := emit
+		emit = func(a retrieval.Article) error {
+			a.Collection = in.Collection
+			return label(a)
+		}
 	}
 	defer func() {
 		if r := recover(); r != nil {

@@ -174,15 +174,15 @@ func (c *Corpus) Write(ctx context.Context, embedder string, dim int, arts []eng
 				t := a.Published.UTC()
 				pub = &t
 			}
-			b.Queue(`INSERT INTO corpus_articles AS o (id, seq, deleted, title, source, url, published, ingested_ns, hash, body, sentences, chunk_starts, vectors)
-VALUES ($1, $2, false, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
-ON CONFLICT (id) DO UPDATE SET seq = EXCLUDED.seq, deleted = false, title = EXCLUDED.title, source = EXCLUDED.source,
+			b.Queue(`INSERT INTO corpus_articles AS o (id, seq, deleted, title, source, url, published, ingested_ns, hash, body, sentences, chunk_starts, vectors, collection)
+VALUES ($1, $2, false, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+ON CONFLICT (id) DO UPDATE SET seq = EXCLUDED.seq, deleted = false, title = EXCLUDED.title, source = EXCLUDED.source, collection = EXCLUDED.collection,
   url = EXCLUDED.url, published = EXCLUDED.published, ingested_ns = EXCLUDED.ingested_ns, hash = EXCLUDED.hash,
   body = EXCLUDED.body, sentences = EXCLUDED.sentences, chunk_starts = EXCLUDED.chunk_starts, vectors = EXCLUDED.vectors
 WHERE o.deleted OR o.hash <> EXCLUDED.hash
 RETURNING (SELECT count(*) FROM corpus_articles WHERE id = $1 AND NOT deleted)`,
 				a.ID, v, a.Title, a.Source, a.URL, pub, a.Ingested.UnixNano(), a.Hash, a.Body,
-				flatSpans(a.Sentences), int32s(a.ChunkStarts), encodeVectors(p.Vectors))
+				flatSpans(a.Sentences), int32s(a.ChunkStarts), encodeVectors(p.Vectors), a.Collection)
 		}
 		br := tx.SendBatch(ctx, b)
 		for range arts {
@@ -296,7 +296,7 @@ func bump(ctx context.Context, tx pgx.Tx, channel string, v int64) error {
 	return err
 }
 
-const articleCols = "id, deleted, title, source, url, published, ingested_ns, hash, body, sentences, chunk_starts, vectors"
+const articleCols = "id, deleted, title, source, url, published, ingested_ns, hash, body, sentences, chunk_starts, vectors, collection"
 
 // Load reads every live article, calling fn for each (in no particular
 // order), from one consistent snapshot, and returns the corpus's Info as
@@ -367,7 +367,7 @@ func scanArticles(ctx context.Context, tx pgx.Tx, dim int, query string, args []
 			chunks    []int32
 			vecs      []byte
 		)
-		if err := rows.Scan(&a.ID, &deleted, &a.Title, &a.Source, &a.URL, &published, &ingested, &a.Hash, &a.Body, &sents, &chunks, &vecs); err != nil {
+		if err := rows.Scan(&a.ID, &deleted, &a.Title, &a.Source, &a.URL, &published, &ingested, &a.Hash, &a.Body, &sents, &chunks, &vecs, &a.Collection); err != nil {
 			return err
 		}
 		if deleted {

@@ -264,8 +264,16 @@ func TestFollowersApplyWritesAndDeletes(t *testing.T) {
 	}
 	changed := story
 	changed.Body = strings.Replace(story.Body, "412", "413", 1)
+	changed.Collection = "city" // the collection label travels with the article
 	if res := write(t, c, writer, changed); res.Updated != 1 || res.Version != 3 {
 		t.Fatalf("update: %+v", res)
+	}
+	for _, f := range []*pgcorpus.Follower{b, cc} {
+		waitFor(t, f, 5*time.Second, "version 3", func(s pgcorpus.Status) bool { return s.Version >= 3 })
+		a, ok := f.Engine().Store().Article(story.ID)
+		if !ok || a.Collection != "city" {
+			t.Fatalf("the follower's article (found %v) lacks the collection city", ok)
+		}
 	}
 
 	gone, v, err := c.Delete(ctx, []string{story.ID, "no/such.txt"})

@@ -686,6 +686,9 @@ func encodeArticle(a *StoredArticle) map[string]string {
 	if !a.Published.IsZero() {
 		m["published"] = a.Published.UTC().Format(time.RFC3339)
 	}
+	if a.Collection != "" {
+		m["collection"] = a.Collection
+	}
 	flat := make([]int, 0, 2*len(a.Sentences))
 	for _, sp := range a.Sentences {
 		flat = append(flat, sp.Start, sp.End)
@@ -718,7 +721,7 @@ func decodeArticle(id string, m map[string]string, body string) (*StoredArticle,
 func NewArticle(id string, m map[string]string, body string, sentences []retrieval.Span, chunkStarts []int) (*StoredArticle, error) {
 	a := &StoredArticle{Body: body}
 	a.ID = id
-	a.Title, a.Source, a.URL, a.Hash = m["title"], m["source"], m["url"], m["hash"]
+	a.Title, a.Source, a.URL, a.Hash, a.Collection = m["title"], m["source"], m["url"], m["hash"], m["collection"]
 	if p := m["published"]; p != "" {
 		t, err := time.Parse(time.RFC3339, p)
 		if err != nil {
