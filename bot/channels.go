@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 )
 
 // How a channel is answered (ChannelSettings.Answer).
@@ -117,6 +119,48 @@ type Channels struct {
 	path   string
 	stored map[string]ChannelSettings
 	fixed  map[string]ChannelSettings
+
+	// backend, when set, keeps the settings instead of the file (a
+	// cluster's database): they are read back every refresh, so a change
+	// made on another replica is seen within it.
+	backend  ChannelBackend
+	refresh  time.Duration
+	loadedAt time.Time
+	now      func() time.Time
+}
+
+// ChannelBackend keeps channel settings shared by several processes.
+type ChannelBackend interface {
+	// LoadChannels returns every channel's stored settings by ChannelKey.
+	LoadChannels(ctx context.Context) (map[string]ChannelSettings, error)
+	// SaveChannel stores one channel's settings.
+	SaveChannel(ctx context.Context, key string, s ChannelSettings) error
+}
+
+// NewSharedChannels keeps the settings in backend (read at first use, then
+// at most every refresh; a backend that cannot be read leaves the last
+// settings read, the defaults at first), under the configured ones.
+func NewSharedChannels(backend ChannelBackend, fixed map[string]ChannelSettings, refresh time.Duration) (*Channels, error) {
+	for k, s := range fixed {
+		if err := s.Check(); err != nil {
+			return nil, fmt.Errorf("channel %s: %w", k, err)
+		}
+	}
+	return &Channels{stored: map[string]ChannelSettings{}, fixed: fixed, backend: backend, refresh: refresh, now: time.Now}, nil
+}
+
+// reload reads the backend's settings when they are older than refresh
+// (keeping the last ones when it cannot); c.mu is held.
+func (c *Channels) reload() {
+	if c.backend == nil || (!c.loadedAt.IsZero() && c.now().Sub(c.loadedAt) < c.refresh) {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	c.loadedAt = c.now() // also on failure: not a query per question while the database is away
+	if m, err := c.backend.LoadChannels(ctx); err == nil {
+		c.stored = m
+	}
 }
 
 // ChannelKey is the key of a channel in Channels.
@@ -160,6 +204,7 @@ func (c *Channels) Get(platform, channel string) ChannelSettings {
 	k := ChannelKey(platform, channel)
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.reload()
 	return c.stored[k].merge(c.fixed[k])
 }
 
@@ -208,11 +253,25 @@ func (c *Channels) Set(platform, channel string, s ChannelSettings) (ChannelSett
 	if len(fixed) > 0 {
 		return ChannelSettings{}, fmt.Errorf("%s is set in the configuration file for this channel", strings.Join(fixed, " and "))
 	}
+	if c.backend != nil {
+		c.loadedAt = time.Time{}
+		c.reload() // change the latest settings, not this replica's copy
+	}
+	// (a backend that could not be read: the change is made on the last
+	// settings read, and saving it reports the failure)
 	old := c.stored[k]
 	c.stored[k] = old.merge(s)
-	if err := c.save(); err != nil {
+	var err error
+	if c.backend != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		err = c.backend.SaveChannel(ctx, k, c.stored[k])
+		cancel()
+	} else {
+		err = c.save()
+	}
+	if err != nil {
 		c.stored[k] = old
-		return ChannelSettings{}, err
+		return ChannelSettings{}, fmt.Errorf("channel settings not saved: %w", err)
 	}
 	return c.stored[k].merge(f), nil
 }

@@ -3,11 +3,13 @@ package main
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/briefbot/briefbot/adapters/discord"
 	slackad "github.com/briefbot/briefbot/adapters/slack"
 	"github.com/briefbot/briefbot/bot"
 	"github.com/briefbot/briefbot/bot/digest"
+	"github.com/briefbot/briefbot/cluster"
 )
 
 // buildAdapters constructs the configured chat adapters and records their
@@ -50,7 +52,13 @@ func (s *server) buildAdapters() ([]bot.Adapter, error) {
 		convs = c
 	}
 	s.convs = convs
-	channels, err := bot.OpenChannels(s.cfg.Data, s.cfg.channelSettings())
+	var channels *bot.Channels
+	var err error
+	if s.state != nil { // cluster: shared by the replicas, in the database
+		channels, err = bot.NewSharedChannels(cluster.NewChannels(s.state.pool), s.cfg.channelSettings(), 2*time.Second)
+	} else {
+		channels, err = bot.OpenChannels(s.cfg.Data, s.cfg.channelSettings())
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -1,6 +1,9 @@
 package main
 
 import (
+	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -18,6 +21,15 @@ func TestClusterFeedAnsweredByOtherReplica(t *testing.T) {
 	envA := map[string]string{"BRIEFBOT_DATA": t.TempDir(), "BRIEFBOT_DATABASE_URL": db.URL, "BRIEFBOT_FEEDS": ff.url(), "BRIEFBOT_FEED_INTERVAL": "10m"}
 	_, _, _, rounds := launchFeedServe(t, envA)
 	waitRound(t, rounds, feedRound{Polled: 1, Added: 1})
+	// The feed's state is in the database (the next leader continues it),
+	// not in A's data directory.
+	var state string
+	if err := db.Pool.QueryRow(context.Background(), `SELECT state::text FROM feed_state`).Scan(&state); err != nil || !strings.Contains(state, ff.url()) {
+		t.Fatalf("feed state in the database: %q %v", state, err)
+	}
+	if _, err := os.Stat(filepath.Join(envA["BRIEFBOT_DATA"], feedStateName)); err == nil {
+		t.Fatal("a replica wrote feeds.json in cluster mode")
+	}
 	c, baseC, _ := launchServe(t, map[string]string{"BRIEFBOT_DATABASE_URL": db.URL})
 	ccWaitLoaded(t, c, 30*time.Second)
 	ccWaitVersion(t, c, 1, 5*time.Second)

@@ -98,6 +98,10 @@ type feedFollower struct {
 	mu     sync.Mutex // one round at a time
 	state  *feedStateFile
 	loaded bool
+	// shared, in a cluster, keeps the state in the database instead of
+	// feeds.json: it is read back every round, so the replica that leads
+	// next continues where the last one stopped.
+	shared sharedFeedState
 }
 
 // newFeedFollower builds serve's follower from its configuration.
@@ -402,14 +406,25 @@ func (f *feedFollower) stateOf(u string) *feedState {
 // unreadable one is logged and replaced (items are then fetched in full
 // again, and their stable ids keep the store from holding them twice).
 func (f *feedFollower) loadState() {
-	if f.loaded {
+	if f.loaded && f.shared == nil {
 		return
 	}
 	f.loaded = true
 	f.state = &feedStateFile{Version: 1, Feeds: map[string]*feedState{}}
-	data, err := os.ReadFile(filepath.Join(f.dir, feedStateName))
-	if errors.Is(err, os.ErrNotExist) {
-		return
+	var data []byte
+	var err error
+	if f.shared != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		data, err = f.shared.LoadFeedState(ctx)
+		cancel()
+		if err == nil && data == nil {
+			return // first round anywhere
+		}
+	} else {
+		data, err = os.ReadFile(filepath.Join(f.dir, feedStateName))
+		if errors.Is(err, os.ErrNotExist) {
+			return
+		}
 	}
 	var sf feedStateFile
 	if err == nil {
@@ -424,13 +439,25 @@ func (f *feedFollower) loadState() {
 	}
 }
 
-// saveState writes feeds.json atomically.
+// sharedFeedState keeps the follower's state in a cluster's database.
+type sharedFeedState interface {
+	LoadFeedState(ctx context.Context) ([]byte, error)
+	SaveFeedState(ctx context.Context, state []byte) error
+}
+
+// saveState writes feeds.json atomically (in a cluster, the database's
+// row).
 func (f *feedFollower) saveState() error {
-	if err := os.MkdirAll(f.dir, 0o755); err != nil {
-		return err
-	}
 	data, err := json.MarshalIndent(f.state, "", "  ")
 	if err != nil {
+		return err
+	}
+	if f.shared != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		return f.shared.SaveFeedState(ctx, data)
+	}
+	if err := os.MkdirAll(f.dir, 0o755); err != nil {
 		return err
 	}
 	return store.WriteFile(f.dir, feedStateName, func(w io.Writer) error {
@@ -439,8 +466,6 @@ func (f *feedFollower) saveState() error {
 	})
 }
 
-// checkFeeds refuses a feed URL that is not http or https and a feed
-// interval that is not a duration of at least a second.
 // feedURLs are the followed feeds' URLs, without their collection labels.
 func feedURLs(feeds []string) []string {
 	out := make([]string, len(feeds))
@@ -461,6 +486,8 @@ func feedLabels(feeds []string) map[string]string {
 	return m
 }
 
+// checkFeeds refuses a feed URL that is not http or https and a feed
+// interval that is not a duration of at least a second.
 func checkFeeds(c Config) error {
 	for _, u := range c.Feeds {
 		_, u = ingest.SplitLabel(u) // "NAME=URL" labels the feed's items

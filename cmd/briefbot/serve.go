@@ -21,6 +21,7 @@ import (
 
 	"github.com/briefbot/briefbot/bot"
 	"github.com/briefbot/briefbot/bot/digest"
+	"github.com/briefbot/briefbot/cluster"
 	"github.com/briefbot/briefbot/retrieval"
 	"github.com/briefbot/briefbot/retrieval/dates"
 	"github.com/briefbot/briefbot/retrieval/engine"
@@ -254,6 +255,9 @@ func (s *server) Run(ctx context.Context) error {
 		}
 		s.closers = append(s.closers, s.state.close)
 		s.metrics.watchCluster(s.state.node, s.state.dedupe)
+		if s.feeds != nil { // the feeds' state is shared too: the next leader continues it
+			s.feeds.shared = cluster.NewFeedState(s.state.pool)
+		}
 	}
 	s.digests, err = newDigestService(s.cfg, s.search, s.log.With("component", "digest"))
 	if err != nil {
