@@ -285,23 +285,7 @@ func (c *Channels) save() error {
 	if err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(c.path), ".channel-settings-*")
-	if err != nil {
-		return fmt.Errorf("channel settings: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return fmt.Errorf("channel settings: %w", err)
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("channel settings: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("channel settings: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), c.path); err != nil {
+	if err := writeFileAtomic(c.path, data); err != nil {
 		return fmt.Errorf("channel settings: %w", err)
 	}
 	return nil
