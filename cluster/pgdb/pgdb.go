@@ -57,6 +57,20 @@ func Open(ctx context.Context, url string) (*pgxpool.Pool, error) {
 	return pool, nil
 }
 
+// OpenMigrated is Open then Migrate, for a one-shot command: the pool is
+// closed again when migrating fails.
+func OpenMigrated(ctx context.Context, url string) (*pgxpool.Pool, error) {
+	pool, err := Open(ctx, url)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := Migrate(ctx, pool); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	return pool, nil
+}
+
 // Redact returns url without its password, for messages and logs.
 func Redact(url string) string {
 	cfg, err := pgxpool.ParseConfig(url)

@@ -36,12 +36,8 @@ func (a *app) corpusDatabaseURL() string { return a.getenv("BRIEFBOT_DATABASE_UR
 // openCorpus connects to the database, applies the migrations and returns
 // the corpus; close closes the pool.
 func openCorpus(ctx context.Context, url string) (*pgcorpus.Corpus, func(), error) {
-	pool, err := pgdb.Open(ctx, url)
+	pool, err := pgdb.OpenMigrated(ctx, url)
 	if err != nil {
-		return nil, nil, err
-	}
-	if _, err := pgdb.Migrate(ctx, pool); err != nil {
-		pool.Close()
 		return nil, nil, err
 	}
 	c, err := pgcorpus.New(ctx, pool)

@@ -61,14 +61,11 @@ examples for the answer-quality work; they never leave the data directory.`,
 // (BRIEFBOT_DATABASE_URL), else from votes.jsonl in the data directory.
 func (a *app) readVotes(ctx context.Context) ([]bot.Vote, error) {
 	if cfg, err := readConfig("", a.getenv); err == nil && cfg.DatabaseURL != "" {
-		pool, err := pgdb.Open(ctx, cfg.DatabaseURL)
+		pool, err := pgdb.OpenMigrated(ctx, cfg.DatabaseURL)
 		if err != nil {
 			return nil, err
 		}
 		defer pool.Close()
-		if _, err := pgdb.Migrate(ctx, pool); err != nil {
-			return nil, err
-		}
 		return cluster.NewVotes(pool).Votes(ctx)
 	}
 	dir, err := a.dataDir()

@@ -199,12 +199,8 @@ func (s *server) everyOnLeader(ctx context.Context, interval time.Duration, fn f
 // (`briefbot digest --post` with BRIEFBOT_DATABASE_URL): its claim is held
 // by a heartbeat kept until the returned stop is called.
 func clusterLedger(ctx context.Context, url string) (*cluster.Ledger, func(), error) {
-	pool, err := pgdb.Open(ctx, url)
+	pool, err := pgdb.OpenMigrated(ctx, url)
 	if err != nil {
-		return nil, nil, err
-	}
-	if _, err := pgdb.Migrate(ctx, pool); err != nil {
-		pool.Close()
 		return nil, nil, err
 	}
 	node := cluster.NewNode(pool, cluster.Options{Version: buildVersion() + " (cli)"})
