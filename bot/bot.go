@@ -2,7 +2,6 @@ package bot
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"sort"
@@ -18,14 +17,6 @@ const DefaultQuotes = 3
 
 // MaxQuestionLen is the longest question, in characters, the bot accepts.
 const MaxQuestionLen = 500
-
-// Errors callers test for.
-var (
-	// ErrEmptyQuestion reports a question with no text.
-	ErrEmptyQuestion = errors.New("bot: the question is empty")
-	// ErrQuestionTooLong reports a question over MaxQuestionLen characters.
-	ErrQuestionTooLong = fmt.Errorf("bot: the question is longer than %d characters", MaxQuestionLen)
-)
 
 // Searcher is what the bot needs from the retrieval engine.
 type Searcher interface {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -41,8 +40,8 @@ so and what it searched (exit code 0; with --json, "found" is false).`,
 			}
 			b := bot.New(e, bot.Options{})
 			ans, err := b.Ask(cmd.Context(), q)
-			if errors.Is(err, bot.ErrEmptyQuestion) || errors.Is(err, bot.ErrQuestionTooLong) {
-				return exitError{code: 2, msg: strings.TrimPrefix(err.Error(), "bot: ")}
+			if msg, ok := bot.UserText(err); ok {
+				return exitError{code: 2, msg: msg}
 			}
 			if err != nil {
 				return err
