@@ -30,7 +30,7 @@ func TestServeRecoversPanics(t *testing.T) {
 			t.Error("the access log hides http.Flusher from handlers")
 		}
 	})
-	srv := httptest.NewServer(s.logRequests(s.mux))
+	srv := httptest.NewServer(s.api)
 	defer srv.Close()
 	for range 2 {
 		resp, err := http.Get(srv.URL + "/boom")
@@ -55,6 +55,26 @@ func TestServeRecoversPanics(t *testing.T) {
 	}
 	if resp, err := http.Get(srv.URL + "/flush"); err == nil {
 		resp.Body.Close()
+	}
+	// Both panics are counted on /metrics.
+	resp, err = http.Get(srv.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(b), "\nbriefbot_handler_panics_total 2\n") {
+		t.Errorf("the panics were not counted on /metrics:\n%s", b)
+	}
+	// Asked before the store loaded: 503 with the sentence of bot.ErrNotReady.
+	resp, err = http.Get(srv.URL + "/api/ask?q=who")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusServiceUnavailable || string(b) != `{"error":"the store is still loading"}`+"\n" {
+		t.Errorf("ask while loading: %d %s", resp.StatusCode, b)
 	}
 }
 
