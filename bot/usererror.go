@@ -3,6 +3,9 @@ package bot
 import (
 	"errors"
 	"fmt"
+	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // UserError is an error meant for the person who asked: Text is one
@@ -51,3 +54,18 @@ var (
 	// ErrNotReady reports a question asked before the store has loaded.
 	ErrNotReady error = &UserError{Text: "the store is still loading"}
 )
+
+// Sentence returns text with its first letter in upper case and a final
+// period: how the chat adapters show a UserError's text on its own.
+func Sentence(text string) string {
+	text = strings.TrimSpace(text)
+	if text == "" {
+		return ""
+	}
+	r, n := utf8.DecodeRuneInString(text)
+	text = string(unicode.ToUpper(r)) + text[n:]
+	if !strings.HasSuffix(text, ".") && !strings.HasSuffix(text, "?") && !strings.HasSuffix(text, "!") {
+		text += "."
+	}
+	return text
+}

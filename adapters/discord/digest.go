@@ -29,11 +29,12 @@ type Digests interface {
 	// Subscribe persists sub (replacing the channel's previous
 	// subscription) and schedules it; it returns the subscription with its
 	// defaults filled in. An error wrapping digest.ErrBadSubscription
-	// carries a message for the user (a bad time or zone).
+	// carries a message for the user (a bad time or zone) as a
+	// bot.UserError: see digest.BadSubscription.
 	Subscribe(ctx context.Context, sub digest.Subscription) (digest.Subscription, error)
 	// Unsubscribe removes the channel's subscription and reports whether
 	// there was one. An error wrapping digest.ErrBadSubscription carries a
-	// message for the user.
+	// message for the user as a bot.UserError.
 	Unsubscribe(ctx context.Context, target digest.Target) (bool, error)
 }
 
@@ -149,17 +150,14 @@ func cannotPost(i *discordgo.Interaction) string {
 	return "I can't post in this channel (I need View Channel, Send Messages and Embed Links here; in a private channel, add me to its permissions), so I couldn't deliver the digest. Give me those permissions, then subscribe again."
 }
 
-// userError is the message of a digest.ErrBadSubscription, for the user.
+// userError is the sentence of a digest.ErrBadSubscription (its
+// bot.UserText), for the user.
 func userError(err error) string {
-	msg := err.Error()
-	prefix := digest.ErrBadSubscription.Error() + ": "
-	if i := strings.LastIndex(msg, prefix); i >= 0 {
-		msg = msg[i+len(prefix):]
-	}
-	if msg == "" {
+	msg, ok := bot.UserText(err)
+	if !ok {
 		return "That subscription cannot be scheduled."
 	}
-	return NeutralizeMentions(strings.ToUpper(msg[:1]) + msg[1:] + ".")
+	return NeutralizeMentions(bot.Sentence(msg))
 }
 
 // PostDigest posts d to a channel as RenderDigest renders it, with

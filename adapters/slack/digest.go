@@ -22,11 +22,12 @@ type Digests interface {
 	// Subscribe persists sub (replacing the channel's previous
 	// subscription) and schedules it; it returns the subscription with its
 	// defaults filled in. An error wrapping digest.ErrBadSubscription
-	// carries a message for the user (a bad time or zone).
+	// carries a message for the user (a bad time or zone) as a
+	// bot.UserError: see digest.BadSubscription.
 	Subscribe(ctx context.Context, sub digest.Subscription) (digest.Subscription, error)
 	// Unsubscribe removes the channel's subscription and reports whether
 	// there was one. An error wrapping digest.ErrBadSubscription carries a
-	// message for the user.
+	// message for the user as a bot.UserError.
 	Unsubscribe(ctx context.Context, target digest.Target) (bool, error)
 }
 
@@ -148,17 +149,11 @@ func looksLikeTime(arg string) bool {
 	return strings.Contains(arg, ":") || (arg != "" && arg[0] >= '0' && arg[0] <= '9')
 }
 
-// userError turns an error from Digests into what the user reads: the
-// message of a digest.ErrBadSubscription, else a short apology.
+// userError turns an error from Digests into what the user reads: its
+// bot.UserText (a digest.BadSubscription's sentence), else a short apology.
 func userError(err error, what string) string {
-	if errors.Is(err, digest.ErrBadSubscription) {
-		msg := err.Error()
-		if i := strings.LastIndex(msg, digest.ErrBadSubscription.Error()+": "); i >= 0 {
-			msg = msg[i+len(digest.ErrBadSubscription.Error())+2:]
-		}
-		if msg != "" {
-			return strings.ToUpper(msg[:1]) + msg[1:] + "."
-		}
+	if msg, ok := bot.UserText(err); ok {
+		return bot.Sentence(msg)
 	}
 	return fmt.Sprintf("Sorry, I couldn't %s this channel just now. Please try again in a moment.", what)
 }

@@ -112,7 +112,7 @@ func (f *fakeDigests) Subscribe(_ context.Context, s digest.Subscription) (diges
 func (f *fakeDigests) Unsubscribe(_ context.Context, t digest.Target) (bool, error) {
 	f.gone = append(f.gone, t)
 	if t.Channel == "CFIXED" {
-		return false, fmt.Errorf("%w: set in the configuration", digest.ErrBadSubscription)
+		return false, digest.BadSubscription("set in the configuration")
 	}
 	return len(f.subs) > 0, nil
 }

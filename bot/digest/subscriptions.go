@@ -8,6 +8,8 @@ import (
 	"sync"
 	"time"
 	_ "time/tzdata" // zones load in minimal containers too
+
+	"github.com/briefbot/briefbot/bot"
 )
 
 // SubscriptionsFile is the subscriptions' file name in the data directory.
@@ -18,6 +20,14 @@ const DefaultAt = "08:00"
 
 // ErrBadSubscription reports a subscription that cannot be scheduled.
 var ErrBadSubscription = errors.New("digest: bad subscription")
+
+// BadSubscription returns an error wrapping ErrBadSubscription whose
+// detail, the formatted sentence, is a bot.UserError: what the adapters
+// tell the user (bot.UserText). Its Error() is "digest: bad subscription:
+// " and the sentence.
+func BadSubscription(format string, args ...any) error {
+	return fmt.Errorf("%w: %w", ErrBadSubscription, bot.UserErrorf(nil, format, args...))
+}
 
 // Subscription asks for a channel's daily digest at a local time.
 type Subscription struct {
@@ -51,16 +61,16 @@ func (s Subscription) Normalize() (Subscription, error) {
 		s.Window = "24h"
 	}
 	if _, err := ParseTarget(s.Target().String()); err != nil {
-		return s, fmt.Errorf("%w: %v", ErrBadSubscription, err)
+		return s, BadSubscription("%v", err)
 	}
 	if _, _, err := s.clock(); err != nil {
 		return s, err
 	}
 	if _, err := time.LoadLocation(s.Timezone); err != nil {
-		return s, fmt.Errorf("%w: unknown time zone %q", ErrBadSubscription, s.Timezone)
+		return s, BadSubscription("unknown time zone %q", s.Timezone)
 	}
 	if w, err := time.ParseDuration(s.Window); err != nil || w <= 0 {
-		return s, fmt.Errorf("%w: window %q is not a duration like 24h", ErrBadSubscription, s.Window)
+		return s, BadSubscription("window %q is not a duration like 24h", s.Window)
 	}
 	return s, nil
 }
@@ -69,7 +79,7 @@ func (s Subscription) Normalize() (Subscription, error) {
 func (s Subscription) clock() (hour, minute int, err error) {
 	t, err := time.Parse("15:04", s.At)
 	if err != nil {
-		return 0, 0, fmt.Errorf("%w: at %q is not a time like 08:00", ErrBadSubscription, s.At)
+		return 0, 0, BadSubscription("at %q is not a time like 08:00", s.At)
 	}
 	return t.Hour(), t.Minute(), nil
 }

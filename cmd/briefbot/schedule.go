@@ -236,8 +236,8 @@ func (s *digestService) Unsubscribe(ctx context.Context, t digest.Target) (bool,
 		s.log.InfoContext(ctx, "digest subscription removed", "target", t.String())
 	}
 	if c, ok := s.configured(t); ok {
-		return removed, fmt.Errorf("%w: this channel's digest at %s (%s) is set in briefbot's configuration; ask whoever runs briefbot to remove it",
-			digest.ErrBadSubscription, c.At, c.Timezone)
+		return removed, digest.BadSubscription("this channel's digest at %s (%s) is set in briefbot's configuration; ask whoever runs briefbot to remove it",
+			c.At, c.Timezone)
 	}
 	return removed, nil
 }
