@@ -342,22 +342,32 @@ func (s *server) Run(ctx context.Context) error {
 	err = waitWithin(gctx, g.Wait, shutdownBudget-closeReserve, s.log)
 	<-begun // gctx has ended: waitWithin returns only then
 	closeBudget := time.Until(deadline) - exitReserve
-	_ = waitWithin(gctx, func() error {
-		if cerr := s.digests.close(); cerr != nil {
-			s.log.Warn("close digest scheduler", "err", cerr)
-		}
-		for _, c := range s.closers {
-			if cerr := c(); cerr != nil {
-				s.log.Warn("close", "err", cerr)
-			}
-		}
-		return nil
-	}, max(closeBudget, 0), s.log)
+	s.close(max(closeBudget, 0))
 	if err != nil && ctx.Err() == nil {
 		return err
 	}
 	s.log.Info("stopped")
 	return nil
+}
+
+// close stops the digest scheduler and runs the closers, in order, for at
+// most budget; those still running then are abandoned (logged).
+func (s *server) close(budget time.Duration) {
+	done, cancel := context.WithCancel(context.Background())
+	cancel() // waitWithin's budget starts now
+	_ = waitWithin(done, func() error {
+		if s.digests != nil {
+			if err := s.digests.close(); err != nil {
+				s.log.Warn("close digest scheduler", "err", err)
+			}
+		}
+		for _, c := range s.closers {
+			if err := c(); err != nil {
+				s.log.Warn("close", "err", err)
+			}
+		}
+		return nil
+	}, budget, s.log)
 }
 
 // waitWithin returns wait's result, or nil once budget has passed since

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -100,6 +101,33 @@ func TestWaitWithinKeepsTheBudget(t *testing.T) {
 	// Work that finishes in time returns its result.
 	if err := waitWithin(ctx, func() error { return io.EOF }, time.Minute, log); err != io.EOF {
 		t.Errorf("err = %v, want the work's", err)
+	}
+}
+
+// TestCloseKeepsTheBudget: a closer that hangs (a digest post that never
+// returns, a pool that cannot close) is abandoned and logged at the end of
+// the budget; the closers before it ran.
+func TestCloseKeepsTheBudget(t *testing.T) {
+	var logs bytes.Buffer
+	s := &server{log: newLogger(Config{LogFormat: "json"}, &logs)}
+	stuck := make(chan struct{})
+	defer close(stuck)
+	var closed atomic.Bool
+	s.closers = []func() error{
+		func() error { closed.Store(true); return io.ErrUnexpectedEOF },
+		func() error { <-stuck; return nil },
+	}
+	start := time.Now()
+	s.close(50 * time.Millisecond)
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("close took %v past a 50ms budget", d)
+	}
+	if !closed.Load() {
+		t.Error("the first closer did not run")
+	}
+	out := logs.String()
+	if !strings.Contains(out, "shutdown budget ran out") || !strings.Contains(out, "unexpected EOF") {
+		t.Errorf("the failed and the abandoned closers were not logged:\n%s", out)
 	}
 }
 
