@@ -28,9 +28,13 @@ import (
 const (
 	TextAnswerFailed = "the answer failed; see the server log"
 	TextInternal     = "internal error; see the server log"
-	TextBadDate      = "as_of is not a date (use YYYY-MM-DD)"
-	// TextEmptyHint follows the empty question's sentence on /api/ask.
-	TextEmptyHint = "pass it as ?q=..."
+)
+
+// The 400 wording of /api/ask around bot's sentences.
+const (
+	textBadDate = "as_of is not a date (use YYYY-MM-DD)"
+	// textEmptyHint follows the empty question's sentence.
+	textEmptyHint = "pass it as ?q=..."
 )
 
 // Asker answers a question: *bot.Bot.
@@ -73,9 +77,10 @@ type Config struct {
 // Handler is the API: a mux with the routes above, to which a caller may
 // add more (the adapters' webhooks) before serving it through Handler.
 type Handler struct {
-	cfg Config
-	log *slog.Logger
-	mux *http.ServeMux
+	cfg     Config
+	log     *slog.Logger
+	mux     *http.ServeMux
+	wrapped http.Handler // mux behind Wrap
 }
 
 // New returns the API's handler.
@@ -89,6 +94,7 @@ func New(cfg Config) *Handler {
 	if cfg.Metrics != nil {
 		h.mux.Handle("GET /metrics", cfg.Metrics)
 	}
+	h.wrapped = h.Wrap(h.mux)
 	return h
 }
 
@@ -97,7 +103,7 @@ func (h *Handler) Mux() *http.ServeMux { return h.mux }
 
 // ServeHTTP serves the routes behind the access log and recover middleware.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	h.Wrap(h.mux).ServeHTTP(w, r)
+	h.wrapped.ServeHTTP(w, r)
 }
 
 func (h *Handler) ask(w http.ResponseWriter, r *http.Request) {
@@ -105,7 +111,7 @@ func (h *Handler) ask(w http.ResponseWriter, r *http.Request) {
 	if asOf := r.URL.Query().Get("as_of"); asOf != "" {
 		t, err := dates.Parse(asOf)
 		if err != nil {
-			WriteError(w, http.StatusBadRequest, TextBadDate)
+			WriteError(w, http.StatusBadRequest, textBadDate)
 			return
 		}
 		q.AsOf = t
@@ -152,7 +158,7 @@ func questionText(err error) string {
 		return TextAnswerFailed
 	}
 	if errors.Is(err, bot.ErrEmptyQuestion) {
-		return msg + ": " + TextEmptyHint
+		return msg + ": " + textEmptyHint
 	}
 	return msg
 }
