@@ -119,7 +119,8 @@ type Node struct {
 
 	changes  atomic.Int64
 	healthMu sync.Mutex
-	health   error // nil once a step has reached the database
+	health   error     // nil once a step has reached the database
+	lastOK   time.Time // when a step last reached it
 
 	mu         sync.Mutex
 	term       *term         // nil unless leader
@@ -189,11 +190,16 @@ func (n *Node) IsLeader() bool {
 // lease.
 func (n *Node) LeaseChanges() int64 { return n.changes.Load() }
 
-// Healthy returns nil when the last step reached the database, else why
-// it did not.
+// Healthy returns nil when a step reached the database within the last
+// lease, else why the last one did not: one slow step on a loaded machine
+// does not take a replica out of its load balancer, a database away for a
+// lease does (and one never reached, at once).
 func (n *Node) Healthy() error {
 	n.healthMu.Lock()
 	defer n.healthMu.Unlock()
+	if n.health != nil && !n.lastOK.IsZero() && n.now().Sub(n.lastOK) < n.lease {
+		return nil
+	}
 	return n.health
 }
 
@@ -201,6 +207,9 @@ func (n *Node) setHealth(err error) {
 	n.healthMu.Lock()
 	defer n.healthMu.Unlock()
 	n.health = err
+	if err == nil {
+		n.lastOK = n.now()
+	}
 }
 
 // alive is the SQL condition, on a holder column, that its replica
