@@ -167,6 +167,12 @@ func (a *Adapter) PostDigest(ctx context.Context, channelID string, d digest.Dig
 	return a.PostMessage(ctx, channelID, RenderDigest(d))
 }
 
+// PostDigestID is PostDigest, also returning the message's id (a
+// cluster's digest ledger records it).
+func (a *Adapter) PostDigestID(ctx context.Context, channelID string, d digest.Digest) (string, error) {
+	return a.PostMessageID(ctx, channelID, RenderDigest(d))
+}
+
 // digestColor is the accent bar of digest embeds for new stories; follow-ups
 // use followUpColor.
 const (

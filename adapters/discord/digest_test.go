@@ -9,6 +9,7 @@ import (
 
 	"github.com/bwmarrin/discordgo"
 
+	"github.com/briefbot/briefbot/bot"
 	"github.com/briefbot/briefbot/bot/digest"
 )
 
@@ -165,5 +166,22 @@ func TestDigestCommands(t *testing.T) {
 	}
 	if h := helpText(DigestCommands(f)); !strings.Contains(h, "/brief subscribe") || !strings.Contains(h, "/brief digest") {
 		t.Errorf("help: %s", h)
+	}
+}
+
+// PostDigestID returns the id Discord gave the posted message (a
+// cluster's digest ledger records it).
+func TestPostDigestID(t *testing.T) {
+	rest := newRESTFake(t)
+	a, err := New(Options{BotToken: "t", AppID: "app1", APIURL: rest.APIURL(), Bot: bot.New(&fakeSearcher{}, bot.Options{})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, err := a.PostDigestID(context.Background(), "c9", sampleDigest())
+	if err != nil || id != "901" {
+		t.Fatalf("PostDigestID = %q, %v; want the fake's 901", id, err)
+	}
+	if _, err := a.PostDigestID(context.Background(), "", sampleDigest()); err == nil {
+		t.Fatal("posted without a channel")
 	}
 }

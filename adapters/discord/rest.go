@@ -237,22 +237,37 @@ func (a *Adapter) PostEmbeds(ctx context.Context, channelID, content string, emb
 // mentions in its content neutralised and allowed_mentions forbidding every
 // ping. A failure is counted with Observer.DeliveryFailed.
 func (a *Adapter) PostMessage(ctx context.Context, channelID string, m Message) error {
+	_, err := a.PostMessageID(ctx, channelID, m)
+	return err
+}
+
+// PostMessageID is PostMessage, also returning the posted message's id
+// (for a cluster's digest ledger; "" if Discord's reply carried none).
+func (a *Adapter) PostMessageID(ctx context.Context, channelID string, m Message) (string, error) {
 	if channelID == "" {
-		return errors.New("discord: post: no channel id")
+		return "", errors.New("discord: post: no channel id")
 	}
 	m = prepare(m)
 	if m.Content == "" && len(m.Embeds) == 0 {
-		return errors.New("discord: post: empty message")
+		return "", errors.New("discord: post: empty message")
 	}
 	endpoint := discordgo.EndpointChannelMessages(channelID)
-	err := a.call(ctx, "discord: post message", http.MethodPost, endpoint, endpoint, channelMessage{
+	cctx, cancel := context.WithTimeout(ctx, a.restTimeout)
+	defer cancel()
+	body, err := a.rest.RequestWithBucketID(http.MethodPost, endpoint, channelMessage{
 		Content: m.Content, Embeds: m.Embeds, Components: m.Components, AllowedMentions: noMentions(),
-	})
+	}, endpoint, discordgo.WithContext(cctx))
 	if err != nil {
+		err = safeError("discord: post message", err)
 		a.obs.DeliveryFailed(bot.PlatformDiscord)
 		a.log.ErrorContext(ctx, "post failed", "err", err)
+		return "", err
 	}
-	return err
+	var posted struct {
+		ID string `json:"id"`
+	}
+	_ = json.Unmarshal(body, &posted) // posted: an unreadable reply only loses the id
+	return posted.ID, nil
 }
 
 // responseData renders m as interaction response data.

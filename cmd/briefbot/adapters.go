@@ -83,7 +83,7 @@ func (s *server) buildAdapters() ([]bot.Adapter, error) {
 			return nil, err
 		}
 		out = append(out, d)
-		s.posters[bot.PlatformDiscord] = digest.PosterFunc(d.PostDigest)
+		s.posters[bot.PlatformDiscord] = discordDigests{d}
 	}
 	return out, nil
 }
@@ -138,5 +138,19 @@ func (p slackDigests) Post(ctx context.Context, channel string, d digest.Digest)
 }
 
 func (p slackDigests) PostID(ctx context.Context, channel string, d digest.Digest) (string, error) {
+	return p.a.PostDigestID(ctx, channel, d)
+}
+
+// discordDigests posts digests to Discord, returning the message's id for
+// a cluster's ledger.
+type discordDigests struct{ a *discord.Adapter }
+
+var _ digest.IDPoster = discordDigests{}
+
+func (p discordDigests) Post(ctx context.Context, channel string, d digest.Digest) error {
+	return p.a.PostDigest(ctx, channel, d)
+}
+
+func (p discordDigests) PostID(ctx context.Context, channel string, d digest.Digest) (string, error) {
 	return p.a.PostDigestID(ctx, channel, d)
 }
