@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -57,6 +58,7 @@ exits 130: run the same command again to continue.`,
 				return a.ingestCluster(cmd, url, args, reembed) // cluster mode: cluster_corpus.go
 			}
 			start := time.Now()
+			setIngestMemoryLimit()
 			if fetch { // feeds.go: pages of summary-only feed items
 				cmd.SetContext(ingest.WithFetcher(cmd.Context(), feed.NewClient(feed.ClientOptions{})))
 			}
@@ -108,6 +110,21 @@ exits 130: run the same command again to continue.`,
 	cmd.Flags().BoolVar(&reembed, "reembed", false, "rebuild every stored vector with the configured embedder")
 	cmd.Flags().BoolVar(&fetch, "fetch", false, "fetch the page of each feed item that has only a summary and a link (http/https, 30s, 10 MiB, 1s between requests to a host)")
 	return cmd
+}
+
+// ingestMemoryLimit is an ingest's soft memory limit (debug.SetMemoryLimit)
+// unless GOMEMLIMIT sets one. An ingest holds the whole store in memory
+// (chromem-go's collections) and builds the index over it at the end: with
+// the default GOGC alone the heap grows to twice that before a collection.
+// The limit makes the GC collect sooner instead; it is soft (the runtime
+// goes over it, spending at most half the CPU on collection, rather than
+// fail), so a store larger than it still ingests, more slowly.
+const ingestMemoryLimit = 1536 << 20
+
+func setIngestMemoryLimit() {
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(ingestMemoryLimit)
+	}
 }
 
 // interruptCode is the exit code of a command stopped by a signal: 130 for
