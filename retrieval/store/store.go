@@ -503,12 +503,13 @@ func (s *Store) Save(dir string) error {
 	return nil
 }
 
-// Export writes the snapshot stream (chromem-go's gob export) to w.
+// Export writes the snapshot stream (chromem-go's gob export format) to w,
+// streaming: the snapshot is never held in memory whole (see exportStream).
 func (s *Store) Export(w io.Writer) error {
 	if err := s.materialize(context.Background()); err != nil {
 		return fmt.Errorf("store: export: %w", err)
 	}
-	if err := s.db.ExportToWriter(w, false, ""); err != nil {
+	if err := s.exportStream(context.Background(), w); err != nil {
 		return fmt.Errorf("store: export: %w", err)
 	}
 	return nil
