@@ -45,6 +45,9 @@ models with 'briefbot eval retrieval' on the dev split.`,
 			if corpus == "" || queries == "" || out == "" {
 				return exitError{code: 2, msg: "eval fit needs --corpus, --queries and --out"}
 			}
+			if negatives != "none" && negatives != "drop-answer" {
+				return exitError{code: 2, msg: "--negatives is none or drop-answer, got " + negatives}
+			}
 			ctx := cmd.Context()
 			params := engine.DefaultParams()
 			for _, kv := range sets {
@@ -293,11 +296,6 @@ func refusalExamples(cmd *cobra.Command, e *engine.Engine, qs []evalQuery, ans m
 // writeRefusal fits the refusal model on set (its built negatives only
 // when negatives is not "none") and writes params with it.
 func writeRefusal(a *app, params *engine.Params, set refusalSet, negatives string, skipList []string, out string, start time.Time) error {
-	switch negatives {
-	case "none", "drop-answer":
-	default:
-		return exitError{code: 2, msg: "--negatives is none or drop-answer"}
-	}
 	skip := map[string]bool{}
 	for _, f := range skipList {
 		skip[f] = true
