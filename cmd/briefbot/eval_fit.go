@@ -24,6 +24,7 @@ func (a *app) evalFitCmd() *cobra.Command {
 	var method, cache string
 	var refusal bool
 	var refusalSkip []string
+	var negatives string
 	var fixed []string
 	cmd := &cobra.Command{
 		Use:   "fit --corpus F --queries F --out model.json",
@@ -44,6 +45,9 @@ models with 'briefbot eval retrieval' on the dev split.`,
 			if corpus == "" || queries == "" || out == "" {
 				return exitError{code: 2, msg: "eval fit needs --corpus, --queries and --out"}
 			}
+			if negatives != "none" && negatives != "drop-answer" {
+				return exitError{code: 2, msg: "--negatives is none or drop-answer, got " + negatives}
+			}
 			ctx := cmd.Context()
 			params := engine.DefaultParams()
 			for _, kv := range sets {
@@ -57,7 +61,18 @@ models with 'briefbot eval retrieval' on the dev split.`,
 			}
 			var groups []engine.FitGroup
 			withPos := 0
-			if cache != "" {
+			if refusal && cache != "" {
+				if f, err := os.Open(cache); err == nil {
+					var set refusalSet
+					err = gob.NewDecoder(f).Decode(&set)
+					f.Close()
+					if err != nil {
+						return fmt.Errorf("read %s: %w", cache, err)
+					}
+					return writeRefusal(a, params, set, negatives, refusalSkip, out, time.Now())
+				}
+			}
+			if !refusal && cache != "" {
 				if f, err := os.Open(cache); err == nil {
 					err = gob.NewDecoder(f).Decode(&groups)
 					f.Close()
@@ -101,7 +116,16 @@ models with 'briefbot eval retrieval' on the dev split.`,
 				return err
 			}
 			if refusal {
-				return fitRefusal(cmd, a, e, params, qs, ans, refusalSkip, out, start)
+				set, err := refusalExamples(cmd, e, qs, ans, negatives != "none")
+				if err != nil {
+					return err
+				}
+				if cache != "" {
+					if err := writeGob(cache, set); err != nil {
+						return err
+					}
+				}
+				return writeRefusal(a, params, set, negatives, refusalSkip, out, start)
 			}
 			for _, q := range qs {
 				gold := ans[q.QID]
@@ -154,6 +178,7 @@ models with 'briefbot eval retrieval' on the dev split.`,
 	cmd.Flags().StringSliceVar(&fixed, "fixed", []string{"doc", "rank", "title"}, "feature weights ascent keeps (article-level ones: the training corpus holds only each question's search results, so its article ranking is easier than a real archive's)")
 	cmd.Flags().BoolVar(&refusal, "refusal", false, "fit the refusal model (keeps the sentence weights): the chance the quotes answer, labelled by whether the answer is in quotes 1-3")
 	cmd.Flags().StringSliceVar(&refusalSkip, "refusal-skip", []string{"bm25", "vector", "score"}, "refusal features kept at zero (their scale depends on the archive's size: a model fitted on 7,580 articles must also judge five)")
+	cmd.Flags().StringVar(&negatives, "negatives", "none", "with --refusal: none, or drop-answer (each training question asked a second time of the archive without the articles that hold its answer, a question it cannot answer with near-topic distractors, added as a negative)")
 	cmd.Flags().StringVar(&method, "method", "ascent", "ascent (coordinate ascent on answer-in-quote@3 + .5 @1) or softmax (listwise likelihood)")
 	return cmd
 }
@@ -194,35 +219,102 @@ func fitAndWrite(a *app, params *engine.Params, groups []engine.FitGroup, withPo
 	return nil
 }
 
-// fitRefusal fits the refusal model on the training questions and writes
-// params with it.
-func fitRefusal(cmd *cobra.Command, a *app, e *engine.Engine, params *engine.Params, qs []evalQuery, ans map[string]string, skipList []string, out string, start time.Time) error {
-	skip := map[string]bool{}
-	for _, f := range skipList {
-		skip[f] = true
+// refusalSet is what the refusal model is fitted on: one example per
+// training question (Y: the answer is in quotes 1-3) and, when negatives
+// were built, one per question asked without its answering articles
+// (Neg, Y false).
+type refusalSet struct {
+	X   [][]float64
+	Y   []bool
+	Neg []bool
+}
+
+func writeGob(path string, v any) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
 	}
-	var xs [][]float64
-	var ys []bool
-	pos := 0
+	if err := gob.NewEncoder(f).Encode(v); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// refusalExamples asks every training question as of its date and, with
+// negatives, a second time of the archive without the articles whose body
+// holds its answer (normalised, as whole words): what is left are the
+// near-topic articles of its week and older ones, and no quote can answer.
+func refusalExamples(cmd *cobra.Command, e *engine.Engine, qs []evalQuery, ans map[string]string, negatives bool) (refusalSet, error) {
+	var set refusalSet
+	norm := map[string]string{} // article id -> " normalised body "
 	for _, q := range qs {
 		gold := ans[q.QID]
 		if gold == "" {
 			continue
 		}
 		asOf, _ := ingest.ParseDate(q.Date)
-		x, quotes, err := e.RefusalExample(cmd.Context(), retrieval.Query{Text: q.Question, AsOf: asOf})
+		query := retrieval.Query{Text: q.Question, AsOf: asOf}
+		x, quotes, err := e.RefusalExample(cmd.Context(), query)
 		if err != nil {
-			return fmt.Errorf("query %s: %w", q.QID, err)
+			return set, fmt.Errorf("query %s: %w", q.QID, err)
 		}
-		if x == nil {
+		if x != nil {
+			set.X = append(set.X, x)
+			set.Y = append(set.Y, evaluate.AnswerInQuotes(gold, quotes, 3))
+			set.Neg = append(set.Neg, false)
+		}
+		if !negatives {
 			continue
 		}
-		y := evaluate.AnswerInQuotes(gold, quotes, 3)
-		if y {
+		a := " " + evaluate.Normalize(gold) + " "
+		if strings.TrimSpace(a) == "" {
+			continue
+		}
+		hide := func(id, body string) bool {
+			nb, ok := norm[id]
+			if !ok {
+				nb = " " + evaluate.Normalize(body) + " "
+				norm[id] = nb
+			}
+			return strings.Contains(nb, a)
+		}
+		x, quotes, err = e.RefusalExampleHiding(cmd.Context(), query, hide)
+		if err != nil {
+			return set, fmt.Errorf("query %s: %w", q.QID, err)
+		}
+		if x == nil || evaluate.AnswerInQuotes(gold, quotes, 3) {
+			continue
+		}
+		set.X = append(set.X, x)
+		set.Y = append(set.Y, false)
+		set.Neg = append(set.Neg, true)
+	}
+	return set, nil
+}
+
+// writeRefusal fits the refusal model on set (its built negatives only
+// when negatives is not "none") and writes params with it.
+func writeRefusal(a *app, params *engine.Params, set refusalSet, negatives string, skipList []string, out string, start time.Time) error {
+	skip := map[string]bool{}
+	for _, f := range skipList {
+		skip[f] = true
+	}
+	var xs [][]float64
+	var ys []bool
+	pos, neg := 0, 0
+	for i, x := range set.X {
+		if set.Neg[i] {
+			if negatives == "none" {
+				continue
+			}
+			neg++
+		}
+		if set.Y[i] {
 			pos++
 		}
 		xs = append(xs, x)
-		ys = append(ys, y)
+		ys = append(ys, set.Y[i])
 	}
 	w, loss := engine.FitLogistic(xs, ys, 1e-3, 2000, skip)
 	params.RefusalWeights = w
@@ -233,7 +325,7 @@ func fitRefusal(cmd *cobra.Command, a *app, e *engine.Engine, params *engine.Par
 	if err := os.WriteFile(out, b, 0o644); err != nil {
 		return err
 	}
-	fmt.Fprintf(a.stdout, "fitted the refusal model on %d questions (%d answered right; log loss %.4f) in %.1fs; wrote %s\n", len(xs), pos, loss, time.Since(start).Seconds(), out)
+	fmt.Fprintf(a.stdout, "fitted the refusal model on %d examples (%d answered right, %d without their answering articles; log loss %.4f) in %.1fs; wrote %s\n", len(xs), pos, neg, loss, time.Since(start).Seconds(), out)
 	for _, n := range engine.RefusalFeatureNames() {
 		fmt.Fprintf(a.stdout, "  %-12s %8.4f\n", n, w[n])
 	}

@@ -127,3 +127,37 @@ func TestEvalRetrievalSetFlag(t *testing.T) {
 		t.Errorf("known --set: exit %d, %q", code, stderr)
 	}
 }
+
+func TestEvalFitRefusalNegatives(t *testing.T) {
+	dir := writeEvalSplit(t)
+	env := map[string]string{"BRIEFBOT_DATA": t.TempDir()}
+	args := []string{"eval", "fit", "--refusal", "--corpus", filepath.Join(dir, "corpus.jsonl"), "--queries", filepath.Join(dir, "queries.jsonl")}
+	code, _, stderr := runCLI(t, env, append(args, "--negatives", "bogus", "--out", filepath.Join(dir, "m.json"))...)
+	if code != 2 || !strings.Contains(stderr, "--negatives is none or drop-answer") {
+		t.Fatalf("bad --negatives: exit %d, %s", code, stderr)
+	}
+	cache := filepath.Join(dir, "refusal.gob")
+	out1, out2 := filepath.Join(dir, "m1.json"), filepath.Join(dir, "m2.json")
+	code, stdout, stderr := runCLI(t, env, append(args, "--negatives", "drop-answer", "--cache", cache, "--out", out1)...)
+	if code != 0 || !strings.Contains(stdout, "without their answering articles") {
+		t.Fatalf("exit %d: %s%s", code, stdout, stderr)
+	}
+	// The cache gives the same model without the corpus being read again.
+	if code, _, stderr = runCLI(t, env, append(args, "--negatives", "drop-answer", "--cache", cache, "--out", out2)...); code != 0 {
+		t.Fatalf("from the cache: exit %d: %s", code, stderr)
+	}
+	a, _ := os.ReadFile(out1)
+	b, _ := os.ReadFile(out2)
+	if len(a) == 0 || string(a) != string(b) {
+		t.Fatalf("refit from the cache differs:\n%s\n%s", a, b)
+	}
+	var m struct {
+		RefusalWeights map[string]float64 `json:"refusal_weights"`
+	}
+	if err := json.Unmarshal(a, &m); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := m.RefusalWeights["pred"]; !ok {
+		t.Errorf("refusal weights lack pred: %v", m.RefusalWeights)
+	}
+}

@@ -279,8 +279,17 @@ func AscentObjective(groups []FitGroup, w map[string]float64) float64 {
 // quotes the engine would give if it answered (nil x when it finds no
 // candidate), for fitting the refusal model.
 func (e *Engine) RefusalExample(ctx context.Context, q retrieval.Query) (x []float64, quotes []string, err error) {
+	return e.RefusalExampleHiding(ctx, q, nil)
+}
+
+// RefusalExampleHiding is RefusalExample asked of the archive without the
+// articles hide reports (by id and body; nil hides none): hiding the
+// articles that hold a training question's answer makes it a question the
+// archive cannot answer, with the near-topic articles of its week as
+// distractors.
+func (e *Engine) RefusalExampleHiding(ctx context.Context, q retrieval.Query, hide func(id, body string) bool) (x []float64, quotes []string, err error) {
 	ix, q, ref := e.begin(q)
-	r, _, ok, err := e.retrieve(ctx, ix, q, ref)
+	r, _, ok, err := e.retrieveHiding(ctx, ix, q, ref, hide)
 	if err != nil || !ok || len(r.ranked) == 0 {
 		return nil, nil, err
 	}
@@ -289,7 +298,7 @@ func (e *Engine) RefusalExample(ctx context.Context, q retrieval.Query) (x []flo
 		return nil, nil, nil
 	}
 	var f [numRefusalFeatures]float64
-	refusalFeatures(&f, r, best, evidence*r.qa.knownShare(), typed)
+	refusalFeatures(&f, ix, r, best, evidence*r.qa.knownShare(), typed)
 	for _, x := range qs {
 		quotes = append(quotes, x.Text)
 	}

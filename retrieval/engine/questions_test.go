@@ -77,7 +77,7 @@ func scoreSet(t *testing.T, e *Engine, qs []setQuestion) setScore {
 				k[0]++
 				s.refused++
 			} else if testing.Verbose() {
-				t.Logf("answered %s %q: %q", q.Kind, q.Question, res.Quotes[0].Text)
+				t.Logf("answered %s %q (confidence %.3f): %q", q.Kind, q.Question, res.Confidence, res.Quotes[0].Text)
 			}
 			s.byKind[q.Kind] = k
 			continue

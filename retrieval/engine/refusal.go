@@ -1,6 +1,17 @@
 package engine
 
-import "math"
+import (
+	"math"
+	"regexp"
+	"slices"
+)
+
+// moneyQuestion asks for an amount of money; money is one.
+var (
+	moneyQuestion = regexp.MustCompile(`(?i)\bhow much\b.*\b(cost|costs|costing|paid|pay|pays|paying|price|priced|worth|spent|spend|spends|earn|earns|earned|salary|fine|fined|sell|sold|bid|money)\b|\bhow much money\b|\bwhat (was|is) the price\b`)
+	yearIn        = regexp.MustCompile(`\b(1[89]|20)\d\d\b`)
+	money         = regexp.MustCompile(`(?i)[$£€¥]|\b(dollars?|million|billion|trillion|cents?|pounds?|euros?|yen|yuan|rupees?|usd)\b`)
+)
 
 // refusalFeatureNames are what the refusal decision weighs, about the
 // question and the best quote found for it: a logistic model of the chance
@@ -23,6 +34,10 @@ var refusalFeatureNames = [...]string{
 	"top_terms",    // share of the question's two rarest known terms in the best quote
 	"names",        // share of the question's names and numbers (capitalised words, figures) the best quote holds (1: it has none)
 	"best_untyped", // the question asks for a kind of answer the best quote lacks
+	"pred",         // share of the question's other words (not names or figures: what it asks about them) the best quote's sentence holds (1: it has none)
+	"pred_all",     // the best quote's sentence holds every one of those words
+	"no_money",     // the question asks for an amount of money ("how much ... cost/paid") and the best quote names none
+	"year_other",   // the question names a year; the best quote names other years and not it (the 2020 race, not the 2022 one)
 }
 
 const numRefusalFeatures = len(refusalFeatureNames)
@@ -37,7 +52,7 @@ func refusalFeatureIndex(name string) int {
 }
 
 // refusalFeatures fills x for the question of r and its best candidate.
-func refusalFeatures(x *[numRefusalFeatures]float64, r *retrieved, best *candidate, evidence float64, typed bool) {
+func refusalFeatures(x *[numRefusalFeatures]float64, ix *index, r *retrieved, best *candidate, evidence float64, typed bool) {
 	qa := r.qa
 	f := &best.feats[best.best]
 	*x = [numRefusalFeatures]float64{}
@@ -97,6 +112,60 @@ func refusalFeatures(x *[numRefusalFeatures]float64, r *retrieved, best *candida
 	if qa.wantsType() && !best.typed {
 		x[15] = 1
 	}
+	// What the question asks about its names: a sentence about the same
+	// people and events that lacks these words ("won", "paid", "attendance")
+	// is near the topic, not the answer.
+	var pw, pm float64
+	all := true
+	for i, named := range qa.named {
+		if named || !(qa.known[i] || qa.related[i]) {
+			continue
+		}
+		pw += qa.weight[i]
+		pm += qa.weight[i] * m[i]
+		if m[i] == 0 {
+			all = false
+		}
+	}
+	x[16] = 1
+	if pw > 0 {
+		x[16] = pm / pw
+	}
+	if all {
+		x[17] = 1
+	}
+	sp := best.quote
+	body := ix.arts[best.art].Body
+	if sp.End > len(body) || sp.Start > sp.End {
+		return
+	}
+	quote := body[sp.Start:sp.End]
+	if moneyQuestion.MatchString(qa.question) && !money.MatchString(quote) {
+		x[18] = 1
+	}
+	if len(r.terms.years) > 0 {
+		other := false
+		for _, y := range yearIn.FindAllString(quote, -1) {
+			if !slices.Contains(r.terms.years, atoi(y)) {
+				other = true
+			} else {
+				other = false
+				break
+			}
+		}
+		if other {
+			x[19] = 1
+		}
+	}
+}
+
+// atoi is the value of a string of digits.
+func atoi(s string) int {
+	n := 0
+	for _, c := range s {
+		n = 10*n + int(c-'0')
+	}
+	return n
 }
 
 // confidence is the fitted chance that the quotes answer (.5 when no

@@ -57,6 +57,13 @@ type retrieved struct {
 // fused, aggregated per article, with a recency prior) and analyses the
 // question. ok is false when the question has no terms or the index is empty.
 func (e *Engine) retrieve(ctx context.Context, ix *index, q retrieval.Query, ref time.Time) (*retrieved, retrieval.Coverage, bool, error) {
+	return e.retrieveHiding(ctx, ix, q, ref, nil)
+}
+
+// retrieveHiding is retrieve over the archive without the articles hide
+// reports, by id and body (nil hides none): for fitting, a question asked of an archive
+// that lacks the articles that answer it.
+func (e *Engine) retrieveHiding(ctx context.Context, ix *index, q retrieval.Query, ref time.Time, hide func(id, body string) bool) (*retrieved, retrieval.Coverage, bool, error) {
 	p := e.params
 	visible := func(art int32) bool { return true }
 	if !q.AsOf.IsZero() {
@@ -81,6 +88,18 @@ func (e *Engine) retrieve(ctx context.Context, ix *index, q retrieval.Query, ref
 		}
 		before := visible
 		visible = func(art int32) bool { return in[ix.arts[art].Collection] && before(art) }
+	}
+	if hide != nil {
+		hidden := map[int32]bool{}
+		shown := visible
+		visible = func(art int32) bool {
+			h, ok := hidden[art]
+			if !ok {
+				h = hide(ix.arts[art].ID, ix.arts[art].Body)
+				hidden[art] = h
+			}
+			return !h && shown(art)
+		}
 	}
 	cov := ix.coverage(visible)
 	if len(q.Collections) > 0 {
@@ -231,7 +250,7 @@ func (e *Engine) search(ctx context.Context, ix *index, q retrieval.Query, ref t
 	var conf float64
 	if best != nil {
 		var x [numRefusalFeatures]float64
-		refusalFeatures(&x, r, best, evidence, typed)
+		refusalFeatures(&x, ix, r, best, evidence, typed)
 		conf = p.confidence(&x)
 	}
 	res.Confidence = conf
@@ -254,6 +273,8 @@ func (e *Engine) search(ctx context.Context, ix *index, q retrieval.Query, ref t
 		} else {
 			res.Reason = "No briefing gives that date."
 		}
+	case p.TypeCheck != 0 && moneyQuestion.MatchString(q.Text) && !slices.ContainsFunc(quotes, func(x retrieval.Quote) bool { return money.MatchString(x.Text) }):
+		res.Reason = "No briefing gives that amount."
 	default:
 		res.Found = true
 		res.Quotes = quotes
@@ -289,6 +310,8 @@ type questionAnalysis struct {
 	named                          []bool
 	wantNumber, wantDate, wantName bool
 	noveltyNorm                    float64
+	// question is the question's text.
+	question string
 }
 
 type match struct {
@@ -315,7 +338,7 @@ func focusTerms(question string) map[string]bool {
 }
 
 func newQuestionAnalysis(p *Params, question string, qterms []string, focus map[string]bool, expanded []lexical.QueryTerm, lex *lexical.Index) *questionAnalysis {
-	qa := &questionAnalysis{variant: map[int32]match{}, asked: map[int32]bool{}, noveltyNorm: p.NoveltyNorm}
+	qa := &questionAnalysis{question: question, variant: map[int32]match{}, asked: map[int32]bool{}, noveltyNorm: p.NoveltyNorm}
 	pos := map[string]int{}
 	for _, t := range qterms {
 		if _, ok := pos[t]; ok {

@@ -1,0 +1,66 @@
+package engine
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/briefbot/briefbot/retrieval"
+)
+
+// A question for an amount of money is refused when no quote names one,
+// and answered when a briefing gives it.
+func TestMoneyQuestionNeedsAnAmount(t *testing.T) {
+	ctx := context.Background()
+	fire := "The Washburn Fire burned through the grove of giant sequoias for two weeks before crews contained it."
+	q := retrieval.Query{Text: "How much did it cost to fight the Washburn Fire?"}
+	e := memoryEngine(t, retrieval.Article{ID: "fire", Title: "Washburn Fire contained", Body: fire})
+	res, err := e.Search(ctx, q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Found || res.Reason != "No briefing gives that amount." {
+		t.Fatalf("found %v (reason %q), want refused for want of an amount: %q", res.Found, res.Reason, quoteTexts(res))
+	}
+	cost := "Fighting the Washburn Fire cost the park service $23 million, officials said."
+	e = memoryEngine(t, retrieval.Article{ID: "fire", Title: "Washburn Fire contained", Body: fire + "\n" + cost})
+	res, err = e.Search(ctx, q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Reason == "No briefing gives that amount." || !strings.Contains(strings.Join(quoteTexts(res), " "), "$23 million") {
+		t.Fatalf("reason %q, quotes %q: want the amount quoted", res.Reason, quoteTexts(res))
+	}
+}
+
+// RefusalExampleHiding asks a question of the archive without the
+// articles hide reports: their sentences are never quoted.
+func TestRefusalExampleHidingHidesArticles(t *testing.T) {
+	ctx := context.Background()
+	e := memoryEngine(t,
+		retrieval.Article{ID: "answer", Title: "Booker Prize", Body: "The novelist Shehan Karunatilaka was awarded the 2022 Booker Prize on Monday."},
+		retrieval.Article{ID: "near", Title: "Booker Prize ceremony", Body: "The Queen Consort is set to present the 2022 Booker Prize for Fiction on Monday."},
+	)
+	q := retrieval.Query{Text: "Which novelist was awarded the 2022 Booker Prize?"}
+	x, quotes, err := e.RefusalExample(ctx, q)
+	if err != nil || x == nil {
+		t.Fatalf("x %v, err %v", x, err)
+	}
+	if !strings.Contains(strings.Join(quotes, " "), "Karunatilaka") {
+		t.Fatalf("quotes %q, want the answer", quotes)
+	}
+	hx, hq, err := e.RefusalExampleHiding(ctx, q, func(id, body string) bool { return strings.Contains(body, "Karunatilaka") })
+	if err != nil || hx == nil {
+		t.Fatalf("x %v, err %v", hx, err)
+	}
+	if strings.Contains(strings.Join(hq, " "), "Karunatilaka") || len(hq) == 0 {
+		t.Fatalf("hiding the answering article still quoted %q", hq)
+	}
+	// "novelist" and "awarded" are asked about; only the answering sentence holds them.
+	if p, hp := x[refusalFeatureIndex("pred")], hx[refusalFeatureIndex("pred")]; p <= hp {
+		t.Errorf("pred %.2f with the answer, %.2f without: want it higher with", p, hp)
+	}
+	if len(hx) != numRefusalFeatures {
+		t.Errorf("%d features, want %d", len(hx), numRefusalFeatures)
+	}
+}
