@@ -75,7 +75,7 @@ func (s *server) buildAdapters() ([]bot.Adapter, error) {
 			return nil, fmt.Errorf("slack: %w", err)
 		}
 		out = append(out, sl)
-		s.posters[bot.PlatformSlack] = slackDigests{sl}
+		s.posters[bot.PlatformSlack] = idPoster(sl.PostDigestID)
 	}
 	if s.cfg.Discord.Enabled() {
 		d, err := newDiscord(s.cfg.Discord, s.bot, votes, s.metrics, s)
@@ -83,7 +83,7 @@ func (s *server) buildAdapters() ([]bot.Adapter, error) {
 			return nil, err
 		}
 		out = append(out, d)
-		s.posters[bot.PlatformDiscord] = discordDigests{d}
+		s.posters[bot.PlatformDiscord] = idPoster(d.PostDigestID)
 	}
 	return out, nil
 }
@@ -127,30 +127,18 @@ func defaultAnswer(c SlackConfig) string {
 	return bot.AnswerThreads
 }
 
-// slackDigests posts digests to Slack, returning the message's ts for a
+// idPoster posts digests through a platform's PostDigestID, which also
+// returns the message's id (Slack's ts, Discord's message id) for a
 // cluster's ledger.
-type slackDigests struct{ a *slackad.Adapter }
+type idPoster func(ctx context.Context, channel string, d digest.Digest) (string, error)
 
-var _ digest.IDPoster = slackDigests{}
+var _ digest.IDPoster = idPoster(nil)
 
-func (p slackDigests) Post(ctx context.Context, channel string, d digest.Digest) error {
-	return p.a.PostDigest(ctx, channel, d)
+func (p idPoster) Post(ctx context.Context, channel string, d digest.Digest) error {
+	_, err := p(ctx, channel, d)
+	return err
 }
 
-func (p slackDigests) PostID(ctx context.Context, channel string, d digest.Digest) (string, error) {
-	return p.a.PostDigestID(ctx, channel, d)
-}
-
-// discordDigests posts digests to Discord, returning the message's id for
-// a cluster's ledger.
-type discordDigests struct{ a *discord.Adapter }
-
-var _ digest.IDPoster = discordDigests{}
-
-func (p discordDigests) Post(ctx context.Context, channel string, d digest.Digest) error {
-	return p.a.PostDigest(ctx, channel, d)
-}
-
-func (p discordDigests) PostID(ctx context.Context, channel string, d digest.Digest) (string, error) {
-	return p.a.PostDigestID(ctx, channel, d)
+func (p idPoster) PostID(ctx context.Context, channel string, d digest.Digest) (string, error) {
+	return p(ctx, channel, d)
 }

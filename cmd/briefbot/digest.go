@@ -39,7 +39,7 @@ func slackPoster(a *app) (digest.Poster, error) {
 	if err != nil {
 		return nil, err
 	}
-	return slackDigests{sl}, nil
+	return idPoster(sl.PostDigestID), nil
 }
 
 // discordPoster posts digests with the Discord REST API.
@@ -55,7 +55,7 @@ func discordPoster(a *app) (digest.Poster, error) {
 	if err != nil {
 		return nil, err
 	}
-	return digest.PosterFunc(d.PostDigest), nil
+	return idPoster(d.PostDigestID), nil
 }
 
 // posterFor returns the configured poster of platform.
