@@ -215,6 +215,11 @@ func TestDeliverOncePerDay(t *testing.T) {
 	if len(p.posts) != 2 {
 		t.Fatalf("%d posts, want 2", len(p.posts))
 	}
+	// The ledger stamps the post with the injected clock, not the wall's.
+	var ld ledgerData
+	if err := readJSON(l.Path(), &ld); err != nil || len(ld.Channels["slack:C1"]) != 1 || !ld.Channels["slack:C1"][0].At.Equal(del.Options.Now) {
+		t.Fatalf("ledger %+v (%v), want the post stamped %v", ld, err, del.Options.Now)
+	}
 	// The next day, the story comes back as a follow-up.
 	del.Force = false
 	del.Options.Now = del.Options.Now.Add(24 * time.Hour)

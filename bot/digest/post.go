@@ -144,12 +144,7 @@ func Deliver(ctx context.Context, s bot.Searcher, l LedgerStore, p Poster, del D
 			return AlreadyPosted, Digest{}, nil
 		}
 	}
-	prev, err := l.Previous(target, day)
-	if err != nil {
-		return "", Digest{}, err
-	}
-	opts.Previous = prev
-	d, err := Build(ctx, s, opts)
+	d, err := buildRun(ctx, s, l, opts, target, day)
 	if err != nil {
 		return "", d, err
 	}
@@ -159,10 +154,21 @@ func Deliver(ctx context.Context, s bot.Searcher, l LedgerStore, p Poster, del D
 	if err := p.Post(ctx, del.Target.Channel, d); err != nil {
 		return "", d, fmt.Errorf("digest: post to %s: %w", target, err)
 	}
-	if err := l.Record(target, day, time.Now(), d); err != nil {
+	if err := l.Record(target, day, opts.Now, d); err != nil {
 		return Posted, d, err
 	}
 	return Posted, d, nil
+}
+
+// buildRun builds the run's digest, with the previous one for the channel
+// (its stories are marked as follow-ups).
+func buildRun(ctx context.Context, s bot.Searcher, l LedgerStore, opts Options, target, day string) (Digest, error) {
+	prev, err := l.Previous(target, day)
+	if err != nil {
+		return Digest{}, err
+	}
+	opts.Previous = prev
+	return Build(ctx, s, opts)
 }
 
 // deliverClaimed is Deliver through a shared ledger: claim, build, post,
@@ -190,18 +196,13 @@ func deliverClaimed(ctx context.Context, s bot.Searcher, l LedgerStore, c RunCla
 			}
 		}
 	}()
-	prev, err := l.Previous(target, day)
-	if err != nil {
-		return "", Digest{}, err
-	}
-	opts.Previous = prev
-	d, err := Build(ctx, s, opts)
+	d, err := buildRun(ctx, s, l, opts, target, day)
 	if err != nil {
 		return "", d, err
 	}
 	if d.Empty() && del.SkipEmpty {
 		finished = true
-		return SkippedEmpty, d, c.FinishRun(ctx, target, day, time.Now(), d, "", true)
+		return SkippedEmpty, d, c.FinishRun(ctx, target, day, opts.Now, d, "", true)
 	}
 	var id string
 	if ip, ok := p.(IDPoster); ok {
@@ -216,7 +217,7 @@ func deliverClaimed(ctx context.Context, s bot.Searcher, l LedgerStore, c RunCla
 	// a failed record leaves it to expire as the README's at-least-once
 	// window says.
 	finished = true
-	if err := c.FinishRun(context.WithoutCancel(ctx), target, day, time.Now(), d, id, false); err != nil {
+	if err := c.FinishRun(context.WithoutCancel(ctx), target, day, opts.Now, d, id, false); err != nil {
 		return Posted, d, err
 	}
 	return Posted, d, nil
