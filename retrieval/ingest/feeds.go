@@ -455,7 +455,7 @@ var feedBlock = map[atom.Atom]bool{
 func feedHTMLText(s string) string {
 	doc, err := xhtml.Parse(strings.NewReader(s))
 	if err != nil {
-		return stripToText(s)
+		return feed.StripTags(s)
 	}
 	var b strings.Builder
 	var walk func(n *xhtml.Node, depth int)
@@ -491,19 +491,4 @@ func feedHTMLText(s string) string {
 		}
 	}
 	return strings.Join(out, "\n")
-}
-
-// stripToText is the text of markup the HTML parser refused (it accepts
-// nearly anything): tags dropped.
-func stripToText(s string) string {
-	z := xhtml.NewTokenizer(strings.NewReader(s))
-	var b strings.Builder
-	for {
-		switch z.Next() {
-		case xhtml.ErrorToken:
-			return b.String()
-		case xhtml.TextToken:
-			b.Write(z.Text())
-		}
-	}
 }

@@ -631,7 +631,7 @@ func (t Text) plain() string {
 // escape titles once or twice), white space collapsed.
 func plainText(s string) string {
 	if strings.ContainsAny(s, "<&") {
-		s = stripTags(s)
+		s = StripTags(s)
 	}
 	return collapse(s)
 }

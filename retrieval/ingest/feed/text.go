@@ -6,9 +6,9 @@ import (
 	xhtml "golang.org/x/net/html"
 )
 
-// stripTags returns the text of an HTML snippet: tags dropped, entities
-// decoded.
-func stripTags(s string) string {
+// StripTags returns the text of an HTML snippet: tags dropped (a <br> or
+// <p> as a space), entities decoded. It accepts any input.
+func StripTags(s string) string {
 	z := xhtml.NewTokenizer(strings.NewReader(s))
 	var b strings.Builder
 	for {
