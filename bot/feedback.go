@@ -91,28 +91,28 @@ func Feedback(votes []Vote, since time.Time) FeedbackReport {
 	}
 	sort.Slice(r.Questions, func(i, j int) bool {
 		a, b := r.Questions[i], r.Questions[j]
-		if a.Down != b.Down {
-			return a.Down > b.Down
-		}
-		if a.Up != b.Up {
-			return a.Up < b.Up
-		}
-		return a.Question < b.Question
+		return worse(a.Down, a.Up, a.Question, b.Down, b.Up, b.Question)
 	})
 	for _, a := range as {
 		r.Articles = append(r.Articles, *a)
 	}
 	sort.Slice(r.Articles, func(i, j int) bool {
 		a, b := r.Articles[i], r.Articles[j]
-		if a.Down != b.Down {
-			return a.Down > b.Down
-		}
-		if a.Up != b.Up {
-			return a.Up < b.Up
-		}
-		return a.ID < b.ID
+		return worse(a.Down, a.Up, a.ID, b.Down, b.Up, b.ID)
 	})
 	return r
+}
+
+// worse orders feedback rows: the most 👎 first, then the fewest 👍, then
+// by name.
+func worse(downA, upA int, nameA string, downB, upB int, nameB string) bool {
+	if downA != downB {
+		return downA > downB
+	}
+	if upA != upB {
+		return upA < upB
+	}
+	return nameA < nameB
 }
 
 func inc(m map[string]int, k string) map[string]int {
