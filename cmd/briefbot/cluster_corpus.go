@@ -11,7 +11,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -468,18 +467,8 @@ func (s *server) scanWatchedCluster(ctx context.Context, w *watchState) {
 	}
 	pending := map[string]fileStamp{}
 	var arts []retrieval.Article
-	for _, in := range collectWatched(s.cfg.Watch) {
-		if in.Skip != nil {
-			continue
-		}
-		fi, err := os.Stat(in.Path)
-		if err != nil {
-			continue
-		}
-		st := fileStamp{size: fi.Size(), mod: fi.ModTime()}
-		if w.seen[in.Path] == st {
-			continue
-		}
+	for _, c := range w.changed(s.cfg.Watch) {
+		in, st := c.in, c.stamp
 		bad, err := ingest.ReadInput(ctx, in, func(a retrieval.Article) error {
 			arts = append(arts, a)
 			return nil

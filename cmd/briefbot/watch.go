@@ -132,20 +132,10 @@ func (s *server) scanWatched(ctx context.Context, w *watchState) {
 	pending := map[string]fileStamp{}
 	var paths []string
 	inputs := map[string]ingest.Input{}
-	for _, in := range collectWatched(s.cfg.Watch) {
-		if in.Skip != nil {
-			continue
-		}
-		fi, err := os.Stat(in.Path)
-		if err != nil {
-			continue
-		}
-		st := fileStamp{size: fi.Size(), mod: fi.ModTime()}
-		if w.seen[in.Path] != st {
-			pending[in.Path] = st
-			paths = append(paths, in.Path)
-			inputs[in.Path] = in
-		}
+	for _, c := range w.changed(s.cfg.Watch) {
+		pending[c.in.Path] = c.stamp
+		paths = append(paths, c.in.Path)
+		inputs[c.in.Path] = c.in
 	}
 	if len(paths) == 0 {
 		return
@@ -228,6 +218,31 @@ func (s *server) scanWatched(ctx context.Context, w *watchState) {
 		st := e.Stats()
 		s.log.Info("watch: ingested", "files", len(pending), "articles_changed", n, "articles", st.Articles)
 	}
+}
+
+// changedFile is a watched file whose version is not the one saved.
+type changedFile struct {
+	in    ingest.Input
+	stamp fileStamp
+}
+
+// changed lists the watched files (PATH or NAME=PATH entries) whose size
+// or modification time differs from the version saved.
+func (w *watchState) changed(watch []string) []changedFile {
+	var out []changedFile
+	for _, in := range collectWatched(watch) {
+		if in.Skip != nil {
+			continue
+		}
+		fi, err := os.Stat(in.Path)
+		if err != nil {
+			continue
+		}
+		if st := (fileStamp{size: fi.Size(), mod: fi.ModTime()}); w.seen[in.Path] != st {
+			out = append(out, changedFile{in: in, stamp: st})
+		}
+	}
+	return out
 }
 
 // collectWatched is ingest.Collect over the watched paths, each written
