@@ -45,21 +45,17 @@ var backReferences = map[string]bool{
 	"those": true, "there": true, "then": true, "same": true,
 }
 
-// resolveStop are words that carry no topic: they are never carried over
-// from an earlier question, and do not count as the follow-up's own topic.
-var resolveStop = map[string]bool{
-	"a": true, "an": true, "the": true, "of": true, "in": true, "on": true, "at": true, "to": true, "for": true,
-	"from": true, "by": true, "with": true, "about": true, "as": true, "into": true, "over": true, "after": true,
-	"before": true, "and": true, "or": true, "but": true, "so": true, "also": true, "is": true, "are": true,
-	"was": true, "were": true, "be": true, "been": true, "being": true, "do": true, "does": true, "did": true,
-	"done": true, "have": true, "has": true, "had": true, "will": true, "would": true, "can": true, "could": true,
-	"should": true, "may": true, "might": true, "must": true, "shall": true, "what": true, "which": true,
-	"who": true, "whom": true, "whose": true, "when": true, "where": true, "why": true, "how": true,
-	"many": true, "much": true, "say": true, "said": true, "says": true, "tell": true, "me": true, "us": true,
-	"i": true, "you": true, "we": true, "ok": true, "okay": true, "any": true, "there": true,
-	"then": true, "that": true, "this": true, "it": true, "its": true, "he": true, "she": true, "they": true,
-	"them": true, "his": true, "her": true, "their": true, "him": true, "those": true, "these": true,
-	"same": true, "else": true, "other": true, "more": true, "just": true, "now": true, "exactly": true,
+// topicless reports a word that carries no topic: it is never carried
+// over from an earlier question, and does not count as the follow-up's own
+// topic. The index's stop words (text.IsStopWord: function words, question
+// words) and a few verbs and quantifiers of asking.
+func topicless(w string) bool {
+	return text.IsStopWord(w) || askingWords[w]
+}
+
+var askingWords = map[string]bool{
+	"say": true, "said": true, "says": true, "many": true, "much": true, "else": true,
+	"exactly": true, "ok": true, "okay": true, "now": true, "done": true,
 }
 
 // Resolve turns text, asked after turns (oldest first), into a question
@@ -97,7 +93,7 @@ func Resolve(turns []Turn, text string) (string, bool) {
 			follow = true
 		}
 		have[w] = true
-		if !resolveStop[w] {
+		if !topicless(w) {
 			own++
 		}
 	}
@@ -110,7 +106,7 @@ func Resolve(turns []Turn, text string) (string, bool) {
 	var add []string
 	for _, w := range resolveWords(prev) {
 		lw := strings.ToLower(w)
-		if resolveStop[lw] || have[lw] {
+		if topicless(lw) || have[lw] {
 			continue
 		}
 		have[lw] = true
