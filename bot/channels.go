@@ -203,8 +203,25 @@ func (c *Channels) Get(platform, channel string) ChannelSettings {
 	}
 	k := ChannelKey(platform, channel)
 	c.mu.Lock()
+	stale := c.backend != nil && (c.loadedAt.IsZero() || c.now().Sub(c.loadedAt) >= c.refresh)
+	if stale {
+		c.loadedAt = c.now() // one reader reloads; the others use what is there
+	}
+	c.mu.Unlock()
+	if stale {
+		// Outside the lock: a slow database delays this question only, not
+		// every question of every channel.
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		m, err := c.backend.LoadChannels(ctx)
+		cancel()
+		if err == nil {
+			c.mu.Lock()
+			c.stored = m
+			c.mu.Unlock()
+		}
+	}
+	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.reload()
 	return c.stored[k].merge(c.fixed[k])
 }
 
