@@ -304,6 +304,7 @@ type fakeObserver struct {
 	mu                             sync.Mutex
 	dedup, rateLimited, failed, qs int
 	dropped                        int
+	errors                         int           // questions whose search failed (outcome error)
 	failedCh                       chan struct{} // when set, signalled on each DeliveryFailed
 }
 
@@ -319,10 +320,13 @@ func (o *fakeObserver) droppedCount() int {
 	return o.dropped
 }
 
-func (o *fakeObserver) Question(string, string, time.Duration) {
+func (o *fakeObserver) Question(_, outcome string, _ time.Duration) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	o.qs++
+	if outcome == bot.OutcomeError {
+		o.errors++
+	}
 }
 
 func (o *fakeObserver) Deduplicated(string) {

@@ -548,6 +548,12 @@ func TestHTTPMentionSearchFailureIsToldInThread(t *testing.T) {
 	if n := h.slack.Calls("reactions.remove"); n != 1 {
 		t.Fatalf("reactions.remove called %d times, want 1", n)
 	}
+	h.obs.mu.Lock()
+	errs := h.obs.errors
+	h.obs.mu.Unlock()
+	if errs != 1 {
+		t.Fatalf("%d failed questions counted (briefbot_questions_total{outcome=\"error\"}), want 1", errs)
+	}
 	if n := len(h.slack.Posts("chat.postMessage")); n != 1 {
 		t.Fatalf("%d posts, want 1", n)
 	}
