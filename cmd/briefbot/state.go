@@ -126,6 +126,10 @@ func (c *clusterState) run(ctx context.Context) error {
 		}
 		backoff = min(2*backoff, 30*time.Second)
 	}
+	// One heartbeat before ready: /healthz turns 200 with the replica
+	// registered and its lease settled, never "not reached yet" after the
+	// schema is ready. A failure here is Run's to retry.
+	_ = c.node.Step(ctx)
 	close(c.ready)
 	return c.node.Run(ctx)
 }
