@@ -26,6 +26,7 @@ func (a *app) evalFitCmd() *cobra.Command {
 	var refusalSkip []string
 	var negatives string
 	var fixed []string
+	var atOne float64
 	cmd := &cobra.Command{
 		Use:   "fit --corpus F --queries F --out model.json",
 		Short: "Fit the quote scorer's weights on training questions",
@@ -84,7 +85,7 @@ models with 'briefbot eval retrieval' on the dev split.`,
 							withPos++
 						}
 					}
-					return fitAndWrite(a, params, groups, withPos, method, l2, iters, fixed, out, time.Now())
+					return fitAndWrite(a, params, groups, withPos, method, l2, iters, fixed, atOne, out, time.Now())
 				}
 			}
 			emb, err := a.embedder()
@@ -165,7 +166,7 @@ models with 'briefbot eval retrieval' on the dev split.`,
 					return err
 				}
 			}
-			return fitAndWrite(a, params, groups, withPos, method, l2, iters, fixed, out, start)
+			return fitAndWrite(a, params, groups, withPos, method, l2, iters, fixed, atOne, out, start)
 		},
 	}
 	cmd.Flags().StringVar(&corpus, "corpus", "", "corpus JSONL")
@@ -179,12 +180,13 @@ models with 'briefbot eval retrieval' on the dev split.`,
 	cmd.Flags().BoolVar(&refusal, "refusal", false, "fit the refusal model (keeps the sentence weights): the chance the quotes answer, labelled by whether the answer is in quotes 1-3")
 	cmd.Flags().StringSliceVar(&refusalSkip, "refusal-skip", []string{"bm25", "vector", "score"}, "refusal features kept at zero (their scale depends on the archive's size: a model fitted on 7,580 articles must also judge five)")
 	cmd.Flags().StringVar(&negatives, "negatives", "none", "with --refusal: none, or drop-answer (each training question asked a second time of the archive without the articles that hold its answer, a question it cannot answer with near-topic distractors, added as a negative)")
+	cmd.Flags().Float64Var(&atOne, "at-one", 0.5, "ascent: the weight of answer-in-quote@1 against @3 in the objective")
 	cmd.Flags().StringVar(&method, "method", "ascent", "ascent (coordinate ascent on answer-in-quote@3 + .5 @1) or softmax (listwise likelihood)")
 	return cmd
 }
 
 // fitAndWrite fits the weights on the labelled groups and writes params with them.
-func fitAndWrite(a *app, params *engine.Params, groups []engine.FitGroup, withPos int, method string, l2 float64, iters int, fixed []string, out string, start time.Time) error {
+func fitAndWrite(a *app, params *engine.Params, groups []engine.FitGroup, withPos int, method string, l2 float64, iters int, fixed []string, atOne float64, out string, start time.Time) error {
 	var w map[string]float64
 	var loss float64
 	switch method {
@@ -195,12 +197,13 @@ func fitAndWrite(a *app, params *engine.Params, groups []engine.FitGroup, withPo
 		for k, v := range params.Weights {
 			init[k] = v
 		}
-		fmt.Fprintf(a.stderr, "start: objective %.4f\n", engine.AscentObjective(groups, init))
+		at1, at3 := engine.Objective(groups, init, params.Policy())
+		fmt.Fprintf(a.stderr, "start: objective %.4f (answer in quote 1 %.3f, in quotes 1-3 %.3f)\n", engine.AscentObjective(groups, init, params.Policy()), at1, at3)
 		fix := map[string]bool{}
 		for _, f := range fixed {
 			fix[f] = true
 		}
-		w, loss = engine.FitAscent(groups, engine.AscentOptions{Start: init, Fixed: fix})
+		w, loss = engine.FitAscent(groups, engine.AscentOptions{Start: init, Fixed: fix, Policy: params.Policy(), AtOne: atOne})
 	default:
 		return exitError{code: 2, msg: "--method is softmax or ascent"}
 	}

@@ -147,15 +147,22 @@ func TestQuotesAreVerbatimDistinctAndShort(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		seen := map[string]bool{}
+		seen := map[string][]retrieval.Span{}
 		if len(res.Quotes) > 3 {
 			t.Errorf("%q: %d quotes", tc.q, len(res.Quotes))
 		}
 		for _, q := range res.Quotes {
-			if seen[q.Article.ID] {
-				t.Errorf("%q: two quotes from %s", tc.q, q.Article.ID)
+			// An article gives at most two quotes (Params.ArticleQuotes),
+			// never overlapping.
+			if len(seen[q.Article.ID]) == 2 {
+				t.Errorf("%q: three quotes from %s", tc.q, q.Article.ID)
 			}
-			seen[q.Article.ID] = true
+			for _, o := range seen[q.Article.ID] {
+				if q.Span.Start < o.End && o.Start < q.Span.End {
+					t.Errorf("%q: overlapping quotes of %s", tc.q, q.Article.ID)
+				}
+			}
+			seen[q.Article.ID] = append(seen[q.Article.ID], q.Span)
 			doc, err := e.Document(context.Background(), q.Article.ID)
 			if err != nil {
 				t.Fatal(err)

@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"math"
+	"sort"
 
 	"github.com/briefbot/briefbot/retrieval"
 )
@@ -165,6 +166,8 @@ type AscentOptions struct {
 	Start map[string]float64
 	// Fixed names weights that are not changed.
 	Fixed map[string]bool
+	// Policy is how the quotes are drawn (default: one per article).
+	Policy QuotePolicy
 }
 
 // FitAscent learns the weights by coordinate ascent on what is measured:
@@ -186,7 +189,7 @@ func FitAscent(groups []FitGroup, opts AscentOptions) (map[string]float64, float
 	for i, n := range featureNames {
 		w[i] = opts.Start[n]
 	}
-	best := ascentObjective(groups, w, opts.AtOne)
+	best := ascentObjective(groups, w, opts.AtOne, opts.Policy)
 	for r := 0; r < opts.Rounds; r++ {
 		improved := false
 		for j, name := range featureNames {
@@ -196,7 +199,7 @@ func FitAscent(groups []FitGroup, opts AscentOptions) (map[string]float64, float
 			for _, st := range opts.Steps {
 				old := w[j]
 				w[j] = old + st
-				if v := ascentObjective(groups, w, opts.AtOne); v > best+1e-9 {
+				if v := ascentObjective(groups, w, opts.AtOne, opts.Policy); v > best+1e-9 {
 					best, improved = v, true
 					continue
 				}
@@ -214,65 +217,114 @@ func FitAscent(groups []FitGroup, opts AscentOptions) (map[string]float64, float
 	return out, best
 }
 
-// ascentObjective scores weights w on the groups: per question, each
-// article's best sentence, the top three articles by it.
-func ascentObjective(groups []FitGroup, w []float64, atOne float64) float64 {
-	var k1, k3 float64
-	type top struct {
-		s   float64
-		pos bool
+// QuotePolicy is how quotes are drawn from the scored sentences: each
+// article's best sentence and, with PerArticle 2, its second best when that
+// scores within Margin of the best; the MaxQuotes highest of these.
+//
+// Floor is RelativeEvidence: a quote after the first needs this share of
+// the first's coverage.
+type QuotePolicy struct {
+	PerArticle int
+	Margin     float64
+	Floor      float64
+}
+
+// policy returns p's quote policy.
+func (p *Params) policy() QuotePolicy {
+	return QuotePolicy{PerArticle: max(p.ArticleQuotes, 1), Margin: p.ArticleMargin, Floor: p.RelativeEvidence}
+}
+
+// Policy is the shipped parameters' quote policy.
+func (p *Params) Policy() QuotePolicy { return p.policy() }
+
+// ascentObjective scores weights w on the groups: per question, the three
+// quotes pol draws from its sentences.
+func ascentObjective(groups []FitGroup, w []float64, atOne float64, pol QuotePolicy) float64 {
+	sc := func(x *[numFeatures]float64) float64 {
+		var s float64
+		for j, v := range x {
+			s += w[j] * v
+		}
+		return s
 	}
-	best := map[int]top{}
+	k1, k3 := policyHits(groups, sc, pol)
+	n := float64(len(groups))
+	return (k3 + atOne*k1) / n
+}
+
+// policyHits counts the questions whose answer is in the first quote and in
+// the first three, the quotes drawn by pol from the sentences scored by sc.
+func policyHits(groups []FitGroup, sc func(*[numFeatures]float64) float64, pol QuotePolicy) (k1, k3 float64) {
+	type top struct {
+		s    float64
+		cov  float64
+		pos  bool
+		art  int
+		rank int // 0: the article's best sentence, 1: its second
+	}
+	type two struct{ a, b top }
+	best := map[int]*two{}
+	var tops []top
 	for _, g := range groups {
 		clear(best)
 		for i := range g.X {
-			var s float64
-			for j, x := range g.X[i] {
-				s += w[j] * x
-			}
-			if b, ok := best[g.Art[i]]; !ok || s > b.s {
-				best[g.Art[i]] = top{s, g.Pos[i]}
+			t := top{s: sc(&g.X[i]), cov: g.X[i][fCov], pos: g.Pos[i], art: g.Art[i]}
+			b, ok := best[t.art]
+			switch {
+			case !ok:
+				best[t.art] = &two{a: t, b: top{s: math.Inf(-1)}}
+			case t.s > b.a.s:
+				b.b, b.a = b.a, t
+			case t.s > b.b.s:
+				b.b = t
 			}
 		}
-		// The three best articles.
-		var t [3]top
-		n := 0
+		tops = tops[:0]
 		for _, b := range best {
-			k := n
-			if n < 3 {
-				n++
-			} else if b.s <= t[2].s {
-				continue
-			} else {
-				k = 2
+			tops = append(tops, b.a)
+			if pol.PerArticle > 1 && !math.IsInf(b.b.s, -1) && b.b.s >= b.a.s-pol.Margin {
+				b.b.rank = 1
+				tops = append(tops, b.b)
 			}
-			for k > 0 && t[k-1].s < b.s {
-				t[k] = t[k-1]
-				k--
-			}
-			t[k] = b
 		}
-		for i := 0; i < n; i++ {
-			if t[i].pos {
-				if i == 0 {
+		sort.Slice(tops, func(i, j int) bool {
+			if tops[i].s != tops[j].s {
+				return tops[i].s > tops[j].s
+			}
+			if tops[i].art != tops[j].art {
+				return tops[i].art < tops[j].art
+			}
+			return tops[i].rank < tops[j].rank
+		})
+		n := 0
+		for _, t := range tops {
+			if n == 3 {
+				break
+			}
+			if n > 0 && t.cov < pol.Floor*tops[0].cov {
+				continue
+			}
+			if t.pos {
+				if n == 0 {
 					k1++
 				}
 				k3++
 				break
 			}
+			n++
 		}
 	}
-	n := float64(len(groups))
-	return (k3 + atOne*k1) / n
+	return k1, k3
 }
 
-// AscentObjective is FitAscent's objective (AtOne .5) for the weights w.
-func AscentObjective(groups []FitGroup, w map[string]float64) float64 {
+// AscentObjective is FitAscent's objective (AtOne .5) for the weights w
+// under the quote policy pol.
+func AscentObjective(groups []FitGroup, w map[string]float64, pol QuotePolicy) float64 {
 	v := make([]float64, numFeatures)
 	for i, n := range featureNames {
 		v[i] = w[n]
 	}
-	return ascentObjective(groups, v, 0.5)
+	return ascentObjective(groups, v, 0.5, pol)
 }
 
 // RefusalExample returns what the refusal decision weighs for q and the
@@ -366,4 +418,15 @@ func FitLogistic(x [][]float64, y []bool, l2 float64, iters int, skip map[string
 		out[n] = math.Round(w[i]*1e4) / 1e4
 	}
 	return out, loss
+}
+
+// Objective measures the weights w on labelled groups as the engine quotes
+// under pol: the share of questions whose answer is in the first quote and
+// in the first three.
+func Objective(groups []FitGroup, w map[string]float64, pol QuotePolicy) (at1, at3 float64) {
+	p := &Params{Weights: w}
+	p.compile()
+	k1, k3 := policyHits(groups, p.score, pol)
+	n := float64(len(groups))
+	return k1 / n, k3 / n
 }

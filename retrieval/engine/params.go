@@ -35,6 +35,13 @@ type Params struct {
 	// PairMaxWords caps a two-sentence quote's length (0: MaxWords).
 	PairMaxWords int `json:"pair_max_words"`
 
+	// ArticleQuotes is how many quotes one article may give: 0 or 1, every
+	// quote from a distinct article; 2, its best sentence outside its first
+	// quote may be quoted too when the scorer rates it within ArticleMargin
+	// of the article's best; it is ranked with the other quotes by its score.
+	ArticleQuotes int     `json:"article_quotes"`
+	ArticleMargin float64 `json:"article_margin"`
+
 	// Switches (1 on, 0 off), for ablations: spelling correction of
 	// unknown question words, related words (synonyms, abbreviations), and
 	// the refusal of "how many"/"when" questions no quote answers with a

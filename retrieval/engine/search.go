@@ -16,7 +16,8 @@ import (
 )
 
 // Search answers q: ranked articles and, when the corpus supports an
-// answer, 1 to MaxQuotes verbatim quotes from distinct articles.
+// answer, 1 to MaxQuotes verbatim quotes, from distinct articles unless
+// Params.ArticleQuotes lets an article give two.
 //
 // Answers are cached per index (a new index after an ingest or a delete
 // starts an empty cache), keyed by the question, its limits and its as-of
@@ -683,10 +684,28 @@ func (e *Engine) selectQuotes(ix *index, r *retrieved, maxQuotes int) ([]retriev
 	}
 	var quotes []chosen
 	used := map[int32]bool{}
+	quoted := map[int32]bool{}
 	floor := p.RelativeEvidence * cands[0].cov
-	for _, c := range cands {
+	for _, en := range e.quoteOrder(ix, cands) {
 		if len(quotes) == maxQuotes {
 			break
+		}
+		c := en.c
+		if en.second >= 0 {
+			// The article's second sentence: only after its first, and
+			// never a sentence another quote already says.
+			si := &c.infos[en.second]
+			if !quoted[c.art] || si.cov < floor {
+				continue
+			}
+			s := &ix.sents[c.art][en.second]
+			if slices.ContainsFunc(quotes, func(q chosen) bool { return nearDuplicate(s, q.terms, p.DupJaccard) }) {
+				continue
+			}
+			quotes = append(quotes, chosen{quote: secondQuote(ix, c, en.second, p.MaxWords), terms: newTermSet(s)})
+			evidence = math.Max(evidence, si.cov)
+			typed = typed || si.typeOK
+			continue
 		}
 		if used[c.art] || c.cov < floor {
 			continue
@@ -707,6 +726,7 @@ func (e *Engine) selectQuotes(ix *index, r *retrieved, maxQuotes int) ([]retriev
 		}
 		art := ix.arts[c.art]
 		used[c.art] = true
+		quoted[c.art] = true
 		q := retrieval.Quote{
 			Text:      normalizeSpace(art.Body[c.quote.Start:c.quote.End]),
 			Article:   art.ArticleMeta,
@@ -790,6 +810,68 @@ func (e *Engine) extend(ix *index, qa *questionAnalysis, c *candidate) {
 	c.quote = retrieval.Span{Start: lo.Start, End: hi.End}
 	c.cov = math.Max(c.cov, c.infos[pick].cov)
 	c.typed = c.typed || c.infos[pick].typeOK
+}
+
+// quoteEntry is a quote the engine may give: an article's quote (second
+// -1) or its second sentence.
+type quoteEntry struct {
+	c      *candidate
+	second int
+	score  float64
+}
+
+// quoteOrder lists the quotes to choose from, best first: each article's
+// quote and, when ArticleQuotes allows two, its best other sentence outside
+// that quote if it scores within ArticleMargin of the article's best.
+func (e *Engine) quoteOrder(ix *index, cands []*candidate) []quoteEntry {
+	p := e.params
+	out := make([]quoteEntry, 0, 2*len(cands))
+	for _, c := range cands {
+		out = append(out, quoteEntry{c: c, second: -1, score: c.score})
+		if p.ArticleQuotes < 2 {
+			continue
+		}
+		spans := ix.arts[c.art].Sentences
+		sec := -1
+		for i, s := range c.sc {
+			inQuote := spans[i].Start >= c.quote.Start && spans[i].Start < c.quote.End
+			if inQuote || math.IsInf(s, -1) || c.infos[i].cov == 0 || s < c.score-p.ArticleMargin {
+				continue
+			}
+			if sec < 0 || s > c.sc[sec] {
+				sec = i
+			}
+		}
+		if sec >= 0 {
+			out = append(out, quoteEntry{c: c, second: sec, score: c.sc[sec]})
+		}
+	}
+	// Stable: an article's quote stays before its second sentence on a tie.
+	sort.SliceStable(out, func(i, j int) bool { return out[i].score > out[j].score })
+	return out
+}
+
+// secondQuote is sentence i of candidate c's article as a quote of its own
+// (cut to maxWords words), with the sentence before as its context when it
+// refers back and is not part of the article's first quote.
+func secondQuote(ix *index, c *candidate, i, maxWords int) retrieval.Quote {
+	art := ix.arts[c.art]
+	sp := art.Sentences[i]
+	cut := false
+	if int(ix.sents[c.art][i].words) > maxWords {
+		w := window(art.Body, sp, maxWords)
+		cut = w.End < sp.End
+		sp = w
+	}
+	q := retrieval.Quote{Text: normalizeSpace(art.Body[sp.Start:sp.End]), Article: art.ArticleMeta, Span: sp, Truncated: cut, Score: c.sc[i]}
+	if i > 0 && c.feats[i][fRefersBack] == 1 && !ix.sents[c.art][i-1].heading {
+		prev := art.Sentences[i-1]
+		if prev.End <= c.quote.Start || prev.Start >= c.quote.End {
+			q.Context = normalizeSpace(art.Body[prev.Start:prev.End])
+			q.ContextSpan = prev
+		}
+	}
+	return q
 }
 
 // window cuts a long sentence to its first maxWords words: a verbatim span.
