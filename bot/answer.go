@@ -7,6 +7,7 @@ package bot
 import (
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -91,7 +92,7 @@ type Searched struct {
 	Collections []string `json:"collections,omitempty"`
 }
 
-// Answer is the reply to a Question: 1 to 3 quotes from distinct articles,
+// Answer is the reply to a Question: 1 to 3 quotes (at most two an article),
 // best first, or Found == false and no quotes. Its JSON form is the contract
 // of `briefbot ask --json` and `GET /api/ask`.
 type Answer struct {
@@ -127,11 +128,14 @@ func (a Answer) Turn() Turn {
 	return t
 }
 
-// ArticleIDs returns the ids of the quoted articles, best first.
+// ArticleIDs returns the ids of the quoted articles, best first, each once
+// (an article may give two quotes).
 func (a Answer) ArticleIDs() []string {
 	ids := make([]string, 0, len(a.Quotes))
 	for _, q := range a.Quotes {
-		ids = append(ids, q.Article.ID)
+		if !slices.Contains(ids, q.Article.ID) {
+			ids = append(ids, q.Article.ID)
+		}
 	}
 	return ids
 }

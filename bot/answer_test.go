@@ -201,3 +201,12 @@ func TestLibraryCountsUndated(t *testing.T) {
 		}
 	}
 }
+
+// TestArticleIDsOnce: an article that gives two quotes is listed once, in
+// the order of its first quote (feedback counts a vote once per article).
+func TestArticleIDsOnce(t *testing.T) {
+	a := Answer{Quotes: []Quote{{Article: ArticleRef{ID: "a"}}, {Article: ArticleRef{ID: "b"}}, {Article: ArticleRef{ID: "a"}}}}
+	if got := a.ArticleIDs(); len(got) != 2 || got[0] != "a" || got[1] != "b" {
+		t.Errorf("ArticleIDs = %v, want [a b]", got)
+	}
+}

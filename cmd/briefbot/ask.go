@@ -19,7 +19,7 @@ func (a *app) askCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "ask [flags] QUESTION...",
 		Short: "Answer a question with verbatim quotes from the briefings",
-		Long: `Answer a question with 1 to 3 verbatim quotes from distinct briefings, best first,
+		Long: `Answer a question with 1 to 3 verbatim quotes (at most two a briefing), best first,
 each with its citation. When the briefings do not support an answer, briefbot says
 so and what it searched (exit code 0; with --json, "found" is false).`,
 		Example: `  briefbot ask "How many drones and missiles did Russia fire on Friday night?"
