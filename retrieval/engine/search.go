@@ -704,7 +704,7 @@ func (e *Engine) selectQuotes(ix *index, r *retrieved, maxQuotes int) ([]retriev
 			}
 			quotes = append(quotes, chosen{quote: secondQuote(ix, c, en.second, p.MaxWords), terms: newTermSet(s)})
 			evidence = math.Max(evidence, si.cov)
-			typed = typed || si.typeOK
+			typed = typed || si.typeOK && si.cov >= p.MinEvidence
 			continue
 		}
 		if used[c.art] || c.cov < floor {
@@ -740,7 +740,9 @@ func (e *Engine) selectQuotes(ix *index, r *retrieved, maxQuotes int) ([]retriev
 		}
 		quotes = append(quotes, chosen{quote: q, terms: newTermSet(best)})
 		evidence = math.Max(evidence, c.cov)
-		typed = typed || c.typed
+		// A number or date counts for "how many"/"when" only in a quote
+		// that covers the question: not in a loosely related later one.
+		typed = typed || c.typed && c.cov >= p.MinEvidence
 	}
 	// Corroboration from the other retrieved articles.
 	for qi := range quotes {
