@@ -86,3 +86,32 @@ func TestSecondQuoteFromOneArticle(t *testing.T) {
 		}
 	}
 }
+
+// TestTypeCheckNeedsCoveringQuote: a "how many" question is refused when
+// the only number is in a quote that barely covers the question.
+func TestTypeCheckNeedsCoveringQuote(t *testing.T) {
+	e := memoryEngine(t,
+		retrieval.Article{ID: "a", Title: "Bridge", Body: "Workers repaired the harbour bridge over the winter. The ferry kept running."},
+		retrieval.Article{ID: "b", Title: "Pier", Body: "Eight gulls nested near the harbour all spring. The pier stayed open."},
+	)
+	q := retrieval.Query{Text: "How many workers repaired the harbour bridge?"}
+	for _, tc := range []struct {
+		minEvidence float64
+		found       bool
+	}{{0.3, false}, {0.01, true}} {
+		p := e.params.Clone()
+		p.MinConfidence, p.MinEvidence = 0, tc.minEvidence
+		e.params = p
+		e.state().answers = newAnswerCache(answerCacheSize)
+		res, err := e.Search(context.Background(), q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Found != tc.found {
+			t.Errorf("min_evidence %v: found %v (%q), want %v: %v", tc.minEvidence, res.Found, res.Reason, tc.found, quoteTexts(res))
+		}
+		if !tc.found && res.Reason != "No briefing gives that number." {
+			t.Errorf("reason %q", res.Reason)
+		}
+	}
+}
