@@ -229,13 +229,10 @@ type QuotePolicy struct {
 	Floor      float64
 }
 
-// policy returns p's quote policy.
-func (p *Params) policy() QuotePolicy {
+// Policy is how the engine with parameters p draws its quotes.
+func (p *Params) Policy() QuotePolicy {
 	return QuotePolicy{PerArticle: max(p.ArticleQuotes, 1), Margin: p.ArticleMargin, Floor: p.RelativeEvidence}
 }
-
-// Policy is the shipped parameters' quote policy.
-func (p *Params) Policy() QuotePolicy { return p.policy() }
 
 // ascentObjective scores weights w on the groups: per question, the three
 // quotes pol draws from its sentences.
