@@ -27,6 +27,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/briefbot/briefbot/bot"
+	"github.com/briefbot/briefbot/bot/digest"
 )
 
 // DefaultAPIURL is Slack's Web API base URL; Options.APIURL overrides it.
@@ -108,7 +109,7 @@ type Options struct {
 	Votes bot.VoteRecorder
 	// Digests serves /brief digest, subscribe and unsubscribe; nil means
 	// those subcommands say that digests are not set up.
-	Digests Digests
+	Digests digest.Commands
 	// Conversations remembers each thread (and DM) the bot answered in, so
 	// that a follow-up is read with the questions before it; nil means
 	// every question is read alone.
@@ -171,7 +172,7 @@ type Adapter struct {
 	bot      *bot.Bot
 	dedupe   bot.Dedupe
 	votes    bot.VoteRecorder
-	digests  Digests
+	digests  digest.Commands
 	postOnly bool
 	obs      bot.Observer
 	log      *slog.Logger

@@ -33,7 +33,8 @@ var ErrBadOptions = errors.New("digest: bad options")
 
 // Options says which articles a digest covers and how long it is.
 type Options struct {
-	// Now is when the digest is built; zero means time.Now().
+	// Now is when the digest is built; zero means time.Now() for Build,
+	// and is refused by Deliver (it stamps the ledger with the caller's clock).
 	Now time.Time
 	// Location is the digest's time zone (dates, calendar days); nil means UTC.
 	Location *time.Location

@@ -112,24 +112,25 @@ type Delivery struct {
 // When l is a [RunClaimer] (several processes share it), the run is
 // claimed first and only the claimant builds and posts it; a failure
 // releases the claim, and the post is recorded with the platform's message
-// id when p is an [IDPoster]. Force skips the claim.
+// id when p is an [IDPoster]. Force skips the claim. This is the one
+// place the ledger is checked: the Scheduler and the CLI both deliver
+// through it. The ledger is stamped with Options.Now, the caller's clock.
 func Deliver(ctx context.Context, s bot.Searcher, l LedgerStore, p Poster, del Delivery) (Outcome, Digest, error) {
 	opts := del.Options
 	if opts.Now.IsZero() {
-		opts.Now = time.Now()
+		return "", Digest{}, fmt.Errorf("%w: a delivery needs Options.Now (the caller's clock)", ErrBadOptions)
 	}
 	loc := opts.Location
 	if loc == nil {
 		loc = time.UTC
 	}
 	day := del.Day
-	if day == "" {
-		if !opts.Date.IsZero() {
-			y, m, d := opts.Date.Date()
-			day = time.Date(y, m, d, 0, 0, 0, 0, time.UTC).Format("2006-01-02")
-		} else {
-			day = opts.Now.In(loc).Format("2006-01-02")
-		}
+	switch {
+	case day != "":
+	case !opts.Date.IsZero():
+		day = Day(opts.Date, opts.Date.Location())
+	default:
+		day = Day(opts.Now, loc)
 	}
 	target := del.Target.String()
 	if c, ok := l.(RunClaimer); ok && !del.Force {

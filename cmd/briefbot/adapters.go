@@ -92,7 +92,7 @@ func (s *server) buildAdapters() ([]bot.Adapter, error) {
 // digest commands /digest, /subscribe and /unsubscribe. Without a server
 // (`briefbot discord register`) the commands are registered, not served.
 func newDiscord(c DiscordConfig, b *bot.Bot, votes bot.VoteRecorder, obs bot.Observer, s *server) (*discord.Adapter, error) {
-	var digests discord.Digests = unservedDigests{}
+	var digests digest.Commands = unservedDigests{}
 	if s != nil && s.digests != nil {
 		digests = s.digests
 	}

@@ -92,9 +92,9 @@ func (c DiscordConfig) Enabled() bool { return c.BotToken != "" && c.AppID != ""
 type DigestSchedule struct {
 	Platform string `yaml:"platform"` // slack or discord
 	Channel  string `yaml:"channel"`
-	At       string `yaml:"at"`       // HH:MM, default 08:00
+	At       string `yaml:"at"`       // HH:MM, default digest.DefaultAt
 	Timezone string `yaml:"timezone"` // IANA zone, default UTC
-	Window   string `yaml:"window"`   // default 24h
+	Window   string `yaml:"window"`   // default 24h (digest.DefaultWindow)
 }
 
 // loadConfig reads the YAML file (if any), then applies the environment,
@@ -182,16 +182,7 @@ func readConfig(path string, getenv func(string) string) (Config, error) {
 		c.HTTPAddr = ":8080"
 	}
 	for i := range c.Digests {
-		d := &c.Digests[i]
-		if d.At == "" {
-			d.At = "08:00"
-		}
-		if d.Timezone == "" {
-			d.Timezone = "UTC"
-		}
-		if d.Window == "" {
-			d.Window = "24h"
-		}
+		d := &c.Digests[i] // at, timezone and window default in digest.Subscription.Normalize
 		if d.Platform != "slack" && d.Platform != "discord" {
 			return c, fmt.Errorf("config: digest %d: platform must be slack or discord, not %q", i+1, d.Platform)
 		}

@@ -146,7 +146,7 @@ type server struct {
 
 	// digests schedules and previews digests; posters are the adapters'
 	// digest posters, filled by buildAdapters.
-	digests *digestService
+	digests *digest.Service
 	posters digest.Posters
 
 	// dedupe is the adapters' delivery log (dedupe.jsonl, or the
@@ -275,13 +275,10 @@ func (s *server) Run(ctx context.Context) error {
 			s.feeds.shared = cluster.NewFeedState(s.state.pool)
 		}
 	}
-	s.digests, err = newDigestService(s.cfg, s.search, s.log.With("component", "digest"))
+	s.digests, err = newDigestService(s.cfg, s.search, s.log.With("component", "digest"), s.state)
 	if err != nil {
 		ln.Close()
 		return err
-	}
-	if s.state != nil {
-		s.digests.ledger, s.digests.subs = s.state.ledger, s.state.subs
 	}
 	s.posters = digest.Posters{}
 	adapters, err := s.buildAdapters()
@@ -325,7 +322,7 @@ func (s *server) Run(ctx context.Context) error {
 		s.followFeeds(gctx, g)
 		// Digests need the store: schedule them (and catch up the runs
 		// missed while down) once it has loaded.
-		return s.digests.start(gctx, s.posters)
+		return s.digests.Start(gctx, s.posters)
 	})
 	if s.state != nil {
 		g.Go(func() error { return s.state.run(gctx) })
@@ -357,7 +354,7 @@ func (s *server) close(budget time.Duration) {
 	cancel() // waitWithin's budget starts now
 	_ = waitWithin(done, func() error {
 		if s.digests != nil {
-			if err := s.digests.close(); err != nil {
+			if err := s.digests.Close(context.Background()); err != nil {
 				s.log.Warn("close digest scheduler", "err", err)
 			}
 		}

@@ -6,14 +6,10 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/briefbot/briefbot/bot/digest"
 )
 
 // TestServeRecoversPanics: a panic in a handler is a 500 and an error log,
@@ -128,33 +124,5 @@ func TestCloseKeepsTheBudget(t *testing.T) {
 	out := logs.String()
 	if !strings.Contains(out, "shutdown budget ran out") || !strings.Contains(out, "unexpected EOF") {
 		t.Errorf("the failed and the abandoned closers were not logged:\n%s", out)
-	}
-}
-
-// TestSubscriptionFailureLoggedWithCause: a subscription that cannot be
-// saved is logged with why (and never with a message body).
-func TestSubscriptionFailureLoggedWithCause(t *testing.T) {
-	dir := t.TempDir()
-	var logs bytes.Buffer
-	s, err := newDigestService(Config{Data: dir}, nil, newLogger(Config{LogFormat: "json"}, &logs))
-	if err != nil {
-		t.Fatal(err)
-	}
-	// The file becomes unreadable after start: a directory in its place.
-	if err := os.Mkdir(filepath.Join(dir, digest.SubscriptionsFile), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.Subscribe(context.Background(), digest.Subscription{Platform: "slack", Channel: "C1"}); err == nil {
-		t.Fatal("Subscribe succeeded without its file")
-	}
-	out := logs.String()
-	if !strings.Contains(out, "digest subscription not saved") || !strings.Contains(out, "is a directory") || !strings.Contains(out, "slack:C1") {
-		t.Errorf("the failure was not logged with its cause and target:\n%s", out)
-	}
-	if _, err := s.Unsubscribe(context.Background(), digest.Target{Platform: "slack", Channel: "C1"}); err == nil {
-		t.Fatal("Unsubscribe succeeded without its file")
-	}
-	if !strings.Contains(logs.String(), "digest unsubscription not saved") {
-		t.Errorf("the unsubscribe failure was not logged:\n%s", logs.String())
 	}
 }

@@ -165,7 +165,7 @@ func (c *clusterState) leaderWork(ctx context.Context, s *server) {
 			}
 		})
 	}()
-	c.node.WhileLeader(ctx, func(ctx context.Context) { s.digests.lead(ctx, s.posters, c.sweep) })
+	c.node.WhileLeader(ctx, func(ctx context.Context) { s.digests.Lead(ctx, s.posters, c.sweep) })
 	<-done
 }
 
