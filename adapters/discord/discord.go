@@ -17,13 +17,14 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/bwmarrin/discordgo"
 
+	"github.com/briefbot/briefbot/adapters/internal/httpx"
+	"github.com/briefbot/briefbot/adapters/internal/work"
 	"github.com/briefbot/briefbot/bot"
 )
 
@@ -50,15 +51,15 @@ const (
 
 // MaxClockSkew is how far an HTTP interaction's signed timestamp may be from
 // now; older (replayed) or future requests get 401.
-const MaxClockSkew = 5 * time.Minute
+const MaxClockSkew = httpx.MaxClockSkew
 
 // Errors from New.
 var (
-	ErrNoToken    = errors.New("discord: a bot token is required")
+	ErrNoToken    = fmt.Errorf("discord: %w", httpx.ErrNoToken)
 	ErrNoAppID    = errors.New("discord: an application id is required")
 	ErrNoBot      = errors.New("discord: a bot is required")
 	ErrBadKey     = errors.New("discord: the public key must be 64 hex characters (an Ed25519 key)")
-	ErrBadAPIURL  = errors.New("discord: the API URL must be an absolute http or https URL")
+	ErrBadAPIURL  = fmt.Errorf("discord: %w", httpx.ErrBadAPIURL)
 	ErrBadCommand = errors.New("discord: an extra command needs a definition with a name and a handler")
 	ErrDupCommand = errors.New("discord: two commands have the same name")
 )
@@ -182,15 +183,10 @@ type Adapter struct {
 
 	recent *recentAnswers
 
-	// work is the parent of answers that outlive the request that started
-	// them (a deferred reply is edited after the HTTP response is written).
-	// Run cancels it once answers in flight are drained or the drain times out.
-	work     context.Context
-	stopWork context.CancelFunc
-	mu       sync.RWMutex
-	closing  bool
-	inflight sync.WaitGroup
-	answers  map[string]int // interaction ids of the answers in flight
+	// pool is the parent of answers that outlive the request that started
+	// them (a deferred reply is edited after the HTTP response is written);
+	// Run drains it, then cancels what is left.
+	pool *work.Pool
 
 	bodyTimeout time.Duration // reading an HTTP interaction's body
 }
@@ -234,7 +230,6 @@ func New(opts Options) (*Adapter, error) {
 		recent:          newRecentAnswers(512),
 		postOnly:        opts.PostOnly,
 		gateway:         opts.Gateway,
-		answers:         map[string]int{},
 		bodyTimeout:     defaultBodyTimeout,
 	}
 	if !strings.HasPrefix(a.token, "Bot ") {
@@ -268,7 +263,7 @@ func New(opts Options) (*Adapter, error) {
 	if a.apiBase == "" {
 		a.apiBase = DefaultAPIURL
 	}
-	if u, err := url.Parse(a.apiBase); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+	if httpx.CheckAPIURL(a.apiBase) != nil {
 		return nil, fmt.Errorf("%w: %q", ErrBadAPIURL, opts.APIURL)
 	}
 	for _, c := range builtinCommands() {
@@ -297,16 +292,10 @@ func New(opts Options) (*Adapter, error) {
 		next = http.DefaultTransport
 	}
 	client := *base
-	client.Transport = &restTransport{
-		base:    a.apiBase,
-		next:    next,
-		maxWait: orDefault(opts.MaxRateWait, DefaultMaxRateWait),
-		obs:     a.obs,
-		log:     a.log,
-	}
+	client.Transport = newRESTTransport(a.apiBase, next, orDefault(opts.MaxRateWait, DefaultMaxRateWait), a.obs, a.log)
 	a.client = &client
 	a.rest = a.newSession()
-	a.work, a.stopWork = context.WithCancel(context.Background())
+	a.pool = work.New(1, 0, nil) // answers run on their request's goroutine (Begin)
 	return a, nil
 }
 
@@ -363,7 +352,7 @@ func (a *Adapter) Routes(mux *http.ServeMux) {
 func (a *Adapter) Run(ctx context.Context) error {
 	if a.postOnly {
 		<-ctx.Done()
-		a.stopWork()
+		a.pool.Drain(0, 0)
 		return nil
 	}
 	var wg sync.WaitGroup
@@ -385,9 +374,7 @@ func (a *Adapter) Run(ctx context.Context) error {
 	}
 	<-ctx.Done()
 	deadline := time.Now().Add(a.shutdownTimeout)
-	a.mu.Lock()
-	a.closing = true // no new answers while the gateway closes
-	a.mu.Unlock()
+	a.pool.Stop() // no new answers while the gateway closes
 	wg.Wait()
 	a.drain(time.Until(deadline))
 	return nil
@@ -396,52 +383,11 @@ func (a *Adapter) Run(ctx context.Context) error {
 // drain stops new work, waits up to grace for answers in flight, then
 // cancels whatever is left, logging and counting each as dropped.
 func (a *Adapter) drain(grace time.Duration) {
-	a.mu.Lock()
-	a.closing = true
-	a.mu.Unlock()
-	done := make(chan struct{})
-	go func() {
-		a.inflight.Wait()
-		close(done)
-	}()
-	t := time.NewTimer(max(grace, 0))
-	defer t.Stop()
-	select {
-	case <-done:
-	case <-t.C:
-		a.mu.Lock()
-		for id, n := range a.answers {
-			for range n {
-				bot.ObserveDropped(a.obs, bot.PlatformDiscord)
-				a.log.Warn("answer dropped at shutdown: not finished within the budget", "interaction_id", id)
-			}
-		}
-		a.mu.Unlock()
+	abandoned, _ := a.pool.Drain(grace, 0)
+	for _, id := range abandoned {
+		bot.ObserveDropped(a.obs, bot.PlatformDiscord)
+		a.log.Warn("answer dropped at shutdown: not finished within the budget", "interaction_id", id)
 	}
-	a.stopWork()
-}
-
-// begin registers one answer to interaction id, or reports false once Run
-// is shutting down.
-func (a *Adapter) begin(id string) bool {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.closing {
-		return false
-	}
-	a.inflight.Add(1)
-	a.answers[id]++
-	return true
-}
-
-// end is begin's counterpart, when the answer has returned.
-func (a *Adapter) end(id string) {
-	a.mu.Lock()
-	if a.answers[id]--; a.answers[id] <= 0 {
-		delete(a.answers, id)
-	}
-	a.mu.Unlock()
-	a.inflight.Done()
 }
 
 // registerLoop registers the commands, retrying transient failures with
@@ -460,21 +406,9 @@ func (a *Adapter) registerLoop(ctx context.Context) {
 			return
 		}
 		a.log.Warn("command registration failed; retrying", "err", err, "in", backoff)
-		if !sleepCtx(ctx, backoff) {
+		if !work.Sleep(ctx, backoff) {
 			return
 		}
 		backoff = min(2*backoff, a.backoffMax)
-	}
-}
-
-// sleepCtx waits d or until ctx is done, reporting whether d elapsed.
-func sleepCtx(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
 	}
 }

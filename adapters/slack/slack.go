@@ -18,7 +18,6 @@ import (
 	"log"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"runtime/debug"
 	"strings"
 	"sync"
@@ -26,6 +25,8 @@ import (
 
 	"github.com/slack-go/slack"
 
+	"github.com/briefbot/briefbot/adapters/internal/httpx"
+	"github.com/briefbot/briefbot/adapters/internal/work"
 	"github.com/briefbot/briefbot/bot"
 	"github.com/briefbot/briefbot/bot/digest"
 )
@@ -67,12 +68,12 @@ const (
 
 // MaxClockSkew is how far a signed request's timestamp may be from now;
 // older (replayed) or future requests get 401.
-const MaxClockSkew = 5 * time.Minute
+const MaxClockSkew = httpx.MaxClockSkew
 
 // Errors from New.
 var (
 	// ErrNoToken reports a missing Options.BotToken.
-	ErrNoToken = errors.New("slack: a bot token (xoxb-) is required")
+	ErrNoToken = fmt.Errorf("slack: %w (xoxb-…)", httpx.ErrNoToken)
 	// ErrNoBot reports a missing Options.Bot.
 	ErrNoBot = errors.New("slack: a bot is required")
 	// ErrNoTransport reports neither an app token nor a signing secret:
@@ -80,7 +81,7 @@ var (
 	ErrNoTransport = errors.New("slack: an app token (Socket Mode) or a signing secret (HTTP) is required")
 	// ErrBadAPIURL reports an Options.APIURL that is not an absolute
 	// http(s) URL.
-	ErrBadAPIURL = errors.New("slack: the API URL must be an absolute http or https URL")
+	ErrBadAPIURL = fmt.Errorf("slack: %w", httpx.ErrBadAPIURL)
 )
 
 // Options configures an Adapter. BotToken, Bot and one of AppToken or
@@ -178,7 +179,7 @@ type Adapter struct {
 	log      *slog.Logger
 	sdkLog   *log.Logger
 	now      func() time.Time
-	retry    *retryTransport
+	retry    *httpx.Retry
 	cmdWait  time.Duration
 	ansLimit time.Duration
 	drain    time.Duration
@@ -196,7 +197,7 @@ type Adapter struct {
 	selfUID      string // the bot's user id, from auth.test
 	selfBID      string // the bot's bot id, from auth.test
 
-	work work
+	pool *work.Pool
 }
 
 var _ bot.Adapter = (*Adapter)(nil)
@@ -220,7 +221,7 @@ func New(opts Options) (*Adapter, error) {
 	if apiURL == "" {
 		apiURL = DefaultAPIURL
 	}
-	if u, err := url.Parse(apiURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+	if httpx.CheckAPIURL(apiURL) != nil {
 		return nil, ErrBadAPIURL
 	}
 	if !strings.HasSuffix(apiURL, "/") {
@@ -283,14 +284,7 @@ func New(opts Options) (*Adapter, error) {
 	if rt == nil {
 		rt = http.DefaultTransport
 	}
-	a.retry = &retryTransport{
-		base:        &bearerTransport{base: rt, apiURL: apiURL},
-		maxAttempts: DefaultMaxAttempts,
-		maxRateWait: orDuration(opts.MaxRateWait, DefaultMaxRateWait),
-		backoff:     defaultBackoff,
-		obs:         a.obs,
-		log:         a.log,
-	}
+	a.retry = newRetry(&bearerTransport{base: rt, apiURL: apiURL}, orDuration(opts.MaxRateWait, DefaultMaxRateWait), a.obs, a.log)
 	hc.Transport = a.retry
 	a.hc = &hc
 
@@ -304,10 +298,9 @@ func New(opts Options) (*Adapter, error) {
 	if concurrency <= 0 {
 		concurrency = DefaultConcurrency
 	}
-	a.work.init(concurrency, DefaultMaxPending)
-	a.work.onPanic = func(p any) {
+	a.pool = work.New(concurrency, DefaultMaxPending, func(p any) {
 		a.log.Error("slack answer panicked", "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
-	}
+	})
 	return a, nil
 }
 
@@ -343,7 +336,7 @@ func (a *Adapter) Routes(mux *http.ServeMux) {
 // adapter only waits for ctx.
 func (a *Adapter) Run(ctx context.Context) error {
 	defer func() {
-		if !a.work.shutdown(a.drain) {
+		if _, ok := a.pool.Drain(a.drain, work.DefaultCancelWait); !ok {
 			a.log.Error("slack answers did not return after cancellation")
 		}
 	}()
