@@ -26,6 +26,8 @@ import (
 	"github.com/briefbot/briefbot/adapters/internal/httpx"
 	"github.com/briefbot/briefbot/adapters/internal/work"
 	"github.com/briefbot/briefbot/bot"
+	"github.com/briefbot/briefbot/bot/digest"
+	"github.com/briefbot/briefbot/httpapi"
 )
 
 // DefaultAPIURL is Discord's REST base URL; Options.APIURL overrides it.
@@ -64,8 +66,7 @@ var (
 	ErrDupCommand = errors.New("discord: two commands have the same name")
 )
 
-// Options configures an Adapter. BotToken, AppID and Bot are required,
-// except with PostOnly, which needs only BotToken.
+// Options configures an Adapter. BotToken, AppID and Bot are required.
 type Options struct {
 	// BotToken authenticates REST and gateway calls (DISCORD_BOT_TOKEN),
 	// with or without the "Bot " prefix.
@@ -122,13 +123,6 @@ type Options struct {
 	// built-in ones (DigestCommands, for instance).
 	Commands []Command
 
-	// PostOnly builds an adapter that only posts (PostMessage, PostEmbeds,
-	// PostDigest), as `briefbot digest --post` does: Bot and AppID (used
-	// only by commands and interaction replies) are not needed,
-	// PublicKey is ignored, Routes mounts nothing and Run registers no
-	// commands and opens no gateway: it only waits for its context.
-	PostOnly bool
-
 	// DeferAfter is how long a command may take before its reply is
 	// deferred (type 5) and edited in later; 0 means DefaultDeferAfter.
 	DeferAfter time.Duration
@@ -163,8 +157,7 @@ type Adapter struct {
 	log      *slog.Logger
 	now      func() time.Time
 
-	postOnly bool
-	gateway  func(ctx context.Context, run func(context.Context))
+	gateway func(ctx context.Context, run func(context.Context))
 
 	client *http.Client
 	// rest makes REST calls; it is never opened as a gateway session.
@@ -191,22 +184,81 @@ type Adapter struct {
 	bodyTimeout time.Duration // reading an HTTP interaction's body
 }
 
-var _ bot.Adapter = (*Adapter)(nil)
+var (
+	_ bot.Adapter          = (*Adapter)(nil)
+	_ httpapi.Mounter      = (*Adapter)(nil)
+	_ digest.AdapterPoster = (*Adapter)(nil)
+)
 
 // New returns an Adapter configured by opts. It does no I/O: commands are
 // registered and the gateway opened by Run.
 func New(opts Options) (*Adapter, error) {
+	switch {
+	case strings.TrimSpace(opts.BotToken) == "":
+		return nil, ErrNoToken
+	case opts.AppID == "":
+		return nil, ErrNoAppID
+	case opts.Bot == nil:
+		return nil, ErrNoBot
+	}
+	return newAdapter(opts)
+}
+
+// PosterOptions configures a post-only client (NewPoster).
+type PosterOptions struct {
+	// BotToken authenticates REST calls (DISCORD_BOT_TOKEN).
+	BotToken string
+	// APIURL is the REST base URL (DISCORD_API_URL); empty means
+	// DefaultAPIURL.
+	APIURL string
+	// HTTPClient, Observer, Logger, RESTTimeout and MaxRateWait are as in
+	// Options.
+	HTTPClient  *http.Client
+	Observer    bot.Observer
+	Logger      *slog.Logger
+	RESTTimeout time.Duration
+	MaxRateWait time.Duration
+}
+
+// Poster is a post-only Discord client (`briefbot digest --post`): it
+// posts messages and digests over REST with the adapter's timeouts and
+// rate-limit waits, and needs no application id, Bot, commands, gateway
+// or Run. It is a digest.AdapterPoster.
+type Poster struct{ a *Adapter }
+
+var _ digest.AdapterPoster = (*Poster)(nil)
+
+// NewPoster returns a post-only client. It does no I/O.
+func NewPoster(opts PosterOptions) (*Poster, error) {
 	if strings.TrimSpace(opts.BotToken) == "" {
 		return nil, ErrNoToken
 	}
-	if opts.AppID == "" && !opts.PostOnly {
-		return nil, ErrNoAppID
+	a, err := newAdapter(Options{BotToken: opts.BotToken, APIURL: opts.APIURL, HTTPClient: opts.HTTPClient,
+		Observer: opts.Observer, Logger: opts.Logger, RESTTimeout: opts.RESTTimeout, MaxRateWait: opts.MaxRateWait})
+	if err != nil {
+		return nil, err
 	}
-	if opts.PostOnly {
-		opts.PublicKey, opts.Commands = "", nil
-	} else if opts.Bot == nil {
-		return nil, ErrNoBot
-	}
+	return &Poster{a: a}, nil
+}
+
+// PostMessage is Adapter.PostMessage.
+func (p *Poster) PostMessage(ctx context.Context, channelID string, m Message) error {
+	return p.a.PostMessage(ctx, channelID, m)
+}
+
+// PostDigest is Adapter.PostDigest.
+func (p *Poster) PostDigest(ctx context.Context, channelID string, d digest.Digest) error {
+	return p.a.PostDigest(ctx, channelID, d)
+}
+
+// PostDigestID is Adapter.PostDigestID.
+func (p *Poster) PostDigestID(ctx context.Context, channelID string, d digest.Digest) (string, error) {
+	return p.a.PostDigestID(ctx, channelID, d)
+}
+
+// newAdapter builds the adapter of opts, whose requirements the caller
+// checked (New: an answering adapter; NewPoster: a post-only client).
+func newAdapter(opts Options) (*Adapter, error) {
 	a := &Adapter{
 		token:           opts.BotToken,
 		appID:           opts.AppID,
@@ -228,7 +280,6 @@ func New(opts Options) (*Adapter, error) {
 		backoffMin:      time.Second,
 		backoffMax:      2 * time.Minute,
 		recent:          newRecentAnswers(512),
-		postOnly:        opts.PostOnly,
 		gateway:         opts.Gateway,
 		bodyTimeout:     defaultBodyTimeout,
 	}
@@ -347,14 +398,8 @@ func (a *Adapter) Routes(mux *http.ServeMux) {
 // gateway stops it: it logs, retries and returns nil when ctx is done, after
 // finishing answers in flight. Its whole shutdown takes at most
 // Options.ShutdownTimeout: answers still running then are cancelled, each
-// logged with its interaction id and counted as dropped. A PostOnly adapter
-// only waits for ctx.
+// logged with its interaction id and counted as dropped.
 func (a *Adapter) Run(ctx context.Context) error {
-	if a.postOnly {
-		<-ctx.Done()
-		a.pool.Drain(0, 0)
-		return nil
-	}
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {

@@ -592,7 +592,6 @@ func TestNewValidates(t *testing.T) {
 		{"no token", Options{AppID: "a", Bot: b}, ErrNoToken},
 		{"no app", Options{BotToken: "t", Bot: b}, ErrNoAppID},
 		{"no bot", Options{BotToken: "t", AppID: "a"}, ErrNoBot},
-		{"post only needs no app", Options{BotToken: "t", PostOnly: true}, nil},
 		{"bad key", Options{BotToken: "t", AppID: "a", Bot: b, PublicKey: "zz"}, ErrBadKey},
 		{"short key", Options{BotToken: "t", AppID: "a", Bot: b, PublicKey: "abcd"}, ErrBadKey},
 		{"bad url", Options{BotToken: "t", AppID: "a", Bot: b, APIURL: "discord.com/api"}, ErrBadAPIURL},
@@ -606,6 +605,14 @@ func TestNewValidates(t *testing.T) {
 			}
 		})
 	}
+	t.Run("a poster needs only a token", func(t *testing.T) {
+		if _, err := NewPoster(PosterOptions{BotToken: "t"}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := NewPoster(PosterOptions{}); !errors.Is(err, ErrNoToken) {
+			t.Fatalf("NewPoster() error = %v, want %v", err, ErrNoToken)
+		}
+	})
 }
 
 func TestHTTPEditRecoversFromRefusals(t *testing.T) {

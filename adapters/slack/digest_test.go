@@ -121,7 +121,7 @@ func TestDigestSubcommands(t *testing.T) {
 	f := &fakeDigests{}
 	fs := newFakeSlack(t)
 	fs.notMember = map[string]bool{"COUT": true, "GPRIVATE": true}
-	a, err := New(Options{BotToken: "xoxb-test", PostOnly: true, Digests: f, APIURL: fs.APIURL()})
+	a, err := newAdapter(Options{BotToken: "xoxb-test", Digests: f, APIURL: fs.APIURL()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -165,7 +165,7 @@ func TestDigestSubcommands(t *testing.T) {
 		t.Errorf("fixed: %q", resp.Text)
 	}
 	// Without digests the subcommands say so, and help does not list them.
-	b, err := New(Options{BotToken: "xoxb-test", PostOnly: true, APIURL: fs.APIURL()})
+	b, err := newAdapter(Options{BotToken: "xoxb-test", APIURL: fs.APIURL()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -29,6 +29,7 @@ import (
 	"github.com/briefbot/briefbot/adapters/internal/work"
 	"github.com/briefbot/briefbot/bot"
 	"github.com/briefbot/briefbot/bot/digest"
+	"github.com/briefbot/briefbot/httpapi"
 )
 
 // DefaultAPIURL is Slack's Web API base URL; Options.APIURL overrides it.
@@ -127,11 +128,6 @@ type Options struct {
 	// Admins are the user ids who may change channel settings, besides
 	// the workspace's admins and owners (users.info, scope users:read).
 	Admins []string
-	// PostOnly builds an adapter that only posts (PostBlocks, PostDigest),
-	// as `briefbot digest --post` does: Bot and a transport are not needed,
-	// AppToken and SigningSecret are ignored, Routes mounts nothing and Run
-	// only waits for its context.
-	PostOnly bool
 	// Observer counts deduplicated deliveries, rate-limit waits and failed
 	// deliveries; nil means none.
 	Observer bot.Observer
@@ -174,7 +170,6 @@ type Adapter struct {
 	dedupe   bot.Dedupe
 	votes    bot.VoteRecorder
 	digests  digest.Commands
-	postOnly bool
 	obs      bot.Observer
 	log      *slog.Logger
 	sdkLog   *log.Logger
@@ -200,23 +195,79 @@ type Adapter struct {
 	pool *work.Pool
 }
 
-var _ bot.Adapter = (*Adapter)(nil)
+var (
+	_ bot.Adapter          = (*Adapter)(nil)
+	_ httpapi.Mounter      = (*Adapter)(nil)
+	_ digest.AdapterPoster = (*Adapter)(nil)
+)
 
 // New returns an Adapter. It does no I/O: Run calls auth.test and, in
 // Socket Mode, connects; the HTTP routes work as soon as they are mounted.
 func New(opts Options) (*Adapter, error) {
-	if opts.PostOnly {
-		opts.AppToken, opts.SigningSecret = "", ""
-	}
 	switch {
 	case opts.BotToken == "":
 		return nil, ErrNoToken
-	case opts.PostOnly:
 	case opts.Bot == nil:
 		return nil, ErrNoBot
 	case opts.AppToken == "" && opts.SigningSecret == "":
 		return nil, ErrNoTransport
 	}
+	return newAdapter(opts)
+}
+
+// PosterOptions configures a post-only client (NewPoster).
+type PosterOptions struct {
+	// BotToken (SLACK_BOT_TOKEN, xoxb-) authenticates Web API calls.
+	BotToken string
+	// APIURL (SLACK_API_URL) is the Web API base URL; empty means
+	// DefaultAPIURL.
+	APIURL string
+	// HTTPClient, Observer, Logger and MaxRateWait are as in Options.
+	HTTPClient  *http.Client
+	Observer    bot.Observer
+	Logger      *slog.Logger
+	MaxRateWait time.Duration
+}
+
+// Poster is a post-only Slack client (`briefbot digest --post`): it
+// posts blocks and digests with the bot token and the adapter's retry
+// policy, and needs no Bot, Socket Mode, routes or Run. It is a
+// digest.AdapterPoster.
+type Poster struct{ a *Adapter }
+
+var _ digest.AdapterPoster = (*Poster)(nil)
+
+// NewPoster returns a post-only client. It does no I/O.
+func NewPoster(opts PosterOptions) (*Poster, error) {
+	if opts.BotToken == "" {
+		return nil, ErrNoToken
+	}
+	a, err := newAdapter(Options{BotToken: opts.BotToken, APIURL: opts.APIURL, HTTPClient: opts.HTTPClient,
+		Observer: opts.Observer, Logger: opts.Logger, MaxRateWait: opts.MaxRateWait})
+	if err != nil {
+		return nil, err
+	}
+	return &Poster{a: a}, nil
+}
+
+// PostBlocks is Adapter.PostBlocks.
+func (p *Poster) PostBlocks(ctx context.Context, channel, text string, blocks []slack.Block) (string, error) {
+	return p.a.PostBlocks(ctx, channel, text, blocks)
+}
+
+// PostDigest is Adapter.PostDigest.
+func (p *Poster) PostDigest(ctx context.Context, channel string, d digest.Digest) error {
+	return p.a.PostDigest(ctx, channel, d)
+}
+
+// PostDigestID is Adapter.PostDigestID.
+func (p *Poster) PostDigestID(ctx context.Context, channel string, d digest.Digest) (string, error) {
+	return p.a.PostDigestID(ctx, channel, d)
+}
+
+// newAdapter builds the adapter of opts, whose requirements the caller
+// checked (New: an answering adapter; NewPoster: a post-only client).
+func newAdapter(opts Options) (*Adapter, error) {
 	apiURL := opts.APIURL
 	if apiURL == "" {
 		apiURL = DefaultAPIURL
@@ -239,7 +290,6 @@ func New(opts Options) (*Adapter, error) {
 		channels:      opts.Channels,
 		defaultAnswer: opts.DefaultAnswer,
 		admins:        map[string]bool{},
-		postOnly:      opts.PostOnly,
 		obs:           opts.Observer,
 		log:           opts.Logger,
 		now:           opts.Now,
@@ -332,18 +382,13 @@ func (a *Adapter) Routes(mux *http.ServeMux) {
 // ctx is done it stops taking new work, waits for the answers in flight
 // (up to the drain timeout), cancels the rest (each logged and counted as
 // dropped, its claim left for Slack's retry or the next start) and
-// returns nil. It returns an error when the token is refused. A PostOnly
-// adapter only waits for ctx.
+// returns nil. It returns an error when the token is refused.
 func (a *Adapter) Run(ctx context.Context) error {
 	defer func() {
 		if _, ok := a.pool.Drain(a.drain, work.DefaultCancelWait); !ok {
 			a.log.Error("slack answers did not return after cancellation")
 		}
 	}()
-	if a.postOnly {
-		<-ctx.Done()
-		return nil
-	}
 	if _, _, err := a.self(ctx); err != nil {
 		if isAuthError(err) {
 			return fmt.Errorf("slack: auth.test: %w", err)

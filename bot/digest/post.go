@@ -30,6 +30,30 @@ type IDPoster interface {
 	PostID(ctx context.Context, channel string, d Digest) (string, error)
 }
 
+// AdapterPoster is the optional interface of a chat adapter (or of its
+// post-only client) that posts digests: serve probes its adapters for it,
+// as database/sql probes a driver, and PosterOf makes it a Poster. It
+// returns the platform's id of the message posted.
+type AdapterPoster interface {
+	PostDigestID(ctx context.Context, channel string, d Digest) (string, error)
+}
+
+// PosterOf is the Poster (and IDPoster) that posts through p.
+func PosterOf(p AdapterPoster) Poster { return adapterPoster{p} }
+
+type adapterPoster struct{ p AdapterPoster }
+
+var _ IDPoster = adapterPoster{}
+
+func (a adapterPoster) Post(ctx context.Context, channel string, d Digest) error {
+	_, err := a.p.PostDigestID(ctx, channel, d)
+	return err
+}
+
+func (a adapterPoster) PostID(ctx context.Context, channel string, d Digest) (string, error) {
+	return a.p.PostDigestID(ctx, channel, d)
+}
+
 // ErrNoPoster reports a platform no poster is configured for.
 var ErrNoPoster = errors.New("digest: no poster is configured for this platform")
 

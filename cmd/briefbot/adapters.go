@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"time"
 
@@ -12,9 +11,8 @@ import (
 	"github.com/briefbot/briefbot/cluster"
 )
 
-// buildAdapters constructs the configured chat adapters and records their
-// digest posters in s.posters. Construction does no I/O; each adapter's Run
-// connects.
+// buildAdapters constructs the configured chat adapters. Construction
+// does no I/O; each adapter's Run connects.
 func (s *server) buildAdapters() ([]bot.Adapter, error) {
 	var out []bot.Adapter
 	var votes bot.VoteRecorder
@@ -75,7 +73,6 @@ func (s *server) buildAdapters() ([]bot.Adapter, error) {
 			return nil, fmt.Errorf("slack: %w", err)
 		}
 		out = append(out, sl)
-		s.posters[bot.PlatformSlack] = idPoster(sl.PostDigestID)
 	}
 	if s.cfg.Discord.Enabled() {
 		d, err := newDiscord(s.cfg.Discord, s.bot, votes, s.metrics, s)
@@ -83,7 +80,6 @@ func (s *server) buildAdapters() ([]bot.Adapter, error) {
 			return nil, err
 		}
 		out = append(out, d)
-		s.posters[bot.PlatformDiscord] = idPoster(d.PostDigestID)
 	}
 	return out, nil
 }
@@ -125,20 +121,4 @@ func defaultAnswer(c SlackConfig) string {
 		return bot.AnswerMentions
 	}
 	return bot.AnswerThreads
-}
-
-// idPoster posts digests through a platform's PostDigestID, which also
-// returns the message's id (Slack's ts, Discord's message id) for a
-// cluster's ledger.
-type idPoster func(ctx context.Context, channel string, d digest.Digest) (string, error)
-
-var _ digest.IDPoster = idPoster(nil)
-
-func (p idPoster) Post(ctx context.Context, channel string, d digest.Digest) error {
-	_, err := p(ctx, channel, d)
-	return err
-}
-
-func (p idPoster) PostID(ctx context.Context, channel string, d digest.Digest) (string, error) {
-	return p(ctx, channel, d)
 }

@@ -280,14 +280,18 @@ func (s *server) Run(ctx context.Context) error {
 		ln.Close()
 		return err
 	}
-	s.posters = digest.Posters{}
 	adapters, err := s.buildAdapters()
 	if err != nil {
 		ln.Close()
 		return err
 	}
+	// What only some adapters do is probed for: webhooks and digests.
+	s.posters = digest.Posters{}
 	for _, ad := range adapters {
-		ad.Routes(s.mux)
+		s.api.Mount(ad)
+		if p, ok := ad.(digest.AdapterPoster); ok {
+			s.posters[ad.Name()] = digest.PosterOf(p)
+		}
 	}
 	s.log.Info("serving", "addr", ln.Addr().String(), "data", s.cfg.Data, "adapters", adapterNames(adapters))
 	close(s.ready)
