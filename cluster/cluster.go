@@ -377,18 +377,23 @@ func (n *Node) WhileLeader(ctx context.Context, fn func(ctx context.Context)) {
 // replica leads, until ctx ends: the hook for periodic scheduled work such
 // as feed polls.
 func (n *Node) EveryWhileLeader(ctx context.Context, interval time.Duration, fn func(ctx context.Context)) {
-	n.WhileLeader(ctx, func(ctx context.Context) {
-		t := time.NewTicker(interval)
-		defer t.Stop()
-		for {
-			fn(ctx)
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-			}
+	n.WhileLeader(ctx, func(ctx context.Context) { Every(ctx, interval, fn) })
+}
+
+// Every calls fn at once and then every interval until ctx ends: the one
+// loop of periodic scheduled work, on a cluster's leader (EveryWhileLeader)
+// or on the only process there is.
+func Every(ctx context.Context, interval time.Duration, fn func(ctx context.Context)) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		fn(ctx)
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
 		}
-	})
+	}
 }
 
 // ReplicaInfo is a row of table replicas.

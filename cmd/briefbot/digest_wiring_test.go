@@ -182,7 +182,7 @@ func TestDigestPostIgnoresOtherPlatformSettings(t *testing.T) {
 }
 
 // startDigestServe starts serve and waits until its digest scheduler runs.
-func startDigestServe(t *testing.T, env map[string]string) (*server, string) {
+func startDigestServe(t *testing.T, env map[string]string) (*Main, string) {
 	t.Helper()
 	s, base, done := launchServe(t, env)
 	select {
