@@ -204,22 +204,6 @@ func New(opts Options) (*Adapter, error) {
 	return newAdapter(opts)
 }
 
-// PosterOptions configures a post-only client (NewPoster).
-type PosterOptions struct {
-	// BotToken authenticates REST calls (DISCORD_BOT_TOKEN).
-	BotToken string
-	// APIURL is the REST base URL (DISCORD_API_URL); empty means
-	// DefaultAPIURL.
-	APIURL string
-	// HTTPClient, Observer, Logger, RESTTimeout and MaxRateWait are as in
-	// Options.
-	HTTPClient  *http.Client
-	Observer    bot.Observer
-	Logger      *slog.Logger
-	RESTTimeout time.Duration
-	MaxRateWait time.Duration
-}
-
 // Poster is a post-only Discord client (`briefbot digest --post`): it
 // posts messages and digests over REST with the adapter's timeouts and
 // rate-limit waits, and needs no application id, Bot, commands, gateway
@@ -228,8 +212,9 @@ type Poster struct{ a *Adapter }
 
 var _ digest.AdapterPoster = (*Poster)(nil)
 
-// NewPoster returns a post-only client. It does no I/O.
-func NewPoster(opts PosterOptions) (*Poster, error) {
+// NewPoster returns a post-only client. Of opts it reads only BotToken,
+// APIURL, HTTPClient, Observer, Logger and the REST bounds. It does no I/O.
+func NewPoster(opts Options) (*Poster, error) {
 	if strings.TrimSpace(opts.BotToken) == "" {
 		return nil, ErrNoToken
 	}

@@ -606,10 +606,10 @@ func TestNewValidates(t *testing.T) {
 		})
 	}
 	t.Run("a poster needs only a token", func(t *testing.T) {
-		if _, err := NewPoster(PosterOptions{BotToken: "t"}); err != nil {
+		if _, err := NewPoster(Options{BotToken: "t"}); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := NewPoster(PosterOptions{}); !errors.Is(err, ErrNoToken) {
+		if _, err := NewPoster(Options{}); !errors.Is(err, ErrNoToken) {
 			t.Fatalf("NewPoster() error = %v, want %v", err, ErrNoToken)
 		}
 	})

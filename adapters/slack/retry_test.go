@@ -16,10 +16,6 @@ import (
 	"github.com/briefbot/briefbot/bot"
 )
 
-type roundTripFunc func(*http.Request) (*http.Response, error)
-
-func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
-
 func status(code int, header http.Header) *http.Response {
 	if header == nil {
 		header = http.Header{}
@@ -45,7 +41,7 @@ func post(t *testing.T, rt http.RoundTripper, ctx context.Context) (*http.Respon
 func TestRetryTransport(t *testing.T) {
 	t.Run("connection errors then success, body replayed", func(t *testing.T) {
 		var calls atomic.Int32
-		rt := newTestRetry(roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		rt := newTestRetry(httpx.RoundTripFunc(func(r *http.Request) (*http.Response, error) {
 			body, _ := io.ReadAll(r.Body)
 			if string(body) != "channel=C1&text=hi" {
 				t.Errorf("attempt %d sent body %q", calls.Load()+1, body)
@@ -62,7 +58,7 @@ func TestRetryTransport(t *testing.T) {
 	})
 	t.Run("bounded", func(t *testing.T) {
 		var calls atomic.Int32
-		rt := newTestRetry(roundTripFunc(func(*http.Request) (*http.Response, error) {
+		rt := newTestRetry(httpx.RoundTripFunc(func(*http.Request) (*http.Response, error) {
 			calls.Add(1)
 			return status(http.StatusBadGateway, nil), nil
 		}), bot.NopObserver{})
@@ -73,7 +69,7 @@ func TestRetryTransport(t *testing.T) {
 	})
 	t.Run("too long a Retry-After is not waited", func(t *testing.T) {
 		obs := &fakeObserver{}
-		rt := newTestRetry(roundTripFunc(func(*http.Request) (*http.Response, error) {
+		rt := newTestRetry(httpx.RoundTripFunc(func(*http.Request) (*http.Response, error) {
 			return status(http.StatusTooManyRequests, http.Header{"Retry-After": {"3600"}}), nil
 		}), obs)
 		resp, err := post(t, rt, context.Background())
@@ -86,7 +82,7 @@ func TestRetryTransport(t *testing.T) {
 	})
 	t.Run("a wait ends with the context", func(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
-		rt := newTestRetry(roundTripFunc(func(*http.Request) (*http.Response, error) {
+		rt := newTestRetry(httpx.RoundTripFunc(func(*http.Request) (*http.Response, error) {
 			cancel() // the caller gives up while the transport waits out Retry-After
 			return status(http.StatusTooManyRequests, http.Header{"Retry-After": {"20"}}), nil
 		}), bot.NopObserver{})

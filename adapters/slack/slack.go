@@ -215,20 +215,6 @@ func New(opts Options) (*Adapter, error) {
 	return newAdapter(opts)
 }
 
-// PosterOptions configures a post-only client (NewPoster).
-type PosterOptions struct {
-	// BotToken (SLACK_BOT_TOKEN, xoxb-) authenticates Web API calls.
-	BotToken string
-	// APIURL (SLACK_API_URL) is the Web API base URL; empty means
-	// DefaultAPIURL.
-	APIURL string
-	// HTTPClient, Observer, Logger and MaxRateWait are as in Options.
-	HTTPClient  *http.Client
-	Observer    bot.Observer
-	Logger      *slog.Logger
-	MaxRateWait time.Duration
-}
-
 // Poster is a post-only Slack client (`briefbot digest --post`): it
 // posts blocks and digests with the bot token and the adapter's retry
 // policy, and needs no Bot, Socket Mode, routes or Run. It is a
@@ -237,8 +223,9 @@ type Poster struct{ a *Adapter }
 
 var _ digest.AdapterPoster = (*Poster)(nil)
 
-// NewPoster returns a post-only client. It does no I/O.
-func NewPoster(opts PosterOptions) (*Poster, error) {
+// NewPoster returns a post-only client. Of opts it reads only BotToken,
+// APIURL, HTTPClient, Observer, Logger and the REST bounds. It does no I/O.
+func NewPoster(opts Options) (*Poster, error) {
 	if opts.BotToken == "" {
 		return nil, ErrNoToken
 	}

@@ -35,7 +35,7 @@ func slackPoster(a *app) (digest.Poster, error) {
 	if cfg.Slack.BotToken == "" {
 		return nil, errors.New("set SLACK_BOT_TOKEN (the bot token, xoxb-…) to post to Slack")
 	}
-	sl, err := slackad.NewPoster(slackad.PosterOptions{BotToken: cfg.Slack.BotToken, APIURL: cfg.Slack.APIURL})
+	sl, err := slackad.NewPoster(slackad.Options{BotToken: cfg.Slack.BotToken, APIURL: cfg.Slack.APIURL})
 	if err != nil {
 		return nil, err
 	}
@@ -51,7 +51,7 @@ func discordPoster(a *app) (digest.Poster, error) {
 	if cfg.Discord.BotToken == "" {
 		return nil, errors.New("set DISCORD_BOT_TOKEN (the bot token) to post to Discord")
 	}
-	d, err := discord.NewPoster(discord.PosterOptions{BotToken: cfg.Discord.BotToken, APIURL: cfg.Discord.APIURL})
+	d, err := discord.NewPoster(discord.Options{BotToken: cfg.Discord.BotToken, APIURL: cfg.Discord.APIURL})
 	if err != nil {
 		return nil, err
 	}

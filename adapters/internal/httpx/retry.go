@@ -137,6 +137,13 @@ func keep(resp *http.Response) []byte {
 	return body
 }
 
+// RoundTripFunc adapts a function to an http.RoundTripper (as
+// http.HandlerFunc does a Handler): fakes and transport wrappers.
+type RoundTripFunc func(*http.Request) (*http.Response, error)
+
+// RoundTrip calls f.
+func (f RoundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
 // Replayable reports whether req can be sent again.
 func Replayable(req *http.Request) bool {
 	return req.Body == nil || req.Body == http.NoBody || req.GetBody != nil

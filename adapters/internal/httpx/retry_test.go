@@ -11,10 +11,6 @@ import (
 	"time"
 )
 
-type roundTripFunc func(*http.Request) (*http.Response, error)
-
-func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
-
 func response(code int, body string, h http.Header) *http.Response {
 	if h == nil {
 		h = http.Header{}
@@ -30,7 +26,7 @@ func TestRetryPluggableRetryAfter(t *testing.T) {
 	var calls atomic.Int32
 	var waits []time.Duration
 	rt := &Retry{
-		Next: roundTripFunc(func(*http.Request) (*http.Response, error) {
+		Next: RoundTripFunc(func(*http.Request) (*http.Response, error) {
 			switch calls.Add(1) {
 			case 1:
 				return response(http.StatusTooManyRequests, "0.001", nil), nil
@@ -66,7 +62,7 @@ func TestRetryPluggableRetryAfter(t *testing.T) {
 func TestRetryWaitEndsWithContext(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	rt := &Retry{
-		Next: roundTripFunc(func(*http.Request) (*http.Response, error) {
+		Next: RoundTripFunc(func(*http.Request) (*http.Response, error) {
 			cancel()
 			return nil, errors.New("connection reset")
 		}),
@@ -77,7 +73,7 @@ func TestRetryWaitEndsWithContext(t *testing.T) {
 		t.Fatal("no error")
 	}
 	var calls atomic.Int32
-	rt = &Retry{Next: roundTripFunc(func(*http.Request) (*http.Response, error) {
+	rt = &Retry{Next: RoundTripFunc(func(*http.Request) (*http.Response, error) {
 		calls.Add(1)
 		return nil, errors.New("connection reset")
 	}), MaxAttempts: 4, Backoff: time.Millisecond}
