@@ -7,6 +7,7 @@ package bot
 import (
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -20,6 +21,14 @@ const (
 	PlatformSlack   = "slack"
 	PlatformDiscord = "discord"
 )
+
+// ChatPlatforms are the chat platforms briefbot has adapters for: the
+// one list that digest targets, channel settings, configuration checks
+// and metrics read.
+var ChatPlatforms = []string{PlatformSlack, PlatformDiscord}
+
+// IsChatPlatform reports whether p is one of ChatPlatforms.
+func IsChatPlatform(p string) bool { return slices.Contains(ChatPlatforms, p) }
 
 // Question is what a user asked.
 type Question struct {

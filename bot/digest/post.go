@@ -88,9 +88,7 @@ func ParseTarget(s string) (Target, error) {
 	if !ok || c == "" {
 		return Target{}, fmt.Errorf("%w (got %q)", ErrBadTarget, s)
 	}
-	switch p {
-	case bot.PlatformSlack, bot.PlatformDiscord:
-	default:
+	if !bot.IsChatPlatform(p) {
 		return Target{}, fmt.Errorf("%w: unknown platform %q", ErrBadTarget, p)
 	}
 	return Target{Platform: p, Channel: c}, nil

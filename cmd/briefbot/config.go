@@ -173,7 +173,7 @@ func readConfig(path string, getenv func(string) string) (Config, error) {
 	set(&c.Discord.GuildID, "DISCORD_GUILD_ID")
 	set(&c.Discord.APIURL, "DISCORD_API_URL")
 	at, tz := getenv("BRIEFBOT_DIGEST_AT"), getenv("BRIEFBOT_DIGEST_TZ")
-	for _, p := range []struct{ platform, key string }{{"slack", "BRIEFBOT_DIGEST_SLACK"}, {"discord", "BRIEFBOT_DIGEST_DISCORD"}} {
+	for _, p := range []struct{ platform, key string }{{bot.PlatformSlack, "BRIEFBOT_DIGEST_SLACK"}, {bot.PlatformDiscord, "BRIEFBOT_DIGEST_DISCORD"}} {
 		for _, ch := range splitList(getenv(p.key)) {
 			c.Digests = append(c.Digests, DigestSchedule{Platform: p.platform, Channel: ch, At: at, Timezone: tz})
 		}
@@ -183,7 +183,7 @@ func readConfig(path string, getenv func(string) string) (Config, error) {
 	}
 	for i := range c.Digests {
 		d := &c.Digests[i] // at, timezone and window default in digest.Subscription.Normalize
-		if d.Platform != "slack" && d.Platform != "discord" {
+		if !bot.IsChatPlatform(d.Platform) {
 			return c, fmt.Errorf("config: digest %d: platform must be slack or discord, not %q", i+1, d.Platform)
 		}
 		if d.Channel == "" {
@@ -191,7 +191,7 @@ func readConfig(path string, getenv func(string) string) (Config, error) {
 		}
 	}
 	for i, ch := range c.Channels {
-		if ch.Platform != "slack" && ch.Platform != "discord" {
+		if !bot.IsChatPlatform(ch.Platform) {
 			return c, fmt.Errorf("config: channel %d: platform must be slack or discord, not %q", i+1, ch.Platform)
 		}
 		if ch.Channel == "" {
