@@ -11,6 +11,7 @@ import (
 
 	"github.com/briefbot/briefbot/bot"
 	"github.com/briefbot/briefbot/bot/digest"
+	"github.com/briefbot/briefbot/bot/digest/digesttest"
 )
 
 // sampleDigest has a new story with linked citations, a follow-up whose
@@ -81,30 +82,8 @@ func TestRenderDigestLimits(t *testing.T) {
 	}
 }
 
-// fakeDigests records what the digest commands ask for.
-type fakeDigests struct {
-	subs []digest.Subscription
-}
-
-func (f *fakeDigests) Preview(context.Context, digest.Target) (digest.Digest, error) {
-	return sampleDigest(), nil
-}
-
-func (f *fakeDigests) Subscribe(_ context.Context, s digest.Subscription) (digest.Subscription, error) {
-	s, err := s.Normalize()
-	if err != nil {
-		return s, err
-	}
-	f.subs = append(f.subs, s)
-	return s, nil
-}
-
-func (f *fakeDigests) Unsubscribe(_ context.Context, t digest.Target) (bool, error) {
-	return len(f.subs) > 0, nil
-}
-
 func TestDigestCommands(t *testing.T) {
-	f := &fakeDigests{}
+	f := &digesttest.Commands{Digest: sampleDigest()}
 	cmds := map[string]Command{}
 	for _, c := range DigestCommands(f) {
 		cmds[c.Definition.Name] = c
@@ -137,12 +116,12 @@ func TestDigestCommands(t *testing.T) {
 			t.Errorf("/%s %v: %+v, %v; want ephemeral %v containing %q", c.inv.Name, c.inv.Options, m, err, c.ephemeral, c.want)
 		}
 	}
-	if len(f.subs) != 2 || f.subs[0].Platform != "discord" || f.subs[0].Channel != "C9" || f.subs[0].At != "07:30" {
-		t.Errorf("subscriptions %+v", f.subs)
+	if len(f.Subscriptions()) != 2 || f.Subscriptions()[0].Platform != "discord" || f.Subscriptions()[0].Channel != "C9" || f.Subscriptions()[0].At != "07:30" {
+		t.Errorf("subscriptions %+v", f.Subscriptions())
 	}
 	// Where the application may not post (app_permissions lacks Send
 	// Messages), /brief subscribe is refused at once and nothing stored.
-	n := len(f.subs)
+	n := len(f.Subscriptions())
 	for perms, refused := range map[int64]bool{
 		discordgo.PermissionViewChannel | discordgo.PermissionEmbedLinks:                                    true,
 		discordgo.PermissionViewChannel | discordgo.PermissionSendMessages | discordgo.PermissionEmbedLinks: false,
@@ -157,8 +136,8 @@ func TestDigestCommands(t *testing.T) {
 		if !refused {
 			n++
 		}
-		if len(f.subs) != n {
-			t.Errorf("app permissions %b: %d subscriptions, want %d", perms, len(f.subs), n)
+		if len(f.Subscriptions()) != n {
+			t.Errorf("app permissions %b: %d subscriptions, want %d", perms, len(f.Subscriptions()), n)
 		}
 	}
 	if !cmds["digest"].Ephemeral || cmds["subscribe"].Definition.DefaultMemberPermissions == nil {

@@ -11,6 +11,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/briefbot/briefbot/bot/digest"
+	"github.com/briefbot/briefbot/bot/digest/digesttest"
 )
 
 // sampleDigest has a new story with linked citations, a follow-up whose
@@ -90,35 +91,8 @@ func TestRenderDigestLimits(t *testing.T) {
 	}
 }
 
-// fakeDigests records what the digest subcommands ask for.
-type fakeDigests struct {
-	subs []digest.Subscription
-	gone []digest.Target
-}
-
-func (f *fakeDigests) Preview(context.Context, digest.Target) (digest.Digest, error) {
-	return sampleDigest(), nil
-}
-
-func (f *fakeDigests) Subscribe(_ context.Context, s digest.Subscription) (digest.Subscription, error) {
-	s, err := s.Normalize()
-	if err != nil {
-		return s, err
-	}
-	f.subs = append(f.subs, s)
-	return s, nil
-}
-
-func (f *fakeDigests) Unsubscribe(_ context.Context, t digest.Target) (bool, error) {
-	f.gone = append(f.gone, t)
-	if t.Channel == "CFIXED" {
-		return false, digest.BadSubscription("set in the configuration")
-	}
-	return len(f.subs) > 0, nil
-}
-
 func TestDigestSubcommands(t *testing.T) {
-	f := &fakeDigests{}
+	f := &digesttest.Commands{Digest: sampleDigest(), Fixed: "CFIXED"}
 	fs := newFakeSlack(t)
 	fs.notMember = map[string]bool{"COUT": true, "GPRIVATE": true}
 	a, err := newAdapter(Options{BotToken: "xoxb-test", Digests: f, APIURL: fs.APIURL()})
@@ -146,8 +120,8 @@ func TestDigestSubcommands(t *testing.T) {
 			t.Errorf("/brief %s: %s %q, want %s containing %q", c.text, resp.ResponseType, resp.Text, c.kind, c.want)
 		}
 	}
-	if len(f.subs) != 3 || f.subs[0].Timezone != "Europe/Kyiv" || f.subs[0].At != "07:30" || f.subs[0].Channel != "C1" || f.subs[0].Platform != "slack" {
-		t.Errorf("subscriptions %+v", f.subs)
+	if len(f.Subscriptions()) != 3 || f.Subscriptions()[0].Timezone != "Europe/Kyiv" || f.Subscriptions()[0].At != "07:30" || f.Subscriptions()[0].Channel != "C1" || f.Subscriptions()[0].Platform != "slack" {
+		t.Errorf("subscriptions %+v", f.Subscriptions())
 	}
 	// A channel the bot is not in (a private one it was not invited to is
 	// not even visible to it) is refused at once, not at 08:00.
@@ -157,8 +131,8 @@ func TestDigestSubcommands(t *testing.T) {
 			t.Errorf("subscribe in %s: %s %q", ch, resp.ResponseType, resp.Text)
 		}
 	}
-	if len(f.subs) != 3 {
-		t.Errorf("a refused subscription was stored: %+v", f.subs)
+	if len(f.Subscriptions()) != 3 {
+		t.Errorf("a refused subscription was stored: %+v", f.Subscriptions())
 	}
 	cmd.ChannelID, cmd.Text = "CFIXED", "unsubscribe"
 	if resp := a.command(context.Background(), cmd); !strings.Contains(resp.Text, "Set in the configuration.") {

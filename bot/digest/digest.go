@@ -190,13 +190,12 @@ func (o Options) resolve() (Options, window, error) {
 	if set > 1 {
 		return o, window{}, fmt.Errorf("%w: choose one of a date, a since date or all", ErrBadOptions)
 	}
-	now := o.Now.In(o.Location)
-	w := window{to: o.Now, date: now.Format(retrieval.DateLayout)}
+	w := window{to: o.Now, date: Day(o.Now, o.Location)}
 	switch {
 	case o.All:
 		w.to, w.label = time.Time{}, "all"
 	case !o.Since.IsZero():
-		w.from, w.label = o.Since, "since "+o.Since.In(o.Location).Format(retrieval.DateLayout)
+		w.from, w.label = o.Since, "since "+Day(o.Since, o.Location)
 	case !o.Date.IsZero():
 		y, m, dd := o.Date.In(o.Location).Date()
 		if o.Date.Location() == time.UTC {
@@ -204,7 +203,7 @@ func (o Options) resolve() (Options, window, error) {
 		}
 		w.from = time.Date(y, m, dd, 0, 0, 0, 0, o.Location)
 		w.to = time.Date(y, m, dd+1, 0, 0, 0, 0, o.Location)
-		w.date = w.from.Format(retrieval.DateLayout)
+		w.date = Day(w.from, o.Location)
 		w.label = w.date
 	default:
 		w.from, w.label = o.Now.Add(-o.Window), formatWindow(o.Window)

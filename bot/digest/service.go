@@ -12,6 +12,7 @@ import (
 	"github.com/jonboulle/clockwork"
 
 	"github.com/briefbot/briefbot/bot"
+	"github.com/briefbot/briefbot/retrieval"
 )
 
 // Commands is what the chat adapters' digest commands (Slack's /brief
@@ -396,11 +397,8 @@ func latestDay(ctx context.Context, search bot.Searcher, now time.Time, loc *tim
 // Day is the calendar day of t in loc as the ledger keys it (YYYY-MM-DD):
 // the one definition of a digest's day.
 func Day(t time.Time, loc *time.Location) string {
-	return t.In(loc).Format(dayLayout)
+	return t.In(loc).Format(retrieval.DateLayout)
 }
-
-// dayLayout is how a day is written (retrieval.DateLayout).
-const dayLayout = "2006-01-02"
 
 // WindowLabel says what the digest's window covers, for a header: "all
 // briefings", "since 2025-12-01", "last 24h", or the day itself.
