@@ -158,16 +158,15 @@ func Deliver(ctx context.Context, s bot.Searcher, l LedgerStore, p Poster, del D
 	if c, ok := l.(RunClaimer); ok && !del.Force {
 		return deliverClaimed(ctx, s, l, c, p, del, opts, target, day)
 	}
-	if !del.Force {
-		done, err := l.Posted(target, day)
-		if err != nil {
-			return "", Digest{}, err
-		}
-		if done {
-			return AlreadyPosted, Digest{}, nil
-		}
+	done, prev, err := lookUp(l, target, day)
+	if err != nil {
+		return "", Digest{}, err
 	}
-	d, err := buildRun(ctx, s, l, opts, target, day)
+	if done && !del.Force {
+		return AlreadyPosted, Digest{}, nil
+	}
+	opts.Previous = prev
+	d, err := Build(ctx, s, opts)
 	if err != nil {
 		return "", d, err
 	}
@@ -181,6 +180,20 @@ func Deliver(ctx context.Context, s bot.Searcher, l LedgerStore, p Poster, del D
 		return Posted, d, err
 	}
 	return Posted, d, nil
+}
+
+// lookUp reads, for target's run of day, whether the ledger holds it and
+// the story signatures of the digest before it: in one read of the file
+// for a [Ledger].
+func lookUp(l LedgerStore, target, day string) (posted bool, prev []Signature, err error) {
+	if fl, ok := l.(*Ledger); ok {
+		return fl.lookUp(target, day)
+	}
+	if posted, err = l.Posted(target, day); err != nil {
+		return false, nil, err
+	}
+	prev, err = l.Previous(target, day)
+	return posted, prev, err
 }
 
 // buildRun builds the run's digest, with the previous one for the channel
