@@ -143,6 +143,8 @@ func (a *Adapter) PostDigest(ctx context.Context, channelID string, d digest.Dig
 	return a.PostMessage(ctx, channelID, RenderDigest(d))
 }
 
+var _ digest.AdapterPoster = (*Adapter)(nil)
+
 // PostDigestID is PostDigest, also returning the message's id (a
 // cluster's digest ledger records it).
 func (a *Adapter) PostDigestID(ctx context.Context, channelID string, d digest.Digest) (string, error) {

@@ -184,11 +184,7 @@ type Adapter struct {
 	bodyTimeout time.Duration // reading an HTTP interaction's body
 }
 
-var (
-	_ bot.Adapter          = (*Adapter)(nil)
-	_ httpapi.Mounter      = (*Adapter)(nil)
-	_ digest.AdapterPoster = (*Adapter)(nil)
-)
+var _ bot.Adapter = (*Adapter)(nil)
 
 // New returns an Adapter configured by opts. It does no I/O: commands are
 // registered and the gateway opened by Run.
@@ -229,11 +225,6 @@ func NewPoster(opts Options) (*Poster, error) {
 // PostMessage is Adapter.PostMessage.
 func (p *Poster) PostMessage(ctx context.Context, channelID string, m Message) error {
 	return p.a.PostMessage(ctx, channelID, m)
-}
-
-// PostDigest is Adapter.PostDigest.
-func (p *Poster) PostDigest(ctx context.Context, channelID string, d digest.Digest) error {
-	return p.a.PostDigest(ctx, channelID, d)
 }
 
 // PostDigestID is Adapter.PostDigestID.
@@ -369,7 +360,9 @@ func (a *Adapter) Name() string { return bot.PlatformDiscord }
 // configured) rather than over the gateway.
 func (a *Adapter) HTTPMode() bool { return a.publicKey != nil }
 
-// Routes implements bot.Adapter: in HTTP mode it mounts
+var _ httpapi.Mounter = (*Adapter)(nil)
+
+// Routes implements httpapi.Mounter: in HTTP mode it mounts
 // POST /discord/interactions; otherwise it mounts nothing.
 func (a *Adapter) Routes(mux *http.ServeMux) {
 	if a.HTTPMode() {

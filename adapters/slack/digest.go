@@ -144,6 +144,8 @@ func (a *Adapter) PostDigest(ctx context.Context, channel string, d digest.Diges
 	return err
 }
 
+var _ digest.AdapterPoster = (*Adapter)(nil)
+
 // PostDigestID is PostDigest returning the posted message's ts (the
 // digest ledger of a cluster records it).
 func (a *Adapter) PostDigestID(ctx context.Context, channel string, d digest.Digest) (string, error) {

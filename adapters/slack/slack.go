@@ -195,11 +195,7 @@ type Adapter struct {
 	pool *work.Pool
 }
 
-var (
-	_ bot.Adapter          = (*Adapter)(nil)
-	_ httpapi.Mounter      = (*Adapter)(nil)
-	_ digest.AdapterPoster = (*Adapter)(nil)
-)
+var _ bot.Adapter = (*Adapter)(nil)
 
 // New returns an Adapter. It does no I/O: Run calls auth.test and, in
 // Socket Mode, connects; the HTTP routes work as soon as they are mounted.
@@ -240,11 +236,6 @@ func NewPoster(opts Options) (*Poster, error) {
 // PostBlocks is Adapter.PostBlocks.
 func (p *Poster) PostBlocks(ctx context.Context, channel, text string, blocks []slack.Block) (string, error) {
 	return p.a.PostBlocks(ctx, channel, text, blocks)
-}
-
-// PostDigest is Adapter.PostDigest.
-func (p *Poster) PostDigest(ctx context.Context, channel string, d digest.Digest) error {
-	return p.a.PostDigest(ctx, channel, d)
 }
 
 // PostDigestID is Adapter.PostDigestID.
@@ -350,6 +341,8 @@ func orDuration(d, def time.Duration) time.Duration {
 
 // Name implements bot.Adapter.
 func (a *Adapter) Name() string { return bot.PlatformSlack }
+
+var _ httpapi.Mounter = (*Adapter)(nil)
 
 // Routes mounts POST /slack/events, /slack/commands and /slack/interactions
 // on mux when a signing secret is set; otherwise it mounts nothing.
