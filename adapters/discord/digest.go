@@ -244,11 +244,11 @@ func citationLine(c digest.Citation) string {
 
 // windowLabel says what a digest's window covers, for its header.
 func windowLabel(d digest.Digest) string {
-	switch d.Window {
-	case d.Date:
+	switch {
+	case d.Window.Day != "":
 		return d.Timezone
-	case "all":
-		return d.WindowLabel()
+	case d.Window.All:
+		return d.Window.Label()
 	}
-	return d.WindowLabel() + ", " + d.Timezone
+	return d.Window.Label() + ", " + d.Timezone
 }

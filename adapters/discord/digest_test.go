@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/bwmarrin/discordgo"
 
@@ -18,7 +19,7 @@ import (
 // article has no URL, and text that tries to ping people.
 func sampleDigest() digest.Digest {
 	return digest.Digest{
-		Date: "2025-12-06", Window: "24h", Timezone: "Europe/Kyiv", Articles: 4,
+		Date: "2025-12-06", Window: digest.Window{Last: 24 * time.Hour}, Timezone: "Europe/Kyiv", Articles: 4,
 		Stories: []digest.Story{
 			{
 				Headline: "Zelensky: 'very productive' call with @everyone", New: true, Sources: 3,
@@ -42,7 +43,7 @@ func sampleDigest() digest.Digest {
 
 func TestRenderDigestGolden(t *testing.T) {
 	golden(t, "digest", RenderDigest(sampleDigest()))
-	golden(t, "digest_empty", RenderDigest(digest.Digest{Date: "2025-12-06", Window: "24h", Timezone: "UTC", Stories: []digest.Story{}}))
+	golden(t, "digest_empty", RenderDigest(digest.Digest{Date: "2025-12-06", Window: digest.Window{Last: 24 * time.Hour}, Timezone: "UTC", Stories: []digest.Story{}}))
 }
 
 func TestRenderDigestNeutralisesMentions(t *testing.T) {
@@ -58,7 +59,7 @@ func TestRenderDigestNeutralisesMentions(t *testing.T) {
 func TestRenderDigestLimits(t *testing.T) {
 	long := strings.Repeat("The convoy and its escort moved on after the ceasefire talks stalled again. ", 80)
 	for _, n := range []int{3, 14} {
-		d := digest.Digest{Date: "2025-12-06", Window: "all", Timezone: "UTC", Articles: 40}
+		d := digest.Digest{Date: "2025-12-06", Window: digest.Window{All: true}, Timezone: "UTC", Articles: 40}
 		for i := range n {
 			s := digest.Story{Headline: fmt.Sprintf("Story %d ", i) + long[:400], New: true, Sources: 2}
 			for j := range 3 {

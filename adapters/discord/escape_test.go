@@ -3,6 +3,7 @@ package discord
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/bwmarrin/discordgo"
 
@@ -247,7 +248,7 @@ func TestRenderLibraryAndDigestDisguiseNoLinks(t *testing.T) {
 	assertNoMentions(t, lib)
 	golden(t, "sources_hostile", lib)
 
-	d := digest.Digest{Date: "2025-12-06", Window: "24h", Timezone: "UTC", Articles: 2, Stories: []digest.Story{{
+	d := digest.Digest{Date: "2025-12-06", Window: digest.Window{Last: 24 * time.Hour}, Timezone: "UTC", Articles: 2, Stories: []digest.Story{{
 		Headline: "Story " + phish, New: true, Sources: 2,
 		Sentences: []digest.Sentence{
 			{Text: hostile, Article: digest.Citation{ID: "a", Title: "Read " + phish, Source: phish, URL: hostileURL}},

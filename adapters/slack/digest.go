@@ -174,8 +174,8 @@ func RenderDigestWithin(d digest.Digest, maxBlocks int) Message {
 		return Message{Text: line, Blocks: []slack.Block{section(line)}}
 	}
 	head := fmt.Sprintf("*Digest for %s* · %s · %s", EscapeText(d.Date), digest.Plural(d.Articles, "article"), digest.Plural(len(d.Stories), "story"))
-	if d.Window != d.Date {
-		head += fmt.Sprintf(" · %s, %s", EscapeText(d.WindowLabel()), EscapeText(d.Timezone))
+	if d.Window.Day == "" {
+		head += fmt.Sprintf(" · %s, %s", EscapeText(d.Window.Label()), EscapeText(d.Timezone))
 	} else {
 		head += " · " + EscapeText(d.Timezone)
 	}

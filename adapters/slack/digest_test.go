@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	"github.com/slack-go/slack"
@@ -18,7 +19,7 @@ import (
 // article has no URL, and text that tries to ping people.
 func sampleDigest() digest.Digest {
 	return digest.Digest{
-		Date: "2025-12-06", Window: "24h", Timezone: "Europe/Kyiv", Articles: 4,
+		Date: "2025-12-06", Window: digest.Window{Last: 24 * time.Hour}, Timezone: "Europe/Kyiv", Articles: 4,
 		Stories: []digest.Story{
 			{
 				Headline: "Zelensky: 'very productive' call with Witkoff & Kushner", New: true, Sources: 3,
@@ -42,7 +43,7 @@ func sampleDigest() digest.Digest {
 
 func TestRenderDigestGolden(t *testing.T) {
 	golden(t, "digest", RenderDigest(sampleDigest()))
-	golden(t, "digest_empty", RenderDigest(digest.Digest{Date: "2025-12-06", Window: "24h", Timezone: "UTC", Stories: []digest.Story{}}))
+	golden(t, "digest_empty", RenderDigest(digest.Digest{Date: "2025-12-06", Window: digest.Window{Last: 24 * time.Hour}, Timezone: "UTC", Stories: []digest.Story{}}))
 }
 
 func TestRenderDigestNeutralisesMentions(t *testing.T) {
@@ -58,7 +59,7 @@ func TestRenderDigestNeutralisesMentions(t *testing.T) {
 // TestRenderDigestLimits fills a digest far past Slack's limits.
 func TestRenderDigestLimits(t *testing.T) {
 	long := strings.Repeat("The convoy & its <escort> moved on after the ceasefire talks stalled again. ", 60)
-	d := digest.Digest{Date: "2025-12-06", Window: "all", Timezone: "UTC", Articles: 40}
+	d := digest.Digest{Date: "2025-12-06", Window: digest.Window{All: true}, Timezone: "UTC", Articles: 40}
 	for i := range 40 {
 		s := digest.Story{Headline: fmt.Sprintf("Story %d ", i) + long[:400], New: true, Sources: 2}
 		for j := range 3 {

@@ -400,18 +400,6 @@ func Day(t time.Time, loc *time.Location) string {
 	return t.In(loc).Format(retrieval.DateLayout)
 }
 
-// WindowLabel says what the digest's window covers, for a header: "all
-// briefings", "since 2025-12-01", "last 24h", or the day itself.
-func (d Digest) WindowLabel() string {
-	switch {
-	case d.Window == "all":
-		return "all briefings"
-	case d.Window == d.Date, strings.HasPrefix(d.Window, "since "):
-		return d.Window
-	}
-	return "last " + d.Window
-}
-
 // Plural writes n and the noun, "story" becoming "stories": the counts of
 // a digest's rendering on every platform.
 func Plural(n int, noun string) string {
