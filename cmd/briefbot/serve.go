@@ -369,7 +369,8 @@ func (s *Main) Run(ctx context.Context) error {
 }
 
 // Done is closed when the work stops on its own: Run's context ended (a
-// signal) or some of it failed. Close is then due.
+// signal) or some of it failed. Close is then due. Call it after a
+// successful Run.
 func (s *Main) Done() <-chan struct{} { return s.gctx.Done() }
 
 // Close stops the work, waits for it until closeReserve before ctx's
