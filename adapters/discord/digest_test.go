@@ -18,27 +18,11 @@ import (
 // sampleDigest has a new story with linked citations, a follow-up whose
 // article has no URL, and text that tries to ping people.
 func sampleDigest() digest.Digest {
-	return digest.Digest{
-		Date: "2025-12-06", Window: digest.Window{Last: 24 * time.Hour}, Timezone: "Europe/Kyiv", Articles: 4,
-		Stories: []digest.Story{
-			{
-				Headline: "Zelensky: 'very productive' call with @everyone", New: true, Sources: 3,
-				Sentences: []digest.Sentence{
-					{Text: "Russia fired 653 drones and 51 missiles overnight, Ukraine's air force said.",
-						Article: digest.Citation{ID: "001.txt", Title: "Overnight [attack]", Source: "Kyiv Post", URL: "https://example.com/a?x=1&y=2", Published: "2025-12-06"}},
-					{Text: "@here the talks in Miami were constructive, said <@123456789>.",
-						Article: digest.Citation{ID: "003.txt", Title: "Talks in Miami", URL: "https://example.com/b"}},
-				},
-			},
-			{
-				Headline: "Energy grid under strain", New: false, Sources: 1,
-				Sentences: []digest.Sentence{
-					{Text: "Power cuts were scheduled in eight regions.",
-						Article: digest.Citation{ID: "002_8c35.txt", Title: "Grid update", Source: "Ukrinform", Published: "2025-12-05"}},
-				},
-			},
-		},
-	}
+	return digesttest.Sample(digesttest.Hostile{
+		Headline: "Zelensky: 'very productive' call with @everyone",
+		Sentence: "@here the talks in Miami were constructive, said <@123456789>.",
+		Title:    "Overnight [attack]",
+	})
 }
 
 func TestRenderDigestGolden(t *testing.T) {

@@ -5,6 +5,7 @@ package digesttest
 import (
 	"context"
 	"sync"
+	"time"
 
 	"github.com/briefbot/briefbot/bot/digest"
 )
@@ -59,4 +60,37 @@ func (c *Commands) Subscriptions() []digest.Subscription {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return append([]digest.Subscription(nil), c.subs...)
+}
+
+// Hostile is the platform-specific text of Sample: what a headline, a
+// sentence and a title hold to try to ping people or break markup.
+type Hostile struct {
+	Headline, Sentence, Title string
+}
+
+// Sample is a digest for rendering tests: a new story with linked
+// citations (its headline, its second sentence and its first citation's
+// title from h), and a follow-up whose article has no URL.
+func Sample(h Hostile) digest.Digest {
+	return digest.Digest{
+		Date: "2025-12-06", Window: digest.Window{Last: 24 * time.Hour}, Timezone: "Europe/Kyiv", Articles: 4,
+		Stories: []digest.Story{
+			{
+				Headline: h.Headline, New: true, Sources: 3,
+				Sentences: []digest.Sentence{
+					{Text: "Russia fired 653 drones and 51 missiles overnight, Ukraine's air force said.",
+						Article: digest.Citation{ID: "001.txt", Title: h.Title, Source: "Kyiv Post", URL: "https://example.com/a?x=1&y=2", Published: "2025-12-06"}},
+					{Text: h.Sentence,
+						Article: digest.Citation{ID: "003.txt", Title: "Talks in Miami", URL: "https://example.com/b"}},
+				},
+			},
+			{
+				Headline: "Energy grid under strain", New: false, Sources: 1,
+				Sentences: []digest.Sentence{
+					{Text: "Power cuts were scheduled in eight regions.",
+						Article: digest.Citation{ID: "002_8c35.txt", Title: "Grid update", Source: "Ukrinform", Published: "2025-12-05"}},
+				},
+			},
+		},
+	}
 }
