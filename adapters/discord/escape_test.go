@@ -1,6 +1,7 @@
 package discord
 
 import (
+	"context"
 	"strings"
 	"testing"
 	"time"
@@ -233,9 +234,18 @@ func TestVoteReadsBackAnEscapedQuestion(t *testing.T) {
 		t.Errorf("question read back as %q, want %q", q, ans.Question)
 	}
 	a := &Adapter{recent: newRecentAnswers(1)}
-	rec := a.recoverAnswer("gone", nil, &discordgo.Message{Content: m.Content, Embeds: m.Embeds})
-	if rec.question != ans.Question || len(rec.ids) != 2 || rec.ids[0] != "evil_1.txt" || rec.ids[1] != "pier.txt" {
+	// A legacy button (posted before answers were kept by key) reads the
+	// article ids that did not fit back from the embed footers.
+	rec := a.recoverAnswer(context.Background(), voteButton{vote: bot.VoteUp, key: "gone", legacy: true},
+		&discordgo.Message{Content: m.Content, Embeds: m.Embeds})
+	if rec.Question != ans.Question || len(rec.ArticleIDs) != 2 || rec.ArticleIDs[0] != "evil_1.txt" || rec.ArticleIDs[1] != "pier.txt" {
 		t.Errorf("vote recovered %+v", rec)
+	}
+	// Today's buttons never read the footers (display text).
+	rec = a.recoverAnswer(context.Background(), voteButton{vote: bot.VoteUp, key: "gone", ids: []string{"evil_1.txt"}},
+		&discordgo.Message{Content: m.Content, Embeds: m.Embeds})
+	if len(rec.ArticleIDs) != 1 || rec.ArticleIDs[0] != "evil_1.txt" {
+		t.Errorf("a current button's vote read the footers: %+v", rec)
 	}
 }
 
