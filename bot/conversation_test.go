@@ -238,6 +238,18 @@ func TestChannelsSettings(t *testing.T) {
 	if m := c.Get("slack", "C2").Mode(AnswerThreads); m != AnswerThreads {
 		t.Fatalf("default mode %q", m)
 	}
+	// "on" is the platform's default, whatever that is.
+	if _, err := c.Set("discord", "D1", ChannelSettings{Answer: AnswerOn}); err != nil {
+		t.Fatal(err)
+	}
+	for _, def := range []string{AnswerThreads, AnswerMentions} {
+		if m := c.Get("discord", "D1").Mode(def); m != def {
+			t.Fatalf("on with default %q: mode %q", def, m)
+		}
+	}
+	if c, err = OpenChannels(dir, nil); err != nil || c.Get("discord", "D1").Answer != AnswerOn {
+		t.Fatalf("on not kept across a restart: %+v %v", c.Get("discord", "D1"), err)
+	}
 	if _, err := OpenChannels(dir, map[string]ChannelSettings{"slack:C1": {Answer: "loud"}}); err == nil {
 		t.Fatal("a bad configured setting was accepted")
 	}

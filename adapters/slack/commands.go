@@ -348,7 +348,7 @@ func (a *Adapter) help() string {
 }
 
 // settingsUsage explains /brief settings.
-const settingsUsage = "Usage: `/brief settings [answer=threads|mentions|all|off] [private=on|off] [collections=NAME,NAME|all]`. " +
+const settingsUsage = "Usage: `/brief settings [answer=on|threads|mentions|all|off] [private=on|off] [collections=NAME,NAME|all]`. " +
 	"answer: *threads* (mentions, and replies in threads I answered in), *mentions* (mentions only), " +
 	"*all* (every question asked here), *off* (nothing). private: answers to `/brief` visible to the asker only. " +
 	"collections: quote only articles ingested with these `--collection` labels (`all`: every article)."

@@ -67,7 +67,7 @@ type SlackConfig struct {
 type ChannelConfig struct {
 	Platform string `yaml:"platform"` // slack or discord
 	Channel  string `yaml:"channel"`
-	Answer   string `yaml:"answer"`  // threads, mentions, all, off
+	Answer   string `yaml:"answer"`  // on (the platform's default), threads, mentions, all, off
 	Private  *bool  `yaml:"private"` // slash-command answers visible to the asker only
 	// Collections restricts the channel's answers to these collections.
 	Collections []string `yaml:"collections"`
