@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -101,4 +102,44 @@ func TestVoteLogKeepsAnswersAcrossReopen(t *testing.T) {
 	if err := json.Unmarshal(bytes.SplitN(data, []byte{'\n'}, 2)[0], &line); err != nil || line.K != "discord:k" {
 		t.Fatalf("compacted file starts %q (%v)", data, err)
 	}
+}
+
+// FuzzKeyedLog: any file is read without a panic, and what is read
+// survives a compaction and a reread unchanged.
+func FuzzKeyedLog(f *testing.F) {
+	f.Add([]byte(`{"k":"a","v":1}` + "\n" + `{"k":"b","v":[{"q":"x"}]}` + "\n"))
+	f.Add([]byte(`{"k":"a","v":1}` + "\n" + `{"k":"a","v":{"q":"tor`))
+	f.Add([]byte("{not json\n{\"k\":\"a\",\"v\":2}\n"))
+	f.Add([]byte(`{"k":"","v":null}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		path := filepath.Join(t.TempDir(), "log.jsonl")
+		if err := os.WriteFile(path, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		log := slog.New(slog.DiscardHandler)
+		m, err := readKeyedLog(path, log)
+		if err != nil {
+			return
+		}
+		l, err := openKeyedLog(path, log, m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		l.close()
+		again, err := readKeyedLog(path, log)
+		if err != nil {
+			t.Fatalf("a compacted file does not read: %v", err)
+		}
+		if len(again) != len(m) {
+			t.Fatalf("read %d values, %d after compaction", len(m), len(again))
+		}
+		for k, v := range m {
+			var a, b any
+			json.Unmarshal(v, &a)
+			json.Unmarshal(again[k], &b)
+			if fmt.Sprint(a) != fmt.Sprint(b) {
+				t.Fatalf("%q: %s, %s after compaction", k, v, again[k])
+			}
+		}
+	})
 }
