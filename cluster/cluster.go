@@ -9,7 +9,7 @@
 // [bot.VoteRecorder], [bot.ConversationStore], [digest.LedgerStore] with
 // [digest.RunClaimer], [digest.SubscriptionStore]). The embedded default
 // keeps implementing them with the local files it always had
-// (dedupe.jsonl, votes.jsonl, conversations.json, the digest ledger and
+// (dedupe.jsonl, votes.jsonl, conversations.jsonl, the digest ledger and
 // subscriptions): no server to install, unchanged behaviour. Cluster mode (BRIEFBOT_DATABASE_URL) implements them here,
 // in PostgreSQL through pgx. We chose this over one schema for both
 // modes (SQLite through a pure-Go driver for the default, with a job

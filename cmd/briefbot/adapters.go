@@ -48,6 +48,7 @@ func (s *Main) buildAdapters() (_ []bot.Adapter, closers []func() error, _ error
 		if err != nil {
 			return nil, closers, err
 		}
+		closers = append(closers, c.Close)
 		convs = c
 	}
 	s.convs = convs

@@ -169,7 +169,7 @@ type Main struct {
 	// database's deliveries in cluster mode), nil without adapters.
 	dedupe bot.Dedupe
 	// convs are the Slack threads and Discord follow-up chains answered
-	// (conversations.json, or the database's in cluster mode), nil
+	// (conversations.jsonl, or the database's in cluster mode), nil
 	// without a chat adapter.
 	convs bot.ConversationStore
 	// channels are the per-channel settings (channel-settings.json and
