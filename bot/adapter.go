@@ -1,18 +1,14 @@
 package bot
 
-import (
-	"context"
-	"net/http"
-)
+import "context"
 
-// Adapter is a chat platform runtime that `briefbot serve` runs: it may mount
-// HTTP routes on the serve HTTP server and may run a long-lived connection
-// (Slack Socket Mode, the Discord gateway).
+// Adapter is a chat platform runtime that `briefbot serve` runs. It is
+// what every adapter has; what only some have is an optional interface
+// that serve probes for (as database/sql probes a driver): HTTP routes
+// (httpapi.Mounter) and digest posting (digest.AdapterPoster).
 type Adapter interface {
 	// Name is the platform name (PlatformSlack, PlatformDiscord).
 	Name() string
-	// Routes mounts the adapter's HTTP endpoints, if any, on mux.
-	Routes(mux *http.ServeMux)
 	// Run blocks until ctx is done, then finishes answers in flight (bounded)
 	// and closes its connections. It returns nil on a clean shutdown. An
 	// adapter with only HTTP routes returns when ctx is done.

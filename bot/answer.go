@@ -22,6 +22,14 @@ const (
 	PlatformDiscord = "discord"
 )
 
+// ChatPlatforms are the chat platforms briefbot has adapters for: the
+// one list that digest targets, channel settings, configuration checks
+// and metrics read.
+var ChatPlatforms = []string{PlatformSlack, PlatformDiscord}
+
+// IsChatPlatform reports whether p is one of ChatPlatforms.
+func IsChatPlatform(p string) bool { return slices.Contains(ChatPlatforms, p) }
+
 // Question is what a user asked.
 type Question struct {
 	// Text is the question as typed, with any bot mention removed.

@@ -25,12 +25,19 @@ const (
 	AnswerAll = "all"
 	// AnswerOff answers nothing in the channel.
 	AnswerOff = "off"
+	// AnswerOn answers the platform's default way, named for no platform:
+	// in Slack the adapter's default mode (AnswerThreads unless configured
+	// otherwise), in Discord `/brief ask` (Discord's answer:on stores it;
+	// Discord has no threads in Slack's sense, and a Discord channel
+	// stored as AnswerThreads before reads the same).
+	AnswerOn = "on"
 )
 
 // ChannelSettings are one channel's settings. A zero field is unset: the
 // default applies.
 type ChannelSettings struct {
-	// Answer is AnswerThreads, AnswerMentions, AnswerAll or AnswerOff.
+	// Answer is AnswerOn, AnswerThreads, AnswerMentions, AnswerAll or
+	// AnswerOff.
 	Answer string `json:"answer,omitempty" yaml:"answer"`
 	// Private makes answers to the slash command visible to the asker only.
 	Private *bool `json:"private,omitempty" yaml:"private"`
@@ -40,9 +47,9 @@ type ChannelSettings struct {
 	Collections []string `json:"collections,omitempty" yaml:"collections"`
 }
 
-// Mode returns the answer mode, def when unset.
+// Mode returns the answer mode, def when unset or AnswerOn.
 func (s ChannelSettings) Mode(def string) string {
-	if s.Answer == "" {
+	if s.Answer == "" || s.Answer == AnswerOn {
 		return def
 	}
 	return s.Answer
@@ -59,10 +66,10 @@ func (s ChannelSettings) Check() error {
 		}
 	}
 	switch s.Answer {
-	case "", AnswerThreads, AnswerMentions, AnswerAll, AnswerOff:
+	case "", AnswerOn, AnswerThreads, AnswerMentions, AnswerAll, AnswerOff:
 		return nil
 	}
-	return fmt.Errorf("answer must be threads, mentions, all or off, not %q", s.Answer)
+	return fmt.Errorf("answer must be on, threads, mentions, all or off, not %q", s.Answer)
 }
 
 // merge returns s with the fields o sets replaced.

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -167,8 +168,13 @@ func resolveWords(s string) []string {
 }
 
 // ConversationsFile is the file, in the data directory, where
-// conversations are kept.
-const ConversationsFile = "conversations.json"
+// conversations are kept: an append-only log of JSON lines, one a change
+// ({"k":KEY,"v":[TURNS]}, the last line for a key winning).
+const ConversationsFile = "conversations.jsonl"
+
+// oldConversationsFile is the whole-file JSON map conversations were kept
+// in before: read once, migrated to ConversationsFile, then removed.
+const oldConversationsFile = "conversations.json"
 
 // DefaultConversationTTL is how long a conversation is remembered after
 // its last turn.
@@ -192,20 +198,24 @@ var _ ConversationStore = (*Conversations)(nil)
 
 // Conversations remembers the last turns of each conversation, by key (a
 // platform's channel and thread), for a time to live after the last turn.
-// With a directory they are saved (atomically: temporary file, fsync,
-// rename) after every change and read back at open, so a restart keeps
-// them. It is safe for concurrent use.
+// With a directory, each change appends one fsynced line to
+// conversations.jsonl (not a rewrite of every conversation); the file is
+// compacted to the live conversations at open and when it has grown to
+// twice their number, and read back at open, so a restart keeps them. A
+// torn last line (a crash mid-append) is ignored with a warning. It is
+// safe for concurrent use.
 type Conversations struct {
-	mu   sync.Mutex
-	path string
-	ttl  time.Duration
-	now  func() time.Time
-	m    map[string][]Turn
+	mu  sync.Mutex
+	log *keyedLog // nil: in memory only
+	ttl time.Duration
+	now func() time.Time
+	m   map[string][]Turn
 }
 
 // OpenConversations reads the conversations saved in dir ("" keeps them
-// in memory only). A file that cannot be read is an error; expired
-// conversations are dropped.
+// in memory only), migrating the older conversations.json once. A file
+// that cannot be read, or is damaged before its last line, is an error;
+// expired conversations are dropped.
 func OpenConversations(dir string, ttl time.Duration, now func() time.Time) (*Conversations, error) {
 	if ttl <= 0 {
 		ttl = DefaultConversationTTL
@@ -217,22 +227,60 @@ func OpenConversations(dir string, ttl time.Duration, now func() time.Time) (*Co
 	if dir == "" {
 		return c, nil
 	}
-	c.path = filepath.Join(dir, ConversationsFile)
-	data, err := os.ReadFile(c.path)
-	if errors.Is(err, os.ErrNotExist) {
-		return c, nil
-	}
+	path, old := filepath.Join(dir, ConversationsFile), filepath.Join(dir, oldConversationsFile)
+	raw, err := readKeyedLog(path, slog.Default())
 	if err != nil {
 		return nil, fmt.Errorf("conversations: %w", err)
 	}
+	if raw != nil {
+		for k, v := range raw {
+			var turns []Turn
+			if err := json.Unmarshal(v, &turns); err != nil {
+				return nil, fmt.Errorf("conversations: %s is damaged (%q: %v); move it away to start afresh", path, k, err)
+			}
+			c.m[k] = turns
+		}
+	} else if err := c.readOld(old); err != nil {
+		return nil, err
+	}
+	c.expire()
+	if c.log, err = openKeyedLog(path, slog.Default(), c.encoded()); err != nil {
+		return nil, fmt.Errorf("conversations: %w", err)
+	}
+	// The log now holds every live conversation: the old file is done with.
+	if err := os.Remove(old); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("conversations: %w", err)
+	}
+	return c, nil
+}
+
+// readOld reads the whole-file format conversations were kept in before
+// (nothing when there is no such file).
+func (c *Conversations) readOld(path string) error {
+	data, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("conversations: %w", err)
+	}
 	if err := json.Unmarshal(data, &c.m); err != nil {
-		return nil, fmt.Errorf("conversations: %s is damaged (%v); move it away to start afresh", c.path, err)
+		return fmt.Errorf("conversations: %s is damaged (%v); move it away to start afresh", path, err)
 	}
 	if c.m == nil {
 		c.m = map[string][]Turn{}
 	}
-	c.expire()
-	return c, nil
+	return nil
+}
+
+// encoded returns the conversations as the log's values; c.mu is held or
+// c is not shared yet.
+func (c *Conversations) encoded() map[string]json.RawMessage {
+	out := make(map[string]json.RawMessage, len(c.m))
+	for k, turns := range c.m {
+		out[k], _ = json.Marshal(turns) // Turns always marshal
+	}
+	return out
 }
 
 // expire drops conversations past their time to live; c.mu is held.
@@ -274,7 +322,7 @@ func (c *Conversations) Append(key string, t Turn) error {
 	}
 	c.m[key] = turns
 	c.expire()
-	return c.save()
+	return c.save(key)
 }
 
 // Replace sets the conversation's turns (keeping the last MaxTurns) and
@@ -294,7 +342,7 @@ func (c *Conversations) Replace(key string, turns []Turn) error {
 	}
 	c.m[key] = turns
 	c.expire()
-	return c.save()
+	return c.save(key)
 }
 
 // Len returns how many live conversations are kept.
@@ -305,19 +353,31 @@ func (c *Conversations) Len() int {
 	return len(c.m)
 }
 
-// save writes the conversations atomically; c.mu is held.
-func (c *Conversations) save() error {
-	if c.path == "" {
+// save appends key's turns to the log, and compacts it when it has grown
+// to twice the live conversations; c.mu is held.
+func (c *Conversations) save(key string) error {
+	if c.log == nil {
 		return nil
 	}
-	data, err := json.Marshal(c.m) // map keys sorted: a stable file
-	if err != nil {
-		return err
-	}
-	if err := writeFileAtomic(c.path, data); err != nil {
+	if err := c.log.append(key, c.m[key]); err != nil {
 		return fmt.Errorf("conversations: %w", err)
 	}
+	if c.log.grown(len(c.m)) {
+		if err := c.log.compact(c.encoded()); err != nil {
+			return fmt.Errorf("conversations: compact: %w", err)
+		}
+	}
 	return nil
+}
+
+// Close closes the file (a Conversations in memory has none).
+func (c *Conversations) Close() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.log == nil {
+		return nil
+	}
+	return c.log.close()
 }
 
 // writeFileAtomic replaces path with data: written to a temporary file in

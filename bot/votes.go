@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"sync"
@@ -96,6 +97,123 @@ var (
 	ErrDuplicateVote = errors.New("bot: this vote is already recorded")
 )
 
+// RatedAnswer is what a vote needs to know about the answer it rates: the
+// question and the quoted articles. An adapter whose buttons cannot carry
+// them (Discord's custom_id holds 100 characters) keeps them under a short
+// key its buttons carry, so that a vote reads none of them back from the
+// message's display text.
+type RatedAnswer struct {
+	Question   string    `json:"q"`
+	ArticleIDs []string  `json:"a,omitempty"`
+	Time       time.Time `json:"t"`
+}
+
+// AnswerRecorder keeps RatedAnswers by key, next to the votes: a
+// VoteRecorder may implement it ([VoteLog] does, in answers.jsonl).
+type AnswerRecorder interface {
+	// RememberAnswer keeps a under key, durably.
+	RememberAnswer(ctx context.Context, key string, a RatedAnswer) error
+	// RecallAnswer returns the answer kept under key.
+	RecallAnswer(ctx context.Context, key string) (RatedAnswer, bool, error)
+}
+
+var _ AnswerRecorder = (*VoteLog)(nil)
+
+// AnswerRetention is how long VoteLog keeps a RatedAnswer: a vote on an
+// older answer is recorded with what its button carries.
+const AnswerRetention = 90 * 24 * time.Hour
+
+// AnswersFile is the file, next to votes.jsonl, where VoteLog keeps
+// RatedAnswers.
+const AnswersFile = "answers.jsonl"
+
+// RememberAnswer keeps a under key in answers.jsonl (one appended, synced
+// line; the file is compacted when it has grown to twice the answers kept,
+// dropping those older than AnswerRetention).
+func (l *VoteLog) RememberAnswer(_ context.Context, key string, a RatedAnswer) error {
+	if a.Time.IsZero() {
+		a.Time = l.clock().UTC()
+	}
+	raw, err := json.Marshal(a)
+	if err != nil {
+		return fmt.Errorf("bot: remember answer: %w", err)
+	}
+	l.amu.Lock()
+	defer l.amu.Unlock()
+	if err := l.openAnswers(); err != nil {
+		return err
+	}
+	if err := l.alog.append(key, json.RawMessage(raw)); err != nil {
+		return fmt.Errorf("bot: remember answer: %w", err)
+	}
+	l.answers[key] = raw
+	if l.alog.grown(len(l.answers)) {
+		l.expireAnswers()
+		if err := l.alog.compact(l.answers); err != nil {
+			return fmt.Errorf("bot: compact answers: %w", err)
+		}
+	}
+	return nil
+}
+
+// RecallAnswer returns the answer kept under key.
+func (l *VoteLog) RecallAnswer(_ context.Context, key string) (RatedAnswer, bool, error) {
+	l.amu.Lock()
+	defer l.amu.Unlock()
+	if err := l.openAnswers(); err != nil {
+		return RatedAnswer{}, false, err
+	}
+	raw, ok := l.answers[key]
+	if !ok {
+		return RatedAnswer{}, false, nil
+	}
+	var a RatedAnswer
+	if err := json.Unmarshal(raw, &a); err != nil {
+		return RatedAnswer{}, false, fmt.Errorf("bot: recall answer: %w", err)
+	}
+	return a, true, nil
+}
+
+// openAnswers reads and compacts answers.jsonl once; l.amu is held.
+func (l *VoteLog) openAnswers() error {
+	if l.alog != nil {
+		return nil
+	}
+	path := filepath.Join(filepath.Dir(l.path), AnswersFile)
+	m, err := readKeyedLog(path, slog.Default())
+	if err != nil {
+		return fmt.Errorf("bot: answers: %w", err)
+	}
+	if m == nil {
+		m = map[string]json.RawMessage{}
+	}
+	l.answers = m
+	l.expireAnswers()
+	if l.alog, err = openKeyedLog(path, slog.Default(), l.answers); err != nil {
+		return fmt.Errorf("bot: answers: %w", err)
+	}
+	return nil
+}
+
+// clock is the time answers are kept and expired by.
+func (l *VoteLog) clock() time.Time {
+	if l.now == nil {
+		return time.Now()
+	}
+	return l.now()
+}
+
+// expireAnswers drops answers older than AnswerRetention; l.amu is held.
+func (l *VoteLog) expireAnswers() {
+	now := l.clock()
+	for k, raw := range l.answers {
+		var a RatedAnswer
+		if json.Unmarshal(raw, &a) != nil || now.Sub(a.Time) >= AnswerRetention {
+			delete(l.answers, k)
+		}
+	}
+}
+
 // VoteRecorder records votes: [VoteLog] in the data directory, the
 // cluster package's table in PostgreSQL. Record returns ErrDuplicateVote
 // for a Key already recorded, and ErrBadVote for a vote neither up nor
@@ -115,6 +233,11 @@ type VoteLog struct {
 	mu   sync.Mutex
 	path string
 	keys map[string]bool // recorded keys; nil until read from the file
+
+	amu     sync.Mutex
+	answers map[string]json.RawMessage // RatedAnswers by key; nil until read
+	alog    *keyedLog
+	now     func() time.Time
 }
 
 // OpenVoteLog returns a VoteLog writing to dir/votes.jsonl.

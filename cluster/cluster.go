@@ -9,7 +9,7 @@
 // [bot.VoteRecorder], [bot.ConversationStore], [digest.LedgerStore] with
 // [digest.RunClaimer], [digest.SubscriptionStore]). The embedded default
 // keeps implementing them with the local files it always had
-// (dedupe.jsonl, votes.jsonl, conversations.json, the digest ledger and
+// (dedupe.jsonl, votes.jsonl, conversations.jsonl, the digest ledger and
 // subscriptions): no server to install, unchanged behaviour. Cluster mode (BRIEFBOT_DATABASE_URL) implements them here,
 // in PostgreSQL through pgx. We chose this over one schema for both
 // modes (SQLite through a pure-Go driver for the default, with a job
@@ -377,18 +377,23 @@ func (n *Node) WhileLeader(ctx context.Context, fn func(ctx context.Context)) {
 // replica leads, until ctx ends: the hook for periodic scheduled work such
 // as feed polls.
 func (n *Node) EveryWhileLeader(ctx context.Context, interval time.Duration, fn func(ctx context.Context)) {
-	n.WhileLeader(ctx, func(ctx context.Context) {
-		t := time.NewTicker(interval)
-		defer t.Stop()
-		for {
-			fn(ctx)
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-			}
+	n.WhileLeader(ctx, func(ctx context.Context) { Every(ctx, interval, fn) })
+}
+
+// Every calls fn at once and then every interval until ctx ends: the one
+// loop of periodic scheduled work, on a cluster's leader (EveryWhileLeader)
+// or on the only process there is.
+func Every(ctx context.Context, interval time.Duration, fn func(ctx context.Context)) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		fn(ctx)
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
 		}
-	})
+	}
 }
 
 // ReplicaInfo is a row of table replicas.

@@ -101,6 +101,24 @@ func New(cfg Config) *Handler {
 // Mux is the route table: adapters add their routes to it.
 func (h *Handler) Mux() *http.ServeMux { return h.mux }
 
+// Mounter is the optional interface of a chat adapter that takes webhooks
+// (Slack's Events API, Discord's HTTP interactions): serve probes each
+// bot.Adapter for it and mounts its routes on the API's Mux.
+type Mounter interface {
+	// Routes mounts the adapter's HTTP endpoints, if any, on mux.
+	Routes(mux *http.ServeMux)
+}
+
+// Mount mounts the routes of every adapter in ads that is a Mounter on
+// h's route table.
+func (h *Handler) Mount(ads ...any) {
+	for _, ad := range ads {
+		if m, ok := ad.(Mounter); ok {
+			m.Routes(h.mux)
+		}
+	}
+}
+
 // ServeHTTP serves the routes behind the access log and recover middleware.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.wrapped.ServeHTTP(w, r)

@@ -401,3 +401,34 @@ func mustJSON(t *testing.T, v any) string {
 	}
 	return string(b)
 }
+
+// webhookAdapter is an adapter with routes; plainAdapter has none.
+type webhookAdapter struct{}
+
+func (webhookAdapter) Routes(mux *http.ServeMux) {
+	mux.HandleFunc("POST /hook", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusAccepted) })
+}
+
+type plainAdapter struct{}
+
+// TestMountProbesForRoutes: Mount mounts the routes of the adapters that
+// have some (Mounter) next to the API's, and skips the others.
+func TestMountProbesForRoutes(t *testing.T) {
+	h := New(Config{Asker: bot.New(&fakeSearcher{}, bot.Options{}), Ready: func() error { return nil }, Health: func() Health { return Health{Up: true} }})
+	h.Mount(plainAdapter{}, webhookAdapter{})
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	resp, err := http.Post(srv.URL+"/hook", "text/plain", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusAccepted {
+		t.Fatalf("POST /hook: %d", resp.StatusCode)
+	}
+	if resp, err := http.Get(srv.URL + "/healthz"); err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET /healthz: %v %v", resp, err)
+	} else {
+		resp.Body.Close()
+	}
+}

@@ -2,6 +2,8 @@ package discord
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -97,7 +99,30 @@ func TestSettingsSubcommand(t *testing.T) {
 	if _, flags := content(askInteraction("6", "How many drones?")); flags != float64(discordgo.MessageFlagsEphemeral) {
 		t.Fatalf("private answer flags %v", flags)
 	}
-	if s := channels.Get(bot.PlatformDiscord, "c1"); s.Answer != bot.AnswerThreads || !s.IsPrivate() {
-		t.Fatalf("stored %+v", s)
+	if s := channels.Get(bot.PlatformDiscord, "c1"); s.Answer != bot.AnswerOn || !s.IsPrivate() {
+		t.Fatalf("stored %+v, want answer %q (Discord has no threads)", s, bot.AnswerOn)
+	}
+}
+
+func TestSettingsStoredAsThreadsBeforeReadAsOn(t *testing.T) {
+	// answer:on was stored as "threads" before: such a channel still
+	// answers /brief ask and says so.
+	dir := t.TempDir()
+	old := `{"discord:c1": {"answer": "threads", "private": false}}`
+	if err := os.WriteFile(filepath.Join(dir, bot.ChannelSettingsFile), []byte(old), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	channels, err := bot.OpenChannels(dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := newHarness(t, &fakeSearcher{result: droneResult}, func(o *Options) { o.Channels = channels })
+	d := at(t, h.interact(commandInteraction("1", CommandSettings)), "data")
+	if c, _ := at(t, d, "content").(string); !strings.Contains(c, "I answer `/brief ask` here") {
+		t.Fatalf("show: %q", c)
+	}
+	d = at(t, h.interact(askInteraction("2", "How many drones?")), "data")
+	if c, _ := at(t, d, "content").(string); !strings.Contains(c, "How many drones?") || strings.Contains(c, "switched off") {
+		t.Fatalf("/brief ask not answered: %q", c)
 	}
 }

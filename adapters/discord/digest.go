@@ -19,31 +19,12 @@ const (
 	CommandUnsubscribe = "unsubscribe"
 )
 
-// Digests is what /digest, /subscribe and /unsubscribe need from the
-// server: a preview of a channel's digest and the channel's subscription.
-// serve implements it; the adapter knows no scheduling.
-type Digests interface {
-	// Preview builds the digest the channel would get now, without posting
-	// it or recording anything.
-	Preview(ctx context.Context, target digest.Target) (digest.Digest, error)
-	// Subscribe persists sub (replacing the channel's previous
-	// subscription) and schedules it; it returns the subscription with its
-	// defaults filled in. An error wrapping digest.ErrBadSubscription
-	// carries a message for the user (a bad time or zone) as a
-	// bot.UserError: see digest.BadSubscription.
-	Subscribe(ctx context.Context, sub digest.Subscription) (digest.Subscription, error)
-	// Unsubscribe removes the channel's subscription and reports whether
-	// there was one. An error wrapping digest.ErrBadSubscription carries a
-	// message for the user as a bot.UserError.
-	Unsubscribe(ctx context.Context, target digest.Target) (bool, error)
-}
-
 // DigestCommands returns /digest (an ephemeral preview of the channel's
 // digest), /subscribe [time:HH:MM] [timezone:Area/City] and /unsubscribe,
 // served through d; pass them in Options.Commands. /subscribe and
 // /unsubscribe are by default available to members who may manage the
 // channel (server admins can change that in the integration settings).
-func DigestCommands(d Digests) []Command {
+func DigestCommands(d digest.Commands) []Command {
 	manage := int64(discordgo.PermissionManageChannels)
 	return []Command{
 		{
@@ -105,8 +86,7 @@ func DigestCommands(d Digests) []Command {
 				if err != nil {
 					return Message{}, err
 				}
-				return Message{Content: fmt.Sprintf("📰 This channel will get the daily digest of the briefings every day at %s (%s). `/brief unsubscribe` stops it.",
-					got.At, got.Timezone)}, nil
+				return Message{Content: digest.SubscribedText(got)}, nil
 			},
 		},
 		{
@@ -125,9 +105,9 @@ func DigestCommands(d Digests) []Command {
 					return Message{}, err
 				}
 				if !removed {
-					return Message{Content: "This channel is not subscribed to the daily digest. `/brief subscribe` subscribes it.", Ephemeral: true}, nil
+					return Message{Content: digest.NotSubscribedText, Ephemeral: true}, nil
 				}
-				return Message{Content: "This channel will no longer get the daily digest."}, nil
+				return Message{Content: digest.UnsubscribedText}, nil
 			},
 		},
 	}
@@ -150,14 +130,10 @@ func cannotPost(i *discordgo.Interaction) string {
 	return "I can't post in this channel (I need View Channel, Send Messages and Embed Links here; in a private channel, add me to its permissions), so I couldn't deliver the digest. Give me those permissions, then subscribe again."
 }
 
-// userError is the sentence of a digest.ErrBadSubscription (its
-// bot.UserText), for the user.
+// userError is the sentence of a digest.ErrBadSubscription, for the user.
 func userError(err error) string {
-	msg, ok := bot.UserText(err)
-	if !ok {
-		return "That subscription cannot be scheduled."
-	}
-	return NeutralizeMentions(bot.Sentence(msg))
+	msg, _ := digest.SubscriptionErrorText(err, "That subscription cannot be scheduled.")
+	return NeutralizeMentions(msg)
 }
 
 // PostDigest posts d to a channel as RenderDigest renders it, with
@@ -166,6 +142,8 @@ func userError(err error) string {
 func (a *Adapter) PostDigest(ctx context.Context, channelID string, d digest.Digest) error {
 	return a.PostMessage(ctx, channelID, RenderDigest(d))
 }
+
+var _ digest.AdapterPoster = (*Adapter)(nil)
 
 // PostDigestID is PostDigest, also returning the message's id (a
 // cluster's digest ledger records it).
@@ -193,14 +171,14 @@ func RenderDigest(d digest.Digest) Message {
 	if d.Empty() {
 		return TrimMessage(Message{Content: NeutralizeMentions(d.EmptyText())})
 	}
-	head := fmt.Sprintf("📰 **Digest for %s** · %s · %s · %s", d.Date, plural(d.Articles, "article"), plural(len(d.Stories), "story"), windowLabel(d))
+	head := fmt.Sprintf("📰 **Digest for %s** · %s · %s · %s", d.Date, digest.Plural(d.Articles, "article"), digest.Plural(len(d.Stories), "story"), windowLabel(d))
 	var embeds []*discordgo.MessageEmbed
 	total := 0
 	for i, s := range d.Stories {
 		e := trimEmbed(storyEmbed(i, s))
 		n := embedLen(e)
 		if len(embeds) == MaxEmbeds || total+n > MaxEmbedsTotal {
-			head += fmt.Sprintf("\n… and %s", plural(len(d.Stories)-i, "more story"))
+			head += fmt.Sprintf("\n… and %s", digest.Plural(len(d.Stories)-i, "more story"))
 			break
 		}
 		embeds = append(embeds, e)
@@ -234,7 +212,7 @@ func storyEmbed(i int, s digest.Story) *discordgo.MessageEmbed {
 		Title:       Truncate(fmt.Sprintf("%d. %s", i+1, EscapeMarkdown(oneLine(s.Headline))), MaxEmbedTitle),
 		Description: desc.String(),
 		Color:       color,
-		Footer:      &discordgo.MessageEmbedFooter{Text: mark + " · " + plural(s.Sources, "source")},
+		Footer:      &discordgo.MessageEmbedFooter{Text: mark + " · " + digest.Plural(s.Sources, "source")},
 	}
 }
 
@@ -267,23 +245,10 @@ func citationLine(c digest.Citation) string {
 // windowLabel says what a digest's window covers, for its header.
 func windowLabel(d digest.Digest) string {
 	switch {
-	case d.Window == "all":
-		return "all briefings"
-	case d.Window == d.Date:
+	case d.Window.Day != "":
 		return d.Timezone
-	case strings.HasPrefix(d.Window, "since "):
-		return d.Window + ", " + d.Timezone
+	case d.Window.All:
+		return d.Window.Label()
 	}
-	return "last " + d.Window + ", " + d.Timezone
-}
-
-// plural writes n and the noun, "story" becoming "stories".
-func plural(n int, noun string) string {
-	if n == 1 {
-		return "1 " + noun
-	}
-	if strings.HasSuffix(noun, "story") {
-		return fmt.Sprintf("%d %sies", n, strings.TrimSuffix(noun, "y"))
-	}
-	return fmt.Sprintf("%d %ss", n, noun)
+	return d.Window.Label() + ", " + d.Timezone
 }

@@ -6,42 +6,28 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/bwmarrin/discordgo"
 
 	"github.com/briefbot/briefbot/bot"
 	"github.com/briefbot/briefbot/bot/digest"
+	"github.com/briefbot/briefbot/bot/digest/digesttest"
 )
 
 // sampleDigest has a new story with linked citations, a follow-up whose
 // article has no URL, and text that tries to ping people.
 func sampleDigest() digest.Digest {
-	return digest.Digest{
-		Date: "2025-12-06", Window: "24h", Timezone: "Europe/Kyiv", Articles: 4,
-		Stories: []digest.Story{
-			{
-				Headline: "Zelensky: 'very productive' call with @everyone", New: true, Sources: 3,
-				Sentences: []digest.Sentence{
-					{Text: "Russia fired 653 drones and 51 missiles overnight, Ukraine's air force said.",
-						Article: digest.Citation{ID: "001.txt", Title: "Overnight [attack]", Source: "Kyiv Post", URL: "https://example.com/a?x=1&y=2", Published: "2025-12-06"}},
-					{Text: "@here the talks in Miami were constructive, said <@123456789>.",
-						Article: digest.Citation{ID: "003.txt", Title: "Talks in Miami", URL: "https://example.com/b"}},
-				},
-			},
-			{
-				Headline: "Energy grid under strain", New: false, Sources: 1,
-				Sentences: []digest.Sentence{
-					{Text: "Power cuts were scheduled in eight regions.",
-						Article: digest.Citation{ID: "002_8c35.txt", Title: "Grid update", Source: "Ukrinform", Published: "2025-12-05"}},
-				},
-			},
-		},
-	}
+	return digesttest.Sample(digesttest.Hostile{
+		Headline: "Zelensky: 'very productive' call with @everyone",
+		Sentence: "@here the talks in Miami were constructive, said <@123456789>.",
+		Title:    "Overnight [attack]",
+	})
 }
 
 func TestRenderDigestGolden(t *testing.T) {
 	golden(t, "digest", RenderDigest(sampleDigest()))
-	golden(t, "digest_empty", RenderDigest(digest.Digest{Date: "2025-12-06", Window: "24h", Timezone: "UTC", Stories: []digest.Story{}}))
+	golden(t, "digest_empty", RenderDigest(digest.Digest{Date: "2025-12-06", Window: digest.Window{Last: 24 * time.Hour}, Timezone: "UTC", Stories: []digest.Story{}}))
 }
 
 func TestRenderDigestNeutralisesMentions(t *testing.T) {
@@ -57,7 +43,7 @@ func TestRenderDigestNeutralisesMentions(t *testing.T) {
 func TestRenderDigestLimits(t *testing.T) {
 	long := strings.Repeat("The convoy and its escort moved on after the ceasefire talks stalled again. ", 80)
 	for _, n := range []int{3, 14} {
-		d := digest.Digest{Date: "2025-12-06", Window: "all", Timezone: "UTC", Articles: 40}
+		d := digest.Digest{Date: "2025-12-06", Window: digest.Window{All: true}, Timezone: "UTC", Articles: 40}
 		for i := range n {
 			s := digest.Story{Headline: fmt.Sprintf("Story %d ", i) + long[:400], New: true, Sources: 2}
 			for j := range 3 {
@@ -81,30 +67,8 @@ func TestRenderDigestLimits(t *testing.T) {
 	}
 }
 
-// fakeDigests records what the digest commands ask for.
-type fakeDigests struct {
-	subs []digest.Subscription
-}
-
-func (f *fakeDigests) Preview(context.Context, digest.Target) (digest.Digest, error) {
-	return sampleDigest(), nil
-}
-
-func (f *fakeDigests) Subscribe(_ context.Context, s digest.Subscription) (digest.Subscription, error) {
-	s, err := s.Normalize()
-	if err != nil {
-		return s, err
-	}
-	f.subs = append(f.subs, s)
-	return s, nil
-}
-
-func (f *fakeDigests) Unsubscribe(_ context.Context, t digest.Target) (bool, error) {
-	return len(f.subs) > 0, nil
-}
-
 func TestDigestCommands(t *testing.T) {
-	f := &fakeDigests{}
+	f := &digesttest.Commands{Digest: sampleDigest()}
 	cmds := map[string]Command{}
 	for _, c := range DigestCommands(f) {
 		cmds[c.Definition.Name] = c
@@ -137,12 +101,12 @@ func TestDigestCommands(t *testing.T) {
 			t.Errorf("/%s %v: %+v, %v; want ephemeral %v containing %q", c.inv.Name, c.inv.Options, m, err, c.ephemeral, c.want)
 		}
 	}
-	if len(f.subs) != 2 || f.subs[0].Platform != "discord" || f.subs[0].Channel != "C9" || f.subs[0].At != "07:30" {
-		t.Errorf("subscriptions %+v", f.subs)
+	if len(f.Subscriptions()) != 2 || f.Subscriptions()[0].Platform != "discord" || f.Subscriptions()[0].Channel != "C9" || f.Subscriptions()[0].At != "07:30" {
+		t.Errorf("subscriptions %+v", f.Subscriptions())
 	}
 	// Where the application may not post (app_permissions lacks Send
 	// Messages), /brief subscribe is refused at once and nothing stored.
-	n := len(f.subs)
+	n := len(f.Subscriptions())
 	for perms, refused := range map[int64]bool{
 		discordgo.PermissionViewChannel | discordgo.PermissionEmbedLinks:                                    true,
 		discordgo.PermissionViewChannel | discordgo.PermissionSendMessages | discordgo.PermissionEmbedLinks: false,
@@ -157,8 +121,8 @@ func TestDigestCommands(t *testing.T) {
 		if !refused {
 			n++
 		}
-		if len(f.subs) != n {
-			t.Errorf("app permissions %b: %d subscriptions, want %d", perms, len(f.subs), n)
+		if len(f.Subscriptions()) != n {
+			t.Errorf("app permissions %b: %d subscriptions, want %d", perms, len(f.Subscriptions()), n)
 		}
 	}
 	if !cmds["digest"].Ephemeral || cmds["subscribe"].Definition.DefaultMemberPermissions == nil {

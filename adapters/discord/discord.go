@@ -17,14 +17,17 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/bwmarrin/discordgo"
 
+	"github.com/briefbot/briefbot/adapters/internal/httpx"
+	"github.com/briefbot/briefbot/adapters/internal/work"
 	"github.com/briefbot/briefbot/bot"
+	"github.com/briefbot/briefbot/bot/digest"
+	"github.com/briefbot/briefbot/httpapi"
 )
 
 // DefaultAPIURL is Discord's REST base URL; Options.APIURL overrides it.
@@ -50,21 +53,20 @@ const (
 
 // MaxClockSkew is how far an HTTP interaction's signed timestamp may be from
 // now; older (replayed) or future requests get 401.
-const MaxClockSkew = 5 * time.Minute
+const MaxClockSkew = httpx.MaxClockSkew
 
 // Errors from New.
 var (
-	ErrNoToken    = errors.New("discord: a bot token is required")
+	ErrNoToken    = fmt.Errorf("discord: %w", httpx.ErrNoToken)
 	ErrNoAppID    = errors.New("discord: an application id is required")
 	ErrNoBot      = errors.New("discord: a bot is required")
 	ErrBadKey     = errors.New("discord: the public key must be 64 hex characters (an Ed25519 key)")
-	ErrBadAPIURL  = errors.New("discord: the API URL must be an absolute http or https URL")
+	ErrBadAPIURL  = fmt.Errorf("discord: %w", httpx.ErrBadAPIURL)
 	ErrBadCommand = errors.New("discord: an extra command needs a definition with a name and a handler")
 	ErrDupCommand = errors.New("discord: two commands have the same name")
 )
 
-// Options configures an Adapter. BotToken, AppID and Bot are required,
-// except with PostOnly, which needs only BotToken.
+// Options configures an Adapter. BotToken, AppID and Bot are required.
 type Options struct {
 	// BotToken authenticates REST and gateway calls (DISCORD_BOT_TOKEN),
 	// with or without the "Bot " prefix.
@@ -121,13 +123,6 @@ type Options struct {
 	// built-in ones (DigestCommands, for instance).
 	Commands []Command
 
-	// PostOnly builds an adapter that only posts (PostMessage, PostEmbeds,
-	// PostDigest), as `briefbot digest --post` does: Bot and AppID (used
-	// only by commands and interaction replies) are not needed,
-	// PublicKey is ignored, Routes mounts nothing and Run registers no
-	// commands and opens no gateway: it only waits for its context.
-	PostOnly bool
-
 	// DeferAfter is how long a command may take before its reply is
 	// deferred (type 5) and edited in later; 0 means DefaultDeferAfter.
 	DeferAfter time.Duration
@@ -162,8 +157,7 @@ type Adapter struct {
 	log      *slog.Logger
 	now      func() time.Time
 
-	postOnly bool
-	gateway  func(ctx context.Context, run func(context.Context))
+	gateway func(ctx context.Context, run func(context.Context))
 
 	client *http.Client
 	// rest makes REST calls; it is never opened as a gateway session.
@@ -182,15 +176,10 @@ type Adapter struct {
 
 	recent *recentAnswers
 
-	// work is the parent of answers that outlive the request that started
-	// them (a deferred reply is edited after the HTTP response is written).
-	// Run cancels it once answers in flight are drained or the drain times out.
-	work     context.Context
-	stopWork context.CancelFunc
-	mu       sync.RWMutex
-	closing  bool
-	inflight sync.WaitGroup
-	answers  map[string]int // interaction ids of the answers in flight
+	// pool is the parent of answers that outlive the request that started
+	// them (a deferred reply is edited after the HTTP response is written);
+	// Run drains it, then cancels what is left.
+	pool *work.Pool
 
 	bodyTimeout time.Duration // reading an HTTP interaction's body
 }
@@ -200,17 +189,52 @@ var _ bot.Adapter = (*Adapter)(nil)
 // New returns an Adapter configured by opts. It does no I/O: commands are
 // registered and the gateway opened by Run.
 func New(opts Options) (*Adapter, error) {
+	switch {
+	case strings.TrimSpace(opts.BotToken) == "":
+		return nil, ErrNoToken
+	case opts.AppID == "":
+		return nil, ErrNoAppID
+	case opts.Bot == nil:
+		return nil, ErrNoBot
+	}
+	return newAdapter(opts)
+}
+
+// Poster is a post-only Discord client (`briefbot digest --post`): it
+// posts messages and digests over REST with the adapter's timeouts and
+// rate-limit waits, and needs no application id, Bot, commands, gateway
+// or Run. It is a digest.AdapterPoster.
+type Poster struct{ a *Adapter }
+
+var _ digest.AdapterPoster = (*Poster)(nil)
+
+// NewPoster returns a post-only client. Of opts it reads only BotToken,
+// APIURL, HTTPClient, Observer, Logger and the REST bounds. It does no I/O.
+func NewPoster(opts Options) (*Poster, error) {
 	if strings.TrimSpace(opts.BotToken) == "" {
 		return nil, ErrNoToken
 	}
-	if opts.AppID == "" && !opts.PostOnly {
-		return nil, ErrNoAppID
+	a, err := newAdapter(Options{BotToken: opts.BotToken, APIURL: opts.APIURL, HTTPClient: opts.HTTPClient,
+		Observer: opts.Observer, Logger: opts.Logger, RESTTimeout: opts.RESTTimeout, MaxRateWait: opts.MaxRateWait})
+	if err != nil {
+		return nil, err
 	}
-	if opts.PostOnly {
-		opts.PublicKey, opts.Commands = "", nil
-	} else if opts.Bot == nil {
-		return nil, ErrNoBot
-	}
+	return &Poster{a: a}, nil
+}
+
+// PostMessage is Adapter.PostMessage.
+func (p *Poster) PostMessage(ctx context.Context, channelID string, m Message) error {
+	return p.a.PostMessage(ctx, channelID, m)
+}
+
+// PostDigestID is Adapter.PostDigestID.
+func (p *Poster) PostDigestID(ctx context.Context, channelID string, d digest.Digest) (string, error) {
+	return p.a.PostDigestID(ctx, channelID, d)
+}
+
+// newAdapter builds the adapter of opts, whose requirements the caller
+// checked (New: an answering adapter; NewPoster: a post-only client).
+func newAdapter(opts Options) (*Adapter, error) {
 	a := &Adapter{
 		token:           opts.BotToken,
 		appID:           opts.AppID,
@@ -232,9 +256,7 @@ func New(opts Options) (*Adapter, error) {
 		backoffMin:      time.Second,
 		backoffMax:      2 * time.Minute,
 		recent:          newRecentAnswers(512),
-		postOnly:        opts.PostOnly,
 		gateway:         opts.Gateway,
-		answers:         map[string]int{},
 		bodyTimeout:     defaultBodyTimeout,
 	}
 	if !strings.HasPrefix(a.token, "Bot ") {
@@ -268,7 +290,7 @@ func New(opts Options) (*Adapter, error) {
 	if a.apiBase == "" {
 		a.apiBase = DefaultAPIURL
 	}
-	if u, err := url.Parse(a.apiBase); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+	if httpx.CheckAPIURL(a.apiBase) != nil {
 		return nil, fmt.Errorf("%w: %q", ErrBadAPIURL, opts.APIURL)
 	}
 	for _, c := range builtinCommands() {
@@ -297,16 +319,10 @@ func New(opts Options) (*Adapter, error) {
 		next = http.DefaultTransport
 	}
 	client := *base
-	client.Transport = &restTransport{
-		base:    a.apiBase,
-		next:    next,
-		maxWait: orDefault(opts.MaxRateWait, DefaultMaxRateWait),
-		obs:     a.obs,
-		log:     a.log,
-	}
+	client.Transport = newRESTTransport(a.apiBase, next, orDefault(opts.MaxRateWait, DefaultMaxRateWait), a.obs, a.log)
 	a.client = &client
 	a.rest = a.newSession()
-	a.work, a.stopWork = context.WithCancel(context.Background())
+	a.pool = work.New(1, 0, nil) // answers run on their request's goroutine (Begin)
 	return a, nil
 }
 
@@ -344,7 +360,9 @@ func (a *Adapter) Name() string { return bot.PlatformDiscord }
 // configured) rather than over the gateway.
 func (a *Adapter) HTTPMode() bool { return a.publicKey != nil }
 
-// Routes implements bot.Adapter: in HTTP mode it mounts
+var _ httpapi.Mounter = (*Adapter)(nil)
+
+// Routes implements httpapi.Mounter: in HTTP mode it mounts
 // POST /discord/interactions; otherwise it mounts nothing.
 func (a *Adapter) Routes(mux *http.ServeMux) {
 	if a.HTTPMode() {
@@ -358,14 +376,8 @@ func (a *Adapter) Routes(mux *http.ServeMux) {
 // gateway stops it: it logs, retries and returns nil when ctx is done, after
 // finishing answers in flight. Its whole shutdown takes at most
 // Options.ShutdownTimeout: answers still running then are cancelled, each
-// logged with its interaction id and counted as dropped. A PostOnly adapter
-// only waits for ctx.
+// logged with its interaction id and counted as dropped.
 func (a *Adapter) Run(ctx context.Context) error {
-	if a.postOnly {
-		<-ctx.Done()
-		a.stopWork()
-		return nil
-	}
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
@@ -385,9 +397,7 @@ func (a *Adapter) Run(ctx context.Context) error {
 	}
 	<-ctx.Done()
 	deadline := time.Now().Add(a.shutdownTimeout)
-	a.mu.Lock()
-	a.closing = true // no new answers while the gateway closes
-	a.mu.Unlock()
+	a.pool.Stop() // no new answers while the gateway closes
 	wg.Wait()
 	a.drain(time.Until(deadline))
 	return nil
@@ -396,52 +406,11 @@ func (a *Adapter) Run(ctx context.Context) error {
 // drain stops new work, waits up to grace for answers in flight, then
 // cancels whatever is left, logging and counting each as dropped.
 func (a *Adapter) drain(grace time.Duration) {
-	a.mu.Lock()
-	a.closing = true
-	a.mu.Unlock()
-	done := make(chan struct{})
-	go func() {
-		a.inflight.Wait()
-		close(done)
-	}()
-	t := time.NewTimer(max(grace, 0))
-	defer t.Stop()
-	select {
-	case <-done:
-	case <-t.C:
-		a.mu.Lock()
-		for id, n := range a.answers {
-			for range n {
-				bot.ObserveDropped(a.obs, bot.PlatformDiscord)
-				a.log.Warn("answer dropped at shutdown: not finished within the budget", "interaction_id", id)
-			}
-		}
-		a.mu.Unlock()
+	abandoned, _ := a.pool.Drain(grace, 0)
+	for _, id := range abandoned {
+		bot.ObserveDropped(a.obs, bot.PlatformDiscord)
+		a.log.Warn("answer dropped at shutdown: not finished within the budget", "interaction_id", id)
 	}
-	a.stopWork()
-}
-
-// begin registers one answer to interaction id, or reports false once Run
-// is shutting down.
-func (a *Adapter) begin(id string) bool {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.closing {
-		return false
-	}
-	a.inflight.Add(1)
-	a.answers[id]++
-	return true
-}
-
-// end is begin's counterpart, when the answer has returned.
-func (a *Adapter) end(id string) {
-	a.mu.Lock()
-	if a.answers[id]--; a.answers[id] <= 0 {
-		delete(a.answers, id)
-	}
-	a.mu.Unlock()
-	a.inflight.Done()
 }
 
 // registerLoop registers the commands, retrying transient failures with
@@ -460,21 +429,9 @@ func (a *Adapter) registerLoop(ctx context.Context) {
 			return
 		}
 		a.log.Warn("command registration failed; retrying", "err", err, "in", backoff)
-		if !sleepCtx(ctx, backoff) {
+		if !work.Sleep(ctx, backoff) {
 			return
 		}
 		backoff = min(2*backoff, a.backoffMax)
-	}
-}
-
-// sleepCtx waits d or until ctx is done, reporting whether d elapsed.
-func sleepCtx(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
 	}
 }

@@ -1,8 +1,10 @@
 package discord
 
 import (
+	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/bwmarrin/discordgo"
 
@@ -232,9 +234,18 @@ func TestVoteReadsBackAnEscapedQuestion(t *testing.T) {
 		t.Errorf("question read back as %q, want %q", q, ans.Question)
 	}
 	a := &Adapter{recent: newRecentAnswers(1)}
-	rec := a.recoverAnswer("gone", nil, &discordgo.Message{Content: m.Content, Embeds: m.Embeds})
-	if rec.question != ans.Question || len(rec.ids) != 2 || rec.ids[0] != "evil_1.txt" || rec.ids[1] != "pier.txt" {
+	// A legacy button (posted before answers were kept by key) reads the
+	// article ids that did not fit back from the embed footers.
+	rec := a.recoverAnswer(context.Background(), voteButton{vote: bot.VoteUp, key: "gone", legacy: true},
+		&discordgo.Message{Content: m.Content, Embeds: m.Embeds})
+	if rec.Question != ans.Question || len(rec.ArticleIDs) != 2 || rec.ArticleIDs[0] != "evil_1.txt" || rec.ArticleIDs[1] != "pier.txt" {
 		t.Errorf("vote recovered %+v", rec)
+	}
+	// Today's buttons never read the footers (display text).
+	rec = a.recoverAnswer(context.Background(), voteButton{vote: bot.VoteUp, key: "gone", ids: []string{"evil_1.txt"}},
+		&discordgo.Message{Content: m.Content, Embeds: m.Embeds})
+	if len(rec.ArticleIDs) != 1 || rec.ArticleIDs[0] != "evil_1.txt" {
+		t.Errorf("a current button's vote read the footers: %+v", rec)
 	}
 }
 
@@ -247,7 +258,7 @@ func TestRenderLibraryAndDigestDisguiseNoLinks(t *testing.T) {
 	assertNoMentions(t, lib)
 	golden(t, "sources_hostile", lib)
 
-	d := digest.Digest{Date: "2025-12-06", Window: "24h", Timezone: "UTC", Articles: 2, Stories: []digest.Story{{
+	d := digest.Digest{Date: "2025-12-06", Window: digest.Window{Last: 24 * time.Hour}, Timezone: "UTC", Articles: 2, Stories: []digest.Story{{
 		Headline: "Story " + phish, New: true, Sources: 2,
 		Sentences: []digest.Sentence{
 			{Text: hostile, Article: digest.Citation{ID: "a", Title: "Read " + phish, Source: phish, URL: hostileURL}},

@@ -30,6 +30,10 @@ func FuzzInteractions(f *testing.F) {
 		"user":    map[string]any{"id": "u1"},
 		"message": map[string]any{"id": "m1", "channel_id": "c1", "content": "**Q:** x"},
 		"data":    map[string]any{"custom_id": "bb:vote:up:k:a,b", "component_type": 2}}))
+	f.Add(mustJSON(map[string]any{"id": "5", "application_id": "app1", "type": 3, "token": "t", "version": 1,
+		"user":    map[string]any{"id": "u1"},
+		"message": map[string]any{"id": "m2", "channel_id": "c1"},
+		"data":    map[string]any{"custom_id": "bb:v:down:k:a", "component_type": 2}}))
 
 	rest := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.Copy(io.Discard, r.Body)

@@ -450,9 +450,52 @@ func TestHTTPVoteRecorded(t *testing.T) {
 	}
 }
 
+func TestHTTPVoteAfterRestartReadsTheStoreNotTheMessage(t *testing.T) {
+	// The answer is kept by key next to the votes: after a restart (a new
+	// adapter and vote log on the same directory) a vote records the
+	// question and articles asked, not what the message displays.
+	dir := t.TempDir()
+	open := func() *bot.VoteLog {
+		v, err := bot.OpenVoteLog(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	question := "How many drones and missiles did Russia fire on Friday night?"
+	first := newHarness(t, &fakeSearcher{result: droneResult}, func(o *Options) { o.Votes = open() })
+	data := at(t, first.interact(askInteraction("610", question)), "data")
+	down := at(t, data, "components", 0, "components", 1, "custom_id").(string)
+	if !strings.HasPrefix(down, votePrefix) {
+		t.Fatalf("custom_id %q, want today's format %q...", down, votePrefix)
+	}
+	first.stop()
+
+	votes := open()
+	second := newHarness(t, &fakeSearcher{result: droneResult}, func(o *Options) { o.Votes = votes })
+	second.interact(mustJSON(map[string]any{
+		"id": "611", "application_id": "app1", "type": 3, "token": "tok-611", "version": 1,
+		"user": map[string]any{"id": "u4", "username": "di"},
+		"message": map[string]any{"id": "m3", "channel_id": "c1", "content": "**Q:** Something else entirely?",
+			"embeds": []any{map[string]any{"title": "A", "footer": map[string]any{"text": "not-an-id"}},
+				map[string]any{"title": "B", "footer": map[string]any{"text": "nor-this"}}}},
+		"data": map[string]any{"custom_id": down, "component_type": 2},
+	}))
+	got, err := votes.Votes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := bot.Vote{Platform: bot.PlatformDiscord, Question: question, ArticleIDs: []string{droneMeta.ID},
+		User: "u4", Vote: bot.VoteDown, Time: fixedNow}
+	if len(got) != 1 || !sameVote(got[0], want) {
+		t.Fatalf("votes = %+v, want [%+v]", got, want)
+	}
+}
+
 func TestHTTPVoteRecoveredFromMessage(t *testing.T) {
-	// A vote on an answer the adapter no longer remembers (say, after a
-	// restart) reads the question and article ids back from the message.
+	// A vote on a button of the legacy format ("bb:vote:", posted before
+	// answers were kept by key) on an answer nobody remembers reads the
+	// question and article ids back from the message, as it always did.
 	h := newHarness(t, &fakeSearcher{result: droneResult}, nil)
 	click := mustJSON(map[string]any{
 		"id": "701", "application_id": "app1", "type": 3, "token": "tok-701", "version": 1,
@@ -592,7 +635,6 @@ func TestNewValidates(t *testing.T) {
 		{"no token", Options{AppID: "a", Bot: b}, ErrNoToken},
 		{"no app", Options{BotToken: "t", Bot: b}, ErrNoAppID},
 		{"no bot", Options{BotToken: "t", AppID: "a"}, ErrNoBot},
-		{"post only needs no app", Options{BotToken: "t", PostOnly: true}, nil},
 		{"bad key", Options{BotToken: "t", AppID: "a", Bot: b, PublicKey: "zz"}, ErrBadKey},
 		{"short key", Options{BotToken: "t", AppID: "a", Bot: b, PublicKey: "abcd"}, ErrBadKey},
 		{"bad url", Options{BotToken: "t", AppID: "a", Bot: b, APIURL: "discord.com/api"}, ErrBadAPIURL},
@@ -606,6 +648,14 @@ func TestNewValidates(t *testing.T) {
 			}
 		})
 	}
+	t.Run("a poster needs only a token", func(t *testing.T) {
+		if _, err := NewPoster(Options{BotToken: "t"}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := NewPoster(Options{}); !errors.Is(err, ErrNoToken) {
+			t.Fatalf("NewPoster() error = %v, want %v", err, ErrNoToken)
+		}
+	})
 }
 
 func TestHTTPEditRecoversFromRefusals(t *testing.T) {

@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/briefbot/briefbot/adapters/internal/httpx"
 	"net/http"
 	"runtime/debug"
 	"strconv"
@@ -16,6 +15,8 @@ import (
 
 	"github.com/bwmarrin/discordgo"
 
+	"github.com/briefbot/briefbot/adapters/internal/httpx"
+	"github.com/briefbot/briefbot/adapters/internal/work"
 	"github.com/briefbot/briefbot/bot"
 )
 
@@ -122,8 +123,8 @@ func (a *Adapter) handleGateway(_ *discordgo.Session, ev *discordgo.InteractionC
 		}
 	}()
 	i := ev.Interaction
-	a.dispatch(a.work, i, func(resp *discordgo.InteractionResponse) error {
-		return a.callback(a.work, i, resp)
+	a.dispatch(a.pool.Context(), i, func(resp *discordgo.InteractionResponse) error {
+		return a.callback(a.pool.Context(), i, resp)
 	})
 }
 
@@ -251,7 +252,8 @@ func (a *Adapter) command(ctx context.Context, i *discordgo.Interaction, respond
 // happens after deferring, the reply is edited to something true, so the
 // user never sees "The application did not respond".
 func (a *Adapter) answer(ctx context.Context, i *discordgo.Interaction, respond responder, ephemeral bool, produce func(context.Context) Message) {
-	if !a.begin(i.ID) {
+	end, ok := a.pool.Begin(i.ID)
+	if !ok {
 		a.send(ctx, respond, reply(Message{Content: "I'm restarting. Please try again in a minute.", Ephemeral: true}))
 		return
 	}
@@ -259,7 +261,7 @@ func (a *Adapter) answer(ctx context.Context, i *discordgo.Interaction, respond 
 	ready := make(chan Message, 1)
 	edit := make(chan bool, 1)
 	go func() {
-		defer a.end(i.ID)
+		defer end()
 		defer func() {
 			if p := recover(); p != nil {
 				a.log.Error("answer panicked", "interaction_id", i.ID, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
@@ -293,7 +295,7 @@ func (a *Adapter) answer(ctx context.Context, i *discordgo.Interaction, respond 
 // produceSafely runs produce under the answer timeout, turning a panic into
 // a short apology rather than silence.
 func (a *Adapter) produceSafely(produce func(context.Context) Message) (m Message) {
-	ctx, cancel := context.WithTimeout(a.work, a.answerTimeout)
+	ctx, cancel := context.WithTimeout(a.pool.Context(), a.answerTimeout)
 	defer cancel()
 	defer func() {
 		if r := recover(); r != nil {
@@ -309,20 +311,20 @@ func (a *Adapter) produceSafely(produce func(context.Context) Message) (m Messag
 // message itself (400), a plain apology replaces it, so the reply never
 // stays "thinking".
 func (a *Adapter) deliverEdit(i *discordgo.Interaction, m Message) {
-	err := a.editOriginal(a.work, i, m)
+	err := a.editOriginal(a.pool.Context(), i, m)
 	var apiErr *APIError
 	for wait := 250 * time.Millisecond; wait <= time.Second && errors.As(err, &apiErr) && apiErr.Status == http.StatusNotFound; wait *= 2 {
-		if !sleepCtx(a.work, wait) {
+		if !work.Sleep(a.pool.Context(), wait) {
 			break
 		}
-		err = a.editOriginal(a.work, i, m)
+		err = a.editOriginal(a.pool.Context(), i, m)
 	}
 	if errors.As(err, &apiErr) && apiErr.Status == http.StatusBadRequest {
 		a.log.Error("edit refused; sending a plain apology", "err", err)
-		err = a.editOriginal(a.work, i, Message{Content: "Sorry, I found an answer but Discord would not display it."})
+		err = a.editOriginal(a.pool.Context(), i, Message{Content: "Sorry, I found an answer but Discord would not display it."})
 	}
 	if err != nil {
-		if a.work.Err() != nil {
+		if a.pool.Context().Err() != nil {
 			return // shutdown ran out of time: drain logged and counted it as dropped
 		}
 		a.obs.DeliveryFailed(bot.PlatformDiscord)

@@ -265,9 +265,10 @@ func TestVoteCustomID(t *testing.T) {
 	if len(id) > maxCustomID {
 		t.Fatalf("custom_id has %d characters, limit %d", len(id), maxCustomID)
 	}
-	vote, key, got, ok := parseVoteCustomID(id)
-	if !ok || vote != bot.VoteDown || key != "1312345678901234567" {
-		t.Fatalf("parse(%q) = %q %q %v %v", id, vote, key, got, ok)
+	b, ok := parseVoteCustomID(id)
+	got := b.ids
+	if !ok || b.vote != bot.VoteDown || b.key != "1312345678901234567" || b.legacy {
+		t.Fatalf("parse(%q) = %+v %v", id, b, ok)
 	}
 	if len(got) == 0 || len(got) > len(ids) {
 		t.Fatalf("ids = %v", got)
@@ -277,8 +278,11 @@ func TestVoteCustomID(t *testing.T) {
 			t.Fatalf("ids = %v, want a prefix of %v", got, ids)
 		}
 	}
-	for _, bad := range []string{"", "bb:vote:", "bb:vote:maybe:k", "other:up:k"} {
-		if _, _, _, ok := parseVoteCustomID(bad); ok {
+	if b, ok := parseVoteCustomID("bb:vote:up:k:a,b"); !ok || !b.legacy || b.vote != bot.VoteUp || b.key != "k" || strings.Join(b.ids, ",") != "a,b" {
+		t.Errorf("legacy custom_id parsed as %+v %v", b, ok)
+	}
+	for _, bad := range []string{"", "bb:vote:", "bb:v:", "bb:vote:maybe:k", "bb:v:maybe:k", "other:up:k"} {
+		if _, ok := parseVoteCustomID(bad); ok {
 			t.Errorf("parse(%q) accepted", bad)
 		}
 	}

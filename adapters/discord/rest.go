@@ -1,7 +1,6 @@
 package discord
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/bwmarrin/discordgo"
 
+	"github.com/briefbot/briefbot/adapters/internal/httpx"
 	"github.com/briefbot/briefbot/bot"
 )
 
@@ -23,17 +23,26 @@ import (
 const maxRateRetries = 3
 
 // restTransport sends discordgo's REST calls to the configured API base and
-// waits out 429s itself, honouring the request context and a bound on each
-// wait. discordgo's own waits (its 429 retry and its bucket pre-emption
-// driven by X-RateLimit-* headers) sleep without a context, so they are
-// disabled: the session never retries 429s, and the headers that would make
-// its buckets sleep are removed from responses.
+// waits out 429s itself (httpx.Retry, honouring the request context and a
+// bound on each wait). discordgo's own waits (its 429 retry and its bucket
+// pre-emption driven by X-RateLimit-* headers) sleep without a context, so
+// they are disabled: the session never retries 429s, and the headers that
+// would make its buckets sleep are removed from responses.
 type restTransport struct {
-	base    string // API base URL without a trailing slash
-	next    http.RoundTripper
-	maxWait time.Duration
-	obs     bot.Observer
-	log     *slog.Logger
+	base  string // API base URL without a trailing slash
+	retry *httpx.Retry
+}
+
+// newRESTTransport returns the transport of REST calls to base through next.
+func newRESTTransport(base string, next http.RoundTripper, maxWait time.Duration, obs bot.Observer, log *slog.Logger) *restTransport {
+	return &restTransport{base: base, retry: &httpx.Retry{
+		Next: next, Platform: bot.PlatformDiscord,
+		MaxAttempts: maxRateRetries + 1, MaxRateWait: maxWait,
+		RetryAfter:  retryAfter,
+		RateLimited: func(wait time.Duration) { obs.RateLimited(bot.PlatformDiscord, wait) },
+		Log:         log,
+		Describe:    func(*http.Request) string { return "rest" }, // URLs hold interaction tokens
+	}}
 }
 
 // RoundTrip implements http.RoundTripper.
@@ -46,42 +55,12 @@ func (t *restTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 		out.URL, out.Host = u, ""
 	}
-	for attempt := 0; ; attempt++ {
-		resp, err := t.next.RoundTrip(out)
-		if err != nil {
-			return nil, err
-		}
-		if resp.StatusCode != http.StatusTooManyRequests {
-			stripRateHeaders(resp.Header)
-			return resp, nil
-		}
-		body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-		resp.Body.Close()
-		resp.Body = io.NopCloser(bytes.NewReader(body))
-		stripRateHeaders(resp.Header)
-		wait, known := retryAfter(resp.Header, body)
-		if !known || wait > t.maxWait || attempt >= maxRateRetries || out.GetBody == nil && out.Body != nil {
-			t.log.Warn("rate limited beyond the bound; giving up", "wait", wait, "attempt", attempt)
-			return resp, nil
-		}
-		t.obs.RateLimited(bot.PlatformDiscord, wait)
-		t.log.Info("rate limited; waiting", "wait", wait)
-		timer := time.NewTimer(wait)
-		select {
-		case <-out.Context().Done():
-			timer.Stop()
-			return nil, out.Context().Err()
-		case <-timer.C:
-		}
-		if out.GetBody != nil {
-			b, err := out.GetBody()
-			if err != nil {
-				return nil, err
-			}
-			out = out.Clone(out.Context())
-			out.Body = b
-		}
+	resp, err := t.retry.RoundTrip(out)
+	if err != nil {
+		return nil, err
 	}
+	stripRateHeaders(resp.Header)
+	return resp, nil
 }
 
 // stripRateHeaders removes the headers that make discordgo's buckets sleep
@@ -95,15 +74,17 @@ func stripRateHeaders(h http.Header) {
 }
 
 // retryAfter reads a 429's wait: the JSON body's retry_after (seconds, with
-// fractions) or else the Retry-After header (seconds).
-func retryAfter(h http.Header, body []byte) (time.Duration, bool) {
+// fractions) or else the Retry-After header (seconds); without either the
+// call is not retried.
+func retryAfter(resp *http.Response) (time.Duration, bool) {
+	body, _ := io.ReadAll(resp.Body) // httpx.Retry gives the caller the body unread
 	var rl struct {
 		RetryAfter *float64 `json:"retry_after"`
 	}
 	if json.Unmarshal(body, &rl) == nil && rl.RetryAfter != nil && *rl.RetryAfter >= 0 {
 		return time.Duration(*rl.RetryAfter * float64(time.Second)), true
 	}
-	if s, err := strconv.ParseFloat(strings.TrimSpace(h.Get("Retry-After")), 64); err == nil && s >= 0 {
+	if s, err := strconv.ParseFloat(strings.TrimSpace(resp.Header.Get("Retry-After")), 64); err == nil && s >= 0 {
 		return time.Duration(s * float64(time.Second)), true
 	}
 	return 0, false

@@ -13,7 +13,8 @@ import (
 const CommandSettings = "settings"
 
 // describeSettings says a channel's settings in one line (Discord answers
-// only the slash command: "answer" is on or off).
+// only the slash command: "answer" is on or off; any stored value but
+// off, such as the "threads" answer:on stored before, is on).
 func describeSettings(s bot.ChannelSettings) string {
 	state := "I answer `/brief ask` here"
 	if s.Answer == bot.AnswerOff {
@@ -58,7 +59,7 @@ func settingsCommand(ch *bot.Channels) Command {
 			var change bot.ChannelSettings
 			switch inv.String("answer") {
 			case "on":
-				change.Answer = bot.AnswerThreads
+				change.Answer = bot.AnswerOn // not "threads": Discord has none in that sense
 			case "off":
 				change.Answer = bot.AnswerOff
 			}

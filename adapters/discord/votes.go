@@ -11,34 +11,37 @@ import (
 	"github.com/briefbot/briefbot/bot"
 )
 
-// Vote buttons carry "bb:vote:<up|down>:<key>:<id>,<id>..." as custom_id,
-// at most maxCustomID characters: key finds the answer in recentAnswers;
-// the article ids (as many as fit) and the question in the message content
-// recover it after a restart.
+// Vote buttons carry "bb:v:<up|down>:<key>:<id>,<id>..." as custom_id, at
+// most maxCustomID characters. key (the id of the interaction answered)
+// finds the answer's question and article ids: in recentAnswers, else in
+// the vote store when it keeps answers (bot.AnswerRecorder: the file
+// store's answers.jsonl), so a vote after a restart reads nothing back
+// from the message's display text. The article ids that fit are carried
+// too, for a store that keeps no answers (then the question is read from
+// the message's "**Q:**" line, which we wrote).
+//
+// Buttons posted before carry "bb:vote:..." (legacyVotePrefix) and are
+// still read as they were: their article ids, when not all fit, from the
+// embed footers.
 const (
-	votePrefix  = "bb:vote:"
-	maxCustomID = 100
+	votePrefix       = "bb:v:"
+	legacyVotePrefix = "bb:vote:"
+	maxCustomID      = 100
 )
-
-// answerRecord is what a vote needs to know about the answer it rates.
-type answerRecord struct {
-	question string
-	ids      []string
-}
 
 // recentAnswers remembers the last answers by key, evicting the oldest.
 type recentAnswers struct {
 	mu    sync.Mutex
 	max   int
 	order []string
-	byKey map[string]answerRecord
+	byKey map[string]bot.RatedAnswer
 }
 
 func newRecentAnswers(max int) *recentAnswers {
-	return &recentAnswers{max: max, byKey: make(map[string]answerRecord, max)}
+	return &recentAnswers{max: max, byKey: make(map[string]bot.RatedAnswer, max)}
 }
 
-func (r *recentAnswers) put(key string, rec answerRecord) {
+func (r *recentAnswers) put(key string, rec bot.RatedAnswer) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if _, ok := r.byKey[key]; !ok {
@@ -51,7 +54,7 @@ func (r *recentAnswers) put(key string, rec answerRecord) {
 	}
 }
 
-func (r *recentAnswers) get(key string) (answerRecord, bool) {
+func (r *recentAnswers) get(key string) (bot.RatedAnswer, bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	rec, ok := r.byKey[key]
@@ -74,20 +77,33 @@ func voteCustomID(vote, key string, ids []string) string {
 	return id
 }
 
-// parseVoteCustomID splits a vote button's custom_id.
-func parseVoteCustomID(id string) (vote, key string, ids []string, ok bool) {
+// voteButton is a parsed vote button's custom_id.
+type voteButton struct {
+	vote, key string
+	ids       []string // the article ids that fit
+	legacy    bool     // posted before answers were kept by key
+}
+
+// parseVoteCustomID splits a vote button's custom_id, of today's format or
+// the legacy one.
+func parseVoteCustomID(id string) (voteButton, bool) {
+	b := voteButton{}
 	rest, found := strings.CutPrefix(id, votePrefix)
 	if !found {
-		return "", "", nil, false
+		if rest, found = strings.CutPrefix(id, legacyVotePrefix); !found {
+			return voteButton{}, false
+		}
+		b.legacy = true
 	}
 	parts := strings.SplitN(rest, ":", 3)
 	if len(parts) < 2 || (parts[0] != bot.VoteUp && parts[0] != bot.VoteDown) {
-		return "", "", nil, false
+		return voteButton{}, false
 	}
+	b.vote, b.key = parts[0], parts[1]
 	if len(parts) == 3 && parts[2] != "" {
-		ids = strings.Split(parts[2], ",")
+		b.ids = strings.Split(parts[2], ",")
 	}
-	return parts[0], parts[1], ids, true
+	return b, true
 }
 
 // voteButtons are the 👍/👎 row of an answer.
@@ -100,39 +116,58 @@ func voteButtons(key string, ids []string) []discordgo.MessageComponent {
 	}}}
 }
 
-// withVotes adds vote buttons to a found answer and remembers it under key.
+// withVotes adds vote buttons to a found answer and remembers it under key,
+// in memory and in the vote store when it keeps answers.
 func (a *Adapter) withVotes(m Message, key string, ans bot.Answer) Message {
 	if a.votes == nil || !ans.Found || len(ans.Quotes) == 0 {
 		return m
 	}
-	ids := ans.ArticleIDs()
-	a.recent.put(key, answerRecord{question: ans.Question, ids: ids})
-	m.Components = voteButtons(key, ids)
+	rec := bot.RatedAnswer{Question: ans.Question, ArticleIDs: ans.ArticleIDs()} // the store stamps its time
+	a.recent.put(key, rec)
+	if store, ok := a.votes.(bot.AnswerRecorder); ok {
+		if err := store.RememberAnswer(context.Background(), answerKey(key), rec); err != nil {
+			a.log.Warn("discord answer not kept for its votes", "err", err)
+		}
+	}
+	m.Components = voteButtons(key, rec.ArticleIDs)
 	return m
 }
 
-// recoverAnswer finds what a vote rates: from memory, else from the clicked
-// message (the question in its content, the article ids in the custom_id or
-// the embed footers, whose last part is the article id).
-func (a *Adapter) recoverAnswer(key string, ids []string, msg *discordgo.Message) answerRecord {
-	if rec, ok := a.recent.get(key); ok {
+// answerKey is the key of an answer's record in the vote store.
+func answerKey(key string) string { return bot.PlatformDiscord + ":" + key }
+
+// recoverAnswer finds what a vote rates: from memory, else from the vote
+// store, else from the button (the article ids that fit) and the message
+// (the question; for a legacy button, the article ids in the embed
+// footers when not all fit).
+func (a *Adapter) recoverAnswer(ctx context.Context, b voteButton, msg *discordgo.Message) bot.RatedAnswer {
+	if rec, ok := a.recent.get(b.key); ok {
 		return rec
 	}
-	rec := answerRecord{ids: ids}
+	if store, ok := a.votes.(bot.AnswerRecorder); ok {
+		rec, found, err := store.RecallAnswer(ctx, answerKey(b.key))
+		if err != nil {
+			a.log.WarnContext(ctx, "discord answer not read for a vote", "err", err)
+		}
+		if found {
+			return rec
+		}
+	}
+	rec := bot.RatedAnswer{ArticleIDs: b.ids}
 	if msg == nil {
 		return rec
 	}
 	if q, ok := questionFromContent(msg.Content); ok {
-		rec.question = q
+		rec.Question = q
 	}
-	if len(rec.ids) < len(msg.Embeds) {
-		rec.ids = rec.ids[:0:0]
+	if b.legacy && len(rec.ArticleIDs) < len(msg.Embeds) {
+		rec.ArticleIDs = rec.ArticleIDs[:0:0]
 		for _, e := range msg.Embeds {
 			if e == nil || e.Footer == nil {
 				continue
 			}
 			parts := strings.Split(e.Footer.Text, " · ")
-			rec.ids = append(rec.ids, restoreMentions(parts[len(parts)-1]))
+			rec.ArticleIDs = append(rec.ArticleIDs, restoreMentions(parts[len(parts)-1]))
 		}
 	}
 	return rec
@@ -140,22 +175,23 @@ func (a *Adapter) recoverAnswer(key string, ids []string, msg *discordgo.Message
 
 // handleVote records a 👍/👎 click and acknowledges it to the voter only.
 func (a *Adapter) handleVote(ctx context.Context, i *discordgo.Interaction) Message {
-	vote, key, ids, ok := parseVoteCustomID(i.MessageComponentData().CustomID)
+	b, ok := parseVoteCustomID(i.MessageComponentData().CustomID)
 	if !ok {
 		return Message{Content: "That button is no longer supported.", Ephemeral: true}
 	}
 	if a.votes == nil {
 		return Message{Content: "Votes are not being recorded right now.", Ephemeral: true}
 	}
-	rec := a.recoverAnswer(key, ids, i.Message)
-	answer := "key:" + key // the answer's key in the custom_id, when the message is unknown
+	vote := b.vote
+	rec := a.recoverAnswer(ctx, b, i.Message)
+	answer := "key:" + b.key // the answer's key in the custom_id, when the message is unknown
 	if i.Message != nil && i.Message.ID != "" {
 		answer = i.Message.ID
 	}
 	err := a.votes.Record(ctx, bot.Vote{
 		Platform:   bot.PlatformDiscord,
-		Question:   rec.question,
-		ArticleIDs: rec.ids,
+		Question:   rec.Question,
+		ArticleIDs: rec.ArticleIDs,
 		User:       userID(i),
 		Vote:       vote,
 		Time:       a.now().UTC(),

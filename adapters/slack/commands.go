@@ -78,7 +78,7 @@ func (a *Adapter) command(ctx context.Context, cmd slack.SlashCommand) commandRe
 func (a *Adapter) within(ctx context.Context, responseURL string, compute func(context.Context) commandResponse) commandResponse {
 	ready := make(chan commandResponse) // unbuffered: a send is a handover
 	late := make(chan struct{})
-	ok := a.work.spawn(func(ctx context.Context) {
+	ok := a.pool.Go(func(ctx context.Context) {
 		ctx, cancel := context.WithTimeout(ctx, a.ansLimit)
 		defer cancel()
 		resp := compute(ctx)
@@ -92,7 +92,7 @@ func (a *Adapter) within(ctx context.Context, responseURL string, compute func(c
 		a.log.Warn("slack command reply dropped at shutdown: cancelled before it started")
 	})
 	if !ok {
-		if a.work.stopped() {
+		if a.pool.Stopped() {
 			// The user is told to try again: nothing is lost silently.
 			a.log.InfoContext(ctx, "slack command refused: shutting down")
 		} else {
@@ -123,7 +123,7 @@ func (a *Adapter) respond(ctx context.Context, responseURL string, resp commandR
 		msg.Blocks = &slack.Blocks{BlockSet: resp.Blocks}
 	}
 	if err := slack.PostWebhookCustomHTTPContext(ctx, responseURL, a.hc, msg); err != nil {
-		if a.work.life.Err() != nil {
+		if a.pool.Context().Err() != nil {
 			bot.ObserveDropped(a.obs, bot.PlatformSlack)
 			a.log.Warn("slack command reply dropped at shutdown: cancelled while answering", "err", redactURL(err))
 			return
@@ -185,7 +185,7 @@ func (a *Adapter) onInteraction(ctx context.Context, cb slack.InteractionCallbac
 			vote = bot.VoteDown
 		case actionReason:
 			value := act.Value
-			if !a.work.spawn(func(ctx context.Context) { a.recordReason(ctx, cb, value) }, nil) {
+			if !a.pool.Go(func(ctx context.Context) { a.recordReason(ctx, cb, value) }, nil) {
 				a.refused(ctx, cb.Channel.ID)
 			}
 			continue
@@ -193,7 +193,7 @@ func (a *Adapter) onInteraction(ctx context.Context, cb slack.InteractionCallbac
 			continue
 		}
 		value := act.Value
-		if !a.work.spawn(func(ctx context.Context) { a.recordVote(ctx, cb, value, vote) }, func() {
+		if !a.pool.Go(func(ctx context.Context) { a.recordVote(ctx, cb, value, vote) }, func() {
 			a.log.Warn("slack vote not recorded: shutdown cancelled it", "channel", cb.Channel.ID)
 		}) {
 			a.refused(ctx, cb.Channel.ID)
@@ -348,7 +348,7 @@ func (a *Adapter) help() string {
 }
 
 // settingsUsage explains /brief settings.
-const settingsUsage = "Usage: `/brief settings [answer=threads|mentions|all|off] [private=on|off] [collections=NAME,NAME|all]`. " +
+const settingsUsage = "Usage: `/brief settings [answer=on|threads|mentions|all|off] [private=on|off] [collections=NAME,NAME|all]`. " +
 	"answer: *threads* (mentions, and replies in threads I answered in), *mentions* (mentions only), " +
 	"*all* (every question asked here), *off* (nothing). private: answers to `/brief` visible to the asker only. " +
 	"collections: quote only articles ingested with these `--collection` labels (`all`: every article)."

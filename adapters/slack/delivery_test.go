@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/briefbot/briefbot/adapters/internal/work"
 	"github.com/briefbot/briefbot/bot"
 	"github.com/briefbot/briefbot/retrieval"
 )
@@ -106,8 +107,8 @@ func TestShutdownBacklog(t *testing.T) {
 	if err := h.stop(); err != nil {
 		t.Fatal(err)
 	}
-	if d := time.Since(start); d > drain+cancelWait {
-		t.Errorf("shutdown took %v, want at most the drain budget %v plus %v", d, drain, cancelWait)
+	if d := time.Since(start); d > drain+work.DefaultCancelWait {
+		t.Errorf("shutdown took %v, want at most the drain budget %v plus %v", d, drain, work.DefaultCancelWait)
 	}
 	logs := h.logs.String()
 	if got := strings.Count(logs, "slack answer dropped at shutdown"); got != n {

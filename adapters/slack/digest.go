@@ -12,25 +12,6 @@ import (
 	"github.com/briefbot/briefbot/bot/digest"
 )
 
-// Digests is what the /brief digest, subscribe and unsubscribe subcommands
-// need from the server: a preview of a channel's digest and the channel's
-// subscription. serve implements it; the adapter knows no scheduling.
-type Digests interface {
-	// Preview builds the digest the channel would get now, without posting
-	// it or recording anything.
-	Preview(ctx context.Context, target digest.Target) (digest.Digest, error)
-	// Subscribe persists sub (replacing the channel's previous
-	// subscription) and schedules it; it returns the subscription with its
-	// defaults filled in. An error wrapping digest.ErrBadSubscription
-	// carries a message for the user (a bad time or zone) as a
-	// bot.UserError: see digest.BadSubscription.
-	Subscribe(ctx context.Context, sub digest.Subscription) (digest.Subscription, error)
-	// Unsubscribe removes the channel's subscription and reports whether
-	// there was one. An error wrapping digest.ErrBadSubscription carries a
-	// message for the user as a bot.UserError.
-	Unsubscribe(ctx context.Context, target digest.Target) (bool, error)
-}
-
 // digestHelp lists the digest subcommands in /brief help.
 const digestHelp = "\n• `/brief digest` shows you a preview of this channel's digest now (only you see it)" +
 	"\n• `/brief subscribe [HH:MM] [Area/City]` posts the digest here every day (default 08:00 UTC), e.g. `/brief subscribe 08:00 Europe/Kyiv`" +
@@ -79,8 +60,7 @@ func (a *Adapter) digestCommand(ctx context.Context, cmd slack.SlashCommand, sub
 			return responseOf(ephemeral, RenderText(EscapeText(userError(err, "subscribe"))))
 		}
 		a.log.InfoContext(ctx, "slack channel subscribed", "channel", cmd.ChannelID, "at", got.At, "timezone", got.Timezone)
-		return responseOf(inChannel, RenderText(EscapeText(fmt.Sprintf(
-			"📰 This channel will get the daily digest of the briefings every day at %s (%s). `/brief unsubscribe` stops it.", got.At, got.Timezone))))
+		return responseOf(inChannel, RenderText(EscapeText(digest.SubscribedText(got))))
 	default: // unsubscribe
 		if len(args) > 0 {
 			return responseOf(ephemeral, RenderText("`/brief unsubscribe` takes no arguments: it stops the daily digest in this channel."))
@@ -91,10 +71,10 @@ func (a *Adapter) digestCommand(ctx context.Context, cmd slack.SlashCommand, sub
 			return responseOf(ephemeral, RenderText(EscapeText(userError(err, "unsubscribe"))))
 		}
 		if !removed {
-			return responseOf(ephemeral, RenderText("This channel is not subscribed to the daily digest. `/brief subscribe` subscribes it."))
+			return responseOf(ephemeral, RenderText(digest.NotSubscribedText))
 		}
 		a.log.InfoContext(ctx, "slack channel unsubscribed", "channel", cmd.ChannelID)
-		return responseOf(inChannel, RenderText("This channel will no longer get the daily digest."))
+		return responseOf(inChannel, RenderText(digest.UnsubscribedText))
 	}
 }
 
@@ -149,13 +129,10 @@ func looksLikeTime(arg string) bool {
 	return strings.Contains(arg, ":") || (arg != "" && arg[0] >= '0' && arg[0] <= '9')
 }
 
-// userError turns an error from Digests into what the user reads: its
-// bot.UserText (a digest.BadSubscription's sentence), else a short apology.
+// userError is what the user reads when a subscription change failed.
 func userError(err error, what string) string {
-	if msg, ok := bot.UserText(err); ok {
-		return bot.Sentence(msg)
-	}
-	return fmt.Sprintf("Sorry, I couldn't %s this channel just now. Please try again in a moment.", what)
+	msg, _ := digest.SubscriptionErrorText(err, fmt.Sprintf("Sorry, I couldn't %s this channel just now. Please try again in a moment.", what))
+	return msg
 }
 
 // PostDigest posts d to channel: the Block Kit rendering of RenderDigest
@@ -166,6 +143,8 @@ func (a *Adapter) PostDigest(ctx context.Context, channel string, d digest.Diges
 	_, err := a.post(ctx, channel, "", m)
 	return err
 }
+
+var _ digest.AdapterPoster = (*Adapter)(nil)
 
 // PostDigestID is PostDigest returning the posted message's ts (the
 // digest ledger of a cluster records it).
@@ -194,14 +173,14 @@ func RenderDigestWithin(d digest.Digest, maxBlocks int) Message {
 		line := EscapeText(d.EmptyText())
 		return Message{Text: line, Blocks: []slack.Block{section(line)}}
 	}
-	head := fmt.Sprintf("*Digest for %s* · %s · %s", EscapeText(d.Date), plural(d.Articles, "article"), plural(len(d.Stories), "story"))
-	if d.Window != d.Date {
-		head += fmt.Sprintf(" · %s, %s", EscapeText(windowLabel(d.Window)), EscapeText(d.Timezone))
+	head := fmt.Sprintf("*Digest for %s* · %s · %s", EscapeText(d.Date), digest.Plural(d.Articles, "article"), digest.Plural(len(d.Stories), "story"))
+	if d.Window.Day == "" {
+		head += fmt.Sprintf(" · %s, %s", EscapeText(d.Window.Label()), EscapeText(d.Timezone))
 	} else {
 		head += " · " + EscapeText(d.Timezone)
 	}
 	blocks := []slack.Block{section(head)}
-	text := []string{fmt.Sprintf("Digest for %s: %s", EscapeText(d.Date), plural(len(d.Stories), "story"))}
+	text := []string{fmt.Sprintf("Digest for %s: %s", EscapeText(d.Date), digest.Plural(len(d.Stories), "story"))}
 	for i, s := range d.Stories {
 		sb := storyBlocks(i, s)
 		rest := len(d.Stories) - i - 1
@@ -211,8 +190,8 @@ func RenderDigestWithin(d digest.Digest, maxBlocks int) Message {
 		}
 		if len(blocks)+len(sb)+reserve > maxBlocks {
 			more := len(d.Stories) - i
-			blocks = append(blocks, contextLine(fmt.Sprintf("… and %s", plural(more, "more story"))))
-			text = append(text, fmt.Sprintf("… and %s", plural(more, "more story")))
+			blocks = append(blocks, contextLine(fmt.Sprintf("… and %s", digest.Plural(more, "more story"))))
+			text = append(text, fmt.Sprintf("… and %s", digest.Plural(more, "more story")))
 			break
 		}
 		blocks = append(blocks, sb...)
@@ -229,33 +208,11 @@ func storyBlocks(i int, s digest.Story) []slack.Block {
 		mark = "follow-up"
 	}
 	prefix := fmt.Sprintf("*%d. ", i+1)
-	suffix := fmt.Sprintf("*  `%s` · %s", mark, plural(s.Sources, "source"))
+	suffix := fmt.Sprintf("*  `%s` · %s", mark, digest.Plural(s.Sources, "source"))
 	headline := fit(oneLine(s.Headline), MaxSectionText-len(prefix)-len(suffix))
 	out := []slack.Block{slack.NewDividerBlock(), section(prefix + headline + suffix)}
 	for _, sn := range s.Sentences {
 		out = append(out, section("> "+fit(oneLine(sn.Text), MaxSectionText-2)), contextLine(citation(sn.Article)))
 	}
 	return out
-}
-
-// windowLabel says what a digest's window covers, for its header.
-func windowLabel(w string) string {
-	switch {
-	case w == "all":
-		return "all briefings"
-	case strings.HasPrefix(w, "since "):
-		return w
-	}
-	return "last " + w
-}
-
-// plural writes n and the noun, "story" becoming "stories".
-func plural(n int, noun string) string {
-	if n == 1 {
-		return "1 " + noun
-	}
-	if strings.HasSuffix(noun, "story") {
-		return fmt.Sprintf("%d %sies", n, strings.TrimSuffix(noun, "y"))
-	}
-	return fmt.Sprintf("%d %ss", n, noun)
 }

@@ -6,42 +6,28 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	"github.com/slack-go/slack"
 
 	"github.com/briefbot/briefbot/bot/digest"
+	"github.com/briefbot/briefbot/bot/digest/digesttest"
 )
 
 // sampleDigest has a new story with linked citations, a follow-up whose
 // article has no URL, and text that tries to ping people.
 func sampleDigest() digest.Digest {
-	return digest.Digest{
-		Date: "2025-12-06", Window: "24h", Timezone: "Europe/Kyiv", Articles: 4,
-		Stories: []digest.Story{
-			{
-				Headline: "Zelensky: 'very productive' call with Witkoff & Kushner", New: true, Sources: 3,
-				Sentences: []digest.Sentence{
-					{Text: "Russia fired 653 drones and 51 missiles overnight, Ukraine's air force said.",
-						Article: digest.Citation{ID: "001.txt", Title: "Overnight attack", Source: "Kyiv Post", URL: "https://example.com/a?x=1&y=2", Published: "2025-12-06"}},
-					{Text: "@channel the talks in Miami were <b>constructive</b>, <!here> said <@U123>.",
-						Article: digest.Citation{ID: "003.txt", Title: "Talks in Miami", URL: "https://example.com/b"}},
-				},
-			},
-			{
-				Headline: "Energy grid under strain", New: false, Sources: 1,
-				Sentences: []digest.Sentence{
-					{Text: "Power cuts were scheduled in eight regions.",
-						Article: digest.Citation{ID: "002_8c35.txt", Title: "Grid update", Source: "Ukrinform", Published: "2025-12-05"}},
-				},
-			},
-		},
-	}
+	return digesttest.Sample(digesttest.Hostile{
+		Headline: "Zelensky: 'very productive' call with Witkoff & Kushner",
+		Sentence: "@channel the talks in Miami were <b>constructive</b>, <!here> said <@U123>.",
+		Title:    "Overnight attack",
+	})
 }
 
 func TestRenderDigestGolden(t *testing.T) {
 	golden(t, "digest", RenderDigest(sampleDigest()))
-	golden(t, "digest_empty", RenderDigest(digest.Digest{Date: "2025-12-06", Window: "24h", Timezone: "UTC", Stories: []digest.Story{}}))
+	golden(t, "digest_empty", RenderDigest(digest.Digest{Date: "2025-12-06", Window: digest.Window{Last: 24 * time.Hour}, Timezone: "UTC", Stories: []digest.Story{}}))
 }
 
 func TestRenderDigestNeutralisesMentions(t *testing.T) {
@@ -57,7 +43,7 @@ func TestRenderDigestNeutralisesMentions(t *testing.T) {
 // TestRenderDigestLimits fills a digest far past Slack's limits.
 func TestRenderDigestLimits(t *testing.T) {
 	long := strings.Repeat("The convoy & its <escort> moved on after the ceasefire talks stalled again. ", 60)
-	d := digest.Digest{Date: "2025-12-06", Window: "all", Timezone: "UTC", Articles: 40}
+	d := digest.Digest{Date: "2025-12-06", Window: digest.Window{All: true}, Timezone: "UTC", Articles: 40}
 	for i := range 40 {
 		s := digest.Story{Headline: fmt.Sprintf("Story %d ", i) + long[:400], New: true, Sources: 2}
 		for j := range 3 {
@@ -90,38 +76,11 @@ func TestRenderDigestLimits(t *testing.T) {
 	}
 }
 
-// fakeDigests records what the digest subcommands ask for.
-type fakeDigests struct {
-	subs []digest.Subscription
-	gone []digest.Target
-}
-
-func (f *fakeDigests) Preview(context.Context, digest.Target) (digest.Digest, error) {
-	return sampleDigest(), nil
-}
-
-func (f *fakeDigests) Subscribe(_ context.Context, s digest.Subscription) (digest.Subscription, error) {
-	s, err := s.Normalize()
-	if err != nil {
-		return s, err
-	}
-	f.subs = append(f.subs, s)
-	return s, nil
-}
-
-func (f *fakeDigests) Unsubscribe(_ context.Context, t digest.Target) (bool, error) {
-	f.gone = append(f.gone, t)
-	if t.Channel == "CFIXED" {
-		return false, digest.BadSubscription("set in the configuration")
-	}
-	return len(f.subs) > 0, nil
-}
-
 func TestDigestSubcommands(t *testing.T) {
-	f := &fakeDigests{}
+	f := &digesttest.Commands{Digest: sampleDigest(), Fixed: "CFIXED"}
 	fs := newFakeSlack(t)
 	fs.notMember = map[string]bool{"COUT": true, "GPRIVATE": true}
-	a, err := New(Options{BotToken: "xoxb-test", PostOnly: true, Digests: f, APIURL: fs.APIURL()})
+	a, err := newAdapter(Options{BotToken: "xoxb-test", Digests: f, APIURL: fs.APIURL()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -146,8 +105,8 @@ func TestDigestSubcommands(t *testing.T) {
 			t.Errorf("/brief %s: %s %q, want %s containing %q", c.text, resp.ResponseType, resp.Text, c.kind, c.want)
 		}
 	}
-	if len(f.subs) != 3 || f.subs[0].Timezone != "Europe/Kyiv" || f.subs[0].At != "07:30" || f.subs[0].Channel != "C1" || f.subs[0].Platform != "slack" {
-		t.Errorf("subscriptions %+v", f.subs)
+	if len(f.Subscriptions()) != 3 || f.Subscriptions()[0].Timezone != "Europe/Kyiv" || f.Subscriptions()[0].At != "07:30" || f.Subscriptions()[0].Channel != "C1" || f.Subscriptions()[0].Platform != "slack" {
+		t.Errorf("subscriptions %+v", f.Subscriptions())
 	}
 	// A channel the bot is not in (a private one it was not invited to is
 	// not even visible to it) is refused at once, not at 08:00.
@@ -157,15 +116,15 @@ func TestDigestSubcommands(t *testing.T) {
 			t.Errorf("subscribe in %s: %s %q", ch, resp.ResponseType, resp.Text)
 		}
 	}
-	if len(f.subs) != 3 {
-		t.Errorf("a refused subscription was stored: %+v", f.subs)
+	if len(f.Subscriptions()) != 3 {
+		t.Errorf("a refused subscription was stored: %+v", f.Subscriptions())
 	}
 	cmd.ChannelID, cmd.Text = "CFIXED", "unsubscribe"
 	if resp := a.command(context.Background(), cmd); !strings.Contains(resp.Text, "Set in the configuration.") {
 		t.Errorf("fixed: %q", resp.Text)
 	}
 	// Without digests the subcommands say so, and help does not list them.
-	b, err := New(Options{BotToken: "xoxb-test", PostOnly: true, APIURL: fs.APIURL()})
+	b, err := newAdapter(Options{BotToken: "xoxb-test", APIURL: fs.APIURL()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,6 +4,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/slack-go/slack"
 
@@ -142,7 +143,7 @@ func TestRenderLibraryAndDigestDisguiseNoLinks(t *testing.T) {
 	checkLimits(t, lib)
 	assertOnlyLinks(t, lib, "https://example.com/b")
 
-	d := digest.Digest{Date: "2025-12-06", Window: "24h", Timezone: "UTC", Articles: 2, Stories: []digest.Story{{
+	d := digest.Digest{Date: "2025-12-06", Window: digest.Window{Last: 24 * time.Hour}, Timezone: "UTC", Articles: 2, Stories: []digest.Story{{
 		Headline: "Story " + phish, New: true, Sources: 2,
 		Sentences: []digest.Sentence{
 			{Text: "Officials said " + phish, Article: digest.Citation{ID: "a", Title: "Read " + phish, Source: phish, URL: hostileURL}},

@@ -105,8 +105,8 @@ func (a *Adapter) onEvent(ctx context.Context, p eventsPayload, via string) {
 
 // queue answers q on the pool.
 func (a *Adapter) queue(ctx context.Context, q question) {
-	if !a.work.spawn(func(ctx context.Context) { a.answer(ctx, q) }, func() { a.dropped(q, "cancelled before it started") }) {
-		if a.work.stopped() {
+	if !a.pool.Go(func(ctx context.Context) { a.answer(ctx, q) }, func() { a.dropped(q, "cancelled before it started") }) {
+		if a.pool.Stopped() {
 			a.dropped(q, "arrived during shutdown")
 			return
 		}
@@ -288,7 +288,7 @@ func (a *Adapter) answer(ctx context.Context, q question) {
 	}
 	m, ans := a.reply(ctx, q.channel, questionText(q.text, selfUID), history, RenderOptions{Votes: a.votes != nil})
 	if _, err := a.postMessage(ctx, q.channel, q.threadTS, m); err != nil {
-		if a.work.life.Err() != nil {
+		if a.pool.Context().Err() != nil {
 			a.dropped(q, "cancelled while answering")
 			return
 		}

@@ -438,7 +438,7 @@ func newHarness(t *testing.T, ho harnessOptions) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h.a.retry.backoff = time.Millisecond // keep 5xx retries quick in tests
+	h.a.retry.Backoff = time.Millisecond // keep 5xx retries quick in tests
 	mux := http.NewServeMux()
 	h.a.Routes(mux)
 	h.srv = httptest.NewServer(mux)

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/briefbot/briefbot/adapters/internal/work"
 	"github.com/briefbot/briefbot/bot"
 )
 
@@ -40,8 +41,8 @@ func fuzzAdapter(f *testing.F) *Adapter {
 	if err != nil {
 		f.Fatal(err)
 	}
-	a.retry.backoff = time.Millisecond
-	f.Cleanup(func() { a.work.shutdown(time.Second) })
+	a.retry.Backoff = time.Millisecond
+	f.Cleanup(func() { a.pool.Drain(time.Second, work.DefaultCancelWait) })
 	return a
 }
 

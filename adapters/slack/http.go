@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/briefbot/briefbot/adapters/internal/httpx"
 	"io"
 	"net/http"
 	"net/url"
@@ -17,6 +16,8 @@ import (
 	"time"
 
 	"github.com/slack-go/slack"
+
+	"github.com/briefbot/briefbot/adapters/internal/httpx"
 )
 
 // maxBody bounds a request body; Slack's payloads are a few KB. A larger
@@ -108,7 +109,7 @@ func (a *Adapter) readVerified(w http.ResponseWriter, r *http.Request) ([]byte, 
 		http.Error(w, "invalid signature", http.StatusUnauthorized)
 		return nil, false
 	}
-	if a.work.stopped() {
+	if a.pool.Stopped() {
 		// Slack retries a failed delivery; the next instance answers it.
 		http.Error(w, "shutting down", http.StatusServiceUnavailable)
 		return nil, false
@@ -138,7 +139,7 @@ func (a *Adapter) handleEvents(w http.ResponseWriter, r *http.Request) {
 		a.log.InfoContext(r.Context(), "slack retried delivery", "event_id", p.EventID, "retry", n, "reason", r.Header.Get("X-Slack-Retry-Reason"))
 	}
 	// The work context, not the request's: the answer outlives the request.
-	a.onEvent(a.work.life, p, "http")
+	a.onEvent(a.pool.Context(), p, "http")
 	w.WriteHeader(http.StatusOK)
 }
 

@@ -1,16 +1,14 @@
 package slack
 
 import (
-	"context"
 	"io"
 	"log/slog"
-	"math/rand/v2"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
+	"github.com/briefbot/briefbot/adapters/internal/httpx"
 	"github.com/briefbot/briefbot/bot"
 )
 
@@ -25,121 +23,19 @@ const (
 	// it doubles on each retry.
 	defaultBackoff = 250 * time.Millisecond
 	maxBackoff     = 5 * time.Second
-	// defaultRateWait is the wait on a 429 that carries no Retry-After.
-	defaultRateWait = time.Second
 )
 
-// retryTransport retries Slack calls: a 429 after its Retry-After (bounded),
-// a 5xx or a connection error after an exponential backoff. Every wait
-// honours the request's context. Requests whose body cannot be replayed are
-// sent once.
-type retryTransport struct {
-	base        http.RoundTripper
-	maxAttempts int
-	maxRateWait time.Duration
-	backoff     time.Duration
-	obs         bot.Observer
-	log         *slog.Logger
-}
-
-// RoundTrip implements http.RoundTripper.
-func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	ctx := req.Context()
-	backoff := t.backoff
-	for attempt := 1; ; attempt++ {
-		r := req
-		if attempt > 1 {
-			r = req.Clone(ctx)
-			if req.Body != nil && req.Body != http.NoBody {
-				body, err := req.GetBody()
-				if err != nil {
-					return nil, err
-				}
-				r.Body = body
-			}
-		}
-		resp, err := t.base.RoundTrip(r)
-		last := attempt >= t.maxAttempts || !replayable(req)
-		var wait time.Duration
-		switch {
-		case err != nil:
-			if last || ctx.Err() != nil {
-				return nil, err
-			}
-			wait = jitter(backoff)
-			backoff = min(2*backoff, maxBackoff)
-			t.log.WarnContext(ctx, "slack call failed, retrying", "method", methodOf(req), "attempt", attempt, "wait", wait, "err", err)
-		case resp.StatusCode == http.StatusTooManyRequests:
-			wait = retryAfter(resp.Header.Get("Retry-After"))
-			if last || wait > t.maxRateWait {
-				return resp, nil
-			}
-			t.obs.RateLimited(bot.PlatformSlack, wait)
-			t.log.InfoContext(ctx, "slack rate limit, waiting", "method", methodOf(req), "attempt", attempt, "wait", wait)
-			drain(resp)
-		case resp.StatusCode >= 500:
-			if last {
-				return resp, nil
-			}
-			wait = jitter(backoff)
-			backoff = min(2*backoff, maxBackoff)
-			t.log.WarnContext(ctx, "slack server error, retrying", "method", methodOf(req), "status", resp.StatusCode, "attempt", attempt, "wait", wait)
-			drain(resp)
-		default:
-			return resp, nil
-		}
-		if err := sleep(ctx, wait); err != nil {
-			return nil, err
-		}
+// newRetry is the retry policy of Web API and response_url calls: a 429
+// after its Retry-After (bounded, one second when it says nothing), a 5xx
+// or a connection error after an exponential backoff.
+func newRetry(next http.RoundTripper, maxRateWait time.Duration, obs bot.Observer, log *slog.Logger) *httpx.Retry {
+	return &httpx.Retry{
+		Next: next, Platform: bot.PlatformSlack,
+		MaxAttempts: DefaultMaxAttempts, MaxRateWait: maxRateWait,
+		Backoff: defaultBackoff, MaxBackoff: maxBackoff,
+		RateLimited: func(wait time.Duration) { obs.RateLimited(bot.PlatformSlack, wait) },
+		Log:         log, Describe: methodOf,
 	}
-}
-
-// replayable reports whether req can be sent again.
-func replayable(req *http.Request) bool {
-	return req.Body == nil || req.Body == http.NoBody || req.GetBody != nil
-}
-
-// retryAfter parses a Retry-After header (seconds or an HTTP date).
-func retryAfter(v string) time.Duration {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return defaultRateWait
-	}
-	if s, err := strconv.Atoi(v); err == nil {
-		return max(time.Duration(s)*time.Second, 0)
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		return max(time.Until(t), 0)
-	}
-	return defaultRateWait
-}
-
-// jitter spreads retries by up to a fifth of d so that many answers
-// failing together do not retry in lockstep.
-func jitter(d time.Duration) time.Duration {
-	if d <= 0 {
-		return 0
-	}
-	return d + rand.N(d/5+1) // #nosec G404 -- jitter needs no cryptographic randomness
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
-
-func drain(resp *http.Response) {
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-	_ = resp.Body.Close()
 }
 
 // methodOf names the Web API method (the last path element) for logs; a

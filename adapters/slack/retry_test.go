@@ -11,12 +11,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/briefbot/briefbot/adapters/internal/httpx"
+	"github.com/briefbot/briefbot/adapters/internal/work"
 	"github.com/briefbot/briefbot/bot"
 )
-
-type roundTripFunc func(*http.Request) (*http.Response, error)
-
-func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
 
 func status(code int, header http.Header) *http.Response {
 	if header == nil {
@@ -25,9 +23,10 @@ func status(code int, header http.Header) *http.Response {
 	return &http.Response{StatusCode: code, Header: header, Body: io.NopCloser(strings.NewReader("{}"))}
 }
 
-func newRetry(base http.RoundTripper, obs bot.Observer) *retryTransport {
-	return &retryTransport{base: base, maxAttempts: DefaultMaxAttempts, maxRateWait: DefaultMaxRateWait,
-		backoff: time.Millisecond, obs: obs, log: slog.New(slog.DiscardHandler)}
+func newTestRetry(base http.RoundTripper, obs bot.Observer) *httpx.Retry {
+	rt := newRetry(base, DefaultMaxRateWait, obs, slog.New(slog.DiscardHandler))
+	rt.Backoff = time.Millisecond
+	return rt
 }
 
 func post(t *testing.T, rt http.RoundTripper, ctx context.Context) (*http.Response, error) {
@@ -42,7 +41,7 @@ func post(t *testing.T, rt http.RoundTripper, ctx context.Context) (*http.Respon
 func TestRetryTransport(t *testing.T) {
 	t.Run("connection errors then success, body replayed", func(t *testing.T) {
 		var calls atomic.Int32
-		rt := newRetry(roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		rt := newTestRetry(httpx.RoundTripFunc(func(r *http.Request) (*http.Response, error) {
 			body, _ := io.ReadAll(r.Body)
 			if string(body) != "channel=C1&text=hi" {
 				t.Errorf("attempt %d sent body %q", calls.Load()+1, body)
@@ -59,7 +58,7 @@ func TestRetryTransport(t *testing.T) {
 	})
 	t.Run("bounded", func(t *testing.T) {
 		var calls atomic.Int32
-		rt := newRetry(roundTripFunc(func(*http.Request) (*http.Response, error) {
+		rt := newTestRetry(httpx.RoundTripFunc(func(*http.Request) (*http.Response, error) {
 			calls.Add(1)
 			return status(http.StatusBadGateway, nil), nil
 		}), bot.NopObserver{})
@@ -70,7 +69,7 @@ func TestRetryTransport(t *testing.T) {
 	})
 	t.Run("too long a Retry-After is not waited", func(t *testing.T) {
 		obs := &fakeObserver{}
-		rt := newRetry(roundTripFunc(func(*http.Request) (*http.Response, error) {
+		rt := newTestRetry(httpx.RoundTripFunc(func(*http.Request) (*http.Response, error) {
 			return status(http.StatusTooManyRequests, http.Header{"Retry-After": {"3600"}}), nil
 		}), obs)
 		resp, err := post(t, rt, context.Background())
@@ -83,7 +82,7 @@ func TestRetryTransport(t *testing.T) {
 	})
 	t.Run("a wait ends with the context", func(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
-		rt := newRetry(roundTripFunc(func(*http.Request) (*http.Response, error) {
+		rt := newTestRetry(httpx.RoundTripFunc(func(*http.Request) (*http.Response, error) {
 			cancel() // the caller gives up while the transport waits out Retry-After
 			return status(http.StatusTooManyRequests, http.Header{"Retry-After": {"20"}}), nil
 		}), bot.NopObserver{})
@@ -98,9 +97,9 @@ func TestRetryTransport(t *testing.T) {
 }
 
 func TestRetryAfter(t *testing.T) {
-	cases := map[string]time.Duration{"": defaultRateWait, "1": time.Second, "30": 30 * time.Second, "junk": defaultRateWait, "-4": 0}
+	cases := map[string]time.Duration{"": time.Second, "1": time.Second, "30": 30 * time.Second, "junk": time.Second, "-4": 0}
 	for in, want := range cases {
-		if got := retryAfter(in); got != want {
+		if got := httpx.RetryAfterHeader(in, time.Second); got != want {
 			t.Errorf("retryAfter(%q) = %v, want %v", in, got, want)
 		}
 	}
@@ -125,7 +124,7 @@ func TestHTTPBeforeRun(t *testing.T) {
 	h.event("Ev1", own, nil)
 	h.event("Ev2", mention(dronesQuestion, "C1", "1765000000.000200", ""), nil)
 	f.WaitPosts("chat.postMessage", 1)
-	a.work.shutdown(time.Second)
+	a.pool.Drain(time.Second, work.DefaultCancelWait)
 	if posts := f.Posts("chat.postMessage"); len(posts) != 1 || posts[0].Channel != "C1" {
 		t.Fatalf("posts %+v, want only the mention answered", posts)
 	}

@@ -62,6 +62,10 @@ func TestChannelSettings(t *testing.T) {
 	if r := h.slash("C3", "UCONF", "settings answer=sometimes"); !strings.Contains(r.Text, "Usage") {
 		t.Fatalf("bad value: %q", r.Text)
 	}
+	// "on" is the default way, whatever it is configured to be.
+	if r := h.slash("C5", "UCONF", "settings answer=on"); !strings.Contains(r.Text, "I answer when mentioned, and replies in threads") {
+		t.Fatalf("answer=on: %q", r.Text)
+	}
 	// The configuration file wins for what it sets.
 	if r := h.slash("CFIXED", "UCONF", "settings private=off"); !strings.Contains(r.Text, "configuration file") {
 		t.Fatalf("fixed: %q", r.Text)

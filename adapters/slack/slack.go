@@ -18,7 +18,6 @@ import (
 	"log"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"runtime/debug"
 	"strings"
 	"sync"
@@ -26,7 +25,11 @@ import (
 
 	"github.com/slack-go/slack"
 
+	"github.com/briefbot/briefbot/adapters/internal/httpx"
+	"github.com/briefbot/briefbot/adapters/internal/work"
 	"github.com/briefbot/briefbot/bot"
+	"github.com/briefbot/briefbot/bot/digest"
+	"github.com/briefbot/briefbot/httpapi"
 )
 
 // DefaultAPIURL is Slack's Web API base URL; Options.APIURL overrides it.
@@ -66,12 +69,12 @@ const (
 
 // MaxClockSkew is how far a signed request's timestamp may be from now;
 // older (replayed) or future requests get 401.
-const MaxClockSkew = 5 * time.Minute
+const MaxClockSkew = httpx.MaxClockSkew
 
 // Errors from New.
 var (
 	// ErrNoToken reports a missing Options.BotToken.
-	ErrNoToken = errors.New("slack: a bot token (xoxb-) is required")
+	ErrNoToken = fmt.Errorf("slack: %w (xoxb-…)", httpx.ErrNoToken)
 	// ErrNoBot reports a missing Options.Bot.
 	ErrNoBot = errors.New("slack: a bot is required")
 	// ErrNoTransport reports neither an app token nor a signing secret:
@@ -79,7 +82,7 @@ var (
 	ErrNoTransport = errors.New("slack: an app token (Socket Mode) or a signing secret (HTTP) is required")
 	// ErrBadAPIURL reports an Options.APIURL that is not an absolute
 	// http(s) URL.
-	ErrBadAPIURL = errors.New("slack: the API URL must be an absolute http or https URL")
+	ErrBadAPIURL = fmt.Errorf("slack: %w", httpx.ErrBadAPIURL)
 )
 
 // Options configures an Adapter. BotToken, Bot and one of AppToken or
@@ -108,7 +111,7 @@ type Options struct {
 	Votes bot.VoteRecorder
 	// Digests serves /brief digest, subscribe and unsubscribe; nil means
 	// those subcommands say that digests are not set up.
-	Digests Digests
+	Digests digest.Commands
 	// Conversations remembers each thread (and DM) the bot answered in, so
 	// that a follow-up is read with the questions before it; nil means
 	// every question is read alone.
@@ -125,11 +128,6 @@ type Options struct {
 	// Admins are the user ids who may change channel settings, besides
 	// the workspace's admins and owners (users.info, scope users:read).
 	Admins []string
-	// PostOnly builds an adapter that only posts (PostBlocks, PostDigest),
-	// as `briefbot digest --post` does: Bot and a transport are not needed,
-	// AppToken and SigningSecret are ignored, Routes mounts nothing and Run
-	// only waits for its context.
-	PostOnly bool
 	// Observer counts deduplicated deliveries, rate-limit waits and failed
 	// deliveries; nil means none.
 	Observer bot.Observer
@@ -171,13 +169,12 @@ type Adapter struct {
 	bot      *bot.Bot
 	dedupe   bot.Dedupe
 	votes    bot.VoteRecorder
-	digests  Digests
-	postOnly bool
+	digests  digest.Commands
 	obs      bot.Observer
 	log      *slog.Logger
 	sdkLog   *log.Logger
 	now      func() time.Time
-	retry    *retryTransport
+	retry    *httpx.Retry
 	cmdWait  time.Duration
 	ansLimit time.Duration
 	drain    time.Duration
@@ -195,7 +192,7 @@ type Adapter struct {
 	selfUID      string // the bot's user id, from auth.test
 	selfBID      string // the bot's bot id, from auth.test
 
-	work work
+	pool *work.Pool
 }
 
 var _ bot.Adapter = (*Adapter)(nil)
@@ -203,23 +200,57 @@ var _ bot.Adapter = (*Adapter)(nil)
 // New returns an Adapter. It does no I/O: Run calls auth.test and, in
 // Socket Mode, connects; the HTTP routes work as soon as they are mounted.
 func New(opts Options) (*Adapter, error) {
-	if opts.PostOnly {
-		opts.AppToken, opts.SigningSecret = "", ""
-	}
 	switch {
 	case opts.BotToken == "":
 		return nil, ErrNoToken
-	case opts.PostOnly:
 	case opts.Bot == nil:
 		return nil, ErrNoBot
 	case opts.AppToken == "" && opts.SigningSecret == "":
 		return nil, ErrNoTransport
 	}
+	return newAdapter(opts)
+}
+
+// Poster is a post-only Slack client (`briefbot digest --post`): it
+// posts blocks and digests with the bot token and the adapter's retry
+// policy, and needs no Bot, Socket Mode, routes or Run. It is a
+// digest.AdapterPoster.
+type Poster struct{ a *Adapter }
+
+var _ digest.AdapterPoster = (*Poster)(nil)
+
+// NewPoster returns a post-only client. Of opts it reads only BotToken,
+// APIURL, HTTPClient, Observer, Logger and the REST bounds. It does no I/O.
+func NewPoster(opts Options) (*Poster, error) {
+	if opts.BotToken == "" {
+		return nil, ErrNoToken
+	}
+	a, err := newAdapter(Options{BotToken: opts.BotToken, APIURL: opts.APIURL, HTTPClient: opts.HTTPClient,
+		Observer: opts.Observer, Logger: opts.Logger, MaxRateWait: opts.MaxRateWait})
+	if err != nil {
+		return nil, err
+	}
+	return &Poster{a: a}, nil
+}
+
+// PostBlocks is Adapter.PostBlocks.
+func (p *Poster) PostBlocks(ctx context.Context, channel, text string, blocks []slack.Block) (string, error) {
+	return p.a.PostBlocks(ctx, channel, text, blocks)
+}
+
+// PostDigestID is Adapter.PostDigestID.
+func (p *Poster) PostDigestID(ctx context.Context, channel string, d digest.Digest) (string, error) {
+	return p.a.PostDigestID(ctx, channel, d)
+}
+
+// newAdapter builds the adapter of opts, whose requirements the caller
+// checked (New: an answering adapter; NewPoster: a post-only client).
+func newAdapter(opts Options) (*Adapter, error) {
 	apiURL := opts.APIURL
 	if apiURL == "" {
 		apiURL = DefaultAPIURL
 	}
-	if u, err := url.Parse(apiURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+	if httpx.CheckAPIURL(apiURL) != nil {
 		return nil, ErrBadAPIURL
 	}
 	if !strings.HasSuffix(apiURL, "/") {
@@ -237,7 +268,6 @@ func New(opts Options) (*Adapter, error) {
 		channels:      opts.Channels,
 		defaultAnswer: opts.DefaultAnswer,
 		admins:        map[string]bool{},
-		postOnly:      opts.PostOnly,
 		obs:           opts.Observer,
 		log:           opts.Logger,
 		now:           opts.Now,
@@ -282,14 +312,7 @@ func New(opts Options) (*Adapter, error) {
 	if rt == nil {
 		rt = http.DefaultTransport
 	}
-	a.retry = &retryTransport{
-		base:        &bearerTransport{base: rt, apiURL: apiURL},
-		maxAttempts: DefaultMaxAttempts,
-		maxRateWait: orDuration(opts.MaxRateWait, DefaultMaxRateWait),
-		backoff:     defaultBackoff,
-		obs:         a.obs,
-		log:         a.log,
-	}
+	a.retry = newRetry(&bearerTransport{base: rt, apiURL: apiURL}, orDuration(opts.MaxRateWait, DefaultMaxRateWait), a.obs, a.log)
 	hc.Transport = a.retry
 	a.hc = &hc
 
@@ -303,10 +326,9 @@ func New(opts Options) (*Adapter, error) {
 	if concurrency <= 0 {
 		concurrency = DefaultConcurrency
 	}
-	a.work.init(concurrency, DefaultMaxPending)
-	a.work.onPanic = func(p any) {
+	a.pool = work.New(concurrency, DefaultMaxPending, func(p any) {
 		a.log.Error("slack answer panicked", "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
-	}
+	})
 	return a, nil
 }
 
@@ -319,6 +341,8 @@ func orDuration(d, def time.Duration) time.Duration {
 
 // Name implements bot.Adapter.
 func (a *Adapter) Name() string { return bot.PlatformSlack }
+
+var _ httpapi.Mounter = (*Adapter)(nil)
 
 // Routes mounts POST /slack/events, /slack/commands and /slack/interactions
 // on mux when a signing secret is set; otherwise it mounts nothing.
@@ -338,18 +362,13 @@ func (a *Adapter) Routes(mux *http.ServeMux) {
 // ctx is done it stops taking new work, waits for the answers in flight
 // (up to the drain timeout), cancels the rest (each logged and counted as
 // dropped, its claim left for Slack's retry or the next start) and
-// returns nil. It returns an error when the token is refused. A PostOnly
-// adapter only waits for ctx.
+// returns nil. It returns an error when the token is refused.
 func (a *Adapter) Run(ctx context.Context) error {
 	defer func() {
-		if !a.work.shutdown(a.drain) {
+		if _, ok := a.pool.Drain(a.drain, work.DefaultCancelWait); !ok {
 			a.log.Error("slack answers did not return after cancellation")
 		}
 	}()
-	if a.postOnly {
-		<-ctx.Done()
-		return nil
-	}
 	if _, _, err := a.self(ctx); err != nil {
 		if isAuthError(err) {
 			return fmt.Errorf("slack: auth.test: %w", err)

@@ -70,7 +70,7 @@ func (a *Adapter) onSocketEvent(ctx context.Context, smc *socketmode.Client, evt
 		}
 		req := *evt.Request
 		// Waiting for the reply must not hold up the event loop.
-		if !a.work.goTracked(func(wctx context.Context) {
+		if !a.pool.Track(func(wctx context.Context) {
 			resp := a.command(wctx, cmd)
 			if err := a.ackErr(wctx, smc, &req, resp); err != nil {
 				// Too large for an acknowledgement (20 KB): deliver it
@@ -116,7 +116,7 @@ func (a *Adapter) onEnvelope(ctx context.Context, raw json.RawMessage) {
 	}
 	// The work context: answers outlive this loop iteration but not the
 	// adapter's drain.
-	a.onEvent(a.work.life, p, "socket")
+	a.onEvent(a.pool.Context(), p, "socket")
 }
 
 // ack acknowledges an envelope, logging a failure (Slack then redelivers,

@@ -9,6 +9,7 @@ package digest
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"sort"
@@ -33,7 +34,8 @@ var ErrBadOptions = errors.New("digest: bad options")
 
 // Options says which articles a digest covers and how long it is.
 type Options struct {
-	// Now is when the digest is built; zero means time.Now().
+	// Now is when the digest is built; zero means time.Now() for Build,
+	// and is refused by Deliver (it stamps the ledger with the caller's clock).
 	Now time.Time
 	// Location is the digest's time zone (dates, calendar days); nil means UTC.
 	Location *time.Location
@@ -64,8 +66,9 @@ type Options struct {
 type Digest struct {
 	// Date is the digest's day (YYYY-MM-DD in Timezone).
 	Date string `json:"date"`
-	// Window describes the period covered: "24h", "2025-12-06", "since 2025-12-01" or "all".
-	Window string `json:"window"`
+	// Window is the period covered; its JSON is the label "24h",
+	// "2025-12-06", "since 2025-12-01" or "all".
+	Window Window `json:"window"`
 	// Timezone is the IANA zone the dates are read in.
 	Timezone string `json:"timezone"`
 	// Articles counts the articles in the window.
@@ -111,16 +114,84 @@ func (d Digest) Empty() bool { return len(d.Stories) == 0 }
 
 // EmptyText is the one line that says a window had no briefings.
 func (d Digest) EmptyText() string {
+	w := d.Window
 	switch {
-	case d.Window == "all":
+	case w.All:
 		return "No briefings in the store yet."
-	case strings.HasPrefix(d.Window, "since "):
-		return fmt.Sprintf("No briefings %s.", d.Window)
-	case d.Window == d.Date:
-		return fmt.Sprintf("No briefings on %s.", d.Date)
+	case w.Since != "":
+		return fmt.Sprintf("No briefings %s.", w)
+	case w.Day != "":
+		return fmt.Sprintf("No briefings on %s.", w.Day)
 	default:
-		return fmt.Sprintf("No briefings in the last %s.", d.Window)
+		return fmt.Sprintf("No briefings in the last %s.", w)
 	}
+}
+
+// Window is the period a digest covers: one of the last Last (a rolling
+// window ending at the digest's time), the calendar Day, every article
+// Since a day, or All. Its String and JSON are the label `briefbot digest
+// --json` prints.
+type Window struct {
+	// Last is the length of a rolling window.
+	Last time.Duration
+	// Day is the calendar day covered (YYYY-MM-DD).
+	Day string
+	// Since is the first day covered (YYYY-MM-DD), up to the digest's time.
+	Since string
+	// All covers every article.
+	All bool
+}
+
+// String is the window's label: "24h", "2025-12-06", "since 2025-12-01"
+// or "all".
+func (w Window) String() string {
+	switch {
+	case w.All:
+		return "all"
+	case w.Since != "":
+		return "since " + w.Since
+	case w.Day != "":
+		return w.Day
+	}
+	return formatWindow(w.Last)
+}
+
+// Label says what the window covers, for a digest's header: "last 24h",
+// "since 2025-12-01", "all briefings", or the day.
+func (w Window) Label() string {
+	switch {
+	case w.All:
+		return "all briefings"
+	case w.Since != "", w.Day != "":
+		return w.String()
+	}
+	return "last " + w.String()
+}
+
+// MarshalJSON writes the label.
+func (w Window) MarshalJSON() ([]byte, error) { return json.Marshal(w.String()) }
+
+// UnmarshalJSON reads a label MarshalJSON wrote.
+func (w *Window) UnmarshalJSON(b []byte) error {
+	var label string
+	if err := json.Unmarshal(b, &label); err != nil {
+		return err
+	}
+	switch since, isSince := strings.CutPrefix(label, "since "); {
+	case label == "all":
+		*w = Window{All: true}
+	case isSince:
+		*w = Window{Since: since}
+	default:
+		if d, err := time.ParseDuration(label); err == nil {
+			*w = Window{Last: d}
+		} else if _, err := time.Parse(retrieval.DateLayout, label); err == nil {
+			*w = Window{Day: label}
+		} else {
+			return fmt.Errorf("digest: %q is not a window", label)
+		}
+	}
+	return nil
 }
 
 // Signatures returns the signatures of the digest's stories, to persist and
@@ -160,7 +231,7 @@ func (d Digest) Text() string {
 // window is the period a digest covers, [from, to); zero bounds are open.
 type window struct {
 	from, to time.Time
-	label    string
+	label    Window
 	date     string
 }
 
@@ -189,13 +260,12 @@ func (o Options) resolve() (Options, window, error) {
 	if set > 1 {
 		return o, window{}, fmt.Errorf("%w: choose one of a date, a since date or all", ErrBadOptions)
 	}
-	now := o.Now.In(o.Location)
-	w := window{to: o.Now, date: now.Format(retrieval.DateLayout)}
+	w := window{to: o.Now, date: Day(o.Now, o.Location)}
 	switch {
 	case o.All:
-		w.to, w.label = time.Time{}, "all"
+		w.to, w.label = time.Time{}, Window{All: true}
 	case !o.Since.IsZero():
-		w.from, w.label = o.Since, "since "+o.Since.In(o.Location).Format(retrieval.DateLayout)
+		w.from, w.label = o.Since, Window{Since: Day(o.Since, o.Location)}
 	case !o.Date.IsZero():
 		y, m, dd := o.Date.In(o.Location).Date()
 		if o.Date.Location() == time.UTC {
@@ -203,10 +273,10 @@ func (o Options) resolve() (Options, window, error) {
 		}
 		w.from = time.Date(y, m, dd, 0, 0, 0, 0, o.Location)
 		w.to = time.Date(y, m, dd+1, 0, 0, 0, 0, o.Location)
-		w.date = w.from.Format(retrieval.DateLayout)
-		w.label = w.date
+		w.date = Day(w.from, o.Location)
+		w.label = Window{Day: w.date}
 	default:
-		w.from, w.label = o.Now.Add(-o.Window), formatWindow(o.Window)
+		w.from, w.label = o.Now.Add(-o.Window), Window{Last: o.Window}
 	}
 	return o, w, nil
 }

@@ -2,6 +2,7 @@ package digest
 
 import (
 	"context"
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -47,7 +48,7 @@ func TestSeedsDigest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d.Articles != 5 || d.Window != "all" || d.Date != "2025-12-07" || d.Timezone != "UTC" {
+	if d.Articles != 5 || d.Window.String() != "all" || d.Date != "2025-12-07" || d.Timezone != "UTC" {
 		t.Fatalf("digest header %+v", d)
 	}
 	if len(d.Stories) == 0 || len(d.Stories) >= 5 {
@@ -175,7 +176,7 @@ func TestWindow(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if d.Articles != tt.n || d.Window != tt.label {
+			if d.Articles != tt.n || d.Window.String() != tt.label {
 				t.Fatalf("articles %d window %q, want %d %q", d.Articles, d.Window, tt.n, tt.label)
 			}
 			if tt.n == 0 && (!d.Empty() || d.Text() != "No briefings on 2025-11-01.\n") {
@@ -246,5 +247,39 @@ func TestParseTarget(t *testing.T) {
 	}
 	if _, err := (Posters{}).For("slack"); err == nil {
 		t.Fatal("no poster must be an error")
+	}
+}
+
+// TestWindowJSON: a window is typed in the domain and its label in JSON,
+// the contract of `briefbot digest --json`, read back the same.
+func TestWindowJSON(t *testing.T) {
+	for _, tt := range []struct {
+		w     Window
+		label string
+		head  string
+	}{
+		{Window{Last: 24 * time.Hour}, "24h", "last 24h"},
+		{Window{Last: 90 * time.Minute}, "1h30m", "last 1h30m"},
+		{Window{Day: "2025-12-06"}, "2025-12-06", "2025-12-06"},
+		{Window{Since: "2025-12-01"}, "since 2025-12-01", "since 2025-12-01"},
+		{Window{All: true}, "all", "all briefings"},
+	} {
+		t.Run(tt.label, func(t *testing.T) {
+			b, err := json.Marshal(tt.w)
+			if err != nil || string(b) != `"`+tt.label+`"` {
+				t.Fatalf("marshal: %s, %v", b, err)
+			}
+			var back Window
+			if err := json.Unmarshal(b, &back); err != nil || back != tt.w {
+				t.Fatalf("unmarshal: %+v, %v", back, err)
+			}
+			if back.Label() != tt.head {
+				t.Errorf("label %q, want %q", back.Label(), tt.head)
+			}
+		})
+	}
+	var w Window
+	if err := json.Unmarshal([]byte(`"yesterday"`), &w); err == nil {
+		t.Error("a label that is no window was read")
 	}
 }

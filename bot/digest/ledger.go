@@ -93,36 +93,34 @@ func (l *Ledger) load() (ledgerData, error) {
 
 // Posted reports whether a digest was posted to target on day.
 func (l *Ledger) Posted(target, day string) (bool, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	d, err := l.load()
-	if err != nil {
-		return false, err
-	}
-	for _, p := range d.Channels[target] {
-		if p.Day == day {
-			return true, nil
-		}
-	}
-	return false, nil
+	posted, _, err := l.lookUp(target, day)
+	return posted, err
 }
 
 // Previous returns the story signatures of the latest digest posted to
 // target before day, for follow-ups.
 func (l *Ledger) Previous(target, day string) ([]Signature, error) {
+	_, prev, err := l.lookUp(target, day)
+	return prev, err
+}
+
+// lookUp is Posted and Previous in one read of the file.
+func (l *Ledger) lookUp(target, day string) (posted bool, prev []Signature, err error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	d, err := l.load()
 	if err != nil {
-		return nil, err
+		return false, nil, err
 	}
-	var prev []Signature
 	for _, p := range d.Channels[target] {
-		if p.Day < day {
+		switch {
+		case p.Day == day:
+			posted = true
+		case p.Day < day:
 			prev = p.Stories
 		}
 	}
-	return prev, nil
+	return posted, prev, nil
 }
 
 // Record remembers that the digest dg was posted to target on day at at. A

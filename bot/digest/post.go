@@ -30,6 +30,30 @@ type IDPoster interface {
 	PostID(ctx context.Context, channel string, d Digest) (string, error)
 }
 
+// AdapterPoster is the optional interface of a chat adapter (or of its
+// post-only client) that posts digests: serve probes its adapters for it,
+// as database/sql probes a driver, and PosterOf makes it a Poster. It
+// returns the platform's id of the message posted.
+type AdapterPoster interface {
+	PostDigestID(ctx context.Context, channel string, d Digest) (string, error)
+}
+
+// PosterOf is the Poster (and IDPoster) that posts through p.
+func PosterOf(p AdapterPoster) Poster { return adapterPoster{p} }
+
+type adapterPoster struct{ p AdapterPoster }
+
+var _ IDPoster = adapterPoster{}
+
+func (a adapterPoster) Post(ctx context.Context, channel string, d Digest) error {
+	_, err := a.p.PostDigestID(ctx, channel, d)
+	return err
+}
+
+func (a adapterPoster) PostID(ctx context.Context, channel string, d Digest) (string, error) {
+	return a.p.PostDigestID(ctx, channel, d)
+}
+
 // ErrNoPoster reports a platform no poster is configured for.
 var ErrNoPoster = errors.New("digest: no poster is configured for this platform")
 
@@ -64,9 +88,7 @@ func ParseTarget(s string) (Target, error) {
 	if !ok || c == "" {
 		return Target{}, fmt.Errorf("%w (got %q)", ErrBadTarget, s)
 	}
-	switch p {
-	case bot.PlatformSlack, bot.PlatformDiscord:
-	default:
+	if !bot.IsChatPlatform(p) {
 		return Target{}, fmt.Errorf("%w: unknown platform %q", ErrBadTarget, p)
 	}
 	return Target{Platform: p, Channel: c}, nil
@@ -112,39 +134,39 @@ type Delivery struct {
 // When l is a [RunClaimer] (several processes share it), the run is
 // claimed first and only the claimant builds and posts it; a failure
 // releases the claim, and the post is recorded with the platform's message
-// id when p is an [IDPoster]. Force skips the claim.
+// id when p is an [IDPoster]. Force skips the claim. This is the one
+// place the ledger is checked: the Scheduler and the CLI both deliver
+// through it. The ledger is stamped with Options.Now, the caller's clock.
 func Deliver(ctx context.Context, s bot.Searcher, l LedgerStore, p Poster, del Delivery) (Outcome, Digest, error) {
 	opts := del.Options
 	if opts.Now.IsZero() {
-		opts.Now = time.Now()
+		return "", Digest{}, fmt.Errorf("%w: a delivery needs Options.Now (the caller's clock)", ErrBadOptions)
 	}
 	loc := opts.Location
 	if loc == nil {
 		loc = time.UTC
 	}
 	day := del.Day
-	if day == "" {
-		if !opts.Date.IsZero() {
-			y, m, d := opts.Date.Date()
-			day = time.Date(y, m, d, 0, 0, 0, 0, time.UTC).Format("2006-01-02")
-		} else {
-			day = opts.Now.In(loc).Format("2006-01-02")
-		}
+	switch {
+	case day != "":
+	case !opts.Date.IsZero():
+		day = Day(opts.Date, opts.Date.Location())
+	default:
+		day = Day(opts.Now, loc)
 	}
 	target := del.Target.String()
 	if c, ok := l.(RunClaimer); ok && !del.Force {
 		return deliverClaimed(ctx, s, l, c, p, del, opts, target, day)
 	}
-	if !del.Force {
-		done, err := l.Posted(target, day)
-		if err != nil {
-			return "", Digest{}, err
-		}
-		if done {
-			return AlreadyPosted, Digest{}, nil
-		}
+	done, prev, err := lookUp(l, target, day)
+	if err != nil {
+		return "", Digest{}, err
 	}
-	d, err := buildRun(ctx, s, l, opts, target, day)
+	if done && !del.Force {
+		return AlreadyPosted, Digest{}, nil
+	}
+	opts.Previous = prev
+	d, err := Build(ctx, s, opts)
 	if err != nil {
 		return "", d, err
 	}
@@ -158,6 +180,20 @@ func Deliver(ctx context.Context, s bot.Searcher, l LedgerStore, p Poster, del D
 		return Posted, d, err
 	}
 	return Posted, d, nil
+}
+
+// lookUp reads, for target's run of day, whether the ledger holds it and
+// the story signatures of the digest before it: in one read of the file
+// for a [Ledger].
+func lookUp(l LedgerStore, target, day string) (posted bool, prev []Signature, err error) {
+	if fl, ok := l.(*Ledger); ok {
+		return fl.lookUp(target, day)
+	}
+	if posted, err = l.Posted(target, day); err != nil {
+		return false, nil, err
+	}
+	prev, err = l.Previous(target, day)
+	return posted, prev, err
 }
 
 // buildRun builds the run's digest, with the previous one for the channel

@@ -9,30 +9,15 @@ import (
 	"time"
 
 	"github.com/jonboulle/clockwork"
-
-	"github.com/briefbot/briefbot/bot"
 )
 
-// RunFunc posts sub's digest for the run scheduled at run.
-type RunFunc func(ctx context.Context, sub Subscription, run time.Time) error
-
-// Runner is the RunFunc that serve wires in: it builds the digest from s and
-// posts it through the platform's poster, recording it in the ledger.
-func Runner(s bot.Searcher, l LedgerStore, posters Posters) RunFunc {
-	return func(ctx context.Context, sub Subscription, run time.Time) error {
-		p, err := posters.For(sub.Platform)
-		if err != nil {
-			return err
-		}
-		_, _, err = Deliver(ctx, s, l, p, sub.Delivery(run))
-		return err
-	}
-}
+// RunFunc posts sub's digest for the run scheduled at run and says what
+// it did (Deliver's outcome: a run the ledger already holds is
+// AlreadyPosted).
+type RunFunc func(ctx context.Context, sub Subscription, run time.Time) (Outcome, error)
 
 // SchedulerOptions configures a Scheduler.
 type SchedulerOptions struct {
-	// Ledger says which runs already happened; required.
-	Ledger LedgerStore
 	// Clock drives the schedule; nil means the real clock. Tests pass a
 	// clockwork fake clock.
 	Clock clockwork.Clock
@@ -48,18 +33,18 @@ const maxWait = 10 * time.Minute
 // Scheduler runs each subscription's digest every day at its local time,
 // and at start runs once the latest run each subscription missed while the
 // process was down. It never runs a channel twice for one day: runs are
-// serialised and checked against the ledger, which persists across restarts.
+// serialised, and the RunFunc (Deliver) checks the ledger, which persists
+// across restarts, before it posts.
 //
 // A local time that a daylight-saving change skips (02:30 on a
 // spring-forward day) runs once, when the clocks have jumped (03:30); one
 // that happens twice (01:30 on a fall-back day) runs once, the first time.
 type Scheduler struct {
-	run    RunFunc
-	ledger LedgerStore
-	clock  clockwork.Clock
-	log    *slog.Logger
+	run   RunFunc
+	clock clockwork.Clock
+	log   *slog.Logger
 
-	runMu sync.Mutex // serialises runs: a check of the ledger and its post are one step
+	runMu sync.Mutex // serialises runs: Deliver's check of the ledger and its post are one step
 
 	mu      sync.Mutex
 	jobs    map[Target]*job
@@ -77,8 +62,8 @@ type job struct {
 
 // NewScheduler returns a scheduler calling run; Start starts it.
 func NewScheduler(run RunFunc, opts SchedulerOptions) (*Scheduler, error) {
-	if run == nil || opts.Ledger == nil {
-		return nil, errors.New("digest: a scheduler needs a run function and a ledger")
+	if run == nil {
+		return nil, errors.New("digest: a scheduler needs a run function")
 	}
 	if opts.Clock == nil {
 		opts.Clock = clockwork.NewRealClock()
@@ -87,7 +72,7 @@ func NewScheduler(run RunFunc, opts SchedulerOptions) (*Scheduler, error) {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	return &Scheduler{
-		run: run, ledger: opts.Ledger, clock: opts.Clock, log: opts.Logger,
+		run: run, clock: opts.Clock, log: opts.Logger,
 		jobs: map[Target]*job{}, changed: make(chan struct{}, 1),
 	}, nil
 }
@@ -240,7 +225,8 @@ func (s *Scheduler) loop(ctx context.Context) {
 	}
 }
 
-// runOnce runs sub for the run at run unless the ledger holds that day.
+// runOnce runs sub for the run at run; the run function skips a day the
+// ledger holds.
 func (s *Scheduler) runOnce(sub Subscription, run time.Time, why string) {
 	s.mu.Lock()
 	ctx := s.ctx
@@ -251,21 +237,16 @@ func (s *Scheduler) runOnce(sub Subscription, run time.Time, why string) {
 	s.runMu.Lock()
 	defer s.runMu.Unlock()
 	target := sub.Target().String()
-	day := run.In(sub.Location()).Format("2006-01-02")
-	done, err := s.ledger.Posted(target, day)
-	if err != nil {
-		s.log.ErrorContext(ctx, "digest ledger", "target", target, "err", err)
-		return
-	}
-	if done {
-		s.log.DebugContext(ctx, "digest already posted", "target", target, "day", day)
-		return
-	}
-	if err := s.run(ctx, sub, run); err != nil {
+	day := Day(run, sub.Location())
+	out, err := s.run(ctx, sub, run)
+	switch {
+	case err != nil:
 		s.log.ErrorContext(ctx, "digest run failed", "target", target, "day", day, "why", why, "err", err)
-		return
+	case out == AlreadyPosted:
+		s.log.DebugContext(ctx, "digest already posted", "target", target, "day", day)
+	default:
+		s.log.InfoContext(ctx, "digest run", "target", target, "day", day, "why", why, "outcome", string(out))
 	}
-	s.log.InfoContext(ctx, "digest run", "target", target, "day", day, "why", why)
 }
 
 // Close stops the schedule and waits for runs in progress.

@@ -8,20 +8,23 @@ import (
 	"github.com/jonboulle/clockwork"
 )
 
-// runRecorder is a RunFunc that records runs in the ledger, as Deliver does,
-// and reports them on a channel.
+// runRecorder is a RunFunc that checks and records runs in the ledger, as
+// Deliver does, and reports the runs it posts on a channel.
 type runRecorder struct {
 	ledger *Ledger
 	runs   chan time.Time
 }
 
-func (r *runRecorder) run(_ context.Context, sub Subscription, run time.Time) error {
-	day := run.In(sub.Location()).Format("2006-01-02")
-	if err := r.ledger.Record(sub.Target().String(), day, run, Digest{}); err != nil {
-		return err
+func (r *runRecorder) run(_ context.Context, sub Subscription, run time.Time) (Outcome, error) {
+	target, day := sub.Target().String(), Day(run, sub.Location())
+	if done, err := r.ledger.Posted(target, day); err != nil || done {
+		return AlreadyPosted, err
+	}
+	if err := r.ledger.Record(target, day, run, Digest{}); err != nil {
+		return "", err
 	}
 	r.runs <- run
-	return nil
+	return Posted, nil
 }
 
 func (r *runRecorder) next(t *testing.T) time.Time {
@@ -47,7 +50,7 @@ func (r *runRecorder) none(t *testing.T) {
 func startScheduler(t *testing.T, dir string, clock *clockwork.FakeClock, subs ...Subscription) (*Scheduler, *runRecorder) {
 	t.Helper()
 	rec := &runRecorder{ledger: OpenLedger(dir), runs: make(chan time.Time, 10)}
-	s, err := NewScheduler(rec.run, SchedulerOptions{Ledger: rec.ledger, Clock: clock})
+	s, err := NewScheduler(rec.run, SchedulerOptions{Clock: clock})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -150,12 +153,12 @@ func TestSchedulerDSTSkippedAndRepeatedTimes(t *testing.T) {
 			clock := clockwork.NewFakeClockAt(start)
 			type firing struct{ run, at time.Time }
 			fired := make(chan firing, 100)
-			run := func(_ context.Context, _ Subscription, run time.Time) error {
+			run := func(_ context.Context, _ Subscription, run time.Time) (Outcome, error) {
 				fired <- firing{run, clock.Now()}
-				return nil
+				return Posted, nil
 			}
 			sub := Subscription{Platform: "slack", Channel: "C1", At: tc.at, Timezone: tc.zone, Created: start}
-			s, err := NewScheduler(run, SchedulerOptions{Ledger: OpenLedger(t.TempDir()), Clock: clock})
+			s, err := NewScheduler(run, SchedulerOptions{Clock: clock})
 			if err != nil {
 				t.Fatal(err)
 			}

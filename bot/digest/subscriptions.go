@@ -120,7 +120,7 @@ func (s Subscription) Delivery(run time.Time) Delivery {
 	loc := s.Location()
 	return Delivery{
 		Target:    s.Target(),
-		Day:       run.In(loc).Format("2006-01-02"),
+		Day:       Day(run, loc),
 		Options:   Options{Now: run, Location: loc, Window: s.WindowDuration()},
 		SkipEmpty: s.SkipEmpty,
 	}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"time"
 
@@ -12,87 +11,86 @@ import (
 	"github.com/briefbot/briefbot/cluster"
 )
 
-// buildAdapters constructs the configured chat adapters and records their
-// digest posters in s.posters. Construction does no I/O; each adapter's Run
-// connects.
-func (s *server) buildAdapters() ([]bot.Adapter, error) {
+// buildAdapters constructs the configured chat adapters, and returns the
+// closers of the stores it opened for them. Construction does no I/O;
+// each adapter's Run connects.
+func (s *Main) buildAdapters() (_ []bot.Adapter, closers []func() error, _ error) {
 	var out []bot.Adapter
 	var votes bot.VoteRecorder
 	if s.state != nil {
 		votes = s.state.votes
-	} else if s.cfg.Slack.Enabled() || s.cfg.Discord.Enabled() {
-		v, err := bot.OpenVoteLog(s.cfg.Data)
+	} else if s.Config.Slack.Enabled() || s.Config.Discord.Enabled() {
+		v, err := bot.OpenVoteLog(s.Config.Data)
 		if err != nil {
-			return nil, err
+			return nil, closers, err
 		}
 		votes = v
 	}
 	var dd bot.Dedupe
-	if s.state != nil && (s.cfg.Slack.Enabled() || s.cfg.Discord.Enabled()) {
+	if s.state != nil && (s.Config.Slack.Enabled() || s.Config.Discord.Enabled()) {
 		dd = s.state.dedupe
-	} else if s.cfg.Slack.Enabled() || s.cfg.Discord.Enabled() {
-		d, err := bot.OpenDeduperWith(s.cfg.Data, slackad.DefaultDedupeTTL,
+	} else if s.Config.Slack.Enabled() || s.Config.Discord.Enabled() {
+		d, err := bot.OpenDeduperWith(s.Config.Data, slackad.DefaultDedupeTTL,
 			bot.DeduperOptions{Logger: s.log.With("component", "dedupe")})
 		if err != nil {
-			return nil, err
+			return nil, closers, err
 		}
-		s.closers = append(s.closers, d.Close)
+		closers = append(closers, d.Close)
 		s.metrics.watchDedupe(d)
 		dd = d
 	}
 	s.dedupe = dd
 	var convs bot.ConversationStore
-	if s.state != nil && (s.cfg.Slack.Enabled() || s.cfg.Discord.Enabled()) {
+	if s.state != nil && (s.Config.Slack.Enabled() || s.Config.Discord.Enabled()) {
 		convs = s.state.convs
-	} else if s.cfg.Slack.Enabled() || s.cfg.Discord.Enabled() {
-		c, err := bot.OpenConversations(s.cfg.Data, bot.DefaultConversationTTL, nil)
+	} else if s.Config.Slack.Enabled() || s.Config.Discord.Enabled() {
+		c, err := bot.OpenConversations(s.Config.Data, bot.DefaultConversationTTL, nil)
 		if err != nil {
-			return nil, err
+			return nil, closers, err
 		}
+		closers = append(closers, c.Close)
 		convs = c
 	}
 	s.convs = convs
 	var channels *bot.Channels
 	var err error
 	if s.state != nil { // cluster: shared by the replicas, in the database
-		channels, err = bot.NewSharedChannels(cluster.NewChannels(s.state.pool), s.cfg.channelSettings(), 2*time.Second)
+		channels, err = bot.NewSharedChannels(cluster.NewChannels(s.state.pool), s.Config.channelSettings(), 2*time.Second)
 	} else {
-		channels, err = bot.OpenChannels(s.cfg.Data, s.cfg.channelSettings())
+		channels, err = bot.OpenChannels(s.Config.Data, s.Config.channelSettings())
 	}
 	if err != nil {
-		return nil, err
+		return nil, closers, err
 	}
 	s.channels = channels
-	if s.cfg.Slack.Enabled() {
+	if s.Config.Slack.Enabled() {
 		sl, err := slackad.New(slackad.Options{
-			BotToken: s.cfg.Slack.BotToken, AppToken: s.cfg.Slack.AppToken,
-			SigningSecret: s.cfg.Slack.SigningSecret, APIURL: s.cfg.Slack.APIURL,
+			BotToken: s.Config.Slack.BotToken, AppToken: s.Config.Slack.AppToken,
+			SigningSecret: s.Config.Slack.SigningSecret, APIURL: s.Config.Slack.APIURL,
 			Bot: s.bot, Dedupe: dd, Votes: votes, Observer: s.metrics, Digests: s.digests,
-			Conversations: convs, Channels: channels, DefaultAnswer: defaultAnswer(s.cfg.Slack), Admins: s.cfg.Slack.Admins,
+			Conversations: convs, Channels: channels, DefaultAnswer: defaultAnswer(s.Config.Slack), Admins: s.Config.Slack.Admins,
 			Logger: s.log.With("component", "slack"), Ready: s.loaded,
 		})
 		if err != nil {
-			return nil, fmt.Errorf("slack: %w", err)
+			return nil, closers, fmt.Errorf("slack: %w", err)
 		}
 		out = append(out, sl)
-		s.posters[bot.PlatformSlack] = idPoster(sl.PostDigestID)
 	}
-	if s.cfg.Discord.Enabled() {
-		d, err := newDiscord(s.cfg.Discord, s.bot, votes, s.metrics, s)
+	if s.Config.Discord.Enabled() {
+		d, err := newDiscord(s.Config.Discord, s.bot, votes, s.metrics, s)
 		if err != nil {
-			return nil, err
+			return nil, closers, err
 		}
 		out = append(out, d)
-		s.posters[bot.PlatformDiscord] = idPoster(d.PostDigestID)
 	}
-	return out, nil
+	return out, closers, nil
 }
 
 // newDiscord builds the Discord adapter from its configuration, with the
 // digest commands /digest, /subscribe and /unsubscribe. Without a server
 // (`briefbot discord register`) the commands are registered, not served.
-func newDiscord(c DiscordConfig, b *bot.Bot, votes bot.VoteRecorder, obs bot.Observer, s *server) (*discord.Adapter, error) {
-	var digests discord.Digests = unservedDigests{}
+func newDiscord(c DiscordConfig, b *bot.Bot, votes bot.VoteRecorder, obs bot.Observer, s *Main) (*discord.Adapter, error) {
+	var digests digest.Commands = unservedDigests{}
 	if s != nil && s.digests != nil {
 		digests = s.digests
 	}
@@ -125,20 +123,4 @@ func defaultAnswer(c SlackConfig) string {
 		return bot.AnswerMentions
 	}
 	return bot.AnswerThreads
-}
-
-// idPoster posts digests through a platform's PostDigestID, which also
-// returns the message's id (Slack's ts, Discord's message id) for a
-// cluster's ledger.
-type idPoster func(ctx context.Context, channel string, d digest.Digest) (string, error)
-
-var _ digest.IDPoster = idPoster(nil)
-
-func (p idPoster) Post(ctx context.Context, channel string, d digest.Digest) error {
-	_, err := p(ctx, channel, d)
-	return err
-}
-
-func (p idPoster) PostID(ctx context.Context, channel string, d digest.Digest) (string, error) {
-	return p(ctx, channel, d)
 }

@@ -328,14 +328,22 @@ type clusterCorpus struct {
 	done chan struct{}
 }
 
+// close waits for the follower (it stops with serve's work) and closes
+// the pool.
+func (cc *clusterCorpus) close() error {
+	<-cc.done
+	cc.pool.Close()
+	return nil
+}
+
 // loadCluster is serve's load in cluster mode: it connects (retrying while
 // the database is unreachable: /healthz says 503 meanwhile), migrates,
 // loads the corpus, and leaves a follower applying the database's changes
 // until ctx ends. It returns once the corpus is served, or with an error
 // when it cannot be (another embedder built it).
-func (s *server) loadCluster(ctx context.Context) error {
+func (s *Main) loadCluster(ctx context.Context) error {
 	start := time.Now()
-	emb, err := s.app.embedderFor(s.cfg.Embedder)
+	emb, err := embedderFor(s.Config.Embedder, s.getenv)
 	if err != nil {
 		return err
 	}
@@ -343,7 +351,7 @@ func (s *server) loadCluster(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	cfg, err := pgxpool.ParseConfig(s.cfg.DatabaseURL)
+	cfg, err := pgxpool.ParseConfig(s.Config.DatabaseURL)
 	if err != nil {
 		return errors.New("database: the database URL cannot be parsed (check BRIEFBOT_DATABASE_URL)")
 	}
@@ -351,8 +359,13 @@ func (s *server) loadCluster(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("database: %w", err)
 	}
-	s.closers = append(s.closers, func() error { pool.Close(); return nil })
-	log := s.log.With("component", "corpus", "database", pgdb.Redact(s.cfg.DatabaseURL))
+	served := false // from then on, Close closes the pool (clusterCorpus.close)
+	defer func() {
+		if !served {
+			pool.Close()
+		}
+	}()
+	log := s.log.With("component", "corpus", "database", pgdb.Redact(s.Config.DatabaseURL))
 	var c *pgcorpus.Corpus
 	for wait := 200 * time.Millisecond; ; wait = min(2*wait, 5*time.Second) {
 		if _, err = pgdb.Migrate(ctx, pool); err == nil {
@@ -373,17 +386,17 @@ func (s *server) loadCluster(ctx context.Context) error {
 		}
 	}
 	f := pgcorpus.NewFollower(c, e, log)
-	cc := &clusterCorpus{url: s.cfg.DatabaseURL, pool: pool, corpus: c, follower: f, done: make(chan struct{})}
+	cc := &clusterCorpus{url: s.Config.DatabaseURL, pool: pool, corpus: c, follower: f, done: make(chan struct{})}
 	s.corpusMu.Lock()
 	s.corpus = cc
 	s.corpusMu.Unlock()
+	served = true
 	s.registerCorpusMetrics(cc)
 	runErr := make(chan error, 1)
 	go func() {
 		defer close(cc.done)
 		runErr <- f.Run(ctx)
 	}()
-	s.closers = append(s.closers, func() error { <-cc.done; return nil })
 	loaded := make(chan error, 1)
 	go func() { loaded <- f.Wait(ctx, func(st pgcorpus.Status) bool { return st.Loaded }) }()
 	select {
@@ -408,7 +421,7 @@ func (s *server) loadCluster(ctx context.Context) error {
 
 // clusterStatus returns the follower's status, false outside cluster mode
 // (or before the database answered).
-func (s *server) clusterStatus() (pgcorpus.Status, bool) {
+func (s *Main) clusterStatus() (pgcorpus.Status, bool) {
 	s.corpusMu.Lock()
 	cc := s.corpus
 	s.corpusMu.Unlock()
@@ -419,8 +432,8 @@ func (s *server) clusterStatus() (pgcorpus.Status, bool) {
 }
 
 // clusterHealth adds the served index version and lag to /healthz.
-func (s *server) clusterHealth(body map[string]any) {
-	if s.cfg.DatabaseURL == "" {
+func (s *Main) clusterHealth(body map[string]any) {
+	if s.Config.DatabaseURL == "" {
 		return
 	}
 	st, ok := s.clusterStatus()
@@ -438,7 +451,7 @@ func (s *server) clusterHealth(body map[string]any) {
 }
 
 // registerCorpusMetrics exports the follower's state to /metrics.
-func (s *server) registerCorpusMetrics(cc *clusterCorpus) {
+func (s *Main) registerCorpusMetrics(cc *clusterCorpus) {
 	status := func() pgcorpus.Status { return cc.follower.Status() }
 	s.metrics.reg.MustRegister(
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
@@ -458,7 +471,7 @@ func (s *server) registerCorpusMetrics(cc *clusterCorpus) {
 // watched files are written to the database (no data directory lock, no
 // snapshot); the follower applies them to the served index like any other
 // replica's writes.
-func (s *server) scanWatchedCluster(ctx context.Context, w *watchState) {
+func (s *Main) scanWatchedCluster(ctx context.Context, w *watchState) {
 	s.corpusMu.Lock()
 	cc := s.corpus
 	s.corpusMu.Unlock()
@@ -467,7 +480,7 @@ func (s *server) scanWatchedCluster(ctx context.Context, w *watchState) {
 	}
 	pending := map[string]fileStamp{}
 	var arts []retrieval.Article
-	for _, c := range w.changed(s.cfg.Watch) {
+	for _, c := range w.changed(s.Config.Watch) {
 		in, st := c.in, c.stamp
 		bad, err := ingest.ReadInput(ctx, in, func(a retrieval.Article) error {
 			arts = append(arts, a)
@@ -518,7 +531,7 @@ func (s *server) scanWatchedCluster(ctx context.Context, w *watchState) {
 // (later duplicates of an id win), with the corpus version after the
 // write. The served engine applies the change when the follower sees it,
 // like any replica's. On an error, the batches already committed stay.
-func (s *server) clusterIngest(ctx context.Context, arts []retrieval.Article) ([]engine.Outcome, int64, error) {
+func (s *Main) clusterIngest(ctx context.Context, arts []retrieval.Article) ([]engine.Outcome, int64, error) {
 	s.corpusMu.Lock()
 	cc := s.corpus
 	s.corpusMu.Unlock()
@@ -551,7 +564,7 @@ func (s *server) clusterIngest(ctx context.Context, arts []retrieval.Article) ([
 }
 
 // clusterIngestFor is s.clusterIngest in cluster mode, nil otherwise.
-func clusterIngestFor(cfg Config, s *server) func(context.Context, []retrieval.Article) ([]engine.Outcome, int64, error) {
+func clusterIngestFor(cfg Config, s *Main) func(context.Context, []retrieval.Article) ([]engine.Outcome, int64, error) {
 	if cfg.DatabaseURL == "" {
 		return nil
 	}

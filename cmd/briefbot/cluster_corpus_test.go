@@ -62,7 +62,7 @@ func ccAsk(t *testing.T, base, q string) string {
 }
 
 // ccWaitVersion waits up to d for serve s to serve corpus version v.
-func ccWaitVersion(t *testing.T, s *server, v int64, d time.Duration) {
+func ccWaitVersion(t *testing.T, s *Main, v int64, d time.Duration) {
 	t.Helper()
 	s.corpusMu.Lock()
 	cc := s.corpus
@@ -78,7 +78,7 @@ func ccWaitVersion(t *testing.T, s *server, v int64, d time.Duration) {
 }
 
 // ccWaitLoaded waits up to d for /healthz to answer 200.
-func ccWaitLoaded(t *testing.T, s *server, d time.Duration) {
+func ccWaitLoaded(t *testing.T, s *Main, d time.Duration) {
 	t.Helper()
 	timeout := time.After(d)
 	select {

@@ -30,7 +30,7 @@ import (
 
 // replica is one in-process `briefbot serve` of a cluster test.
 type replica struct {
-	s    *server
+	s    *Main
 	base string
 	stop context.CancelFunc
 	done chan error
@@ -50,14 +50,11 @@ func launchReplica(t *testing.T, env map[string]string) *replica {
 		t.Fatal(err)
 	}
 	a := &app{stdout: io.Discard, stderr: io.Discard, getenv: getenv}
-	s, err := newServer(cfg, a, newLogger(Config{LogFormat: "json"}, io.Discard))
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := newMain(cfg, a.getenv, newLogger(Config{LogFormat: "json"}, io.Discard))
 	s.tune = clusterTuning{node: cluster.Options{Lease: 2 * time.Second, Renew: 150 * time.Millisecond}, sweep: 300 * time.Millisecond}
 	ctx, cancel := context.WithCancel(context.Background())
 	r := &replica{s: s, stop: cancel, done: make(chan error, 1)}
-	go func() { r.done <- s.Run(ctx) }()
+	go func() { r.done <- serve(ctx, s) }()
 	t.Cleanup(func() {
 		cancel()
 		if err := <-r.done; err != nil {

@@ -67,7 +67,7 @@ type SlackConfig struct {
 type ChannelConfig struct {
 	Platform string `yaml:"platform"` // slack or discord
 	Channel  string `yaml:"channel"`
-	Answer   string `yaml:"answer"`  // threads, mentions, all, off
+	Answer   string `yaml:"answer"`  // on (the platform's default), threads, mentions, all, off
 	Private  *bool  `yaml:"private"` // slash-command answers visible to the asker only
 	// Collections restricts the channel's answers to these collections.
 	Collections []string `yaml:"collections"`
@@ -92,9 +92,9 @@ func (c DiscordConfig) Enabled() bool { return c.BotToken != "" && c.AppID != ""
 type DigestSchedule struct {
 	Platform string `yaml:"platform"` // slack or discord
 	Channel  string `yaml:"channel"`
-	At       string `yaml:"at"`       // HH:MM, default 08:00
+	At       string `yaml:"at"`       // HH:MM, default digest.DefaultAt
 	Timezone string `yaml:"timezone"` // IANA zone, default UTC
-	Window   string `yaml:"window"`   // default 24h
+	Window   string `yaml:"window"`   // default 24h (digest.DefaultWindow)
 }
 
 // loadConfig reads the YAML file (if any), then applies the environment,
@@ -173,7 +173,7 @@ func readConfig(path string, getenv func(string) string) (Config, error) {
 	set(&c.Discord.GuildID, "DISCORD_GUILD_ID")
 	set(&c.Discord.APIURL, "DISCORD_API_URL")
 	at, tz := getenv("BRIEFBOT_DIGEST_AT"), getenv("BRIEFBOT_DIGEST_TZ")
-	for _, p := range []struct{ platform, key string }{{"slack", "BRIEFBOT_DIGEST_SLACK"}, {"discord", "BRIEFBOT_DIGEST_DISCORD"}} {
+	for _, p := range []struct{ platform, key string }{{bot.PlatformSlack, "BRIEFBOT_DIGEST_SLACK"}, {bot.PlatformDiscord, "BRIEFBOT_DIGEST_DISCORD"}} {
 		for _, ch := range splitList(getenv(p.key)) {
 			c.Digests = append(c.Digests, DigestSchedule{Platform: p.platform, Channel: ch, At: at, Timezone: tz})
 		}
@@ -182,17 +182,8 @@ func readConfig(path string, getenv func(string) string) (Config, error) {
 		c.HTTPAddr = ":8080"
 	}
 	for i := range c.Digests {
-		d := &c.Digests[i]
-		if d.At == "" {
-			d.At = "08:00"
-		}
-		if d.Timezone == "" {
-			d.Timezone = "UTC"
-		}
-		if d.Window == "" {
-			d.Window = "24h"
-		}
-		if d.Platform != "slack" && d.Platform != "discord" {
+		d := &c.Digests[i] // at, timezone and window default in digest.Subscription.Normalize
+		if !bot.IsChatPlatform(d.Platform) {
 			return c, fmt.Errorf("config: digest %d: platform must be slack or discord, not %q", i+1, d.Platform)
 		}
 		if d.Channel == "" {
@@ -200,7 +191,7 @@ func readConfig(path string, getenv func(string) string) (Config, error) {
 		}
 	}
 	for i, ch := range c.Channels {
-		if ch.Platform != "slack" && ch.Platform != "discord" {
+		if !bot.IsChatPlatform(ch.Platform) {
 			return c, fmt.Errorf("config: channel %d: platform must be slack or discord, not %q", i+1, ch.Platform)
 		}
 		if ch.Channel == "" {

@@ -35,11 +35,11 @@ func slackPoster(a *app) (digest.Poster, error) {
 	if cfg.Slack.BotToken == "" {
 		return nil, errors.New("set SLACK_BOT_TOKEN (the bot token, xoxb-…) to post to Slack")
 	}
-	sl, err := slackad.New(slackad.Options{BotToken: cfg.Slack.BotToken, APIURL: cfg.Slack.APIURL, PostOnly: true})
+	sl, err := slackad.NewPoster(slackad.Options{BotToken: cfg.Slack.BotToken, APIURL: cfg.Slack.APIURL})
 	if err != nil {
 		return nil, err
 	}
-	return idPoster(sl.PostDigestID), nil
+	return digest.PosterOf(sl), nil
 }
 
 // discordPoster posts digests with the Discord REST API.
@@ -51,11 +51,11 @@ func discordPoster(a *app) (digest.Poster, error) {
 	if cfg.Discord.BotToken == "" {
 		return nil, errors.New("set DISCORD_BOT_TOKEN (the bot token) to post to Discord")
 	}
-	d, err := discord.New(discord.Options{BotToken: cfg.Discord.BotToken, AppID: cfg.Discord.AppID, APIURL: cfg.Discord.APIURL, PostOnly: true})
+	d, err := discord.NewPoster(discord.Options{BotToken: cfg.Discord.BotToken, APIURL: cfg.Discord.APIURL})
 	if err != nil {
 		return nil, err
 	}
-	return idPoster(d.PostDigestID), nil
+	return digest.PosterOf(d), nil
 }
 
 // posterFor returns the configured poster of platform.

@@ -182,11 +182,11 @@ func TestDigestPostIgnoresOtherPlatformSettings(t *testing.T) {
 }
 
 // startDigestServe starts serve and waits until its digest scheduler runs.
-func startDigestServe(t *testing.T, env map[string]string) (*server, string) {
+func startDigestServe(t *testing.T, env map[string]string) (*Main, string) {
 	t.Helper()
 	s, base, done := launchServe(t, env)
 	select {
-	case <-s.digests.started:
+	case <-s.digests.Started():
 	case err := <-done:
 		t.Fatalf("serve stopped: %v", err)
 	case <-time.After(20 * time.Second):
@@ -243,7 +243,7 @@ func TestServeSlackSubscribe(t *testing.T) {
 		t.Fatalf("persisted %+v, %v", subs, err)
 	}
 	// Scheduled without a restart: the next run is 08:00 in Kyiv.
-	next, ok := s.digests.sched.NextRun(digest.Target{Platform: "slack", Channel: "C7"})
+	next, ok := s.digests.NextRun(digest.Target{Platform: "slack", Channel: "C7"})
 	if kyiv := next.In(subs[0].Location()); !ok || kyiv.Hour() != 8 || kyiv.Minute() != 0 {
 		t.Errorf("next run %v, %v", next, ok)
 	}
@@ -286,7 +286,7 @@ func TestServeSlackSubscribe(t *testing.T) {
 	if subs, _ := digest.OpenSubscriptions(dir, nil).List(); len(subs) != 0 {
 		t.Errorf("after unsubscribe: %+v", subs)
 	}
-	if _, ok := s.digests.sched.NextRun(digest.Target{Platform: "slack", Channel: "C7"}); ok {
+	if _, ok := s.digests.NextRun(digest.Target{Platform: "slack", Channel: "C7"}); ok {
 		t.Error("still scheduled after unsubscribe")
 	}
 	if got = cmd("help"); !strings.Contains(fmt.Sprint(got["text"]), "/brief subscribe") {
@@ -417,7 +417,7 @@ func TestDigestServiceMergesConfigAndSubscriptions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ds, err := newDigestService(cfg, &lazySearcher{}, newLogger(Config{LogFormat: "json"}, io.Discard))
+	ds, err := newDigestService(cfg, &lazySearcher{}, newLogger(Config{LogFormat: "json"}, io.Discard), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -425,7 +425,7 @@ func TestDigestServiceMergesConfigAndSubscriptions(t *testing.T) {
 	if _, err := ds.Subscribe(ctx, digest.Subscription{Platform: "slack", Channel: "C2", At: "09:30"}); err != nil {
 		t.Fatal(err)
 	}
-	all, err := ds.all()
+	all, err := ds.Subscriptions()
 	if err != nil || len(all) != 2 {
 		t.Fatalf("%+v, %v", all, err)
 	}
@@ -447,7 +447,7 @@ func TestDigestServiceMergesConfigAndSubscriptions(t *testing.T) {
 		bad[k] = v
 		cfg, err := loadConfig("", func(k string) string { return bad[k] })
 		if err == nil {
-			_, err = newDigestService(cfg, &lazySearcher{}, newLogger(Config{LogFormat: "json"}, io.Discard))
+			_, err = newDigestService(cfg, &lazySearcher{}, newLogger(Config{LogFormat: "json"}, io.Discard), nil)
 		}
 		if err == nil {
 			t.Errorf("%s=%s accepted", k, v)

@@ -105,7 +105,7 @@ type feedFollower struct {
 }
 
 // newFeedFollower builds serve's follower from its configuration.
-func newFeedFollower(cfg Config, s *server) *feedFollower {
+func newFeedFollower(cfg Config, s *Main) *feedFollower {
 	interval := defaultFeedInterval
 	if d, err := time.ParseDuration(cfg.FeedInterval); err == nil && d > 0 {
 		interval = d
@@ -120,7 +120,7 @@ func newFeedFollower(cfg Config, s *server) *feedFollower {
 }
 
 // followFeeds starts the follower once the store has loaded (serve.go).
-func (s *server) followFeeds(ctx context.Context, g *errgroup.Group) {
+func (s *Main) followFeeds(ctx context.Context, g *errgroup.Group) {
 	if s.feeds != nil {
 		g.Go(func() error { s.feeds.run(ctx); return nil })
 	}

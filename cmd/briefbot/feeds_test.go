@@ -387,17 +387,14 @@ func launchFeedServe(t *testing.T, env map[string]string) (stoppable, string, *c
 		t.Fatal(err)
 	}
 	a := &app{stdout: io.Discard, stderr: io.Discard, getenv: getenv}
-	s, err := newServer(cfg, a, newLogger(Config{LogFormat: "json"}, io.Discard))
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := newMain(cfg, a.getenv, newLogger(Config{LogFormat: "json"}, io.Discard))
 	clock := clockwork.NewFakeClock()
 	rounds := make(chan feedRound)
 	s.feeds.clock, s.feeds.rounds = clock, rounds
 	s.feeds.client = feed.NewClient(feed.ClientOptions{NoHostDelay: true})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- s.Run(ctx) }()
+	go func() { done <- serve(ctx, s) }()
 	var once sync.Once
 	stop := func() {
 		once.Do(func() {

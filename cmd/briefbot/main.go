@@ -140,11 +140,15 @@ func (a *app) embedder() (embed.Embedder, error) {
 }
 
 // embedderFor builds the embedder a spec names.
-func (a *app) embedderFor(spec string) (embed.Embedder, error) {
+func (a *app) embedderFor(spec string) (embed.Embedder, error) { return embedderFor(spec, a.getenv) }
+
+// embedderFor builds the embedder a spec names, with the API settings of
+// the environment.
+func embedderFor(spec string, getenv func(string) string) (embed.Embedder, error) {
 	return store.NewEmbedder(spec, store.EmbedderConfig{
-		OllamaURL:     a.getenv("BRIEFBOT_OLLAMA_URL"),
-		OpenAIKey:     a.getenv("OPENAI_API_KEY"),
-		OpenAIBaseURL: a.getenv("OPENAI_BASE_URL"),
+		OllamaURL:     getenv("BRIEFBOT_OLLAMA_URL"),
+		OpenAIKey:     getenv("OPENAI_API_KEY"),
+		OpenAIBaseURL: getenv("OPENAI_BASE_URL"),
 	})
 }
 

@@ -174,13 +174,10 @@ func TestServeHTTPAPI(t *testing.T) {
 	a := &app{stdout: io.Discard, stderr: io.Discard, getenv: func(string) string { return "" }}
 	cfg := Config{HTTPAddr: "127.0.0.1:0", Data: t.TempDir()}
 	var logs bytes.Buffer
-	s, err := newServer(cfg, a, newLogger(Config{LogFormat: "json"}, &logs))
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := newMain(cfg, a.getenv, newLogger(Config{LogFormat: "json"}, &logs))
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- s.Run(ctx) }()
+	go func() { done <- serve(ctx, s) }()
 	<-s.ready
 	base := "http://" + s.Addr().String()
 	// Ready once the seeds are loaded: poll /healthz (bounded).

@@ -69,7 +69,7 @@ func newMetrics(stats func() (articles, chunks int)) *metrics {
 	m.reg.MustRegister(m.questions, m.latency, m.deduplicated, m.rateLimited, m.rateWait, m.failed, m.dropped, m.panics,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	// Start every platform's series at zero so dashboards and alerts see them.
-	for _, p := range []string{bot.PlatformSlack, bot.PlatformDiscord} {
+	for _, p := range bot.ChatPlatforms {
 		m.deduplicated.WithLabelValues(p)
 		m.rateLimited.WithLabelValues(p)
 		m.rateWait.WithLabelValues(p)

@@ -28,7 +28,8 @@ import (
 
 // The shutdown budget, the one place it is decided (the README's "within
 // 10 s" and the adapters' defaults follow it): from SIGINT or SIGTERM to
-// exit, serve takes at most shutdownBudget.
+// exit, serve takes at most ShutdownBudget. serve gives Main.Close a
+// context with that deadline, and Close divides it:
 //
 //   - The adapters finish answers in flight for up to 8 s, then cancel the
 //     rest (logged and counted as dropped) within a second:
@@ -36,13 +37,13 @@ import (
 //   - The HTTP server drains its requests for up to httpShutdownGrace,
 //     then cuts them (logged).
 //   - The digest scheduler's runs in flight are cancelled with the rest.
-//   - Whatever still runs at shutdownBudget-closeReserve is abandoned
-//     (logged), and the closers (the digest scheduler, the database pools)
-//     get what is left of the budget minus exitReserve, after which they
+//   - Whatever still runs closeReserve before the deadline is abandoned
+//     (logged), and the closers (the digest service, the stores, the
+//     database pools) get what is left minus exitReserve, after which they
 //     are abandoned too (logged): serve exits within the budget.
 const (
-	shutdownBudget    = 10 * time.Second
-	httpShutdownGrace = shutdownBudget - time.Second
+	ShutdownBudget    = 10 * time.Second
+	httpShutdownGrace = ShutdownBudget - time.Second
 	closeReserve      = 500 * time.Millisecond
 	exitReserve       = 100 * time.Millisecond
 )
@@ -83,12 +84,7 @@ flight and exits 0.`,
 					return err
 				}
 			}
-			logger := newLogger(cfg, a.stderr)
-			s, err := newServer(cfg, a, logger)
-			if err != nil {
-				return err
-			}
-			return s.Run(cmd.Context())
+			return serve(cmd.Context(), newMain(cfg, a.getenv, newLogger(cfg, a.stderr)))
 		},
 	}
 	cmd.Flags().StringVar(&configPath, "config", "", "YAML configuration file (environment variables override it)")
@@ -121,10 +117,30 @@ func newLogger(cfg Config, w io.Writer) *slog.Logger {
 	return slog.New(slog.NewJSONHandler(w, opts))
 }
 
-// server is the `briefbot serve` runtime.
-type server struct {
-	cfg     Config
-	app     *app
+// serve runs m until ctx ends (SIGINT, SIGTERM) or its work fails, then
+// closes it within ShutdownBudget.
+func serve(ctx context.Context, m *Main) error {
+	if err := m.Run(ctx); err != nil {
+		return err
+	}
+	<-m.Done()
+	cctx, cancel := context.WithTimeout(context.Background(), ShutdownBudget)
+	defer cancel()
+	return m.Close(cctx)
+}
+
+// Main is the `briefbot serve` runtime, in the WTF Dial style: Config says
+// what to serve; Run opens the stores, builds the adapters and starts the
+// HTTP server and the background work, and returns once it listens; Done
+// says when it stops on its own; Close shuts it down within its context's
+// deadline (the shutdown budget above). Tests drive it on 127.0.0.1:0 with
+// a temporary data directory.
+type Main struct {
+	// Config is what to serve (serve's flags, file and environment).
+	Config Config
+	// getenv reads the settings that are not in Config (embedder API
+	// keys, cluster lease).
+	getenv  func(string) string
 	log     *slog.Logger
 	metrics *metrics
 	search  *lazySearcher
@@ -144,16 +160,16 @@ type server struct {
 	snapMu   sync.Mutex
 	snapStat snapshotStat
 
-	// digests schedules and previews digests; posters are the adapters'
-	// digest posters, filled by buildAdapters.
-	digests *digestService
+	// digests schedules and previews digests; posters are the digest
+	// posters of the adapters that have one (digest.AdapterPoster).
+	digests *digest.Service
 	posters digest.Posters
 
 	// dedupe is the adapters' delivery log (dedupe.jsonl, or the
 	// database's deliveries in cluster mode), nil without adapters.
 	dedupe bot.Dedupe
 	// convs are the Slack threads and Discord follow-up chains answered
-	// (conversations.json, or the database's in cluster mode), nil
+	// (conversations.jsonl, or the database's in cluster mode), nil
 	// without a chat adapter.
 	convs bot.ConversationStore
 	// channels are the per-channel settings (channel-settings.json and
@@ -168,8 +184,16 @@ type server struct {
 	// feeds follows BRIEFBOT_FEEDS (feeds.go), nil without feeds.
 	feeds *feedFollower
 
-	// closers run after every adapter has stopped.
+	// closers close, in order, what Run opened (the cluster state, the
+	// adapters' stores), after every adapter has stopped.
 	closers []func() error
+
+	// g runs the background work; stop ends it (Close); interrupted is
+	// set once Run's context ended (a signal: not a failure).
+	g           *errgroup.Group
+	gctx        context.Context
+	stop        context.CancelFunc
+	interrupted atomic.Bool
 
 	// corpus is the corpus database in cluster mode (cluster_corpus.go).
 	corpusMu sync.Mutex
@@ -217,8 +241,9 @@ func (l *lazySearcher) Document(ctx context.Context, id string) (retrieval.Docum
 
 var _ bot.Searcher = (*lazySearcher)(nil)
 
-func newServer(cfg Config, a *app, logger *slog.Logger) (*server, error) {
-	s := &server{cfg: cfg, app: a, log: logger, search: &lazySearcher{}, ready: make(chan struct{}),
+// newMain returns the runtime of cfg; it does no I/O (Run does).
+func newMain(cfg Config, getenv func(string) string, logger *slog.Logger) *Main {
+	s := &Main{Config: cfg, getenv: getenv, log: logger, search: &lazySearcher{}, ready: make(chan struct{}),
 		loaded: make(chan struct{})}
 	s.metrics = newMetrics(func() (int, int) {
 		if e, err := s.search.get(); err == nil {
@@ -240,32 +265,36 @@ func newServer(cfg Config, a *app, logger *slog.Logger) (*server, error) {
 	if len(cfg.Feeds) > 0 {
 		s.feeds = newFeedFollower(cfg, s)
 	}
-	return s, nil
+	return s
 }
 
 // Addr returns the HTTP server's address once it listens.
-func (s *server) Addr() net.Addr {
+func (s *Main) Addr() net.Addr {
 	s.addrMu.Lock()
 	defer s.addrMu.Unlock()
 	return s.addr
 }
 
-// Run serves until ctx is done, then shuts down gracefully and returns nil.
-func (s *server) Run(ctx context.Context) error {
-	ln, err := net.Listen("tcp", s.cfg.HTTPAddr)
+// Run listens on Config.HTTPAddr, opens the stores (the cluster state in
+// cluster mode), builds the adapters, and starts serving: the HTTP server,
+// the adapters, loading the store, then the digests and the feeds. It
+// returns once the server listens, or why it could not start. The work
+// runs until ctx ends or some of it fails (Done), then Close stops it.
+func (s *Main) Run(ctx context.Context) error {
+	ln, err := net.Listen("tcp", s.Config.HTTPAddr)
 	if err != nil {
-		return fmt.Errorf("listen on %s: %w", s.cfg.HTTPAddr, err)
+		return fmt.Errorf("listen on %s: %w", s.Config.HTTPAddr, err)
 	}
 	s.addrMu.Lock()
 	s.addr = ln.Addr()
 	s.addrMu.Unlock()
-	if s.cfg.DatabaseURL != "" {
-		tune, err := s.tune.withEnv(s.app.getenv)
+	if s.Config.DatabaseURL != "" {
+		tune, err := s.tune.withEnv(s.getenv)
 		if err != nil {
 			ln.Close()
 			return exitError{code: 2, msg: err.Error()}
 		}
-		if s.state, err = newClusterState(s.cfg.DatabaseURL, s.log.With("component", "cluster"), tune); err != nil {
+		if s.state, err = newClusterState(s.Config.DatabaseURL, s.log.With("component", "cluster"), tune); err != nil {
 			ln.Close()
 			return err
 		}
@@ -275,37 +304,34 @@ func (s *server) Run(ctx context.Context) error {
 			s.feeds.shared = cluster.NewFeedState(s.state.pool)
 		}
 	}
-	s.digests, err = newDigestService(s.cfg, s.search, s.log.With("component", "digest"))
+	s.digests, err = newDigestService(s.Config, s.search, s.log.With("component", "digest"), s.state)
 	if err != nil {
+		s.close(closeReserve)
 		ln.Close()
 		return err
 	}
-	if s.state != nil {
-		s.digests.ledger, s.digests.subs = s.state.ledger, s.state.subs
+	adapters, closers, err := s.buildAdapters()
+	s.closers = append(s.closers, closers...)
+	if err != nil {
+		s.close(closeReserve)
+		ln.Close()
+		return err
 	}
+	// What only some adapters do is probed for: webhooks and digests.
 	s.posters = digest.Posters{}
-	adapters, err := s.buildAdapters()
-	if err != nil {
-		ln.Close()
-		return err
-	}
 	for _, ad := range adapters {
-		ad.Routes(s.mux)
+		s.api.Mount(ad)
+		if p, ok := ad.(digest.AdapterPoster); ok {
+			s.posters[ad.Name()] = digest.PosterOf(p)
+		}
 	}
-	s.log.Info("serving", "addr", ln.Addr().String(), "data", s.cfg.Data, "adapters", adapterNames(adapters))
+	s.log.Info("serving", "addr", ln.Addr().String(), "data", s.Config.Data, "adapters", adapterNames(adapters))
 	close(s.ready)
 
-	g, gctx := errgroup.WithContext(ctx)
-	// deadline is when serve must have exited: shutdownBudget after
-	// shutdown began (gctx ends on a signal, on a failure, or when all
-	// work has returned); it is set once begun is closed.
-	var deadline time.Time
-	begun := make(chan struct{})
-	context.AfterFunc(gctx, func() {
-		deadline = time.Now().Add(shutdownBudget)
-		s.log.Info("shutting down", "budget", shutdownBudget.String())
-		close(begun)
-	})
+	context.AfterFunc(ctx, func() { s.interrupted.Store(true) })
+	wctx, stop := context.WithCancel(ctx)
+	g, gctx := errgroup.WithContext(wctx)
+	s.g, s.gctx, s.stop = g, gctx, stop
 	g.Go(func() error { return httpapi.Serve(gctx, ln, s.api, httpShutdownGrace, s.log) })
 	g.Go(func() error {
 		if err := s.load(gctx); err != nil {
@@ -325,7 +351,7 @@ func (s *server) Run(ctx context.Context) error {
 		s.followFeeds(gctx, g)
 		// Digests need the store: schedule them (and catch up the runs
 		// missed while down) once it has loaded.
-		return s.digests.start(gctx, s.posters)
+		return s.digests.Start(gctx, s.posters)
 	})
 	if s.state != nil {
 		g.Go(func() error { return s.state.run(gctx) })
@@ -339,29 +365,61 @@ func (s *server) Run(ctx context.Context) error {
 			return nil
 		})
 	}
-	err = waitWithin(gctx, g.Wait, shutdownBudget-closeReserve, s.log)
-	<-begun // gctx has ended: waitWithin returns only then
-	closeBudget := time.Until(deadline) - exitReserve
-	s.close(max(closeBudget, 0))
-	if err != nil && ctx.Err() == nil {
+	return nil
+}
+
+// Done is closed when the work stops on its own: Run's context ended (a
+// signal) or some of it failed. Close is then due. Call it after a
+// successful Run.
+func (s *Main) Done() <-chan struct{} { return s.gctx.Done() }
+
+// Close stops the work, waits for it until closeReserve before ctx's
+// deadline (ShutdownBudget when ctx has none), then runs the closers with
+// what is left minus exitReserve; work or closers still running then are
+// abandoned (logged). It returns the error that stopped the work on its
+// own (not a signal, not Close).
+func (s *Main) Close(ctx context.Context) error {
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		deadline = time.Now().Add(ShutdownBudget)
+	}
+	var err error
+	failed := false // the work stopped on its own, not by a signal or by Close
+	if s.g != nil {
+		failed = s.gctx.Err() != nil && !s.interrupted.Load()
+		s.log.Info("shutting down", "budget", time.Until(deadline).Round(time.Millisecond).String())
+		s.stop()
+		err = waitWithin(s.gctx, s.g.Wait, time.Until(deadline)-closeReserve, s.log)
+	}
+	s.close(max(time.Until(deadline)-exitReserve, 0))
+	if err != nil && failed {
 		return err
 	}
 	s.log.Info("stopped")
 	return nil
 }
 
-// close stops the digest scheduler and runs the closers, in order, for at
-// most budget; those still running then are abandoned (logged).
-func (s *server) close(budget time.Duration) {
+// close stops the digest service and runs the closers (the corpus
+// database's too), in order, for at most budget; those still running then
+// are abandoned (logged).
+func (s *Main) close(budget time.Duration) {
 	done, cancel := context.WithCancel(context.Background())
 	cancel() // waitWithin's budget starts now
+	cctx, ccancel := context.WithTimeout(context.Background(), budget)
+	defer ccancel()
 	_ = waitWithin(done, func() error {
 		if s.digests != nil {
-			if err := s.digests.close(); err != nil {
+			if err := s.digests.Close(cctx); err != nil {
 				s.log.Warn("close digest scheduler", "err", err)
 			}
 		}
-		for _, c := range s.closers {
+		closers := s.closers
+		s.corpusMu.Lock()
+		if s.corpus != nil {
+			closers = append(closers[:len(closers):len(closers)], s.corpus.close)
+		}
+		s.corpusMu.Unlock()
+		for _, c := range closers {
 			if err := c(); err != nil {
 				s.log.Warn("close", "err", err)
 			}
@@ -401,21 +459,21 @@ func adapterNames(ads []bot.Adapter) []string {
 }
 
 // load opens the store (or the seeds) and makes the bot ready.
-func (s *server) load(ctx context.Context) error {
-	if s.cfg.DatabaseURL != "" {
+func (s *Main) load(ctx context.Context) error {
+	if s.Config.DatabaseURL != "" {
 		return s.loadCluster(ctx)
 	}
 	start := time.Now()
-	emb, err := s.app.embedderFor(s.cfg.Embedder)
+	emb, err := embedderFor(s.Config.Embedder, s.getenv)
 	if err != nil {
 		return err
 	}
 	var e *engine.Engine
-	if (len(s.cfg.Watch) > 0 || len(s.cfg.Feeds) > 0) && !store.Exists(s.cfg.Data) {
+	if (len(s.Config.Watch) > 0 || len(s.Config.Feeds) > 0) && !store.Exists(s.Config.Data) {
 		// Watched briefings or followed feeds are the corpus: start from an empty store.
 		e, err = engine.NewMemory(ctx, engine.Options{Embedder: emb, Logger: s.log})
 	} else {
-		e, err = engine.Open(ctx, s.cfg.Data, engine.Options{Embedder: emb, Logger: s.log})
+		e, err = engine.Open(ctx, s.Config.Data, engine.Options{Embedder: emb, Logger: s.log})
 	}
 	if err != nil {
 		return fmt.Errorf("load store: %w", err)
@@ -433,7 +491,7 @@ func (s *server) load(ctx context.Context) error {
 // the database is unreachable or not migrated), else 200 with the store's
 // size and, in a cluster, the replica, its leadership and the index's
 // version and lag.
-func (s *server) health() httpapi.Health {
+func (s *Main) health() httpapi.Health {
 	if s.state != nil {
 		if err := s.state.health(); errors.Is(err, errNotMigrated) {
 			return httpapi.Health{Fields: map[string]any{"status": "loading", "database": "migrating"}}
@@ -470,8 +528,8 @@ func statSnapshot(dir string) snapshotStat {
 	return snapshotStat{size: fi.Size(), mod: fi.ModTime()}
 }
 
-func (s *server) rememberSnapshot() {
+func (s *Main) rememberSnapshot() {
 	s.snapMu.Lock()
-	s.snapStat = statSnapshot(s.cfg.Data)
+	s.snapStat = statSnapshot(s.Config.Data)
 	s.snapMu.Unlock()
 }

@@ -42,7 +42,7 @@ func startServe(t *testing.T, env map[string]string) string {
 
 // launchServe starts serve on a free loopback port and returns it, its base
 // URL and the channel its Run result arrives on; cleanup stops it.
-func launchServe(t *testing.T, env map[string]string) (*server, string, <-chan error) {
+func launchServe(t *testing.T, env map[string]string) (*Main, string, <-chan error) {
 	t.Helper()
 	env["BRIEFBOT_HTTP_ADDR"] = "127.0.0.1:0"
 	if env["BRIEFBOT_DATA"] == "" {
@@ -54,14 +54,11 @@ func launchServe(t *testing.T, env map[string]string) (*server, string, <-chan e
 		t.Fatal(err)
 	}
 	a := &app{stdout: io.Discard, stderr: io.Discard, getenv: getenv}
-	s, err := newServer(cfg, a, newLogger(Config{LogFormat: "json"}, io.Discard))
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := newMain(cfg, a.getenv, newLogger(Config{LogFormat: "json"}, io.Discard))
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	result := make(chan error, 1)
-	go func() { err := s.Run(ctx); done <- err; result <- err }()
+	go func() { err := serve(ctx, s); done <- err; result <- err }()
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {

@@ -4,16 +4,13 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/briefbot/briefbot/bot/digest"
 )
 
 // TestServeRecoversPanics: a panic in a handler is a 500 and an error log,
@@ -21,10 +18,7 @@ import (
 func TestServeRecoversPanics(t *testing.T) {
 	a := &app{stdout: io.Discard, stderr: io.Discard, getenv: func(string) string { return "" }}
 	var logs bytes.Buffer
-	s, err := newServer(Config{HTTPAddr: "127.0.0.1:0", Data: t.TempDir()}, a, newLogger(Config{LogFormat: "json"}, &logs))
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := newMain(Config{HTTPAddr: "127.0.0.1:0", Data: t.TempDir()}, a.getenv, newLogger(Config{LogFormat: "json"}, &logs))
 	s.mux.HandleFunc("GET /boom", func(http.ResponseWriter, *http.Request) { panic("slice bounds out of range") })
 	s.mux.HandleFunc("GET /flush", func(w http.ResponseWriter, _ *http.Request) {
 		if _, ok := w.(http.Flusher); !ok {
@@ -109,7 +103,7 @@ func TestWaitWithinKeepsTheBudget(t *testing.T) {
 // the budget; the closers before it ran.
 func TestCloseKeepsTheBudget(t *testing.T) {
 	var logs bytes.Buffer
-	s := &server{log: newLogger(Config{LogFormat: "json"}, &logs)}
+	s := &Main{log: newLogger(Config{LogFormat: "json"}, &logs)}
 	stuck := make(chan struct{})
 	defer close(stuck)
 	var closed atomic.Bool
@@ -131,30 +125,51 @@ func TestCloseKeepsTheBudget(t *testing.T) {
 	}
 }
 
-// TestSubscriptionFailureLoggedWithCause: a subscription that cannot be
-// saved is logged with why (and never with a message body).
-func TestSubscriptionFailureLoggedWithCause(t *testing.T) {
-	dir := t.TempDir()
+// TestMainRunThenClose drives the runtime as serve does, without a signal:
+// Run returns once it listens, the work goes on until Close, and Close
+// returns within its context's deadline having run the closers; a listen
+// failure is Run's error and leaves nothing running.
+func TestMainRunThenClose(t *testing.T) {
 	var logs bytes.Buffer
-	s, err := newDigestService(Config{Data: dir}, nil, newLogger(Config{LogFormat: "json"}, &logs))
+	m := newMain(Config{HTTPAddr: "127.0.0.1:0", Data: t.TempDir()}, func(string) string { return "" }, newLogger(Config{LogFormat: "json"}, &syncWriter{w: &logs}))
+	if err := m.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	var closed atomic.Bool
+	m.closers = append(m.closers, func() error { closed.Store(true); return nil })
+	resp, err := http.Get("http://" + m.Addr().String() + "/healthz")
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The file becomes unreadable after start: a directory in its place.
-	if err := os.Mkdir(filepath.Join(dir, digest.SubscriptionsFile), 0o755); err != nil {
+	resp.Body.Close()
+	select {
+	case <-m.Done():
+		t.Fatal("Done before Close")
+	default:
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), ShutdownBudget)
+	defer cancel()
+	start := time.Now()
+	if err := m.Close(ctx); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	if d := time.Since(start); d > ShutdownBudget {
+		t.Errorf("Close took %v", d)
+	}
+	if !closed.Load() || !strings.Contains(logs.String(), `"msg":"stopped"`) {
+		t.Errorf("closers run %v; logs:\n%s", closed.Load(), logs.String())
+	}
+	if _, err := http.Get("http://" + m.Addr().String() + "/healthz"); err == nil {
+		t.Error("still serving after Close")
+	}
+
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Subscribe(context.Background(), digest.Subscription{Platform: "slack", Channel: "C1"}); err == nil {
-		t.Fatal("Subscribe succeeded without its file")
-	}
-	out := logs.String()
-	if !strings.Contains(out, "digest subscription not saved") || !strings.Contains(out, "is a directory") || !strings.Contains(out, "slack:C1") {
-		t.Errorf("the failure was not logged with its cause and target:\n%s", out)
-	}
-	if _, err := s.Unsubscribe(context.Background(), digest.Target{Platform: "slack", Channel: "C1"}); err == nil {
-		t.Fatal("Unsubscribe succeeded without its file")
-	}
-	if !strings.Contains(logs.String(), "digest unsubscription not saved") {
-		t.Errorf("the unsubscribe failure was not logged:\n%s", logs.String())
+	defer ln.Close()
+	busy := newMain(Config{HTTPAddr: ln.Addr().String(), Data: t.TempDir()}, func(string) string { return "" }, newLogger(Config{LogFormat: "json"}, io.Discard))
+	if err := busy.Run(context.Background()); err == nil || !strings.Contains(err.Error(), "listen on") {
+		t.Errorf("Run on a busy port: %v", err)
 	}
 }

@@ -150,7 +150,7 @@ func (c *clusterState) health() error {
 // leaderWork runs the scheduled work on the leader only: the digest
 // scheduler (with a periodic sweep) and the expiry of old delivery keys.
 // It returns when ctx ends.
-func (c *clusterState) leaderWork(ctx context.Context, s *server) {
+func (c *clusterState) leaderWork(ctx context.Context, s *Main) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -165,7 +165,7 @@ func (c *clusterState) leaderWork(ctx context.Context, s *server) {
 			}
 		})
 	}()
-	c.node.WhileLeader(ctx, func(ctx context.Context) { s.digests.lead(ctx, s.posters, c.sweep) })
+	c.node.WhileLeader(ctx, func(ctx context.Context) { s.digests.Lead(ctx, s.posters, c.sweep) })
 	<-done
 }
 
@@ -176,27 +176,18 @@ func (c *clusterState) close() error {
 
 // isLeader reports whether this process runs the scheduled work: always
 // in the embedded default, the leader lease's holder in a cluster.
-func (s *server) isLeader() bool { return s.state == nil || s.state.node.IsLeader() }
+func (s *Main) isLeader() bool { return s.state == nil || s.state.node.IsLeader() }
 
 // everyOnLeader calls fn at once and then every interval until ctx ends:
 // in the embedded default on this process, in a cluster only while this
 // replica holds the leader lease (it moves, and fn with it, when the
 // leader dies). Periodic scheduled work (feed polls) runs through it.
-func (s *server) everyOnLeader(ctx context.Context, interval time.Duration, fn func(ctx context.Context)) {
+func (s *Main) everyOnLeader(ctx context.Context, interval time.Duration, fn func(ctx context.Context)) {
 	if s.state != nil {
 		s.state.node.EveryWhileLeader(ctx, interval, fn)
 		return
 	}
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		fn(ctx)
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
+	cluster.Every(ctx, interval, fn)
 }
 
 // clusterLedger opens the shared digest ledger for a one-off command

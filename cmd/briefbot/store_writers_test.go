@@ -25,7 +25,7 @@ import (
 // newWatchServer builds a serve runtime for data and watch and loads its
 // store as serve does, without starting its loops: tests drive the watcher's
 // scans themselves. Its log goes to the returned buffer.
-func newWatchServer(t *testing.T, data, watch string) (*server, *bytes.Buffer) {
+func newWatchServer(t *testing.T, data, watch string) (*Main, *bytes.Buffer) {
 	t.Helper()
 	env := map[string]string{"BRIEFBOT_DATA": data, "BRIEFBOT_WATCH": watch, "BRIEFBOT_HTTP_ADDR": "127.0.0.1:0"}
 	getenv := func(k string) string { return env[k] }
@@ -35,10 +35,7 @@ func newWatchServer(t *testing.T, data, watch string) (*server, *bytes.Buffer) {
 	}
 	var logs bytes.Buffer
 	a := &app{stdout: &bytes.Buffer{}, stderr: &bytes.Buffer{}, getenv: getenv}
-	s, err := newServer(cfg, a, newLogger(Config{LogFormat: "json"}, &syncWriter{w: &logs}))
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := newMain(cfg, a.getenv, newLogger(Config{LogFormat: "json"}, &syncWriter{w: &logs}))
 	if err := s.load(context.Background()); err != nil {
 		t.Fatal(err)
 	}

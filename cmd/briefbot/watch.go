@@ -19,17 +19,17 @@ import (
 const reloadInterval = 2 * time.Second
 
 // background starts the loops that keep the corpus fresh.
-func (s *server) background(ctx context.Context, g *errgroup.Group) {
-	if s.cfg.DatabaseURL == "" { // cluster mode follows the database instead
+func (s *Main) background(ctx context.Context, g *errgroup.Group) {
+	if s.Config.DatabaseURL == "" { // cluster mode follows the database instead
 		g.Go(func() error { s.reloadLoop(ctx); return nil })
 	}
-	if len(s.cfg.Watch) > 0 {
+	if len(s.Config.Watch) > 0 {
 		g.Go(func() error { s.watchLoop(ctx); return nil })
 	}
 }
 
 // reloadLoop picks up a snapshot written by another process.
-func (s *server) reloadLoop(ctx context.Context) {
+func (s *Main) reloadLoop(ctx context.Context) {
 	t := time.NewTicker(reloadInterval)
 	defer t.Stop()
 	for {
@@ -38,7 +38,7 @@ func (s *server) reloadLoop(ctx context.Context) {
 			return
 		case <-t.C:
 		}
-		cur := statSnapshot(s.cfg.Data)
+		cur := statSnapshot(s.Config.Data)
 		s.snapMu.Lock()
 		changed := cur != s.snapStat && cur.size > 0
 		s.snapMu.Unlock()
@@ -52,12 +52,12 @@ func (s *server) reloadLoop(ctx context.Context) {
 // no lock: it only reads (writers replace the snapshot atomically), and
 // while the watcher holds the lock the snapshot on disk is the one the
 // engine derives from, so Refresh leaves it alone.
-func (s *server) reload(ctx context.Context, cur snapshotStat) {
+func (s *Main) reload(ctx context.Context, cur snapshotStat) {
 	e, err := s.search.get()
 	if err != nil {
 		return
 	}
-	reloaded, err := e.Refresh(ctx, s.cfg.Data)
+	reloaded, err := e.Refresh(ctx, s.Config.Data)
 	s.snapMu.Lock()
 	s.snapStat = cur
 	s.snapMu.Unlock()
@@ -82,13 +82,13 @@ type fileStamp struct {
 // watchLoop rescans BRIEFBOT_WATCH and ingests new or changed briefings.
 // Polling (default every 15 s) works on every file system, network mounts
 // included, and catches files written before serve started.
-func (s *server) watchLoop(ctx context.Context) {
+func (s *Main) watchLoop(ctx context.Context) {
 	interval := 15 * time.Second
-	if s.cfg.WatchInterval != "" {
-		if d, err := time.ParseDuration(s.cfg.WatchInterval); err == nil && d > 0 {
+	if s.Config.WatchInterval != "" {
+		if d, err := time.ParseDuration(s.Config.WatchInterval); err == nil && d > 0 {
 			interval = d
 		} else {
-			s.log.Warn("bad BRIEFBOT_WATCH_INTERVAL; using 15s", "value", s.cfg.WatchInterval)
+			s.log.Warn("bad BRIEFBOT_WATCH_INTERVAL; using 15s", "value", s.Config.WatchInterval)
 		}
 	}
 	w := newWatchState()
@@ -124,15 +124,15 @@ func newWatchState() *watchState {
 // serving engine build on the snapshot on disk (a hand-run ingest may have
 // saved since serve loaded it), then ingests and saves: it never saves a
 // stale store over a newer one.
-func (s *server) scanWatched(ctx context.Context, w *watchState) {
-	if s.cfg.DatabaseURL != "" {
+func (s *Main) scanWatched(ctx context.Context, w *watchState) {
+	if s.Config.DatabaseURL != "" {
 		s.scanWatchedCluster(ctx, w) // cluster mode: cluster_corpus.go
 		return
 	}
 	pending := map[string]fileStamp{}
 	var paths []string
 	inputs := map[string]ingest.Input{}
-	for _, c := range w.changed(s.cfg.Watch) {
+	for _, c := range w.changed(s.Config.Watch) {
 		pending[c.in.Path] = c.stamp
 		paths = append(paths, c.in.Path)
 		inputs[c.in.Path] = c.in
@@ -144,7 +144,7 @@ func (s *server) scanWatched(ctx context.Context, w *watchState) {
 	if err != nil {
 		return
 	}
-	lock, err := store.LockDir(ctx, s.cfg.Data)
+	lock, err := store.LockDir(ctx, s.Config.Data)
 	if err != nil {
 		if ctx.Err() == nil {
 			s.log.Error("watch: lock data dir; retrying at the next scan", "err", err)
@@ -155,7 +155,7 @@ func (s *server) scanWatched(ctx context.Context, w *watchState) {
 	if n := len(lock.Orphans()); n > 0 {
 		s.log.Info("watch: removed temporary files left by an interrupted save", "count", n)
 	}
-	reloaded, err := e.Refresh(ctx, s.cfg.Data)
+	reloaded, err := e.Refresh(ctx, s.Config.Data)
 	if err != nil {
 		s.log.Error("watch: cannot build on the store on disk; watched files are saved once it can be read", "files", len(paths), "err", err)
 		return
@@ -201,7 +201,7 @@ func (s *server) scanWatched(ctx context.Context, w *watchState) {
 	}
 	// Unsaved: an earlier scan ingested these articles but its save failed.
 	if n > 0 || e.Unsaved() {
-		err := w.save(e, s.cfg.Data)
+		err := w.save(e, s.Config.Data)
 		switch {
 		case errors.Is(err, engine.ErrIndexNotSaved):
 			s.log.Warn("watch: store saved without its derived index; the next start rebuilds it", "err", err)
