@@ -397,7 +397,7 @@ func (s *server) loadCluster(ctx context.Context) error {
 			return err // ctx ended
 		}
 	}
-	e.TuneMemory()
+	e.OnChange(setServeMemoryLimit)
 	s.search.e.Store(e)
 	close(s.loaded)
 	st, fs := e.Stats(), f.Status()

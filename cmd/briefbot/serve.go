@@ -420,6 +420,7 @@ func (s *server) load(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("load store: %w", err)
 	}
+	e.OnChange(setServeMemoryLimit)
 	s.rememberSnapshot()
 	s.search.e.Store(e)
 	close(s.loaded)
