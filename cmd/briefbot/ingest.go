@@ -78,6 +78,7 @@ exits 130: run the same command again to continue.`,
 			// (Ctrl-C, an embedder failure): running the command again
 			// continues from it, unchanged articles being no-ops.
 			if sum.changed() || reembed || e.Unsaved() {
+				setSaveMemoryLimit()
 				serr := e.Save(dir)
 				if errors.Is(serr, engine.ErrIndexNotSaved) {
 					// The snapshot, the source of truth, is saved: the index

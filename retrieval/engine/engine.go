@@ -13,11 +13,9 @@ import (
 	"fmt"
 	"hash/crc32"
 	"log/slog"
-	"math"
 	"os"
 	"path/filepath"
 	"runtime"
-	"runtime/metrics"
 	"slices"
 	"strings"
 	"sync"
@@ -206,8 +204,8 @@ func Open(ctx context.Context, dir string, opts Options) (*Engine, error) {
 // its store (a Commit or CommitUnindexed that changed it, Refresh loading
 // another snapshot, Replace, Apply), and calls it once now. fn runs with
 // the engine's write lock held: it must not call the engine's writing
-// methods. A serving process uses it to decide its memory policy (see
-// SuggestMemoryLimit); the engine itself sets none.
+// methods. A serving process uses it to apply its memory policy (a soft
+// limit that follows the store); the engine itself decides none.
 func (e *Engine) OnChange(fn func()) {
 	e.writeMu.Lock()
 	defer e.writeMu.Unlock()
@@ -220,24 +218,6 @@ func (e *Engine) changed() {
 	if e.onChange != nil {
 		e.onChange()
 	}
-}
-
-// SuggestMemoryLimit suggests a soft memory limit for a process serving
-// engines: the live heap at the last collection plus a third (at least
-// 96 MB) of headroom. With the default GOGC alone a serving process's heap
-// grows to twice the loaded store under load; such a limit makes the GC
-// collect sooner instead (it is soft: the runtime goes over it rather than
-// thrash). Collect first (debug.FreeOSMemory, say) for the heap of now.
-// It only computes: setting it (debug.SetMemoryLimit) is the process's
-// decision.
-func SuggestMemoryLimit() int64 {
-	s := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
-	metrics.Read(s)
-	var live int64
-	if s[0].Value.Kind() == metrics.KindUint64 {
-		live = int64(min(s[0].Value.Uint64(), math.MaxInt64/2))
-	}
-	return live + max(live/3, 96<<20)
 }
 
 // OpenForWrite loads the store in dir for ingesting, or starts an empty one
@@ -541,50 +521,23 @@ func (e *Engine) Save(dir string) error {
 	e.mu.RLock()
 	ix := e.ix
 	e.mu.RUnlock()
-	var tokenised chan tokenisedStore
-	if ix == nil && os.MkdirAll(dir, 0o755) == nil {
-		// Left unbuilt (CommitUnindexed): the index file is written straight
-		// from the store, which is tokenised while the snapshot is written
-		// (both only read the store), and searches read the file (see
-		// state).
-		tokenised = make(chan tokenisedStore, 1)
-		go func() {
-			si, done, err := tokeniseStoreIn(dir, st)
-			tokenised <- tokenisedStore{si, done, err}
-		}()
-	}
 	if err := st.Save(dir); err != nil {
-		if tokenised != nil {
-			if t := <-tokenised; t.err == nil {
-				t.done()
-			}
-		}
 		return err
 	}
 	e.base, e.baseDir, e.unsaved = st.Fingerprint(), dir, false
-	switch {
-	case tokenised != nil:
-		t := <-tokenised
-		if err = t.err; err == nil {
-			err = t.si.write(dir, e.base)
-			t.done()
-		}
-	case ix == nil:
+	if ix == nil {
+		// Left unbuilt (CommitUnindexed): written straight from the store
+		// (after the snapshot, so that the listing the snapshot's export
+		// holds is gone before the postings grow), and read from the file
+		// when a search needs it (see state).
 		err = writeIndexFromStore(dir, st, e.base)
-	default:
+	} else {
 		err = writeIndex(dir, ix, e.base)
 	}
 	if err != nil {
 		return fmt.Errorf("%w: %s: %v", ErrIndexNotSaved, filepath.Join(dir, IndexName), err)
 	}
 	return nil
-}
-
-// tokenisedStore is what tokeniseStoreIn returns.
-type tokenisedStore struct {
-	si   *storeIndex
-	done func()
-	err  error
 }
 
 // baseIn is the fingerprint the snapshot in dir has when the engine's store

@@ -304,8 +304,7 @@ type storeIndex struct {
 }
 
 // tokeniseStore tokenises every article of st in turn, as buildIndex does,
-// writing their tokens to spill. It does not depend on the snapshot's
-// fingerprint, so that it can run while the snapshot is being written.
+// writing their tokens to spill.
 func tokeniseStore(st *store.Store, spill io.ReadWriteSeeker) (*storeIndex, error) {
 	si := &storeIndex{info: st.Info(), arts: st.Articles(), vecs: make([][]float32, 0, st.ChunkCount()), spill: spill}
 	tz := newTokenizer()
@@ -405,37 +404,25 @@ func writeIndex(dir string, ix *index, fingerprint string) error {
 
 // writeIndexFromStore writes the derived index of st atomically, as
 // writeIndex writes buildIndex(st), without holding the index in memory
-// (see storeIndex).
+// (see storeIndex). Its scratch file is in dir, unlinked as soon as it is
+// created, so that nothing is left behind by a crash.
 func writeIndexFromStore(dir string, st *store.Store, fingerprint string) error {
 	if fingerprint == "" {
 		return errors.New("engine: the store has no saved snapshot to derive an index from")
 	}
-	si, done, err := tokeniseStoreIn(dir, st)
+	spill, err := os.CreateTemp(dir, ".briefbot-index-tokens-*")
 	if err != nil {
 		return err
 	}
-	defer done()
-	return si.write(dir, fingerprint)
-}
-
-// tokeniseStoreIn is tokeniseStore with a scratch file in dir, unlinked
-// as soon as it is created, so that nothing is left behind by a crash.
-// done closes it.
-func tokeniseStoreIn(dir string, st *store.Store) (*storeIndex, func(), error) {
-	spill, err := os.CreateTemp(dir, ".briefbot-index-tokens-*")
-	if err != nil {
-		return nil, nil, err
-	}
+	defer spill.Close()
 	if err := os.Remove(spill.Name()); err != nil {
-		spill.Close()
-		return nil, nil, err
+		return err
 	}
 	si, err := tokeniseStore(st, spill)
 	if err != nil {
-		spill.Close()
-		return nil, nil, err
+		return err
 	}
-	return si, func() { spill.Close() }, nil
+	return si.write(dir, fingerprint)
 }
 
 // write writes the index file into dir atomically (temporary file, fsync,
