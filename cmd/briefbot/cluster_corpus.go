@@ -410,7 +410,7 @@ func (s *Main) loadCluster(ctx context.Context) error {
 			return err // ctx ended
 		}
 	}
-	e.TuneMemory()
+	e.OnChange(setServeMemoryLimit)
 	s.search.e.Store(e)
 	close(s.loaded)
 	st, fs := e.Stats(), f.Status()

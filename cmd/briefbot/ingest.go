@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"runtime"
-	"runtime/debug"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -79,6 +78,7 @@ exits 130: run the same command again to continue.`,
 			// (Ctrl-C, an embedder failure): running the command again
 			// continues from it, unchanged articles being no-ops.
 			if sum.changed() || reembed || e.Unsaved() {
+				setSaveMemoryLimit()
 				serr := e.Save(dir)
 				if errors.Is(serr, engine.ErrIndexNotSaved) {
 					// The snapshot, the source of truth, is saved: the index
@@ -118,28 +118,6 @@ exits 130: run the same command again to continue.`,
 	cmd.Flags().StringVar(&collection, "collection", "", "label every article with this collection (channels can be restricted to collections)")
 	cmd.Flags().BoolVar(&fetch, "fetch", false, "fetch the page of each feed item that has only a summary and a link (http/https, 30s, 10 MiB, 1s between requests to a host)")
 	return cmd
-}
-
-// An ingest holds the whole store in memory (chromem-go's collections) and
-// builds the index over it at the end; with the default GOGC the heap grows
-// to twice that before a collection (1.45 GB of RSS for 0.69 GB live at
-// 200k chunks). Unless GOGC or GOMEMLIMIT say otherwise, an ingest collects
-// at 25% growth instead (1.0 GB at 200k chunks, for ~15% more CPU) and has
-// a soft memory limit of 3 GiB: soft, so a store whose live heap is larger
-// (~3.4 GB at 1M chunks) still ingests (the runtime goes over it, spending
-// at most half the CPU on collection, rather than fail).
-const (
-	ingestGCPercent   = 25
-	ingestMemoryLimit = 3 << 30
-)
-
-func setIngestMemoryLimit() {
-	if os.Getenv("GOGC") == "" {
-		debug.SetGCPercent(ingestGCPercent)
-	}
-	if os.Getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(ingestMemoryLimit)
-	}
 }
 
 // interruptCode is the exit code of a command stopped by a signal: 130 for
@@ -253,10 +231,8 @@ func ingestPaths(ctx context.Context, e *engine.Engine, paths []string, stdout, 
 		// Let the reader end; its articles are not stored.
 	}
 	readErr := <-rerr
-	if bar != nil {
-		bar.Describe("indexing") // the index is built once, now
-	}
-	b.Commit()
+	// The index is not built in memory: Save writes it from the store.
+	b.CommitUnindexed()
 	if bar != nil {
 		if err == nil && readErr == nil {
 			bar.Finish()

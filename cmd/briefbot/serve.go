@@ -478,6 +478,7 @@ func (s *Main) load(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("load store: %w", err)
 	}
+	e.OnChange(setServeMemoryLimit)
 	s.rememberSnapshot()
 	s.search.e.Store(e)
 	close(s.loaded)

@@ -7,7 +7,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"math"
 	"strings"
 
@@ -68,15 +67,28 @@ func (h *Hash) add(v []float32, s string) {
 			return
 		}
 		stem := text.Stem(t.Word)
-		h.feature(v, "w:"+stem, 1)
+		h.feature(v, fnvString(fnvString(fnvOffset, "w:"), stem), 1)
 		if prev != "" {
-			h.feature(v, "b:"+prev+" "+stem, 0.5)
+			h.feature(v, fnvString(fnvString(fnvString(fnvString(fnvOffset, "b:"), prev), " "), stem), 0.5)
 		}
 		prev = stem
 		if len(t.Word) >= 5 && !isNumber(t.Word) {
-			w := "<" + t.Word + ">"
-			for i := 0; i+4 <= len(w); i++ {
-				h.feature(v, "c:"+w[i:i+4], 0.25)
+			// The character 4-grams of "<" + word + ">", hashed as "c:" + gram.
+			c := fnvString(fnvOffset, "c:")
+			n := len(t.Word) + 2
+			for i := 0; i+4 <= n; i++ {
+				x := c
+				for j := i; j < i+4; j++ {
+					switch {
+					case j == 0:
+						x = fnvByte(x, '<')
+					case j == n-1:
+						x = fnvByte(x, '>')
+					default:
+						x = fnvByte(x, t.Word[j-1])
+					}
+				}
+				h.feature(v, x, 0.25)
 			}
 		}
 	})
@@ -86,10 +98,25 @@ func isNumber(w string) bool {
 	return strings.IndexFunc(w, func(r rune) bool { return (r < '0' || r > '9') && r != '.' }) < 0
 }
 
-func (h *Hash) feature(v []float32, f string, weight float32) {
-	hs := fnv.New64a()
-	hs.Write([]byte(f))
-	x := hs.Sum64()
+// FNV-1a, 64 bits (hash/fnv's New64a), over strings without converting or
+// joining them: a feature's hash is that of its parts one after another.
+const (
+	fnvOffset uint64 = 14695981039346656037
+	fnvPrime  uint64 = 1099511628211
+)
+
+func fnvByte(x uint64, c byte) uint64 { return (x ^ uint64(c)) * fnvPrime }
+
+func fnvString(x uint64, s string) uint64 {
+	for i := 0; i < len(s); i++ {
+		x = fnvByte(x, s[i])
+	}
+	return x
+}
+
+// feature adds weight to the component the feature's hash x picks, with
+// the sign of its top bit.
+func (h *Hash) feature(v []float32, x uint64, weight float32) {
 	i := int(x % uint64(len(v)))
 	if x&(1<<63) != 0 {
 		weight = -weight

@@ -153,6 +153,21 @@ func (b *Batch) add(ctx context.Context, arts []retrieval.Article, progress func
 // index over the whole store, once, and makes searches use it. It releases
 // the engine's write lock. Calling it again does nothing.
 func (b *Batch) Commit() {
+	b.commit(true)
+}
+
+// CommitUnindexed ends the batch as Commit does, but without building the
+// derived index in memory: the next Save writes the index file straight
+// from the store (tokenising one article at a time, holding only the
+// postings) and searches after it read that file, mapped. A search before
+// that Save waits for the batch and builds the index in memory. It is for
+// a command that ingests, saves and exits (briefbot ingest): at a million
+// chunks the in-memory index is ~1.4 GB that nothing would read.
+func (b *Batch) CommitUnindexed() {
+	b.commit(false)
+}
+
+func (b *Batch) commit(build bool) {
 	if b.done {
 		return
 	}
@@ -162,11 +177,12 @@ func (b *Batch) Commit() {
 	if !b.changed {
 		return
 	}
-	ix := buildIndexFn(e.Store())
+	var ix *index
+	if build {
+		ix = buildIndexFn(e.Store())
+	}
 	e.mu.Lock()
 	e.ix = ix
 	e.mu.Unlock()
-	if e.memTuned {
-		tuneMemory()
-	}
+	e.changed()
 }

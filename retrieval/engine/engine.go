@@ -16,7 +16,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"runtime/debug"
 	"slices"
 	"strings"
 	"sync"
@@ -72,8 +71,11 @@ type Engine struct {
 	st      *store.Store
 	ix      *index
 	seeds   bool
-	// memTuned marks an engine opened for serving: see tuneMemory.
-	memTuned bool
+	// onChange, when set (OnChange), is called after the engine's store
+	// changed or was replaced. Guarded by writeMu.
+	onChange func()
+	// pendMu serialises building an index left to be built (see state).
+	pendMu sync.Mutex
 
 	// Guarded by writeMu: the snapshot the engine's store derives from,
 	// baseDir's snapshot with fingerprint base ("": none, for a store
@@ -195,30 +197,27 @@ func Open(ctx context.Context, dir string, opts Options) (*Engine, error) {
 	}
 	e.st, e.ix = st, ix
 	e.base, e.baseDir = st.Fingerprint(), dir
-	// Loading decoded the whole snapshot and the derived index: hand the
-	// garbage back to the OS now rather than serve with it resident.
-	e.memTuned = true
-	tuneMemory()
 	return e, nil
 }
 
-// tuneMemory collects the garbage, returns it to the OS, and, unless
-// GOMEMLIMIT is set, sets the process's soft memory limit to the live heap
-// plus a third (at least 96 MB) of headroom. With the default GOGC alone a
-// serving process's heap grows to twice the loaded store under load; the
-// limit makes the GC collect sooner instead (it is soft: the runtime goes
-// over it rather than thrash). Engines opened for serving (Open) call it
-// after loading, after an ingest that changed the store and after Replace,
-// so the limit follows the store.
-func tuneMemory() {
-	debug.FreeOSMemory()
-	if os.Getenv("GOMEMLIMIT") != "" {
-		return
+// OnChange makes the engine call fn after every change or replacement of
+// its store (a Commit or CommitUnindexed that changed it, Refresh loading
+// another snapshot, Replace, Apply), and calls it once now. fn runs with
+// the engine's write lock held: it must not call the engine's writing
+// methods. A serving process uses it to apply its memory policy (a soft
+// limit that follows the store); the engine itself decides none.
+func (e *Engine) OnChange(fn func()) {
+	e.writeMu.Lock()
+	defer e.writeMu.Unlock()
+	e.onChange = fn
+	e.changed()
+}
+
+// changed calls the OnChange hook; the caller holds writeMu.
+func (e *Engine) changed() {
+	if e.onChange != nil {
+		e.onChange()
 	}
-	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
-	live := int64(ms.HeapAlloc)
-	debug.SetMemoryLimit(live + max(live/3, 96<<20))
 }
 
 // OpenForWrite loads the store in dir for ingesting, or starts an empty one
@@ -351,10 +350,40 @@ func (e *Engine) Store() *store.Store {
 	return e.st
 }
 
+// state is the index searches use. One left unbuilt by CommitUnindexed is
+// built now: mapped from the file Save wrote of the store, or else in
+// memory, once the writer that holds the write lock is done.
 func (e *Engine) state() *index {
 	e.mu.RLock()
-	defer e.mu.RUnlock()
-	return e.ix
+	ix := e.ix
+	e.mu.RUnlock()
+	if ix != nil {
+		return ix
+	}
+	return e.buildPending()
+}
+
+func (e *Engine) buildPending() *index {
+	e.pendMu.Lock()
+	defer e.pendMu.Unlock()
+	e.writeMu.Lock()
+	defer e.writeMu.Unlock()
+	e.mu.RLock()
+	ix, st := e.ix, e.st
+	e.mu.RUnlock()
+	if ix != nil {
+		return ix
+	}
+	if fp := st.Fingerprint(); fp != "" && fp == e.base && !e.unsaved {
+		ix, _ = readIndex(e.baseDir, st, fp)
+	}
+	if ix == nil {
+		ix = buildIndex(st)
+	}
+	e.mu.Lock()
+	e.ix = ix
+	e.mu.Unlock()
+	return ix
 }
 
 // Status is what ingesting an article did.
@@ -416,7 +445,9 @@ func (e *Engine) IngestProgress(ctx context.Context, arts []retrieval.Article, p
 func (e *Engine) prepare(ctx context.Context, a retrieval.Article, hash string, now time.Time) (*prepared, error) {
 	sents := text.Sentences(a.Body)
 	chunks := ingest.Chunk(a.ID, a.Body, sents, e.opts.ChunkWords)
-	sa := &store.StoredArticle{Body: a.Body}
+	// A copy of exactly its size: a body decoded from JSON or cleaned up is
+	// built in a buffer with up to a third of it unused (30 MB at 200k chunks).
+	sa := &store.StoredArticle{Body: strings.Clone(a.Body)}
 	sa.ID, sa.Title, sa.Source, sa.URL, sa.Published = a.ID, a.Title, a.Source, a.URL, a.Published
 	sa.Collection = a.Collection
 	sa.Hash = hash
@@ -487,11 +518,23 @@ func (e *Engine) Save(dir string) error {
 		return fmt.Errorf("%w: %s; nothing was written", ErrStale, store.Path(dir))
 	}
 	st := e.Store()
+	e.mu.RLock()
+	ix := e.ix
+	e.mu.RUnlock()
 	if err := st.Save(dir); err != nil {
 		return err
 	}
 	e.base, e.baseDir, e.unsaved = st.Fingerprint(), dir, false
-	if err := writeIndex(dir, e.state(), e.base); err != nil {
+	if ix == nil {
+		// Left unbuilt (CommitUnindexed): written straight from the store
+		// (after the snapshot, so that the listing the snapshot's export
+		// holds is gone before the postings grow), and read from the file
+		// when a search needs it (see state).
+		err = writeIndexFromStore(dir, st, e.base)
+	} else {
+		err = writeIndex(dir, ix, e.base)
+	}
+	if err != nil {
 		return fmt.Errorf("%w: %s: %v", ErrIndexNotSaved, filepath.Join(dir, IndexName), err)
 	}
 	return nil
@@ -547,9 +590,7 @@ func (e *Engine) Refresh(ctx context.Context, dir string) (bool, error) {
 	e.st, e.ix, e.seeds = fresh.st, fresh.ix, false
 	e.mu.Unlock()
 	e.base, e.baseDir, e.unsaved = fresh.base, dir, false
-	if e.memTuned {
-		tuneMemory()
-	}
+	e.changed()
 	return true, nil
 }
 
@@ -574,15 +615,9 @@ func (e *Engine) Replace(other *Engine) {
 	other.mu.RUnlock()
 	e.mu.Lock()
 	e.st, e.ix, e.seeds = st, ix, other.seeds
-	e.memTuned = e.memTuned || other.memTuned
-	tuned := e.memTuned
 	e.mu.Unlock()
 	e.base, e.baseDir, e.unsaved = base, baseDir, unsaved
-	if tuned {
-		// The replaced store is garbage now (once in-flight searches end);
-		// the limit Open set counted both.
-		tuneMemory()
-	}
+	e.changed()
 }
 
 // Articles lists every article (without bodies), in insertion order.
@@ -620,9 +655,16 @@ type Stats struct {
 
 // Stats returns counts for health checks and metrics.
 func (e *Engine) Stats() Stats {
-	ix := e.state()
-	st := e.Store()
-	return Stats{Articles: len(ix.arts), Chunks: len(ix.chunkArt), Embedder: embed.Describe(st.Info().Embedder, st.Info().Dim), Seeds: e.seeds}
+	e.mu.RLock()
+	ix, st := e.ix, e.st
+	e.mu.RUnlock()
+	s := Stats{Embedder: embed.Describe(st.Info().Embedder, st.Info().Dim), Seeds: e.seeds}
+	if ix == nil { // not built (CommitUnindexed): the store counts the same
+		s.Articles, s.Chunks = st.Len(), st.ChunkCount()
+	} else {
+		s.Articles, s.Chunks = len(ix.arts), len(ix.chunkArt)
+	}
+	return s
 }
 
 // index is the derived, immutable search state: the lexical index, the
@@ -666,57 +708,173 @@ type sentence struct {
 func buildIndex(st *store.Store) *index {
 	arts := st.Articles()
 	ix := &index{info: st.Info(), arts: arts, artIdx: make(map[string]int32, len(arts)), chunkBase: make([]int32, len(arts)), sents: make([][]sentence, len(arts))}
-	b := lexical.NewBuilder()
-	var doc []int32
-	var backing []tok
-	for i, a := range arts {
+	tz := newTokenizer()
+	eachAnalysed(arts, func(i int, an *analysed) error {
+		a := arts[i]
 		ix.artIdx[a.ID] = int32(i)
 		ix.chunkBase[i] = int32(len(ix.chunkArt))
-		sents := make([]sentence, len(a.Sentences))
-		backing = backing[:0]
-		offsets := make([]int, len(a.Sentences)+1)
-		for j, sp := range a.Sentences {
-			offsets[j] = len(backing)
-			backing = appendToks(backing, b, a.Body[sp.Start:sp.End])
-			sents[j].words = int32(text.WordCount(a.Body[sp.Start:sp.End]))
-			sents[j].question = isQuestion(a.Body[sp.Start:sp.End])
-			sents[j].heading = isHeading(a.Body[sp.Start:sp.End])
-		}
-		offsets[len(a.Sentences)] = len(backing)
-		all := append([]tok(nil), backing...)
+		sents := tz.intern(a, an)
+		// The sentences' tokens in one array of the article's own (nil for
+		// an article without tokens): tz reuses its buffer.
+		all := append([]tok(nil), tz.toks...)
+		off := 0
 		for j := range sents {
-			sents[j].toks = all[offsets[j]:offsets[j+1]:offsets[j+1]]
+			n := len(sents[j].toks)
+			sents[j].toks = all[off : off+n : off+n]
+			off += n
 		}
 		ix.sents[i] = sents
 		ix.vecs = append(ix.vecs, st.ChunkVectors(a.ID)...)
-		// Chunks are sentence-aligned: a chunk's terms are its sentences' terms.
-		j := 0
-		for c := range a.ChunkStarts {
-			sp := a.Chunk(c)
-			doc = doc[:0]
-			if c == 0 && a.Title != "" {
-				for _, t := range text.Terms(a.Title) {
-					doc = append(doc, b.Intern(t))
-				}
-			}
-			for j < len(a.Sentences) && a.Sentences[j].Start < sp.End {
-				for _, t := range sents[j].toks {
-					doc = append(doc, t.id)
-				}
-				j++
-			}
-			b.Add(doc)
+		for range a.ChunkStarts {
 			ix.chunkArt = append(ix.chunkArt, int32(i))
 		}
-	}
-	ix.lex = b.Index()
+		return nil
+	})
+	ix.lex = tz.b.Index()
 	ix.qvecs = quantize(ix.vecs, st.Info().Dim)
 	ix.answers = newAnswerCache(answerCacheSize)
 	return ix
 }
 
-// appendToks tokenises s into term ids with answer-type flags.
-func appendToks(dst []tok, b *lexical.Builder, s string) []tok {
+// tokenizer derives what the index holds of each article in turn: its
+// sentences as term ids, and its chunks added to the BM25 builder. The
+// in-memory index (buildIndex) and the index file written straight from
+// the store (tokeniseStore) both use it, so that they agree term id for
+// term id. The work that needs no lexicon (analyse: splitting into words,
+// stemming, flags) runs on every core (eachAnalysed); assigning term ids
+// (intern) runs in article order.
+type tokenizer struct {
+	b    *lexical.Builder
+	toks []tok   // the current article's tokens, sentence after sentence
+	doc  []int32 // scratch: a chunk's term ids
+}
+
+func newTokenizer() *tokenizer { return &tokenizer{b: lexical.NewBuilder()} }
+
+// analysed is an article's sentences before term ids are assigned.
+type analysed struct {
+	sents []sentence // without their tokens
+	ntoks []int      // each sentence's token count
+	stems []string   // every token's stemmed term, sentence after sentence
+	flags []uint8    // every token's answer-type flags
+	title []string   // the title's terms
+}
+
+// analyse splits a's sentences into stemmed terms with answer-type flags.
+func analyse(a *store.StoredArticle) *analysed {
+	an := &analysed{sents: make([]sentence, len(a.Sentences)), ntoks: make([]int, len(a.Sentences))}
+	for j, sp := range a.Sentences {
+		s := a.Body[sp.Start:sp.End]
+		n := len(an.stems)
+		an.stems, an.flags = appendTerms(an.stems, an.flags, s)
+		an.ntoks[j] = len(an.stems) - n
+		an.sents[j].words = int32(text.WordCount(s))
+		an.sents[j].question = isQuestion(s)
+		an.sents[j].heading = isHeading(s)
+	}
+	if a.Title != "" && len(a.ChunkStarts) > 0 {
+		an.title = text.Terms(a.Title)
+	}
+	return an
+}
+
+// intern assigns term ids to a's analysis (its sentences' terms, then
+// its title's) and adds a's chunks to the builder as the next docs. The
+// returned sentences' toks are slices of t.toks, valid until the next call.
+func (t *tokenizer) intern(a *store.StoredArticle, an *analysed) []sentence {
+	t.toks = t.toks[:0]
+	for i, stem := range an.stems {
+		t.toks = append(t.toks, tok{id: t.b.Intern(stem), flags: an.flags[i]})
+	}
+	sents := an.sents
+	off := 0
+	for j := range sents {
+		n := an.ntoks[j]
+		sents[j].toks = t.toks[off : off+n : off+n]
+		off += n
+	}
+	// Chunks are sentence-aligned: a chunk's terms are its sentences' terms.
+	j := 0
+	for c := range a.ChunkStarts {
+		sp := a.Chunk(c)
+		t.doc = t.doc[:0]
+		if c == 0 {
+			for _, term := range an.title {
+				t.doc = append(t.doc, t.b.Intern(term))
+			}
+		}
+		for j < len(a.Sentences) && a.Sentences[j].Start < sp.End {
+			for _, tk := range sents[j].toks {
+				t.doc = append(t.doc, tk.id)
+			}
+			j++
+		}
+		t.b.Add(t.doc)
+	}
+	return sents
+}
+
+// analyseWindow bounds the articles analysed ahead of the one interned.
+const analyseWindow = 256
+
+// eachAnalysed calls fn with every article of arts and its analysis, in
+// order, analysing ahead on every core.
+func eachAnalysed(arts []*store.StoredArticle, fn func(i int, an *analysed) error) error {
+	workers := runtime.GOMAXPROCS(0)
+	if workers < 2 || len(arts) < 2 {
+		for i, a := range arts {
+			if err := fn(i, analyse(a)); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	slots := make([]chan *analysed, len(arts))
+	for i := range slots {
+		slots[i] = make(chan *analysed, 1)
+	}
+	window := make(chan struct{}, analyseWindow)
+	work := make(chan int)
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	defer close(stop)
+	wg.Go(func() {
+		defer close(work)
+		for i := range arts {
+			select {
+			case window <- struct{}{}:
+			case <-stop:
+				return
+			}
+			select {
+			case work <- i:
+			case <-stop:
+				return
+			}
+		}
+	})
+	for range workers {
+		wg.Go(func() {
+			for i := range work {
+				slots[i] <- analyse(arts[i])
+			}
+		})
+	}
+	for i := range arts {
+		an := <-slots[i]
+		slots[i] = nil
+		<-window
+		if err := fn(i, an); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// appendTerms appends the stemmed terms of s's tokens, stop words left
+// out, and their answer-type flags.
+func appendTerms(stems []string, flags []uint8, s string) ([]string, []uint8) {
 	first := true
 	text.EachToken(s, func(t text.Token) {
 		isFirst := first
@@ -738,9 +896,10 @@ func appendToks(dst []tok, b *lexical.Builder, s string) []tok {
 		if numberWords[t.Word] {
 			f |= flagNumber
 		}
-		dst = append(dst, tok{id: b.Intern(text.Stem(t.Word)), flags: f})
+		stems = append(stems, text.Stem(t.Word))
+		flags = append(flags, f)
 	})
-	return dst
+	return stems, flags
 }
 
 // isHeading reports a line without closing punctuation (a subhead).
@@ -810,25 +969,30 @@ func (e *Engine) loadIndex(dir string, st *store.Store, locked bool) *index {
 	if !errors.Is(err, os.ErrNotExist) {
 		e.log.Info("rebuilding the derived index", "reason", err)
 	}
-	ix = buildIndex(st)
 	if fp == "" {
-		return ix
+		return buildIndex(st)
 	}
 	if !locked {
 		l, ok, err := store.TryLockDir(dir)
 		if err != nil || !ok {
-			return ix
+			return buildIndex(st)
 		}
 		defer l.Unlock()
 		// The snapshot may have changed before the lock was free.
 		if same, err := store.Unchanged(dir, fp); err != nil || !same {
-			return ix
+			return buildIndex(st)
 		}
 	}
-	if err := writeIndex(dir, ix, fp); err != nil {
+	// Written straight from the store, then mapped: the index is never
+	// held in memory whole.
+	if err := writeIndexFromStore(dir, st, fp); err != nil {
 		e.log.Warn("could not save the derived index", "path", filepath.Join(dir, IndexName), "err", err)
+		return buildIndex(st)
 	}
-	return ix
+	if ix, err := readIndex(dir, st, fp); err == nil {
+		return ix
+	}
+	return buildIndex(st)
 }
 
 // errStaleIndex reports a derived index of another snapshot.

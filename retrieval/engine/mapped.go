@@ -2,6 +2,7 @@ package engine
 
 import (
 	"bufio"
+	"cmp"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -98,57 +99,46 @@ func appendString(b []byte, s string) []byte {
 	return append(b, s...)
 }
 
-// encodeIndex writes the derived index file of ix (see the layout above).
-func encodeIndex(out io.Writer, ix *index, fingerprint string) error {
+// fileWriter writes the derived index file: the header, then each section
+// (in the order of the sec* constants) at a multiple of 8, then the table
+// and the checksum.
+type fileWriter struct {
+	sw    *secWriter
+	table [numSections][2]uint64
+}
+
+func newFileWriter(out io.Writer, fingerprint string) (*fileWriter, error) {
 	if !littleEndian {
-		return errors.New("engine: the mapped index is little-endian only")
+		return nil, errors.New("engine: the mapped index is little-endian only")
 	}
-	sw := &secWriter{w: bufio.NewWriterSize(out, 1<<20)}
-	sw.write([]byte(indexMagic + fingerprint + "\n"))
-	var table [numSections][2]uint64
-	section := func(i int, write func()) {
-		sw.pad()
-		start := sw.off
-		write()
-		table[i] = [2]uint64{uint64(start), uint64(sw.off - start)}
+	fw := &fileWriter{sw: &secWriter{w: bufio.NewWriterSize(out, 1<<20)}}
+	fw.sw.write([]byte(indexMagic + fingerprint + "\n"))
+	return fw, nil
+}
+
+func (fw *fileWriter) section(i int, write func(sw *secWriter)) {
+	fw.sw.pad()
+	start := fw.sw.off
+	write(fw.sw)
+	fw.table[i] = [2]uint64{uint64(start), uint64(fw.sw.off - start)}
+	if sectionWritten != nil {
+		sectionWritten(i)
 	}
-	section(secMeta, func() { sw.write(encodeMeta(ix)) })
-	section(secBodies, func() {
-		for _, a := range ix.arts {
-			sw.write(unsafe.Slice(unsafe.StringData(a.Body), len(a.Body)))
-		}
-	})
-	section(secToks, func() {
-		// Field by field: the padding of a tok in memory is not zeroed,
-		// and the file must not depend on it.
-		var buf []byte
-		for _, ss := range ix.sents {
-			for _, s := range ss {
-				buf = buf[:0]
-				for _, t := range s.toks {
-					buf = binary.LittleEndian.AppendUint32(buf, uint32(t.id))
-					buf = append(buf, t.flags, 0, 0, 0)
-				}
-				sw.write(buf)
-			}
-		}
-	})
-	section(secVecs, func() {
-		for _, v := range ix.vecs {
-			sw.write(bytesOf(v[:ix.info.Dim]))
-		}
-	})
-	section(secCodes, func() { sw.write(bytesOf(ix.qvecs.codes)) })
-	section(secScales, func() { sw.write(bytesOf(ix.qvecs.scale)) })
-	section(secPostings, func() {
-		for id := range int32(ix.lex.NumTerms()) {
-			sw.write(ix.lex.FlatPostings(id))
-		}
-	})
-	section(secDocLen, func() { sw.write(bytesOf(ix.lex.DocLens())) })
+}
+
+// sectionWritten, when set (tests), is called after each section of an
+// index file is written.
+var sectionWritten func(sec int)
+
+// quantizeRun is how many vectors encodeIndexFromStore quantises at once
+// (a multiple of qBlock; a variable so that tests can shrink it).
+var quantizeRun = 16 * qBlock
+
+func (fw *fileWriter) finish() error {
+	sw := fw.sw
 	sw.pad()
 	var tail []byte
-	for _, t := range table {
+	for _, t := range fw.table {
 		tail = binary.LittleEndian.AppendUint64(tail, t[0])
 		tail = binary.LittleEndian.AppendUint64(tail, t[1])
 	}
@@ -165,59 +155,240 @@ func encodeIndex(out io.Writer, ix *index, fingerprint string) error {
 	return sw.w.Flush()
 }
 
-// encodeMeta is the meta section.
-func encodeMeta(ix *index) []byte {
-	var b []byte
-	b = appendString(b, ix.info.Embedder)
-	b = binary.AppendUvarint(b, uint64(ix.info.Dim))
-	b = binary.AppendUvarint(b, uint64(len(ix.chunkArt)))
-	b = binary.AppendUvarint(b, uint64(ix.lex.NumTerms()))
-	b = binary.LittleEndian.AppendUint32(b, math.Float32bits(ix.lex.AvgLen()))
-	b = binary.AppendUvarint(b, uint64(len(ix.arts)))
-	var keys []string
-	for i, a := range ix.arts {
-		b = appendString(b, a.ID)
-		m := store.MetaOf(a)
-		keys = keys[:0]
-		for k := range m {
-			keys = append(keys, k)
-		}
-		slices.Sort(keys)
-		b = binary.AppendUvarint(b, uint64(len(keys)))
-		for _, k := range keys {
-			b = appendString(b, k)
-			b = appendString(b, m[k])
-		}
-		b = binary.AppendUvarint(b, uint64(len(a.Body)))
-		b = binary.AppendUvarint(b, uint64(len(a.ChunkStarts)))
-		prev := 0
-		for _, c := range a.ChunkStarts {
-			b = binary.AppendUvarint(b, uint64(c-prev))
-			prev = c
-		}
-		b = binary.AppendUvarint(b, uint64(len(a.Sentences)))
-		prev = 0
-		for j, sp := range a.Sentences {
-			s := ix.sents[i][j]
-			b = binary.AppendUvarint(b, uint64(sp.Start-prev))
-			b = binary.AppendUvarint(b, uint64(sp.End-sp.Start))
-			prev = sp.Start
-			var f uint64
-			if s.question {
-				f |= 1
-			}
-			if s.heading {
-				f |= 2
-			}
-			b = binary.AppendUvarint(b, uint64(s.words)<<2|f)
-			b = binary.AppendUvarint(b, uint64(len(s.toks)))
-		}
+// appendToks appends toks as tok records: field by field, since the padding
+// of a tok in memory is not zeroed and the file must not depend on it.
+func appendTokRecords(buf []byte, toks []tok) []byte {
+	for _, t := range toks {
+		buf = binary.LittleEndian.AppendUint32(buf, uint32(t.id))
+		buf = append(buf, t.flags, 0, 0, 0)
 	}
-	for id := range int32(ix.lex.NumTerms()) {
-		b = appendString(b, ix.lex.Term(id))
-		b = binary.AppendUvarint(b, uint64(len(ix.lex.FlatPostings(id))/lexical.PostingSize))
+	return buf
+}
+
+// lexSource is what the file needs of the BM25 index: a built one
+// (lexical.Index) or the builder of one (lexical.Builder).
+type lexSource interface {
+	NumTerms() int
+	Term(id int32) string
+	DocLens() []float32
+	AvgLen() float32
+}
+
+// metaHead is the start of the meta section: the store's info and the
+// counts.
+func metaHead(info store.Info, chunks int, lex lexSource, arts int) []byte {
+	var b []byte
+	b = appendString(b, info.Embedder)
+	b = binary.AppendUvarint(b, uint64(info.Dim))
+	b = binary.AppendUvarint(b, uint64(chunks))
+	b = binary.AppendUvarint(b, uint64(lex.NumTerms()))
+	b = binary.LittleEndian.AppendUint32(b, math.Float32bits(lex.AvgLen()))
+	return binary.AppendUvarint(b, uint64(arts))
+}
+
+// appendArticleMeta appends an article's part of the meta section.
+func appendArticleMeta(b []byte, a *store.StoredArticle, sents []sentence) []byte {
+	b = appendString(b, a.ID)
+	m := store.MetaOf(a)
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	b = binary.AppendUvarint(b, uint64(len(keys)))
+	for _, k := range keys {
+		b = appendString(b, k)
+		b = appendString(b, m[k])
+	}
+	b = binary.AppendUvarint(b, uint64(len(a.Body)))
+	b = binary.AppendUvarint(b, uint64(len(a.ChunkStarts)))
+	prev := 0
+	for _, c := range a.ChunkStarts {
+		b = binary.AppendUvarint(b, uint64(c-prev))
+		prev = c
+	}
+	b = binary.AppendUvarint(b, uint64(len(a.Sentences)))
+	prev = 0
+	for j, sp := range a.Sentences {
+		s := sents[j]
+		b = binary.AppendUvarint(b, uint64(sp.Start-prev))
+		b = binary.AppendUvarint(b, uint64(sp.End-sp.Start))
+		prev = sp.Start
+		var f uint64
+		if s.question {
+			f |= 1
+		}
+		if s.heading {
+			f |= 2
+		}
+		b = binary.AppendUvarint(b, uint64(s.words)<<2|f)
+		b = binary.AppendUvarint(b, uint64(len(s.toks)))
 	}
 	return b
+}
+
+// appendLexiconMeta appends the end of the meta section: every term and
+// its number of postings.
+func appendLexiconMeta(b []byte, lex lexSource, count func(id int32) int) []byte {
+	for id := range int32(lex.NumTerms()) {
+		b = appendString(b, lex.Term(id))
+		b = binary.AppendUvarint(b, uint64(count(id)))
+	}
+	return b
+}
+
+// writeBodies writes the bodies section.
+func writeBodies(sw *secWriter, arts []*store.StoredArticle) {
+	for _, a := range arts {
+		sw.write(unsafe.Slice(unsafe.StringData(a.Body), len(a.Body)))
+	}
+}
+
+// writeVecs writes the vectors section.
+func writeVecs(sw *secWriter, vecs [][]float32, dim int) {
+	for _, v := range vecs {
+		sw.write(bytesOf(v[:dim]))
+	}
+}
+
+// encodeIndex writes the derived index file of ix (see the layout above).
+func encodeIndex(out io.Writer, ix *index, fingerprint string) error {
+	fw, err := newFileWriter(out, fingerprint)
+	if err != nil {
+		return err
+	}
+	fw.section(secMeta, func(sw *secWriter) {
+		b := metaHead(ix.info, len(ix.chunkArt), ix.lex, len(ix.arts))
+		for i, a := range ix.arts {
+			b = appendArticleMeta(b, a, ix.sents[i])
+		}
+		b = appendLexiconMeta(b, ix.lex, func(id int32) int { return len(ix.lex.FlatPostings(id)) / lexical.PostingSize })
+		sw.write(b)
+	})
+	fw.section(secBodies, func(sw *secWriter) { writeBodies(sw, ix.arts) })
+	fw.section(secToks, func(sw *secWriter) {
+		var buf []byte
+		for _, ss := range ix.sents {
+			for _, s := range ss {
+				buf = appendTokRecords(buf[:0], s.toks)
+				sw.write(buf)
+			}
+		}
+	})
+	fw.section(secVecs, func(sw *secWriter) { writeVecs(sw, ix.vecs, ix.info.Dim) })
+	fw.section(secCodes, func(sw *secWriter) { sw.write(bytesOf(ix.qvecs.codes)) })
+	fw.section(secScales, func(sw *secWriter) { sw.write(bytesOf(ix.qvecs.scale)) })
+	fw.section(secPostings, func(sw *secWriter) {
+		for id := range int32(ix.lex.NumTerms()) {
+			sw.write(ix.lex.FlatPostings(id))
+		}
+	})
+	fw.section(secDocLen, func(sw *secWriter) { sw.write(bytesOf(ix.lex.DocLens())) })
+	return fw.finish()
+}
+
+// storeIndex is the derived index of a store, tokenised but not yet
+// written (tokeniseStore): what the index file needs besides the store's
+// own bodies and vectors. Only the BM25 postings (compact, see
+// lexical.Builder) and the articles' part of the meta section are held;
+// the tokens are in spill, a scratch file (the tokens section comes after
+// the meta section, which is complete only once every article is
+// tokenised).
+type storeIndex struct {
+	info    store.Info
+	arts    []*store.StoredArticle
+	vecs    [][]float32 // every chunk's vector: the store's slices
+	lex     *lexical.Builder
+	artMeta []byte
+	spill   io.ReadSeeker
+}
+
+// tokeniseStore tokenises every article of st in turn, as buildIndex does,
+// writing their tokens to spill.
+func tokeniseStore(st *store.Store, spill io.ReadWriteSeeker) (*storeIndex, error) {
+	si := &storeIndex{info: st.Info(), arts: st.Articles(), vecs: make([][]float32, 0, st.ChunkCount()), spill: spill}
+	tz := newTokenizer()
+	sp := bufio.NewWriterSize(spill, 1<<20)
+	var buf []byte
+	err := eachAnalysed(si.arts, func(i int, an *analysed) error {
+		a := si.arts[i]
+		sents := tz.intern(a, an)
+		si.artMeta = appendArticleMeta(si.artMeta, a, sents)
+		buf = appendTokRecords(buf[:0], tz.toks)
+		if _, err := sp.Write(buf); err != nil {
+			return err
+		}
+		vs := st.ChunkVectors(a.ID)
+		if len(vs) != len(a.ChunkStarts) {
+			return fmt.Errorf("engine: article %q has %d vectors for %d chunks", a.ID, len(vs), len(a.ChunkStarts))
+		}
+		si.vecs = append(si.vecs, vs...)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := sp.Flush(); err != nil {
+		return nil, err
+	}
+	si.lex = tz.b
+	return si, nil
+}
+
+// encode writes the derived index file, the very file encodeIndex writes
+// of buildIndex(st): bodies and vectors from the store's own memory, the
+// int8 copy of the vectors computed a few blocks at a time.
+func (si *storeIndex) encode(out io.Writer, fingerprint string) error {
+	fw, err := newFileWriter(out, fingerprint)
+	if err != nil {
+		return err
+	}
+	lex, dim := si.lex, si.info.Dim
+	fw.section(secMeta, func(sw *secWriter) {
+		sw.write(metaHead(si.info, len(si.vecs), lex, len(si.arts)))
+		sw.write(si.artMeta)
+		sw.write(appendLexiconMeta(nil, lex, lex.Count))
+	})
+	fw.section(secBodies, func(sw *secWriter) { writeBodies(sw, si.arts) })
+	fw.section(secToks, func(sw *secWriter) {
+		if _, err := si.spill.Seek(0, io.SeekStart); err != nil {
+			sw.err = cmp.Or(sw.err, err)
+			return
+		}
+		if _, err := io.CopyBuffer(secWriterFunc(sw.write), si.spill, make([]byte, 1<<20)); err != nil {
+			sw.err = cmp.Or(sw.err, err)
+		}
+	})
+	fw.section(secVecs, func(sw *secWriter) { writeVecs(sw, si.vecs, dim) })
+	// The int8 copy, quantize's layout block by block: quantize over a run
+	// of whole blocks yields exactly those blocks' codes and scales.
+	scales := make([]float32, 0, len(si.vecs))
+	fw.section(secCodes, func(sw *secWriter) {
+		for lo := 0; lo < len(si.vecs); lo += quantizeRun {
+			q := quantize(si.vecs[lo:min(lo+quantizeRun, len(si.vecs))], dim)
+			sw.write(bytesOf(q.codes))
+			scales = append(scales, q.scale...)
+		}
+	})
+	fw.section(secScales, func(sw *secWriter) { sw.write(bytesOf(scales)) })
+	var buf []byte
+	fw.section(secPostings, func(sw *secWriter) {
+		for id := range int32(lex.NumTerms()) {
+			buf = lex.AppendFlat(buf[:0], id)
+			sw.write(buf)
+		}
+	})
+	fw.section(secDocLen, func(sw *secWriter) { sw.write(bytesOf(lex.DocLens())) })
+	return fw.finish()
+}
+
+// secWriterFunc adapts a secWriter's write to io.Writer (errors stay in
+// the secWriter).
+type secWriterFunc func([]byte)
+
+func (f secWriterFunc) Write(p []byte) (int, error) {
+	f(p)
+	return len(p), nil
 }
 
 // writeIndex writes the derived index atomically (temporary file, fsync,
@@ -228,6 +399,40 @@ func writeIndex(dir string, ix *index, fingerprint string) error {
 	}
 	return store.WriteFile(dir, IndexName, func(w io.Writer) error {
 		return encodeIndex(w, ix, fingerprint)
+	})
+}
+
+// writeIndexFromStore writes the derived index of st atomically, as
+// writeIndex writes buildIndex(st), without holding the index in memory
+// (see storeIndex). Its scratch file is in dir, unlinked as soon as it is
+// created, so that nothing is left behind by a crash.
+func writeIndexFromStore(dir string, st *store.Store, fingerprint string) error {
+	if fingerprint == "" {
+		return errors.New("engine: the store has no saved snapshot to derive an index from")
+	}
+	spill, err := os.CreateTemp(dir, ".briefbot-index-tokens-*")
+	if err != nil {
+		return err
+	}
+	defer spill.Close()
+	if err := os.Remove(spill.Name()); err != nil {
+		return err
+	}
+	si, err := tokeniseStore(st, spill)
+	if err != nil {
+		return err
+	}
+	return si.write(dir, fingerprint)
+}
+
+// write writes the index file into dir atomically (temporary file, fsync,
+// rename), like the snapshot.
+func (si *storeIndex) write(dir, fingerprint string) error {
+	if fingerprint == "" {
+		return errors.New("engine: the store has no saved snapshot to derive an index from")
+	}
+	return store.WriteFile(dir, IndexName, func(w io.Writer) error {
+		return si.encode(w, fingerprint)
 	})
 }
 

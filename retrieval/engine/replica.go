@@ -103,18 +103,6 @@ func (e *Engine) Apply(ctx context.Context, puts []PreparedArticle, deletes []st
 	e.ix = ix
 	e.seeds = false
 	e.mu.Unlock()
-	if e.memTuned {
-		tuneMemory()
-	}
+	e.changed()
 	return nil
-}
-
-// TuneMemory marks the engine as serving: after each Apply the process's
-// soft memory limit follows the store, as it does for an engine Open
-// loaded (see tuneMemory).
-func (e *Engine) TuneMemory() {
-	e.writeMu.Lock()
-	e.memTuned = true
-	e.writeMu.Unlock()
-	tuneMemory()
 }

@@ -7,6 +7,7 @@ import (
 	"unicode"
 
 	"github.com/briefbot/briefbot/retrieval/dates"
+	"github.com/briefbot/briefbot/retrieval/text"
 )
 
 // Cleaned is a briefing's text after boilerplate removal, with what the
@@ -128,7 +129,7 @@ func dateLine(line string) (time.Time, bool) {
 }
 
 func isFurniture(line string) bool {
-	words := len(strings.Fields(line))
+	words := text.WordCount(line)
 	if words <= 30 && (caption.MatchString(line) || related.MatchString(line)) {
 		return true
 	}
@@ -144,7 +145,7 @@ func isFurniture(line string) bool {
 // looksLikeHeadline reports whether a first line is a headline rather than
 // the first sentence of the body.
 func looksLikeHeadline(line string) bool {
-	words := len(strings.Fields(line))
+	words := text.WordCount(line)
 	if words == 0 || words > 25 {
 		return false
 	}

@@ -45,58 +45,6 @@ type Index struct {
 	idfs    []float64
 }
 
-// Builder builds an Index from documents given as term ids. Intern assigns
-// the ids, so that callers can keep token streams (sentences) that refer
-// to the same lexicon.
-type Builder struct {
-	ix     *Index
-	counts map[int32]float32
-	total  float64
-}
-
-// NewBuilder returns an empty builder.
-func NewBuilder() *Builder {
-	return &Builder{ix: &Index{terms: map[string]int32{}}, counts: map[int32]float32{}}
-}
-
-// Intern returns the id of a stemmed term, adding it to the lexicon.
-func (b *Builder) Intern(term string) int32 {
-	id, ok := b.ix.terms[term]
-	if !ok {
-		id = int32(len(b.ix.words))
-		b.ix.terms[term] = id
-		b.ix.words = append(b.ix.words, term)
-		b.ix.postings = append(b.ix.postings, nil)
-	}
-	return id
-}
-
-// Add indexes the next document (ids 0, 1, ... in call order) given its
-// term ids, repeated as often as they occur.
-func (b *Builder) Add(termIDs []int32) {
-	doc := int32(len(b.ix.docLen))
-	clear(b.counts)
-	for _, id := range termIDs {
-		b.counts[id]++
-	}
-	// Postings are appended doc by doc, so each list is sorted by doc id.
-	for id, c := range b.counts {
-		b.ix.postings[id] = append(b.ix.postings[id], posting{doc: doc, tf: c})
-	}
-	b.ix.docLen = append(b.ix.docLen, float32(len(termIDs)))
-	b.total += float64(len(termIDs))
-}
-
-// Index finishes the index. The builder must not be used afterwards.
-func (b *Builder) Index() *Index {
-	ix := b.ix
-	if len(ix.docLen) > 0 {
-		ix.avgLen = float32(b.total / float64(len(ix.docLen)))
-	}
-	ix.byPrefix = prefixes(ix.words)
-	return ix
-}
-
 // Build indexes docs from text; doc i has id i.
 func Build(docs []Doc) *Index {
 	b := NewBuilder()

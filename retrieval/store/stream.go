@@ -131,6 +131,46 @@ func (g *gobWriter) uint(x uint64) {
 	g.bytes(b[bc:])
 }
 
+// floats writes v's elements as gob writes float32s (as float64s, their
+// bytes reversed, as unsigned integers): g.uint for each, without a call
+// per byte slice, since vectors are nearly all of a snapshot.
+func (g *gobWriter) floats(v []float32) {
+	if g.w == nil || g.err != nil {
+		for _, x := range v {
+			u := bits.ReverseBytes64(math.Float64bits(float64(x)))
+			if u <= 0x7f {
+				g.n++
+			} else {
+				g.n += int64(9 - bits.LeadingZeros64(u)>>3)
+			}
+		}
+		return
+	}
+	start := len(g.buf)
+	for i, x := range v {
+		if cap(g.buf)-len(g.buf) < 9 {
+			g.n += int64(len(g.buf) - start)
+			g.flush()
+			if g.err != nil {
+				g.floats(v[i:]) // counted only
+				return
+			}
+			start = 0
+		}
+		u := bits.ReverseBytes64(math.Float64bits(float64(x)))
+		if u <= 0x7f {
+			g.buf = append(g.buf, byte(u))
+			continue
+		}
+		bc := bits.LeadingZeros64(u) >> 3
+		g.buf = append(g.buf, uint8(bc-8))
+		for sh := (7 - bc) * 8; sh >= 0; sh -= 8 {
+			g.buf = append(g.buf, byte(u>>uint(sh)))
+		}
+	}
+	g.n += int64(len(g.buf) - start)
+}
+
 func (g *gobWriter) int(i int64) {
 	var x uint64
 	if i < 0 {
@@ -189,9 +229,7 @@ func (g *gobWriter) document(d *chromem.Result) {
 	if len(d.Embedding) > 0 {
 		field(2)
 		g.uint(uint64(len(d.Embedding)))
-		for _, x := range d.Embedding {
-			g.uint(bits.ReverseBytes64(math.Float64bits(float64(x))))
-		}
+		g.floats(d.Embedding)
 	}
 	if d.Content != "" {
 		field(3)

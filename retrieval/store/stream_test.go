@@ -5,6 +5,9 @@ import (
 	"context"
 	"encoding/gob"
 	"fmt"
+	"math"
+	"math/bits"
+	"math/rand/v2"
 	"os"
 	"reflect"
 	"strings"
@@ -124,5 +127,35 @@ func TestExportStream(t *testing.T) {
 	}
 	if !bytes.Equal(back.Bytes(), got.Bytes()) {
 		t.Error("the loaded store exports other bytes")
+	}
+}
+
+// TestGobFloats checks the vector fast path against gob's integer encoding
+// one element at a time: every length of encoding (zero, small and large
+// exponents, negative, subnormal, infinite), written through a buffer that
+// fills in the middle of a vector, and counted alike.
+func TestGobFloats(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	v := []float32{0, 1, -1, 0.5, 2, float32(math.Inf(1)), float32(math.Inf(-1)), math.SmallestNonzeroFloat32, math.MaxFloat32, 1e-30}
+	for range 500 {
+		v = append(v, math.Float32frombits(r.Uint32()), float32(r.NormFloat64()))
+	}
+	var want bytes.Buffer
+	ref := &gobWriter{w: &want, buf: make([]byte, 0, 64)}
+	for _, x := range v {
+		ref.uint(bits.ReverseBytes64(math.Float64bits(float64(x))))
+	}
+	ref.flush()
+	for _, size := range []int{0, 9, 10, 64, 1 << 20} {
+		var got bytes.Buffer
+		g := &gobWriter{w: &got, buf: make([]byte, 0, size)}
+		g.floats(v[:7])
+		g.floats(v[7:])
+		g.flush()
+		count := &gobWriter{}
+		count.floats(v)
+		if !bytes.Equal(got.Bytes(), want.Bytes()) || g.n != ref.n || count.n != ref.n {
+			t.Fatalf("buffer %d: %d bytes (counted %d, %d), want %d", size, got.Len(), g.n, count.n, want.Len())
+		}
 	}
 }
