@@ -305,16 +305,42 @@ type Hit struct {
 	Score float64
 }
 
+// scratch is Search's per-call memory, recycled: per doc its accumulator
+// (all zero between calls) next to its BM25 length norm, so that a posting
+// costs one random access, not two (at a million chunks, a question's
+// common words touch hundreds of thousands of docs); and the docs touched.
+type scratch struct {
+	docs    []docAcc
+	k1, b   float32 // the parameters the norms were computed with
+	ready   bool    // the norms are computed
+	touched []int32
+}
+
+type docAcc struct {
+	acc, norm float32
+}
+
+// scratch returns a recycled scratch, its norms computed for K1 and B.
+func (ix *Index) scratch() *scratch {
+	sc, _ := ix.accPool.Get().(*scratch)
+	if sc == nil || len(sc.docs) != len(ix.docLen) {
+		sc = &scratch{docs: make([]docAcc, len(ix.docLen))}
+	}
+	if !sc.ready || sc.k1 != K1 || sc.b != B {
+		for d, l := range ix.docLen {
+			sc.docs[d].norm = K1 * (1 - B + B*l/ix.avgLen)
+		}
+		sc.k1, sc.b, sc.ready = K1, B, true
+	}
+	return sc
+}
+
 // Search scores every doc that holds a query term and returns the best k
 // docs that pass keep (nil keeps all), best first.
 func (ix *Index) Search(q []QueryTerm, k int, keep func(doc int32) bool) []Hit {
-	accp, _ := ix.accPool.Get().(*[]float32)
-	if accp == nil || len(*accp) != len(ix.docLen) {
-		a := make([]float32, len(ix.docLen))
-		accp = &a
-	}
-	acc := *accp
-	var touched []int32
+	sc := ix.scratch()
+	docs := sc.docs
+	touched := sc.touched[:0]
 	for _, qt := range q {
 		id, ok := ix.terms[qt.Term]
 		if !ok {
@@ -325,15 +351,15 @@ func (ix *Index) Search(q []QueryTerm, k int, keep func(doc int32) bool) []Hit {
 		for _, p := range pl {
 			// An index over a mapped file trusts its postings no further
 			// than this (see FromFlat).
-			if uint32(p.doc) >= uint32(len(acc)) {
+			if uint32(p.doc) >= uint32(len(docs)) {
 				continue
 			}
-			norm := K1 * (1 - B + B*ix.docLen[p.doc]/ix.avgLen)
-			s := w * p.tf * (K1 + 1) / (p.tf + float32(norm))
-			if acc[p.doc] == 0 {
+			da := &docs[p.doc]
+			s := w * p.tf * (K1 + 1) / (p.tf + da.norm)
+			if da.acc == 0 {
 				touched = append(touched, p.doc)
 			}
-			acc[p.doc] += s
+			da.acc += s
 		}
 	}
 	// Keep the best k in a min-heap (worst hit at the root) rather than
@@ -342,8 +368,8 @@ func (ix *Index) Search(q []QueryTerm, k int, keep func(doc int32) bool) []Hit {
 	hits := make([]Hit, 0, min(len(touched), k))
 	worse := func(a, b Hit) bool { return a.Score < b.Score || a.Score == b.Score && a.Doc > b.Doc }
 	for _, d := range touched {
-		s := acc[d]
-		acc[d] = 0
+		s := docs[d].acc
+		docs[d].acc = 0
 		if keep != nil && !keep(d) {
 			continue
 		}
@@ -358,7 +384,8 @@ func (ix *Index) Search(q []QueryTerm, k int, keep func(doc int32) bool) []Hit {
 			siftDown(hits, 0, worse)
 		}
 	}
-	ix.accPool.Put(accp)
+	sc.touched = touched
+	ix.accPool.Put(sc)
 	sort.Slice(hits, func(i, j int) bool {
 		if hits[i].Score != hits[j].Score {
 			return hits[i].Score > hits[j].Score
