@@ -39,7 +39,10 @@ type Index struct {
 	avgLen   float32
 	// byPrefix groups term ids by their first two bytes, for fuzzy expansion.
 	byPrefix map[string][]int32
-	accPool  sync.Pool
+	// free holds Search's recycled scratch memory (a sync.Pool would drop
+	// it at every collection: at a million chunks, 8 MB to allocate again).
+	freeMu sync.Mutex
+	free   []*scratch
 	// idfs caches IDFOf by term id (quote selection asks for every token).
 	idfOnce sync.Once
 	idfs    []float64
@@ -270,9 +273,14 @@ func abs(x int) int {
 // distance of a and b, or maxDist+1 once it is known to exceed maxDist.
 func editDistance(a, b string, maxDist int) int {
 	la, lb := len(a), len(b)
-	prev2 := make([]int, lb+1)
-	prev := make([]int, lb+1)
-	cur := make([]int, lb+1)
+	// Three rows, on the stack for words of up to 47 bytes (Expand calls
+	// this for every indexed word sharing a question word's prefix).
+	var buf [3 * 48]int
+	rows := buf[:]
+	if lb+1 > 48 {
+		rows = make([]int, 3*(lb+1))
+	}
+	prev2, prev, cur := rows[:lb+1], rows[lb+1:2*(lb+1)], rows[2*(lb+1):3*(lb+1)]
 	for j := range prev {
 		prev[j] = j
 	}
@@ -316,13 +324,22 @@ type scratch struct {
 	touched []int32
 }
 
+// maxFree bounds the scratch memory an index keeps between searches (one
+// per concurrent search, up to this many).
+const maxFree = 8
+
 type docAcc struct {
 	acc, norm float32
 }
 
 // scratch returns a recycled scratch, its norms computed for K1 and B.
 func (ix *Index) scratch() *scratch {
-	sc, _ := ix.accPool.Get().(*scratch)
+	var sc *scratch
+	ix.freeMu.Lock()
+	if n := len(ix.free); n > 0 {
+		sc, ix.free = ix.free[n-1], ix.free[:n-1]
+	}
+	ix.freeMu.Unlock()
 	if sc == nil || len(sc.docs) != len(ix.docLen) {
 		sc = &scratch{docs: make([]docAcc, len(ix.docLen))}
 	}
@@ -385,7 +402,11 @@ func (ix *Index) Search(q []QueryTerm, k int, keep func(doc int32) bool) []Hit {
 		}
 	}
 	sc.touched = touched
-	ix.accPool.Put(sc)
+	ix.freeMu.Lock()
+	if len(ix.free) < maxFree {
+		ix.free = append(ix.free, sc)
+	}
+	ix.freeMu.Unlock()
 	sort.Slice(hits, func(i, j int) bool {
 		if hits[i].Score != hits[j].Score {
 			return hits[i].Score > hits[j].Score

@@ -32,3 +32,23 @@ func TestSearchScratchFollowsParameters(t *testing.T) {
 		t.Fatal("K1 and B changed nothing: the test does not test")
 	}
 }
+
+// editDistance keeps its rows on the stack up to 47 bytes and allocates
+// beyond: both give the distance.
+func TestEditDistanceLong(t *testing.T) {
+	long := "pneumonoultramicroscopicsilicovolcanoconiosisxyzzyplugh" // 56 bytes
+	for _, c := range []struct {
+		a, b string
+		want int
+	}{
+		{long, long, 0},
+		{long, long[:len(long)-1], 1},
+		{long[1:], long, 1},
+		{long[:47], long[:46] + "q", 1},
+		{long[:48], long[:46] + "ba", 2},
+	} {
+		if got := editDistance(c.a, c.b, 2); got != c.want {
+			t.Errorf("editDistance(%q, %q) = %d, want %d", c.a, c.b, got, c.want)
+		}
+	}
+}
