@@ -206,51 +206,32 @@ func (ix *index) nearestPrescan(q []float32, k int, also []int32) []vecHit {
 	if len(also) > 0 {
 		cands = mergeDocs(cands, also)
 	}
-	// The best k in a min-heap (worst at the root), then sorted: the
-	// order sortHits gives the whole list, without sorting every candidate.
-	worse := func(a, b vecHit) bool { return a.sim < b.sim || a.sim == b.sim && a.doc > b.doc }
-	hits := make([]vecHit, 0, k)
+	// The k best similarities in a min-heap (the k-th best at the root,
+	// rising): a candidate below it can no longer be among the best k.
+	best := make([]float32, 0, k)
+	tau := float32(math.Inf(-1))
+	hits := make([]vecHit, 0, 2*k)
 	for _, d := range cands {
-		h := vecHit{doc: d, sim: embed.Dot(q, ix.vecs[d])}
-		if len(hits) < k {
-			hits = append(hits, h)
-			heapUp(hits, len(hits)-1, worse)
-		} else if worse(hits[0], h) {
-			hits[0] = h
-			heapDown(hits, 0, worse)
+		sim := embed.Dot(q, ix.vecs[d])
+		switch {
+		case len(best) < k:
+			best = append(best, sim)
+			siftUpF(best, len(best)-1)
+			if len(best) == k {
+				tau = best[0]
+			}
+		case sim > best[0]:
+			best[0] = sim
+			siftDownF(best, 0)
+			tau = best[0]
+		case sim < tau:
+			continue
 		}
+		hits = append(hits, vecHit{doc: d, sim: sim})
 	}
+	hits = slices.DeleteFunc(hits, func(h vecHit) bool { return h.sim < tau })
 	sortHits(hits)
-	return hits
-}
-
-func heapUp[T any](h []T, i int, less func(a, b T) bool) {
-	for i > 0 {
-		p := (i - 1) / 2
-		if !less(h[i], h[p]) {
-			return
-		}
-		h[i], h[p] = h[p], h[i]
-		i = p
-	}
-}
-
-func heapDown[T any](h []T, i int, less func(a, b T) bool) {
-	for {
-		l := 2*i + 1
-		if l >= len(h) {
-			return
-		}
-		m := l
-		if r := l + 1; r < len(h) && less(h[r], h[l]) {
-			m = r
-		}
-		if !less(h[m], h[i]) {
-			return
-		}
-		h[i], h[m] = h[m], h[i]
-		i = m
-	}
+	return hits[:min(k, len(hits))]
 }
 
 // mergeDocs returns the sorted docs (ascending, distinct) with extra's
