@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"fmt"
 	"math/rand/v2"
 	"reflect"
 	"slices"
@@ -259,4 +260,46 @@ func FuzzPrescan(f *testing.F) {
 			}
 		}
 	})
+}
+
+// Concurrent questions over a sketched index (shared sign codes, recycled
+// score buffers and BM25 scratch) get the answers they get one at a time.
+func TestPrescanConcurrentSearch(t *testing.T) {
+	ctx := context.Background()
+	withPrescan(t, 1, 3)
+	e, err := OpenSeeds(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ix := e.state()
+	ref := e.now()
+	questions := []string{"What did the central bank decide about interest rates?", "wildfire evacuation", "election results", "How many drones were launched?", "security guarantees", "energy facilities power outages"}
+	want := make([]retrieval.Result, len(questions))
+	for i, q := range questions {
+		if want[i], err = e.search(ctx, ix, retrieval.Query{Text: q}, ref); err != nil {
+			t.Fatal(err)
+		}
+	}
+	errs := make(chan error, 8)
+	for w := range 8 {
+		go func() {
+			for r := range 20 {
+				i := (w + r) % len(questions)
+				got, err := e.search(ctx, ix, retrieval.Query{Text: questions[i]}, ref)
+				if err == nil && !reflect.DeepEqual(got, want[i]) {
+					err = fmt.Errorf("%q answered differently concurrently", questions[i])
+				}
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for range 8 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
 }
