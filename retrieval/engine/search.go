@@ -168,7 +168,9 @@ func (e *Engine) retrieveHiding(ctx context.Context, ix *index, q retrieval.Quer
 		return nil, cov, false, err
 	}
 	// The scan chromem-go's QueryEmbedding would do, on the same vectors,
-	// in chunk doc order (no id lookups); see nearest.
+	// in chunk doc order (no id lookups); see nearest. On a large corpus
+	// an approximate one, which re-scores the BM25 hits in any case (see
+	// prescan.go).
 	for _, h := range ix.nearestAlso(vec, p.VectorK, hitDocs(lex)) {
 		a := ix.chunkArt[h.doc]
 		if !visible(a) || h.sim <= 0 {

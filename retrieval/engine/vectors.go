@@ -96,6 +96,8 @@ func abs32(x float32) float32 {
 // the k-th best lower bound is then re-scored exactly with embed.Dot on the
 // float vector, the very product the full float scan computes; no chunk of
 // the exact top k can fall outside that set.
+//
+// From prescanMin chunks on it is approximate instead: see prescan.go.
 func (ix *index) nearest(q []float32, k int) []vecHit {
 	return ix.nearestAlso(q, k, nil)
 }
