@@ -19,7 +19,9 @@ import (
 // float re-scoring of what its bound lets through reads pages all over the
 // vector section. From prescanMin chunks on, nearest first ranks every chunk
 // by a 1-bit sketch instead (the signs of its vector, 32 bytes at dimension
-// 256, a few popcounts a chunk), keeps the best prescanCands(n), and
+// 256, a few popcounts a chunk), keeps the best prescanCands(n) and the
+// question's best prescanLexK BM25 chunks (a chunk similar to the question
+// mostly shares its words: the sketch alone is a weak ranking), and
 // re-scores those exactly (embed.Dot on the float vector, the very product
 // the exhaustive scan computes). The result is the exhaustive scan's top k
 // whenever its top k are among the kept candidates; it is approximate, not
@@ -39,7 +41,7 @@ func prescanCands(n, k int) int {
 
 // prescanDiv: the pre-scan keeps one chunk in prescanDiv (a variable for
 // the benchmarks).
-var prescanDiv = 100
+var prescanDiv = 200
 
 // signCodes holds each chunk vector's sign bits: bit j of chunk d is set
 // when its j-th int8 code is positive. Chunk d's bits are
@@ -259,13 +261,23 @@ func mergeDocs(docs, extra []int32) []int32 {
 	return out
 }
 
-// hitDocs returns the docs of BM25 hits.
-func hitDocs(hits []lexical.Hit) []int32 {
+// prescanLexK is how many of the question's best BM25 chunks the sign
+// pre-scan re-scores in any case (a variable for the benchmarks).
+var prescanLexK = 3000
+
+// lexicalHits returns the best k BM25 hits for terms and, when the index
+// uses the sign pre-scan, the docs of the best max(k, prescanLexK) to
+// re-score: the first k of those are the k hits, in the same order.
+func (ix *index) lexicalHits(terms []lexical.QueryTerm, k int, keep func(int32) bool) ([]lexical.Hit, []int32) {
+	if ix.qvecs == nil || ix.qvecs.signs == nil {
+		return ix.lex.Search(terms, k, keep), nil
+	}
+	hits := ix.lex.Search(terms, max(k, prescanLexK), keep)
 	docs := make([]int32, len(hits))
 	for i, h := range hits {
 		docs[i] = h.Doc
 	}
-	return docs
+	return hits[:min(k, len(hits))], docs
 }
 
 // wholeCoverage is the coverage of every article of an index, computed on

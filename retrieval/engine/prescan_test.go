@@ -303,3 +303,35 @@ func TestPrescanConcurrentSearch(t *testing.T) {
 		}
 	}
 }
+
+// lexicalHits returns the BM25 hits Search returns for k, and, over a
+// sketched index, the docs of more of them to re-score, starting with those.
+func TestLexicalHits(t *testing.T) {
+	ctx := context.Background()
+	withPrescan(t, 1, 1)
+	e, err := OpenSeeds(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ix := e.state()
+	terms := ix.lex.Expand([]string{"drone", "ukrain", "secur"})
+	for _, k := range []int{0, 1, 3, 1000} {
+		want := ix.lex.Search(terms, k, nil)
+		hits, also := ix.lexicalHits(terms, k, nil)
+		if !reflect.DeepEqual(hits, want) {
+			t.Fatalf("k=%d: hits %v, Search %v", k, hits, want)
+		}
+		if len(also) < len(hits) || len(also) < min(prescanLexK, len(ix.lex.Search(terms, prescanLexK, nil))) {
+			t.Fatalf("k=%d: %d docs to re-score for %d hits", k, len(also), len(hits))
+		}
+		for i, h := range hits {
+			if also[i] != h.Doc {
+				t.Fatalf("k=%d: re-scored doc %d is %d, hit %d", k, i, also[i], h.Doc)
+			}
+		}
+	}
+	ix.qvecs.signs = nil
+	if _, also := ix.lexicalHits(terms, 3, nil); also != nil {
+		t.Fatal("docs to re-score without the pre-scan")
+	}
+}

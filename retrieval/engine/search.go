@@ -147,7 +147,7 @@ func (e *Engine) retrieveHiding(ctx context.Context, ix *index, q retrieval.Quer
 		}
 		search = append(search, et)
 	}
-	lex := ix.lex.Search(search, p.LexicalK, keep)
+	lex, also := ix.lexicalHits(search, p.LexicalK, keep)
 	fused := map[int32]float64{}
 	var bm25, vecTop float64
 	if len(lex) > 0 {
@@ -171,7 +171,7 @@ func (e *Engine) retrieveHiding(ctx context.Context, ix *index, q retrieval.Quer
 	// in chunk doc order (no id lookups); see nearest. On a large corpus
 	// an approximate one, which re-scores the BM25 hits in any case (see
 	// prescan.go).
-	for _, h := range ix.nearestAlso(vec, p.VectorK, hitDocs(lex)) {
+	for _, h := range ix.nearestAlso(vec, p.VectorK, also) {
 		a := ix.chunkArt[h.doc]
 		if !visible(a) || h.sim <= 0 {
 			continue

@@ -42,6 +42,15 @@ func storeBench(b *testing.B) (*Engine, []benchQ) {
 		b.Cleanup(func() { prescanDiv = old })
 		prescanDiv = n
 	}
+	if v := os.Getenv("BRIEFBOT_BENCH_PRESCAN_LEXK"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			b.Fatal(err)
+		}
+		old := prescanLexK
+		b.Cleanup(func() { prescanLexK = old })
+		prescanLexK = n
+	}
 	e, err := Open(context.Background(), dir, Options{})
 	if err != nil {
 		b.Fatal(err)
