@@ -21,6 +21,18 @@ func withPrescan(t testing.TB, minChunks, div int) {
 	t.Cleanup(func() { prescanMin, prescanDiv = oldMin, oldDiv })
 }
 
+// sketchedSeeds is the seed archive's engine with the pre-scan on (its
+// candidate share one chunk in div) and its index.
+func sketchedSeeds(t *testing.T, div int) (*Engine, *index) {
+	t.Helper()
+	withPrescan(t, 1, div)
+	e, err := OpenSeeds(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e, e.state()
+}
+
 // vectorIndex is an index of only the given vectors, quantised (and
 // sketched, from prescanMin on) as buildIndex does.
 func vectorIndex(vecs [][]float32, dim int) *index {
@@ -162,12 +174,7 @@ func TestMergeDocs(t *testing.T) {
 // answer is the exact scan's, deeply equal.
 func TestPrescanSearchSameAnswers(t *testing.T) {
 	ctx := context.Background()
-	withPrescan(t, 1, 1)
-	e, err := OpenSeeds(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ix := e.state()
+	e, ix := sketchedSeeds(t, 1)
 	signs := ix.qvecs.signs
 	if signs == nil {
 		t.Fatal("no sign codes")
@@ -266,16 +273,12 @@ func FuzzPrescan(f *testing.F) {
 // score buffers and BM25 scratch) get the answers they get one at a time.
 func TestPrescanConcurrentSearch(t *testing.T) {
 	ctx := context.Background()
-	withPrescan(t, 1, 3)
-	e, err := OpenSeeds(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ix := e.state()
+	e, ix := sketchedSeeds(t, 3)
 	ref := e.now()
 	questions := []string{"What did the central bank decide about interest rates?", "wildfire evacuation", "election results", "How many drones were launched?", "security guarantees", "energy facilities power outages"}
 	want := make([]retrieval.Result, len(questions))
 	for i, q := range questions {
+		var err error
 		if want[i], err = e.search(ctx, ix, retrieval.Query{Text: q}, ref); err != nil {
 			t.Fatal(err)
 		}
@@ -307,13 +310,7 @@ func TestPrescanConcurrentSearch(t *testing.T) {
 // lexicalHits returns the BM25 hits Search returns for k, and, over a
 // sketched index, the docs of more of them to re-score, starting with those.
 func TestLexicalHits(t *testing.T) {
-	ctx := context.Background()
-	withPrescan(t, 1, 1)
-	e, err := OpenSeeds(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ix := e.state()
+	_, ix := sketchedSeeds(t, 1)
 	terms := ix.lex.Expand([]string{"drone", "ukrain", "secur"})
 	for _, k := range []int{0, 1, 3, 1000} {
 		want := ix.lex.Search(terms, k, nil)

@@ -25,38 +25,31 @@ func storeBench(b *testing.B) (*Engine, []benchQ) {
 	if dir == "" {
 		b.Skip("set BRIEFBOT_BENCH_STORE to a data directory")
 	}
-	if v := os.Getenv("BRIEFBOT_BENCH_PRESCAN_MIN"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer func(old int) { prescanMin = old }(prescanMin)
-		prescanMin = n
-	}
-	if v := os.Getenv("BRIEFBOT_BENCH_PRESCAN_DIV"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil {
-			b.Fatal(err)
-		}
-		old := prescanDiv
-		b.Cleanup(func() { prescanDiv = old })
-		prescanDiv = n
-	}
-	if v := os.Getenv("BRIEFBOT_BENCH_PRESCAN_LEXK"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil {
-			b.Fatal(err)
-		}
-		old := prescanLexK
-		b.Cleanup(func() { prescanLexK = old })
-		prescanLexK = n
-	}
+	setFromEnv(b, "BRIEFBOT_BENCH_PRESCAN_MIN", &prescanMin)
+	setFromEnv(b, "BRIEFBOT_BENCH_PRESCAN_DIV", &prescanDiv)
+	setFromEnv(b, "BRIEFBOT_BENCH_PRESCAN_LEXK", &prescanLexK)
 	e, err := Open(context.Background(), dir, Options{})
 	if err != nil {
 		b.Fatal(err)
 	}
 	qs := benchQuestions(b)
 	return e, qs
+}
+
+// setFromEnv sets *v to the integer in the environment variable name, if
+// set, for the rest of the benchmark.
+func setFromEnv(b *testing.B, name string, v *int) {
+	s := os.Getenv(name)
+	if s == "" {
+		return
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		b.Fatalf("%s: %v", name, err)
+	}
+	old := *v
+	b.Cleanup(func() { *v = old })
+	*v = n
 }
 
 // BenchmarkStoreSearch is the whole answer pipeline over a stored (mapped)
