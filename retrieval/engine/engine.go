@@ -681,6 +681,9 @@ type index struct {
 	qvecs     *quantized   // int8 copy of vecs for the scan (see nearest)
 	answers   *answerCache // answers computed over this index
 	info      store.Info   // the store's, for the derived index file
+
+	// whole is the coverage of the whole index, computed once (prescan.go).
+	whole wholeCoverage
 }
 
 // Token flags, for answer-type matching.

@@ -720,6 +720,7 @@ func (m *meta) index(sec func(int) []byte, corrupt error) (*index, error) {
 	if ix.qvecs.scale == nil {
 		ix.qvecs.scale = []float32{}
 	}
+	ix.qvecs.sketch()
 	ix.answers = newAnswerCache(answerCacheSize)
 	return ix, nil
 }

@@ -102,7 +102,13 @@ func (e *Engine) retrieveHiding(ctx context.Context, ix *index, q retrieval.Quer
 			return !h && shown(art)
 		}
 	}
-	cov := ix.coverage(visible)
+	all := q.AsOf.IsZero() && len(q.Within) == 0 && len(q.Collections) == 0 && hide == nil
+	var cov retrieval.Coverage
+	if all {
+		cov = ix.coverageAll()
+	} else {
+		cov = ix.coverage(visible)
+	}
 	if len(q.Collections) > 0 {
 		cov.Collections = append([]string(nil), q.Collections...)
 	}
@@ -129,6 +135,9 @@ func (e *Engine) retrieveHiding(ctx context.Context, ix *index, q retrieval.Quer
 
 	// Candidates: BM25 and vector similarity over chunks.
 	keep := func(doc int32) bool { return visible(ix.chunkArt[doc]) }
+	if all {
+		keep = nil // every chunk: no call per BM25 hit
+	}
 	// A word the briefings use is searched as itself: its related words
 	// only help choose the sentence (searching them too ranks articles
 	// worse: dev nDCG@10 .812 -> .794).
@@ -139,7 +148,7 @@ func (e *Engine) retrieveHiding(ctx context.Context, ix *index, q retrieval.Quer
 		}
 		search = append(search, et)
 	}
-	lex := ix.lex.Search(search, p.LexicalK, keep)
+	lex, also := ix.lexicalHits(search, p.LexicalK, keep)
 	fused := map[int32]float64{}
 	var bm25, vecTop float64
 	if len(lex) > 0 {
@@ -160,8 +169,10 @@ func (e *Engine) retrieveHiding(ctx context.Context, ix *index, q retrieval.Quer
 		return nil, cov, false, err
 	}
 	// The scan chromem-go's QueryEmbedding would do, on the same vectors,
-	// in chunk doc order (no id lookups); see nearest.
-	for _, h := range ix.nearest(vec, p.VectorK) {
+	// in chunk doc order (no id lookups); see nearest. On a large corpus
+	// an approximate one, which re-scores the BM25 hits in any case (see
+	// prescan.go).
+	for _, h := range ix.nearestAlso(vec, p.VectorK, also) {
 		a := ix.chunkArt[h.doc]
 		if !visible(a) || h.sim <= 0 {
 			continue

@@ -30,6 +30,18 @@ type quantized struct {
 	n     int
 	codes []int8
 	scale []float32
+	// signs is the sign pre-scan's sketch, from prescanMin chunks on (see
+	// prescan.go); nil below.
+	signs *signCodes
+}
+
+// sketch derives the sign pre-scan's codes when the corpus is large enough
+// to use them, and returns qz.
+func (qz *quantized) sketch() *quantized {
+	if qz.n >= prescanMin && qz.dim > 0 {
+		qz.signs = newSignCodes(qz)
+	}
+	return qz
 }
 
 // quantize builds the int8 copy of vecs (all of dimension dim), on every core.
@@ -64,7 +76,7 @@ func quantize(vecs [][]float32, dim int) *quantized {
 		})
 	}
 	wg.Wait()
-	return qz
+	return qz.sketch()
 }
 
 func abs32(x float32) float32 {
@@ -84,7 +96,15 @@ func abs32(x float32) float32 {
 // the k-th best lower bound is then re-scored exactly with embed.Dot on the
 // float vector, the very product the full float scan computes; no chunk of
 // the exact top k can fall outside that set.
+//
+// From prescanMin chunks on it is approximate instead: see prescan.go.
 func (ix *index) nearest(q []float32, k int) []vecHit {
+	return ix.nearestAlso(q, k, nil)
+}
+
+// nearestAlso is nearest, where on a corpus large enough for the sign
+// pre-scan (see prescan.go) the chunks in also are re-scored exactly too.
+func (ix *index) nearestAlso(q []float32, k int, also []int32) []vecHit {
 	n := len(ix.vecs)
 	if k > n {
 		k = n
@@ -95,6 +115,9 @@ func (ix *index) nearest(q []float32, k int) []vecHit {
 	qz := ix.qvecs
 	if qz == nil || qz.n != n || len(q) != qz.dim {
 		return ix.nearestExact(q, k)
+	}
+	if qz.signs != nil {
+		return ix.nearestPrescan(q, k, also)
 	}
 	type nzDim struct {
 		col int

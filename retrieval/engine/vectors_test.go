@@ -7,7 +7,6 @@ import (
 	"testing"
 
 	"github.com/briefbot/briefbot/retrieval"
-	"github.com/briefbot/briefbot/retrieval/embed"
 )
 
 // TestNearestMatchesChromem checks that the engine's own scan finds the
@@ -75,17 +74,7 @@ func TestNearestMatchesChromem(t *testing.T) {
 func TestNearestQuantizedExact(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	const dim = 64
-	unit := func(sparse int) []float32 {
-		v := make([]float32, dim)
-		for i := range v {
-			if sparse == 0 || rng.IntN(dim) < sparse {
-				v[i] = float32(rng.NormFloat64())
-			}
-		}
-		v[rng.IntN(dim)] += 0.5
-		embed.Normalize(v)
-		return v
-	}
+	unit := func(sparse int) []float32 { return randomUnit(rng, dim, sparse) }
 	for _, n := range []int{1, 7, qBlock - 1, qBlock, 3*qBlock + 17} {
 		vecs := make([][]float32, n)
 		for i := range vecs {

@@ -39,7 +39,10 @@ type Index struct {
 	avgLen   float32
 	// byPrefix groups term ids by their first two bytes, for fuzzy expansion.
 	byPrefix map[string][]int32
-	accPool  sync.Pool
+	// free holds Search's recycled scratch memory (a sync.Pool would drop
+	// it at every collection: at a million chunks, 8 MB to allocate again).
+	freeMu sync.Mutex
+	free   []*scratch
 	// idfs caches IDFOf by term id (quote selection asks for every token).
 	idfOnce sync.Once
 	idfs    []float64
@@ -218,9 +221,14 @@ func abs(x int) int {
 // distance of a and b, or maxDist+1 once it is known to exceed maxDist.
 func editDistance(a, b string, maxDist int) int {
 	la, lb := len(a), len(b)
-	prev2 := make([]int, lb+1)
-	prev := make([]int, lb+1)
-	cur := make([]int, lb+1)
+	// Three rows, on the stack for words of up to 47 bytes (Expand calls
+	// this for every indexed word sharing a question word's prefix).
+	var buf [3 * 48]int
+	rows := buf[:]
+	if lb+1 > 48 {
+		rows = make([]int, 3*(lb+1))
+	}
+	prev2, prev, cur := rows[:lb+1], rows[lb+1:2*(lb+1)], rows[2*(lb+1):3*(lb+1)]
 	for j := range prev {
 		prev[j] = j
 	}
@@ -253,16 +261,51 @@ type Hit struct {
 	Score float64
 }
 
+// scratch is Search's per-call memory, recycled: per doc its accumulator
+// (all zero between calls) next to its BM25 length norm, so that a posting
+// costs one random access, not two (at a million chunks, a question's
+// common words touch hundreds of thousands of docs); and the docs touched.
+type scratch struct {
+	docs    []docAcc
+	k1, b   float32 // the parameters the norms were computed with
+	ready   bool    // the norms are computed
+	touched []int32
+}
+
+// maxFree bounds the scratch memory an index keeps between searches (one
+// per concurrent search, up to this many).
+const maxFree = 8
+
+type docAcc struct {
+	acc, norm float32
+}
+
+// scratch returns a recycled scratch, its norms computed for K1 and B.
+func (ix *Index) scratch() *scratch {
+	var sc *scratch
+	ix.freeMu.Lock()
+	if n := len(ix.free); n > 0 {
+		sc, ix.free = ix.free[n-1], ix.free[:n-1]
+	}
+	ix.freeMu.Unlock()
+	if sc == nil || len(sc.docs) != len(ix.docLen) {
+		sc = &scratch{docs: make([]docAcc, len(ix.docLen))}
+	}
+	if !sc.ready || sc.k1 != K1 || sc.b != B {
+		for d, l := range ix.docLen {
+			sc.docs[d].norm = K1 * (1 - B + B*l/ix.avgLen)
+		}
+		sc.k1, sc.b, sc.ready = K1, B, true
+	}
+	return sc
+}
+
 // Search scores every doc that holds a query term and returns the best k
 // docs that pass keep (nil keeps all), best first.
 func (ix *Index) Search(q []QueryTerm, k int, keep func(doc int32) bool) []Hit {
-	accp, _ := ix.accPool.Get().(*[]float32)
-	if accp == nil || len(*accp) != len(ix.docLen) {
-		a := make([]float32, len(ix.docLen))
-		accp = &a
-	}
-	acc := *accp
-	var touched []int32
+	sc := ix.scratch()
+	docs := sc.docs
+	touched := sc.touched[:0]
 	for _, qt := range q {
 		id, ok := ix.terms[qt.Term]
 		if !ok {
@@ -273,15 +316,15 @@ func (ix *Index) Search(q []QueryTerm, k int, keep func(doc int32) bool) []Hit {
 		for _, p := range pl {
 			// An index over a mapped file trusts its postings no further
 			// than this (see FromFlat).
-			if uint32(p.doc) >= uint32(len(acc)) {
+			if uint32(p.doc) >= uint32(len(docs)) {
 				continue
 			}
-			norm := K1 * (1 - B + B*ix.docLen[p.doc]/ix.avgLen)
-			s := w * p.tf * (K1 + 1) / (p.tf + float32(norm))
-			if acc[p.doc] == 0 {
+			da := &docs[p.doc]
+			s := w * p.tf * (K1 + 1) / (p.tf + da.norm)
+			if da.acc == 0 {
 				touched = append(touched, p.doc)
 			}
-			acc[p.doc] += s
+			da.acc += s
 		}
 	}
 	// Keep the best k in a min-heap (worst hit at the root) rather than
@@ -290,8 +333,8 @@ func (ix *Index) Search(q []QueryTerm, k int, keep func(doc int32) bool) []Hit {
 	hits := make([]Hit, 0, min(len(touched), k))
 	worse := func(a, b Hit) bool { return a.Score < b.Score || a.Score == b.Score && a.Doc > b.Doc }
 	for _, d := range touched {
-		s := acc[d]
-		acc[d] = 0
+		s := docs[d].acc
+		docs[d].acc = 0
 		if keep != nil && !keep(d) {
 			continue
 		}
@@ -306,7 +349,12 @@ func (ix *Index) Search(q []QueryTerm, k int, keep func(doc int32) bool) []Hit {
 			siftDown(hits, 0, worse)
 		}
 	}
-	ix.accPool.Put(accp)
+	sc.touched = touched
+	ix.freeMu.Lock()
+	if len(ix.free) < maxFree {
+		ix.free = append(ix.free, sc)
+	}
+	ix.freeMu.Unlock()
 	sort.Slice(hits, func(i, j int) bool {
 		if hits[i].Score != hits[j].Score {
 			return hits[i].Score > hits[j].Score
