@@ -61,9 +61,6 @@ func New(s Searcher, opts Options) *Bot {
 	return b
 }
 
-// Searcher returns the searcher the bot answers from.
-func (b *Bot) Searcher() Searcher { return b.searcher }
-
 // CleanQuestion trims a question and checks its length.
 func CleanQuestion(text string) (string, error) {
 	text = strings.Join(strings.Fields(text), " ")

@@ -7,6 +7,8 @@ package retrieval
 
 import (
 	"time"
+
+	"github.com/briefbot/briefbot/retrieval/text"
 )
 
 // DateLayout is the layout of every date briefbot shows (YYYY-MM-DD).
@@ -56,11 +58,9 @@ func (m ArticleMeta) PublishedString() string {
 	return m.Published.Format(DateLayout)
 }
 
-// Span is a half-open byte range [Start, End) of an article body.
-type Span struct {
-	Start int
-	End   int
-}
+// Span is a half-open byte range [Start, End) of an article body: the
+// sentence splitter's span (one type for both).
+type Span = text.Span
 
 // Query is a question to search for.
 type Query struct {

@@ -148,7 +148,7 @@ func OpenSeedsWith(ctx context.Context, opts Options) (*Engine, error) {
 }
 
 // ErrMismatch reports a store built by another embedder than the one configured.
-var ErrMismatch = errors.New("engine: the store was built with another embedder")
+var ErrMismatch = store.ErrEmbedderMismatch // one sentinel for the store, the engine and the corpus database
 
 // Open loads the store in dir. With no store there, it serves the embedded
 // seeds (Seeds reports true). A store built by another embedder is an error

@@ -83,9 +83,7 @@ func (e *Engine) prepare(ctx context.Context, a retrieval.Article, hash string, 
 		sa.Ingested = now
 	}
 	sa.Sentences = make([]retrieval.Span, len(sents))
-	for i, s := range sents {
-		sa.Sentences[i] = retrieval.Span{Start: s.Start, End: s.End}
-	}
+	copy(sa.Sentences, sents)
 	sa.ChunkStarts = make([]int, len(chunks))
 	vectors := make([][]float32, len(chunks))
 	for i, c := range chunks {

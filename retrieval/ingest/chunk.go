@@ -38,7 +38,7 @@ func Chunk(articleID, body string, sents []text.Span, maxWords int) []retrieval.
 		if words > 0 && words+w > maxWords {
 			flush(s.Start)
 		}
-		cur.Sentences = append(cur.Sentences, retrieval.Span{Start: s.Start, End: s.End})
+		cur.Sentences = append(cur.Sentences, s)
 		words += w
 		if i == len(sents)-1 {
 			flush(len(body))

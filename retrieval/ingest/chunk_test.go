@@ -50,7 +50,7 @@ func checkChunks(t *testing.T, id, body string, sents []text.Span, chunks []retr
 			if s.Start < c.Span.Start || s.End > c.Span.End {
 				t.Errorf("chunk %d %v: sentence %v lies outside it", i, c.Span, s)
 			}
-			if next >= len(sents) || (text.Span{Start: s.Start, End: s.End}) != sents[next] {
+			if next >= len(sents) || s != sents[next] {
 				t.Fatalf("chunk %d: sentence %v out of order (want sentence %d)", i, s, next)
 			}
 			next++

@@ -8,8 +8,6 @@ import (
 	"sort"
 	"strings"
 	"sync"
-
-	"github.com/briefbot/briefbot/retrieval/text"
 )
 
 // BM25 parameters.
@@ -17,13 +15,6 @@ var (
 	K1 float32 = 1.2
 	B  float32 = 0.75
 )
-
-// Doc is one indexed unit (a chunk): its text and the extra text that
-// belongs to it (the article title for the first chunk).
-type Doc struct {
-	Text  string
-	Extra string
-}
 
 type posting struct {
 	doc int32
@@ -46,22 +37,6 @@ type Index struct {
 	// idfs caches IDFOf by term id (quote selection asks for every token).
 	idfOnce sync.Once
 	idfs    []float64
-}
-
-// Build indexes docs from text; doc i has id i.
-func Build(docs []Doc) *Index {
-	b := NewBuilder()
-	var ids []int32
-	for _, d := range docs {
-		ids = ids[:0]
-		for _, s := range []string{d.Text, d.Extra} {
-			for _, t := range text.Terms(s) {
-				ids = append(ids, b.Intern(t))
-			}
-		}
-		b.Add(ids)
-	}
-	return b.Index()
 }
 
 // IDFOf returns the idf of a term id.

@@ -55,7 +55,7 @@ var (
 	ErrNoStore = errors.New("store: no store in the data directory")
 	// ErrEmbedderMismatch reports a query or ingest with another embedder
 	// than the one the store was built with.
-	ErrEmbedderMismatch = errors.New("store: embedder mismatch")
+	ErrEmbedderMismatch = errors.New("the store was built with another embedder")
 )
 
 // Info describes how a store was built.
