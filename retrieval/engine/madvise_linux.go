@@ -16,6 +16,21 @@ func adviseRandom(m []byte) { advise(m, 0, len(m), syscall.MADV_RANDOM) }
 // int8 vectors every question scans in full.
 func adviseNormal(m []byte, off, n int) { advise(m, off, n, syscall.MADV_NORMAL) }
 
+// adviseDone tells the kernel that this process is done with m[off:off+n]
+// for now: its pages leave the process's resident set (the file's page
+// cache keeps them, and a later read maps them back). The int8 vectors,
+// once the sign pre-scan's sketch is derived from them, are read only by a
+// save of the index.
+func adviseDone(m []byte, off, n int) {
+	// Only whole pages inside the range: a neighbouring section's page stays.
+	page := os.Getpagesize()
+	lo := (off + page - 1) / page * page
+	hi := (off + n) / page * page
+	if hi > lo {
+		_ = syscall.Madvise(m[lo:hi], syscall.MADV_DONTNEED) // advice only
+	}
+}
+
 func advise(m []byte, off, n, how int) {
 	if n <= 0 {
 		return

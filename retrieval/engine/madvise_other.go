@@ -4,3 +4,4 @@ package engine
 
 func adviseRandom([]byte)           {}
 func adviseNormal([]byte, int, int) {}
+func adviseDone([]byte, int, int)   {}

@@ -531,7 +531,14 @@ func readIndex(dir string, st *store.Store, fingerprint string) (*index, error) 
 	if st != nil && st.Len() != len(m.arts) {
 		return nil, errStaleIndex
 	}
-	return m.index(sec, corrupt)
+	ix, err := m.index(sec, corrupt)
+	if err == nil && ix.qvecs.signs != nil {
+		// Questions read the sign sketch, not the int8 vectors it was
+		// derived from (read in full just now): ~256 MB at 1M chunks the
+		// process need not keep resident.
+		adviseDone(b, int(secs[secCodes][0]), int(secs[secCodes][1]))
+	}
+	return ix, err
 }
 
 // meta is the decoded meta section.

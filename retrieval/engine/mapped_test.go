@@ -83,3 +83,51 @@ func TestMappedStore(t *testing.T) {
 		t.Fatalf("the new article is not found: %+v %v", r.Quotes, err)
 	}
 }
+
+// With the sign pre-scan on, a mapped index hands its int8 vectors' pages
+// back to the kernel once the sketch is derived (adviseDone): the engine
+// still answers as the in-memory one does, and the vectors read back from
+// the file are the same (an index written from the mapped one is the same
+// file).
+func TestMappedSketchedIndexDropsCodesAndReadsThemBack(t *testing.T) {
+	withPrescan(t, 1, 200)
+	ctx := context.Background()
+	mem, err := OpenSeeds(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if err := mem.Save(dir); err != nil {
+		t.Fatal(err)
+	}
+	e, err := Open(ctx, dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ix := e.state()
+	if ix.qvecs.signs == nil {
+		t.Fatal("no sign sketch with the pre-scan on")
+	}
+	for _, q := range []string{"interest rates", "wildfire evacuation", "How many drones and missiles did Russia fire?"} {
+		want, _ := mem.Search(ctx, retrieval.Query{Text: q})
+		got, err := e.Search(ctx, retrieval.Query{Text: q})
+		if err != nil || !reflect.DeepEqual(got, want) {
+			t.Errorf("%q: the mapped, sketched engine answers differently (%v)", q, err)
+		}
+	}
+	again := t.TempDir()
+	if err := writeIndex(again, ix, mem.Store().Fingerprint()); err != nil {
+		t.Fatal(err)
+	}
+	a, err := os.ReadFile(filepath.Join(dir, IndexName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(again, IndexName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(a, b) {
+		t.Fatal("the index written from the mapped one differs: its int8 vectors did not read back")
+	}
+}
