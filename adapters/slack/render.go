@@ -61,7 +61,9 @@ type RenderOptions struct {
 
 var (
 	entityEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
-	bareBroadcast = regexp.MustCompile(`(?i)([@＠])(channel|here|everyone)\b`)
+	// No word boundary after the word: "@here0" or "@hereford" is broken
+	// too (invisibly), rather than trusting how Slack reads what follows.
+	bareBroadcast = regexp.MustCompile(`(?i)([@＠])(channel|here|everyone)`)
 )
 
 // EscapeText makes s safe to show verbatim in Slack mrkdwn or plain text:

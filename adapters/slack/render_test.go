@@ -145,7 +145,8 @@ func TestEscapeText(t *testing.T) {
 		{"<!channel> hi", "&lt;!channel&gt; hi"},
 		{"<@U123|bob>", "&lt;@U123|bob&gt;"},
 		{"hey @channel and @here, @everyone!", "hey @\u2060channel and @\u2060here, @\u2060everyone!"},
-		{"mail me@channels.example", "mail me@channels.example"},
+		{"mail me@channels.example", "mail me@\u2060channels.example"}, // broken too: no "@channel" reaches Slack
+		{"@here0 and @HEREford", "@\u2060here0 and @\u2060HEREford"},
 		{"&amp; stays visible", "&amp;amp; stays visible"},
 	}
 	for _, c := range cases {
