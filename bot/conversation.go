@@ -379,26 +379,3 @@ func (c *Conversations) Close() error {
 	}
 	return c.log.close()
 }
-
-// writeFileAtomic replaces path with data: written to a temporary file in
-// the same directory, synced, then renamed over path, so that a crash
-// leaves the old file or the new one, never a torn one.
-func writeFileAtomic(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+"-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name()) // after the rename: nothing to remove
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
-}

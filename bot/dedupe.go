@@ -313,28 +313,8 @@ func (d *Deduper) compact() error {
 		buf.Write(line)
 		buf.WriteByte('\n')
 	}
-	tmp, err := os.CreateTemp(d.dir, DedupeFile+".*.tmp")
-	if err != nil {
+	if err := writeFileAtomic(d.Path(), buf.Bytes()); err != nil {
 		return err
-	}
-	defer os.Remove(tmp.Name()) // a no-op once renamed
-	if _, err := tmp.Write(buf.Bytes()); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp.Name(), d.Path()); err != nil {
-		return err
-	}
-	if dir, err := os.Open(d.dir); err == nil {
-		_ = dir.Sync() // best effort: not every file system syncs directories
-		dir.Close()
 	}
 	if d.f != nil {
 		_ = d.f.Close() // the replaced file: nothing more goes there
