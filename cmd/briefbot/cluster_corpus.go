@@ -256,28 +256,13 @@ func (a *app) deleteCluster(ctx context.Context, url string, ids []string) error
 	if err != nil {
 		return err
 	}
-	deleted := map[string]bool{}
-	for _, id := range gone {
-		deleted[id] = true
-	}
-	reported := map[string]bool{}
-	for _, id := range ids {
-		if reported[id] {
-			continue
-		}
-		reported[id] = true
-		if deleted[id] {
-			fmt.Fprintf(a.stdout, "deleted   %s\n", ingest.DisplayPath(id))
-		} else {
-			fmt.Fprintf(a.stdout, "not found %s\n", ingest.DisplayPath(id))
-		}
-	}
+	reported := a.reportDeleted(ids, gone)
 	st, err := c.Stats(ctx)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(a.stdout, "%d deleted, %d not found; database: %d articles at version %d in %s\n",
-		len(gone), len(reported)-len(gone), st.Articles, version, pgdb.Redact(url))
+		len(gone), reported-len(gone), st.Articles, version, pgdb.Redact(url))
 	if len(gone) == 0 {
 		return exitError{code: 1}
 	}

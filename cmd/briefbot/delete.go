@@ -33,22 +33,7 @@ once. Exit status 1 when none of the ids was in the store.`,
 			if err != nil {
 				return err
 			}
-			deleted := make(map[string]bool, len(gone))
-			for _, id := range gone {
-				deleted[id] = true
-			}
-			reported := make(map[string]bool, len(args))
-			for _, id := range args {
-				if reported[id] {
-					continue
-				}
-				reported[id] = true
-				if deleted[id] {
-					fmt.Fprintf(a.stdout, "deleted   %s\n", ingest.DisplayPath(id))
-				} else {
-					fmt.Fprintf(a.stdout, "not found %s\n", ingest.DisplayPath(id))
-				}
-			}
+			reported := a.reportDeleted(args, gone)
 			if len(gone) > 0 {
 				err := e.Save(dir)
 				if errors.Is(err, engine.ErrIndexNotSaved) {
@@ -59,7 +44,7 @@ once. Exit status 1 when none of the ids was in the store.`,
 			}
 			st := e.Stats()
 			fmt.Fprintf(a.stdout, "%d deleted, %d not found; store: %d articles, %d chunks in %s\n",
-				len(gone), len(reported)-len(gone), st.Articles, st.Chunks, dir)
+				len(gone), reported-len(gone), st.Articles, st.Chunks, dir)
 			if len(gone) == 0 {
 				return exitError{code: 1}
 			}
@@ -67,4 +52,26 @@ once. Exit status 1 when none of the ids was in the store.`,
 		},
 	}
 	return cmd
+}
+
+// reportDeleted prints, for each id asked (once), whether it was deleted
+// (in gone) or not found, and returns how many distinct ids were asked.
+func (a *app) reportDeleted(ids, gone []string) int {
+	deleted := make(map[string]bool, len(gone))
+	for _, id := range gone {
+		deleted[id] = true
+	}
+	reported := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		if reported[id] {
+			continue
+		}
+		reported[id] = true
+		if deleted[id] {
+			fmt.Fprintf(a.stdout, "deleted   %s\n", ingest.DisplayPath(id))
+		} else {
+			fmt.Fprintf(a.stdout, "not found %s\n", ingest.DisplayPath(id))
+		}
+	}
+	return len(reported)
 }
