@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/briefbot/briefbot/internal/atomicfile"
 )
 
 // How a channel is answered (ChannelSettings.Answer).
@@ -309,7 +311,7 @@ func (c *Channels) save() error {
 	if err != nil {
 		return err
 	}
-	if err := writeFileAtomic(c.path, data); err != nil {
+	if err := atomicfile.Write(c.path, data); err != nil {
 		return fmt.Errorf("channel settings: %w", err)
 	}
 	return nil

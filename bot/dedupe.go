@@ -16,6 +16,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/briefbot/briefbot/internal/atomicfile"
 )
 
 // DedupeFile is the file, in the data directory, where a Deduper keeps the
@@ -313,7 +315,7 @@ func (d *Deduper) compact() error {
 		buf.Write(line)
 		buf.WriteByte('\n')
 	}
-	if err := writeFileAtomic(d.Path(), buf.Bytes()); err != nil {
+	if err := atomicfile.Write(d.Path(), buf.Bytes()); err != nil {
 		return err
 	}
 	if d.f != nil {

@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"os"
 	"slices"
+
+	"github.com/briefbot/briefbot/internal/atomicfile"
 )
 
 // keyedLog persists a map as an append-only file of JSON lines, one a
@@ -113,7 +115,7 @@ func (l *keyedLog) compact(live map[string]json.RawMessage) error {
 		buf.Write(line)
 		buf.WriteByte('\n')
 	}
-	if err := writeFileAtomic(l.path, buf.Bytes()); err != nil {
+	if err := atomicfile.Write(l.path, buf.Bytes()); err != nil {
 		return err
 	}
 	f, err := os.OpenFile(l.path, os.O_WRONLY|os.O_APPEND, 0o600)

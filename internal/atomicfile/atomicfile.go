@@ -1,17 +1,21 @@
-package bot
+// Package atomicfile replaces small files whole, so that a crash leaves
+// the old content or the new, never a torn file.
+package atomicfile
 
 import (
 	"os"
 	"path/filepath"
 )
 
-// writeFileAtomic replaces path with data: written to a temporary file in
+// Write replaces path with data: written to a temporary file in
 // the same directory, synced, then renamed over path (and the directory
 // synced, best effort), so that a crash leaves the old file or the new
-// one, never a torn one. Every file of the bot's state that is rewritten
-// whole goes through it: channel settings, and the compactions of the
-// conversation and delivery logs.
-func writeFileAtomic(path string, data []byte) error {
+// one, never a torn one. The bot's state files that are rewritten whole go
+// through it: channel settings, the compactions of the conversation and
+// delivery logs, digest subscriptions and ledger. (The store's snapshot
+// and index have their own, store.WriteFile, which also recognises and
+// removes the temporary files an interrupted write left.)
+func Write(path string, data []byte) error {
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+"-*")
 	if err != nil {
 		return err
