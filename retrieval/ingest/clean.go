@@ -6,6 +6,7 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/briefbot/briefbot/retrieval"
 	"github.com/briefbot/briefbot/retrieval/dates"
 	"github.com/briefbot/briefbot/retrieval/text"
 )
@@ -168,4 +169,18 @@ func looksLikeHeadline(line string) bool {
 func ParseDate(s string) (time.Time, bool) {
 	t, err := dates.Parse(s)
 	return t, err == nil
+}
+
+// withCleaned gives a record's article (from JSON or a feed) its cleaned
+// body: the cleaned date when the record has none, and the body without a
+// first line that repeats the title.
+func withCleaned(a retrieval.Article, c Cleaned) retrieval.Article {
+	if a.Published.IsZero() {
+		a.Published = c.Published
+	}
+	a.Body = c.Body
+	if a.Title != "" && strings.HasPrefix(a.Body, a.Title+"\n") {
+		a.Body = a.Body[len(a.Title)+1:]
+	}
+	return a
 }

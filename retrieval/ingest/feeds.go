@@ -297,14 +297,7 @@ func itemArticle(ctx context.Context, opts FeedOptions, f *feed.Feed, it feed.It
 		}
 		return retrieval.Article{}, 0, skip(ReasonNoText, "item "+DisplayPath(id)+" has no text")
 	}
-	c := CleanText(body, false)
-	if a.Published.IsZero() {
-		a.Published = c.Published
-	}
-	a.Body = c.Body
-	if a.Title != "" && strings.HasPrefix(a.Body, a.Title+"\n") {
-		a.Body = a.Body[len(a.Title)+1:]
-	}
+	a = withCleaned(a, CleanText(body, false))
 	if strings.TrimSpace(a.Body) == "" {
 		return retrieval.Article{}, 0, skip(ReasonNoText, "item "+DisplayPath(id)+" has nothing left after cleaning")
 	}

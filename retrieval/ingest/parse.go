@@ -417,13 +417,7 @@ func (r record) article(fallbackID string) (retrieval.Article, error) {
 	if a.Title == "" {
 		a.Title = c.Title
 	}
-	if a.Published.IsZero() {
-		a.Published = c.Published
-	}
-	a.Body = c.Body
-	if a.Title != "" && strings.HasPrefix(a.Body, a.Title+"\n") {
-		a.Body = a.Body[len(a.Title)+1:]
-	}
+	a = withCleaned(a, c)
 	if strings.TrimSpace(a.Body) == "" {
 		return retrieval.Article{}, skip(ReasonNoText, "record "+DisplayPath(id)+" has nothing left after cleaning")
 	}
