@@ -28,6 +28,7 @@ import (
 	"github.com/briefbot/briefbot/bot"
 	"github.com/briefbot/briefbot/bot/digest"
 	"github.com/briefbot/briefbot/httpapi"
+	"github.com/briefbot/briefbot/internal/sleep"
 )
 
 // DefaultAPIURL is Discord's REST base URL; Options.APIURL overrides it.
@@ -429,7 +430,7 @@ func (a *Adapter) registerLoop(ctx context.Context) {
 			return
 		}
 		a.log.Warn("command registration failed; retrying", "err", err, "in", backoff)
-		if !work.Sleep(ctx, backoff) {
+		if !sleep.For(ctx, backoff) {
 			return
 		}
 		backoff = min(2*backoff, a.backoffMax)

@@ -11,7 +11,7 @@ import (
 	"github.com/bwmarrin/discordgo"
 	"github.com/gorilla/websocket"
 
-	"github.com/briefbot/briefbot/adapters/internal/work"
+	"github.com/briefbot/briefbot/internal/sleep"
 )
 
 // errOpenTimeout reports a gateway session that did not open in time.
@@ -50,7 +50,7 @@ func (a *Adapter) superviseGateway(ctx context.Context) {
 				return
 			}
 			a.log.WarnContext(ctx, "gateway unavailable; retrying", "err", safeError("discord: open gateway", err), "in", backoff)
-			if !work.Sleep(ctx, backoff) {
+			if !sleep.For(ctx, backoff) {
 				return
 			}
 			backoff = min(2*backoff, a.backoffMax)
@@ -70,7 +70,7 @@ func (a *Adapter) superviseGateway(ctx context.Context) {
 			backoff = a.backoffMin
 		}
 		a.log.WarnContext(ctx, "gateway disconnected; reconnecting", "in", backoff)
-		if !work.Sleep(ctx, backoff) {
+		if !sleep.For(ctx, backoff) {
 			return
 		}
 		backoff = min(2*backoff, a.backoffMax)

@@ -16,8 +16,8 @@ import (
 	"github.com/bwmarrin/discordgo"
 
 	"github.com/briefbot/briefbot/adapters/internal/httpx"
-	"github.com/briefbot/briefbot/adapters/internal/work"
 	"github.com/briefbot/briefbot/bot"
+	"github.com/briefbot/briefbot/internal/sleep"
 )
 
 // maxInteractionBody bounds the body of an HTTP interaction; a larger one
@@ -314,7 +314,7 @@ func (a *Adapter) deliverEdit(i *discordgo.Interaction, m Message) {
 	err := a.editOriginal(a.pool.Context(), i, m)
 	var apiErr *APIError
 	for wait := 250 * time.Millisecond; wait <= time.Second && errors.As(err, &apiErr) && apiErr.Status == http.StatusNotFound; wait *= 2 {
-		if !work.Sleep(a.pool.Context(), wait) {
+		if !sleep.For(a.pool.Context(), wait) {
 			break
 		}
 		err = a.editOriginal(a.pool.Context(), i, m)

@@ -18,6 +18,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/briefbot/briefbot/cluster/pgdb"
+	"github.com/briefbot/briefbot/internal/sleep"
 	"github.com/briefbot/briefbot/retrieval"
 	"github.com/briefbot/briefbot/retrieval/embed"
 	"github.com/briefbot/briefbot/retrieval/engine"
@@ -362,12 +363,8 @@ func (s *Main) loadCluster(ctx context.Context) error {
 			return ctx.Err()
 		}
 		log.Warn("database unreachable; retrying (healthz says 503 meanwhile)", "err", err)
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
+		if !sleep.For(ctx, wait) {
 			return ctx.Err()
-		case <-t.C:
 		}
 	}
 	f := pgcorpus.NewFollower(c, e, log)

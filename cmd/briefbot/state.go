@@ -14,6 +14,7 @@ import (
 	"github.com/briefbot/briefbot/bot"
 	"github.com/briefbot/briefbot/cluster"
 	"github.com/briefbot/briefbot/cluster/pgdb"
+	"github.com/briefbot/briefbot/internal/sleep"
 )
 
 // clusterState is serve's shared state in PostgreSQL (cluster mode,
@@ -117,12 +118,8 @@ func (c *clusterState) run(ctx context.Context) error {
 			return nil
 		}
 		c.log.Error("database unreachable or not migrated; retrying", "err", err, "in", backoff.String())
-		t := time.NewTimer(backoff)
-		select {
-		case <-ctx.Done():
-			t.Stop()
+		if !sleep.For(ctx, backoff) {
 			return nil
-		case <-t.C:
 		}
 		backoff = min(2*backoff, 30*time.Second)
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/briefbot/briefbot/internal/sleep"
 	"github.com/briefbot/briefbot/retrieval/embed"
 	"github.com/briefbot/briefbot/retrieval/engine"
 )
@@ -143,12 +144,8 @@ func (f *Follower) Run(ctx context.Context) error {
 			f.log.Error("corpus database: cannot follow; serving the index as it is and retrying", "err", err, "version", f.Status().Version)
 			lastMsg = msg
 		}
-		t := time.NewTimer(backoff)
-		select {
-		case <-ctx.Done():
-			t.Stop()
+		if !sleep.For(ctx, backoff) {
 			return nil
-		case <-t.C:
 		}
 		backoff = min(backoff*2, f.MaxBackoff)
 	}

@@ -12,7 +12,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/briefbot/briefbot/adapters/internal/work"
+	"github.com/briefbot/briefbot/internal/sleep"
 )
 
 // MaxClockSkew is how far a signed webhook request's timestamp may be from
@@ -122,7 +122,7 @@ func (t *Retry) RoundTrip(req *http.Request) (*http.Response, error) {
 		default:
 			return resp, nil
 		}
-		if !work.Sleep(ctx, wait) {
+		if !sleep.For(ctx, wait) {
 			return nil, ctx.Err()
 		}
 	}

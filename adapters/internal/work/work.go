@@ -204,18 +204,3 @@ func (p *Pool) Drain(grace, after time.Duration) (abandoned []string, returned b
 		return abandoned, false
 	}
 }
-
-// Sleep waits d or until ctx is done, reporting whether d elapsed.
-func Sleep(ctx context.Context, d time.Duration) bool {
-	if d <= 0 {
-		return ctx.Err() == nil
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
-}

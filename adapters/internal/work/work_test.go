@@ -63,14 +63,3 @@ func TestPoolRecoversPanics(t *testing.T) {
 		t.Error("not drained")
 	}
 }
-
-func TestSleep(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
-	if !Sleep(ctx, time.Millisecond) {
-		t.Error("Sleep ended early")
-	}
-	cancel()
-	if Sleep(ctx, time.Hour) {
-		t.Error("Sleep outlived its context")
-	}
-}
