@@ -5,13 +5,11 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -184,85 +182,6 @@ func TestClusterIngestAnsweredByOtherReplicas(t *testing.T) {
 	}
 }
 
-// ccGate forwards 127.0.0.1 connections to the database while open and
-// refuses them (accept, close) while shut, cutting the open ones.
-type ccGate struct {
-	ln     net.Listener
-	target string
-	mu     sync.Mutex
-	open   bool
-	conns  map[net.Conn]bool
-	wg     sync.WaitGroup
-}
-
-func newCCGate(t *testing.T, target string) *ccGate {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	g := &ccGate{ln: ln, target: target, conns: map[net.Conn]bool{}}
-	g.wg.Add(1)
-	go g.serve()
-	t.Cleanup(func() {
-		ln.Close()
-		g.set(false)
-		g.wg.Wait()
-	})
-	return g
-}
-
-func (g *ccGate) serve() {
-	defer g.wg.Done()
-	for {
-		c, err := g.ln.Accept()
-		if err != nil {
-			return
-		}
-		g.mu.Lock()
-		open := g.open
-		if open {
-			g.conns[c] = true
-			g.wg.Add(1)
-		}
-		g.mu.Unlock()
-		if !open {
-			c.Close()
-			continue
-		}
-		go func() {
-			defer g.wg.Done()
-			s, err := net.Dial("tcp", g.target)
-			if err != nil {
-				c.Close()
-				return
-			}
-			g.mu.Lock()
-			g.conns[s] = true
-			g.mu.Unlock()
-			done := make(chan struct{}, 2)
-			go func() { io.Copy(s, c); done <- struct{}{} }()
-			go func() { io.Copy(c, s); done <- struct{}{} }()
-			<-done
-			c.Close()
-			s.Close()
-			<-done
-		}()
-	}
-}
-
-func (g *ccGate) set(open bool) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	g.open = open
-	if !open {
-		for c := range g.conns {
-			c.Close()
-		}
-		clear(g.conns)
-	}
-}
-
 // Acceptance (issue 14): a replica started while the database is down
 // answers /healthz 503 and loads by itself once the database is back.
 func TestClusterServeDatabaseDownAtStart(t *testing.T) {
@@ -280,8 +199,8 @@ func TestClusterServeDatabaseDownAtStart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	g := newCCGate(t, u.Host)
-	u.Host = g.ln.Addr().String()
+	g := pgdbtest.NewProxy(t, u.Host)
+	u.Host = g.Addr()
 	q := u.Query()
 	q.Set("connect_timeout", "2")
 	u.RawQuery = q.Encode()
@@ -294,7 +213,7 @@ func TestClusterServeDatabaseDownAtStart(t *testing.T) {
 			t.Fatalf("ask with the database down: %d", code)
 		}
 	}
-	g.set(true)
+	g.Set(true)
 	ccWaitLoaded(t, s, 30*time.Second)
 	// The corpus and the replica's heartbeat recover each on its own
 	// schedule: healthz is 200 once both have.

@@ -6,13 +6,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -340,85 +338,6 @@ func TestEmbedderMismatchRefused(t *testing.T) {
 	}
 }
 
-// proxy forwards 127.0.0.1 connections to the database while up, and
-// refuses them (accept, close) while down; going down cuts the open ones.
-type proxy struct {
-	ln     net.Listener
-	target string
-	mu     sync.Mutex
-	up     bool
-	conns  map[net.Conn]bool
-	wg     sync.WaitGroup
-}
-
-func newProxy(t *testing.T, target string) *proxy {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &proxy{ln: ln, target: target, conns: map[net.Conn]bool{}}
-	p.wg.Add(1)
-	go p.serve()
-	t.Cleanup(func() {
-		ln.Close()
-		p.set(false)
-		p.wg.Wait()
-	})
-	return p
-}
-
-func (p *proxy) serve() {
-	defer p.wg.Done()
-	for {
-		c, err := p.ln.Accept()
-		if err != nil {
-			return
-		}
-		p.mu.Lock()
-		up := p.up
-		if up {
-			p.conns[c] = true
-		}
-		p.mu.Unlock()
-		if !up {
-			c.Close()
-			continue
-		}
-		p.wg.Add(1)
-		go func() {
-			defer p.wg.Done()
-			s, err := net.Dial("tcp", p.target)
-			if err != nil {
-				c.Close()
-				return
-			}
-			p.mu.Lock()
-			p.conns[s] = true
-			p.mu.Unlock()
-			done := make(chan struct{}, 2)
-			go func() { io.Copy(s, c); done <- struct{}{} }()
-			go func() { io.Copy(c, s); done <- struct{}{} }()
-			<-done
-			c.Close()
-			s.Close()
-			<-done
-		}()
-	}
-}
-
-func (p *proxy) set(up bool) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.up = up
-	if !up {
-		for c := range p.conns {
-			c.Close()
-		}
-		clear(p.conns)
-	}
-}
-
 // A replica that starts while the database is down loads once it comes
 // back; when the database goes away later it keeps serving, reports the
 // error and its lag, and catches up by itself (a delete included) when the
@@ -432,8 +351,8 @@ func TestFollowerRecoversFromDatabaseOutage(t *testing.T) {
 
 	cfg := db.Pool.Config().Copy()
 	target := net.JoinHostPort(cfg.ConnConfig.Host, fmt.Sprint(cfg.ConnConfig.Port))
-	px := newProxy(t, target)
-	host, port, _ := net.SplitHostPort(px.ln.Addr().String())
+	px := pgdbtest.NewProxy(t, target)
+	host, port, _ := net.SplitHostPort(px.Addr())
 	cfg.ConnConfig.Host = host
 	fmt.Sscan(port, &cfg.ConnConfig.Port)
 	cfg.ConnConfig.Fallbacks = nil
@@ -449,22 +368,22 @@ func TestFollowerRecoversFromDatabaseOutage(t *testing.T) {
 	}
 	// New asks for the schema: give it the real pool's corpus, then the
 	// follower's through the proxy (same schema).
-	px.set(true)
+	px.Set(true)
 	pc := newCorpus(t, pool)
-	px.set(false)
+	px.Set(false)
 
 	f := follow(t, pc, 0)
 	waitFor(t, f, 10*time.Second, "a failed attempt", func(s pgcorpus.Status) bool { return s.Err != nil })
 	if f.Status().Loaded {
 		t.Fatal("loaded while the database is down")
 	}
-	px.set(true)
+	px.Set(true)
 	waitFor(t, f, 30*time.Second, "the cold load after the database came back", func(s pgcorpus.Status) bool { return s.Loaded && s.Err == nil })
 
 	write(t, c, writer, story)
 	waitFor(t, f, 5*time.Second, "version 2", func(s pgcorpus.Status) bool { return s.Version >= 2 })
 
-	px.set(false)
+	px.Set(false)
 	if _, _, err := c.Delete(ctx, []string{story.ID}); err != nil {
 		t.Fatal(err)
 	}
@@ -475,7 +394,7 @@ func TestFollowerRecoversFromDatabaseOutage(t *testing.T) {
 	if st := f.Status(); st.Version != 2 {
 		t.Fatalf("during the outage: %+v", st)
 	}
-	px.set(true)
+	px.Set(true)
 	waitFor(t, f, 10*time.Second, "the catch-up", func(s pgcorpus.Status) bool { return s.Version >= 3 && s.Err == nil })
 	if answersStory(t, f.Engine()) {
 		t.Fatal("the delete made during the outage is not applied")
