@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -17,6 +18,7 @@ import (
 	"time"
 
 	"github.com/briefbot/briefbot/bot"
+	"github.com/briefbot/briefbot/internal/golden"
 	"github.com/briefbot/briefbot/retrieval"
 )
 
@@ -431,4 +433,21 @@ func TestMountProbesForRoutes(t *testing.T) {
 	} else {
 		resp.Body.Close()
 	}
+}
+
+// TestAskBodyGolden pins the bytes of a /api/ask answer (the Answer
+// contract as the API writes it: HTML characters unescaped).
+func TestAskBodyGolden(t *testing.T) {
+	f := newFixture(t)
+	req, _ := http.NewRequest(http.MethodGet, f.srv.URL+"/api/ask?q="+url.QueryEscape("When did the talks & <ceasefire> resume?"), nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("status %d, %v: %s", resp.StatusCode, err, body)
+	}
+	golden.Text(t, "ask_body", body)
 }

@@ -1,0 +1,69 @@
+package bot
+
+import (
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/briefbot/briefbot/internal/golden"
+	"github.com/briefbot/briefbot/retrieval"
+)
+
+// jsonAnswers are answers covering every field of the JSON contract: a
+// found answer with a context, a truncated quote, corroboration, missing
+// citation fields, hostile characters and a hostile URL; a follow-up; a
+// refusal with a reason; a refusal with nothing searched.
+func jsonAnswers() map[string]Answer {
+	kyiv := time.FixedZone("Kyiv", 2*3600)
+	res := retrieval.Result{Found: true, Quotes: []retrieval.Quote{
+		{
+			Text:    `He said the talks <in Miami> would go on & "soon".`,
+			Context: "Zelensky  spoke to\nWitkoff on Friday.",
+			Article: retrieval.ArticleMeta{
+				ID: "001.txt", Title: "Talks & <more>", Source: "Kyiv Post", URL: "https://example.com/a?x=1&y=2",
+				Published: time.Date(2025, 12, 6, 23, 30, 0, 0, kyiv), Ingested: time.Date(2025, 12, 7, 1, 0, 0, 0, time.UTC),
+				Hash: "h1", Chunks: 3, Collection: "news",
+			},
+			Span: retrieval.Span{Start: 10, End: 60}, Score: 0.9,
+			AlsoIn: []retrieval.ArticleMeta{
+				{ID: "002.txt", Title: "Syndicated copy", Source: "Ukrinform", URL: "https://example.com/c", Published: time.Date(2025, 12, 5, 0, 0, 0, 0, time.UTC)},
+				{ID: "003.txt"},
+			},
+		},
+		{
+			Text: "Ferries will dock at the southern terminal, which will add", Truncated: true,
+			Article: retrieval.ArticleMeta{ID: "004.txt", URL: "javascript:alert(1)"},
+		},
+	}, Searched: retrieval.Coverage{
+		Articles: 6, Undated: 2, From: time.Date(2025, 12, 4, 0, 0, 0, 0, time.UTC), To: time.Date(2025, 12, 6, 0, 0, 0, 0, time.UTC),
+		Collections: []string{"news", "wire"},
+	}}
+	found := AnswerFromResult("What did he say?", res)
+	followUp := found
+	followUp.Question, followUp.FollowUpOf, followUp.Resolved = "And then?", "What did he say?", "What did he say and then?"
+	return map[string]Answer{
+		"found":     found,
+		"follow_up": followUp,
+		"not_found": AnswerFromResult("What happened on 2026-01-10?", retrieval.Result{
+			Reason:   "  the briefings end on\n2025-12-06 ",
+			Searched: retrieval.Coverage{Articles: 5, Undated: 4, From: time.Date(2025, 12, 6, 0, 0, 0, 0, time.UTC), To: time.Date(2025, 12, 6, 0, 0, 0, 0, time.UTC)},
+		}),
+		"empty": AnswerFromResult("x", retrieval.Result{}),
+	}
+}
+
+// TestAnswerJSONGolden pins the bytes of the Answer contract (`ask --json`
+// and /api/ask): indented with HTML unescaped as both write it, and as
+// json.Marshal writes it.
+func TestAnswerJSONGolden(t *testing.T) {
+	for name, ans := range jsonAnswers() {
+		t.Run(name, func(t *testing.T) {
+			compact, err := json.Marshal(ans)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := append(golden.Encode(t, ans), compact...)
+			golden.Text(t, "answer_json_"+name, append(got, '\n'))
+		})
+	}
+}
