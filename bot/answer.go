@@ -12,6 +12,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/briefbot/briefbot/retrieval"
 )
 
 // Platforms name where a question came from; they label metrics and logs.
@@ -48,75 +50,30 @@ type Question struct {
 	History []Turn
 }
 
-// ArticleRef cites an article. Unknown fields are empty, never invented.
-type ArticleRef struct {
-	ID        string `json:"id"`
-	Title     string `json:"title,omitempty"`
-	Source    string `json:"source,omitempty"`
-	URL       string `json:"url,omitempty"`
-	Published string `json:"published,omitempty"` // YYYY-MM-DD
-}
-
-// AlsoIn names another article that carries a near-identical sentence.
-type AlsoIn struct {
-	ID    string `json:"id"`
-	Title string `json:"title,omitempty"`
-}
-
-// Quote is a verbatim span of one article (at most two sentences and 60
-// words; whitespace may be normalised) with its citation.
-type Quote struct {
-	Text string `json:"text"`
-	// Context is the sentence before Text in the article, verbatim, when
-	// Text cannot be read alone (it refers back); renderers show it muted
-	// before the quote. Empty when the quote stands alone.
-	Context string     `json:"context,omitempty"`
-	Article ArticleRef `json:"article"`
-	AlsoIn  []AlsoIn   `json:"also_in,omitempty"`
-	// Truncated marks a quote cut at the word limit inside a sentence.
-	Truncated bool `json:"truncated,omitempty"`
-}
-
-// Display is the quote as shown to a reader: its text, with an ellipsis
-// when it stops inside a sentence.
-func (q Quote) Display() string {
-	if q.Truncated {
-		return q.Text + "…"
-	}
-	return q.Text
-}
-
-// Searched says what an answer looked through, so that "not found" can say
-// plainly what was searched.
-type Searched struct {
-	Articles int `json:"articles"`
-	// Undated is how many of the articles carry no publication date; From
-	// and To bound the dates of the others.
-	Undated int    `json:"undated"`
-	From    string `json:"from,omitempty"` // earliest published date seen, YYYY-MM-DD
-	To      string `json:"to,omitempty"`   // latest published date seen, YYYY-MM-DD
-	// Collections are the collections searched when the question was
-	// restricted to some (a channel's setting); empty means all articles.
-	Collections []string `json:"collections,omitempty"`
-}
-
 // Answer is the reply to a Question: 1 to 3 quotes (at most two an article),
-// best first, or Found == false and no quotes. Its JSON form is the contract
-// of `briefbot ask --json` and `GET /api/ask`.
+// best first, or Found == false and no quotes. Its JSON form (MarshalJSON,
+// in answer_json.go) is the contract of `briefbot ask --json` and `GET
+// /api/ask`.
 type Answer struct {
-	Question string `json:"question"`
-	Found    bool   `json:"found"`
+	Question string
+	Found    bool
 	// Reason may say why nothing was found ("the briefings end on
 	// 2025-12-06"); empty otherwise.
-	Reason   string   `json:"reason,omitempty"`
-	Quotes   []Quote  `json:"quotes"`
-	Searched Searched `json:"searched"`
+	Reason string
+	// Quotes are verbatim spans of the articles, each with its citation
+	// (Article: unknown fields empty, never invented; a URL that is not
+	// http(s) removed) and the articles that carry a near-identical
+	// sentence (AlsoIn). Context is whitespace-normalised.
+	Quotes []retrieval.Quote
+	// Searched says what the answer looked through, so that "not found"
+	// can say plainly what was searched (see DescribeSearched).
+	Searched retrieval.Coverage
 	// FollowUpOf is the earlier question a follow-up was read with, as it
 	// was asked; empty when the question was read alone.
-	FollowUpOf string `json:"follow_up_of,omitempty"`
+	FollowUpOf string
 	// Resolved is the question as searched when it differs from Question
 	// (a follow-up completed from the conversation).
-	Resolved string `json:"resolved,omitempty"`
+	Resolved string
 
 	// topic is the question completed from the conversation, whichever
 	// reading answered: the next follow-up is read with it.
@@ -156,7 +113,7 @@ func (a Answer) NotFoundText() string {
 	if r := ReasonSentence(a.Reason); r != "" {
 		text += r + " "
 	}
-	return text + a.Searched.Describe()
+	return text + DescribeSearched(a.Searched)
 }
 
 // ReasonSentence makes a reason ("the briefings end on 2025-12-06") a
@@ -177,12 +134,12 @@ func ReasonSentence(reason string) string {
 	return r
 }
 
-// Describe says what was searched, telling dated and undated articles
-// apart: "I searched 5 articles from 2022-06-01 to 2022-09-30.", "I
-// searched 5 articles: 1 dated 2025-12-06, 4 undated.", "I searched 3
+// DescribeSearched says what was searched, telling dated and undated
+// articles apart: "I searched 5 articles from 2022-06-01 to 2022-09-30.",
+// "I searched 5 articles: 1 dated 2025-12-06, 4 undated.", "I searched 3
 // articles, all undated."
-func (s Searched) Describe() string {
-	d := s.describe()
+func DescribeSearched(s retrieval.Coverage) string {
+	d := describeSearched(s)
 	if len(s.Collections) > 0 {
 		noun := "collection"
 		if len(s.Collections) > 1 {
@@ -193,7 +150,7 @@ func (s Searched) Describe() string {
 	return d
 }
 
-func (s Searched) describe() string {
+func describeSearched(s retrieval.Coverage) string {
 	dated, undated := splitUndated(s.Articles, s.Undated)
 	span := dateSpan(s.From, s.To, "dated ", "from ")
 	switch {
@@ -221,9 +178,18 @@ func splitUndated(n, undated int) (int, int) {
 	return n - undated, undated
 }
 
+// dateString is t as YYYY-MM-DD, or "" when t is zero (unknown).
+func dateString(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.Format(retrieval.DateLayout)
+}
+
 // dateSpan words a date range: one day as one+day, a range as
 // rangePrefix+from+" to "+to; "" when no date is known.
-func dateSpan(from, to, one, rangePrefix string) string {
+func dateSpan(fromT, toT time.Time, one, rangePrefix string) string {
+	from, to := dateString(fromT), dateString(toT)
 	switch {
 	case from == "" && to == "":
 		return ""
@@ -259,38 +225,40 @@ func SafeURL(u string) string {
 	return u
 }
 
-// Citation renders a one-line citation for plain text: title, source, date
-// and URL or id, skipping what is unknown.
-func (r ArticleRef) Citation() string {
+// CitationText renders a one-line citation of an article for plain text:
+// title, source, date and URL or id, skipping what is unknown.
+func CitationText(m retrieval.ArticleMeta) string {
 	parts := make([]string, 0, 4)
-	if r.Title != "" {
-		parts = append(parts, r.Title)
+	if m.Title != "" {
+		parts = append(parts, m.Title)
 	}
-	if r.Source != "" {
-		parts = append(parts, r.Source)
+	if m.Source != "" {
+		parts = append(parts, m.Source)
 	}
-	if r.Published != "" {
-		parts = append(parts, r.Published)
+	if p := m.PublishedString(); p != "" {
+		parts = append(parts, p)
 	}
-	if u := SafeURL(r.URL); u != "" {
+	if u := SafeURL(m.URL); u != "" {
 		parts = append(parts, u)
 	} else {
-		parts = append(parts, r.ID)
+		parts = append(parts, m.ID)
 	}
 	return strings.Join(parts, " · ")
 }
 
 // Library summarises the articles a bot answers from (for /sources).
 type Library struct {
-	Articles int `json:"articles"`
-	Chunks   int `json:"chunks"`
+	Articles int
+	Chunks   int
 	// Undated is how many articles carry no publication date.
-	Undated int `json:"undated"`
-	// From and To are the earliest and latest published dates (YYYY-MM-DD).
-	From string `json:"from,omitempty"`
-	To   string `json:"to,omitempty"`
-	// Latest lists the most recently published (or ingested) articles, newest first.
-	Latest []ArticleRef `json:"latest"`
+	Undated int
+	// From and To are the earliest and latest published dates (zero when
+	// no article is dated).
+	From, To time.Time
+	// Latest lists the most recently published (or ingested) articles,
+	// newest first, cited as answers cite them (a URL that is not http(s)
+	// removed).
+	Latest []retrieval.ArticleMeta
 }
 
 // Dates says when the articles were published, telling dated and undated

@@ -67,3 +67,29 @@ func TestAnswerJSONGolden(t *testing.T) {
 		})
 	}
 }
+
+// TestAnswerJSONReadsBack: what MarshalJSON writes, UnmarshalJSON reads to
+// an answer that writes the same bytes (dates as days, in UTC).
+func TestAnswerJSONReadsBack(t *testing.T) {
+	for name, ans := range jsonAnswers() {
+		b, err := json.Marshal(ans)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var back Answer
+		if err := json.Unmarshal(b, &back); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		again, _ := json.Marshal(back)
+		if string(again) != string(b) {
+			t.Errorf("%s: read back as\n%s\nwant\n%s", name, again, b)
+		}
+		if ans.Found && back.Quotes[0].Article.Published.Format(retrieval.DateLayout) != "2025-12-06" {
+			t.Errorf("%s: published read back as %v", name, back.Quotes[0].Article.Published)
+		}
+	}
+	var bad Answer
+	if err := json.Unmarshal([]byte(`{"quotes":[{"text":"x","article":{"id":"a","published":"6 Dec"}}]}`), &bad); err == nil {
+		t.Error("a published date that is not YYYY-MM-DD was accepted")
+	}
+}

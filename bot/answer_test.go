@@ -36,22 +36,22 @@ func TestTruncatedQuotesSayTheyGoOn(t *testing.T) {
 
 func TestSearchedDescribeTellsUndatedApart(t *testing.T) {
 	cases := []struct {
-		s    Searched
+		s    retrieval.Coverage
 		want string
 	}{
-		{Searched{Articles: 5, Undated: 4, From: "2025-12-06", To: "2025-12-06"}, "I searched 5 articles: 1 dated 2025-12-06, 4 undated."},
-		{Searched{Articles: 5, From: "2022-06-01", To: "2022-09-30"}, "I searched 5 articles from 2022-06-01 to 2022-09-30."},
-		{Searched{Articles: 3, Undated: 3}, "I searched 3 articles, all undated."},
-		{Searched{Articles: 1, Undated: 1}, "I searched 1 article, undated."},
-		{Searched{Articles: 1, From: "2025-12-06", To: "2025-12-06"}, "I searched 1 article dated 2025-12-06."},
-		{Searched{Articles: 6, Undated: 2, From: "2025-12-04", To: "2025-12-06"}, "I searched 6 articles: 4 from 2025-12-04 to 2025-12-06, 2 undated."},
-		{Searched{Articles: 0}, "I searched no articles."},
-		{Searched{Articles: 4}, "I searched 4 articles."},
+		{retrieval.Coverage{Articles: 5, Undated: 4, From: date("2025-12-06"), To: date("2025-12-06")}, "I searched 5 articles: 1 dated 2025-12-06, 4 undated."},
+		{retrieval.Coverage{Articles: 5, From: date("2022-06-01"), To: date("2022-09-30")}, "I searched 5 articles from 2022-06-01 to 2022-09-30."},
+		{retrieval.Coverage{Articles: 3, Undated: 3}, "I searched 3 articles, all undated."},
+		{retrieval.Coverage{Articles: 1, Undated: 1}, "I searched 1 article, undated."},
+		{retrieval.Coverage{Articles: 1, From: date("2025-12-06"), To: date("2025-12-06")}, "I searched 1 article dated 2025-12-06."},
+		{retrieval.Coverage{Articles: 6, Undated: 2, From: date("2025-12-04"), To: date("2025-12-06")}, "I searched 6 articles: 4 from 2025-12-04 to 2025-12-06, 2 undated."},
+		{retrieval.Coverage{Articles: 0}, "I searched no articles."},
+		{retrieval.Coverage{Articles: 4}, "I searched 4 articles."},
 		// Inconsistent counts from a searcher never print negative numbers.
-		{Searched{Articles: 2, Undated: 7}, "I searched 2 articles, all undated."},
+		{retrieval.Coverage{Articles: 2, Undated: 7}, "I searched 2 articles, all undated."},
 	}
 	for _, tc := range cases {
-		if got := tc.s.Describe(); got != tc.want {
+		if got := DescribeSearched(tc.s); got != tc.want {
 			t.Errorf("%+v: %q, want %q", tc.s, got, tc.want)
 		}
 	}
@@ -143,8 +143,8 @@ func TestSafeURLOnlyHTTP(t *testing.T) {
 			t.Errorf("SafeURL(%q) = %q, want %q", u, got, want)
 		}
 	}
-	ref := ArticleRef{ID: "x.txt", Title: "T", URL: "javascript:alert(1)"}
-	if got := ref.Citation(); got != "T · x.txt" {
+	ref := retrieval.ArticleMeta{ID: "x.txt", Title: "T", URL: "javascript:alert(1)"}
+	if got := CitationText(ref); got != "T · x.txt" {
 		t.Errorf("citation with a javascript: URL: %q", got)
 	}
 }
@@ -154,8 +154,8 @@ func TestLibraryDatesTellUndatedApart(t *testing.T) {
 		l    Library
 		want string
 	}{
-		{Library{Articles: 5, From: "2025-12-04", To: "2025-12-06"}, "published 2025-12-04 to 2025-12-06"},
-		{Library{Articles: 5, Undated: 4, From: "2025-12-06", To: "2025-12-06"}, "1 published 2025-12-06, 4 undated"},
+		{Library{Articles: 5, From: date("2025-12-04"), To: date("2025-12-06")}, "published 2025-12-04 to 2025-12-06"},
+		{Library{Articles: 5, Undated: 4, From: date("2025-12-06"), To: date("2025-12-06")}, "1 published 2025-12-06, 4 undated"},
 		{Library{Articles: 3, Undated: 3}, "all undated"},
 		{Library{Articles: 1, Undated: 1}, "undated"},
 		{Library{Articles: 0}, ""},
@@ -189,7 +189,7 @@ func TestLibraryCountsUndated(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if lib.Articles != 3 || lib.Undated != 2 || lib.Chunks != 4 || lib.From != "2025-12-06" || lib.To != "2025-12-06" {
+	if lib.Articles != 3 || lib.Undated != 2 || lib.Chunks != 4 || !lib.From.Equal(day) || !lib.To.Equal(day) {
 		t.Errorf("library %+v", lib)
 	}
 	if lib.Dates() != "1 published 2025-12-06, 2 undated" {
@@ -205,8 +205,17 @@ func TestLibraryCountsUndated(t *testing.T) {
 // TestArticleIDsOnce: an article that gives two quotes is listed once, in
 // the order of its first quote (feedback counts a vote once per article).
 func TestArticleIDsOnce(t *testing.T) {
-	a := Answer{Quotes: []Quote{{Article: ArticleRef{ID: "a"}}, {Article: ArticleRef{ID: "b"}}, {Article: ArticleRef{ID: "a"}}}}
+	a := Answer{Quotes: []retrieval.Quote{{Article: retrieval.ArticleMeta{ID: "a"}}, {Article: retrieval.ArticleMeta{ID: "b"}}, {Article: retrieval.ArticleMeta{ID: "a"}}}}
 	if got := a.ArticleIDs(); len(got) != 2 || got[0] != "a" || got[1] != "b" {
 		t.Errorf("ArticleIDs = %v, want [a b]", got)
 	}
+}
+
+// date is a YYYY-MM-DD day at midnight UTC.
+func date(s string) time.Time {
+	t, err := time.Parse(retrieval.DateLayout, s)
+	if err != nil {
+		panic(err)
+	}
+	return t
 }

@@ -79,7 +79,7 @@ func (b *Bot) Ask(ctx context.Context, q Question) (Answer, error) {
 	start := b.now()
 	text, err := CleanQuestion(q.Text)
 	if err != nil {
-		return Answer{Question: strings.TrimSpace(q.Text), Quotes: []Quote{}}, err
+		return Answer{Question: strings.TrimSpace(q.Text), Quotes: []retrieval.Quote{}}, err
 	}
 	searched, followUp := Resolve(q.History, text)
 	topic := searched // what the conversation is about, for the next turn
@@ -91,7 +91,7 @@ func (b *Bot) Ask(ctx context.Context, q Question) (Answer, error) {
 	if err != nil {
 		b.obs.Question(q.Platform, OutcomeError, latency)
 		b.log.ErrorContext(ctx, "answer failed", "platform", q.Platform, "err", err)
-		return Answer{Question: text, Quotes: []Quote{}}, fmt.Errorf("bot: answer: %w", err)
+		return Answer{Question: text, Quotes: []retrieval.Quote{}}, fmt.Errorf("bot: answer: %w", err)
 	}
 	ans := AnswerFromResult(text, res)
 	ans.topic = topic
@@ -170,34 +170,27 @@ func (b *Bot) followUp(ctx context.Context, q Question, text string, merged retr
 	return best.res, best.text, true
 }
 
-// AnswerFromResult converts a retrieval result into the Answer contract.
+// AnswerFromResult converts a retrieval result into the Answer contract:
+// contexts whitespace-normalised, URLs that are not http(s) removed from
+// the citations.
 func AnswerFromResult(question string, res retrieval.Result) Answer {
-	ans := Answer{Question: question, Found: res.Found && len(res.Quotes) > 0, Quotes: []Quote{}}
+	ans := Answer{Question: question, Found: res.Found && len(res.Quotes) > 0, Quotes: []retrieval.Quote{}, Searched: res.Searched}
 	if !ans.Found {
 		ans.Reason = strings.Join(strings.Fields(res.Reason), " ")
+		return ans
 	}
-	if ans.Found {
-		for _, q := range res.Quotes {
-			quote := Quote{Text: q.Text, Context: strings.Join(strings.Fields(q.Context), " "), Article: RefOf(q.Article), Truncated: q.Truncated}
-			for _, o := range q.AlsoIn {
-				quote.AlsoIn = append(quote.AlsoIn, AlsoIn{ID: o.ID, Title: o.Title})
-			}
-			ans.Quotes = append(ans.Quotes, quote)
-		}
-	}
-	ans.Searched = Searched{Articles: res.Searched.Articles, Undated: res.Searched.Undated, Collections: res.Searched.Collections}
-	if !res.Searched.From.IsZero() {
-		ans.Searched.From = res.Searched.From.Format(retrieval.DateLayout)
-	}
-	if !res.Searched.To.IsZero() {
-		ans.Searched.To = res.Searched.To.Format(retrieval.DateLayout)
+	for _, q := range res.Quotes {
+		q.Context = strings.Join(strings.Fields(q.Context), " ")
+		q.Article = citable(q.Article)
+		ans.Quotes = append(ans.Quotes, q)
 	}
 	return ans
 }
 
-// RefOf cites an article; a URL that is not http(s) is left out.
-func RefOf(m retrieval.ArticleMeta) ArticleRef {
-	return ArticleRef{ID: m.ID, Title: m.Title, Source: m.Source, URL: SafeURL(m.URL), Published: m.PublishedString()}
+// citable is m as a citation shows it: a URL that is not http(s) removed.
+func citable(m retrieval.ArticleMeta) retrieval.ArticleMeta {
+	m.URL = SafeURL(m.URL)
+	return m
 }
 
 // Library summarises the store: counts, date range and the latest titles.
@@ -206,7 +199,7 @@ func (b *Bot) Library(ctx context.Context, latest int) (Library, error) {
 	if err != nil {
 		return Library{}, fmt.Errorf("bot: list articles: %w", err)
 	}
-	lib := Library{Articles: len(metas), Latest: []ArticleRef{}}
+	lib := Library{Articles: len(metas), Latest: []retrieval.ArticleMeta{}}
 	var from, to time.Time
 	for _, m := range metas {
 		lib.Chunks += m.Chunks
@@ -221,9 +214,7 @@ func (b *Bot) Library(ctx context.Context, latest int) (Library, error) {
 			to = m.Published
 		}
 	}
-	if !from.IsZero() {
-		lib.From, lib.To = from.Format(retrieval.DateLayout), to.Format(retrieval.DateLayout)
-	}
+	lib.From, lib.To = from, to
 	sorted := append([]retrieval.ArticleMeta(nil), metas...)
 	sort.SliceStable(sorted, func(i, j int) bool {
 		ti, tj := sortTime(sorted[i]), sortTime(sorted[j])
@@ -233,7 +224,7 @@ func (b *Bot) Library(ctx context.Context, latest int) (Library, error) {
 		return sorted[i].ID < sorted[j].ID
 	})
 	for i := 0; i < len(sorted) && i < latest; i++ {
-		lib.Latest = append(lib.Latest, RefOf(sorted[i]))
+		lib.Latest = append(lib.Latest, citable(sorted[i]))
 	}
 	return lib, nil
 }

@@ -33,7 +33,9 @@ type Article struct {
 	Collection string
 }
 
-// ArticleMeta is an article without its body.
+// ArticleMeta is an article without its body. It is also the one
+// citation type: a quote's, a digest sentence's and a library listing's
+// (unknown fields zero, never invented; bot.CitationJSON is its JSON view).
 type ArticleMeta struct {
 	ID        string
 	Title     string
@@ -80,8 +82,11 @@ type Query struct {
 	Collections []string
 }
 
-// Quote is a verbatim span of an article, with the articles that carry a
-// near-identical sentence.
+// Quote is a verbatim span of an article (at most two sentences and 60
+// words; whitespace may be normalised) with its citation (Article) and the
+// articles that carry a near-identical sentence (AlsoIn): the one quote
+// type of the engine's results and the bot's answers (whose JSON view is
+// bot.Answer's).
 type Quote struct {
 	Text    string
 	Article ArticleMeta
@@ -99,6 +104,15 @@ type Quote struct {
 	ContextSpan Span
 	AlsoIn      []ArticleMeta
 	Score       float64
+}
+
+// Display is the quote as shown to a reader: its text, with an ellipsis
+// when it stops inside a sentence.
+func (q Quote) Display() string {
+	if q.Truncated {
+		return q.Text + "…"
+	}
+	return q.Text
 }
 
 // RankedDoc is an article and its retrieval score.

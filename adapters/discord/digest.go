@@ -10,6 +10,7 @@ import (
 
 	"github.com/briefbot/briefbot/bot"
 	"github.com/briefbot/briefbot/bot/digest"
+	"github.com/briefbot/briefbot/retrieval"
 )
 
 // Names of the digest slash commands (DigestCommands).
@@ -218,7 +219,7 @@ func storyEmbed(i int, s digest.Story) *discordgo.MessageEmbed {
 
 // citationLine cites an article: its title linked to its URL when known,
 // else its title, source, date and id.
-func citationLine(c digest.Citation) string {
+func citationLine(c retrieval.ArticleMeta) string {
 	title := Truncate(oneLine(c.Title), 200)
 	var parts []string
 	if linkURL(c.URL) != "" {
@@ -233,8 +234,8 @@ func citationLine(c digest.Citation) string {
 	if c.Source != "" {
 		parts = append(parts, EscapeMarkdown(Truncate(oneLine(c.Source), 200)))
 	}
-	if c.Published != "" {
-		parts = append(parts, c.Published)
+	if p := c.PublishedString(); p != "" {
+		parts = append(parts, p)
 	}
 	if linkURL(c.URL) == "" {
 		parts = append(parts, "`"+strings.ReplaceAll(Truncate(c.ID, 200), "`", "'")+"`")

@@ -2,6 +2,7 @@ package discord
 
 import (
 	"context"
+	"github.com/briefbot/briefbot/retrieval"
 	"strings"
 	"testing"
 	"time"
@@ -158,16 +159,16 @@ func hostileAnswer() bot.Answer {
 	return bot.Answer{
 		Question: "What about " + phish + "?",
 		Found:    true,
-		Quotes: []bot.Quote{
+		Quotes: []retrieval.Quote{
 			{
 				Text:    hostile,
 				Context: "Before that, " + phish + " was posted.",
-				Article: bot.ArticleRef{ID: "evil_1.txt", Title: "Read " + phish, Source: "[src](https://evil.example/s)", URL: hostileURL, Published: "2025-12-06"},
-				AlsoIn:  []bot.AlsoIn{{ID: "evil_2.txt", Title: "Also " + phish}},
+				Article: retrieval.ArticleMeta{ID: "evil_1.txt", Title: "Read " + phish, Source: "[src](https://evil.example/s)", URL: hostileURL, Published: time.Date(2025, 12, 6, 0, 0, 0, 0, time.UTC)},
+				AlsoIn:  []retrieval.ArticleMeta{{ID: "evil_2.txt", Title: "Also " + phish}},
 			},
 			{
 				Text:    "The pier is closed.",
-				Article: bot.ArticleRef{ID: "pier.txt", Title: "Pier ](https://evil.example/x) [closed", URL: "https://example.com/pier_(north)"},
+				Article: retrieval.ArticleMeta{ID: "pier.txt", Title: "Pier ](https://evil.example/x) [closed", URL: "https://example.com/pier_(north)"},
 			},
 		},
 	}
@@ -191,7 +192,7 @@ func TestRenderAnswerDisguisesNoLinks(t *testing.T) {
 }
 
 func TestRenderAnswerShowsContextMuted(t *testing.T) {
-	ans := bot.Answer{Question: "What did he say about the talks?", Found: true, Quotes: []bot.Quote{{
+	ans := bot.Answer{Question: "What did he say about the talks?", Found: true, Quotes: []retrieval.Quote{{
 		Text:    "He said the talks were very productive.",
 		Context: "Zelensky spoke to Witkoff and Kushner on Friday.",
 		Article: droneQuote.Article,
@@ -215,7 +216,7 @@ func TestRenderAnswerShowsContextMuted(t *testing.T) {
 
 func TestRenderNotFoundGivesReason(t *testing.T) {
 	ans := bot.Answer{Question: "q", Reason: "the briefings end on 2025-12-06; nothing names [Xyz](https://evil.example)",
-		Searched: bot.Searched{Articles: 5, Undated: 4, From: "2025-12-06", To: "2025-12-06"}}
+		Searched: retrieval.Coverage{Articles: 5, Undated: 4, From: time.Date(2025, 12, 6, 0, 0, 0, 0, time.UTC), To: time.Date(2025, 12, 6, 0, 0, 0, 0, time.UTC)}}
 	m := RenderAnswer(ans)
 	assertOnlyLinks(t, m)
 	for _, want := range []string{"The briefings end on 2025-12-06", "I searched 5 articles: 1 dated 2025-12-06, 4 undated."} {
@@ -250,8 +251,8 @@ func TestVoteReadsBackAnEscapedQuestion(t *testing.T) {
 }
 
 func TestRenderLibraryAndDigestDisguiseNoLinks(t *testing.T) {
-	lib := RenderLibrary(bot.Library{Articles: 2, Latest: []bot.ArticleRef{
-		{ID: "a", Title: "Read " + phish, Source: "<@&1> " + phish, URL: hostileURL, Published: "2025-12-06"},
+	lib := RenderLibrary(bot.Library{Articles: 2, Latest: []retrieval.ArticleMeta{
+		{ID: "a", Title: "Read " + phish, Source: "<@&1> " + phish, URL: hostileURL, Published: time.Date(2025, 12, 6, 0, 0, 0, 0, time.UTC)},
 		{ID: "b", Title: "Fine ](https://evil.example/x) title", URL: "https://example.com/b_(1)"},
 	}})
 	assertOnlyLinks(t, lib, "https://example.com/b_%281%29")
@@ -261,8 +262,8 @@ func TestRenderLibraryAndDigestDisguiseNoLinks(t *testing.T) {
 	d := digest.Digest{Date: "2025-12-06", Window: digest.Window{Last: 24 * time.Hour}, Timezone: "UTC", Articles: 2, Stories: []digest.Story{{
 		Headline: "Story " + phish, New: true, Sources: 2,
 		Sentences: []digest.Sentence{
-			{Text: hostile, Article: digest.Citation{ID: "a", Title: "Read " + phish, Source: phish, URL: hostileURL}},
-			{Text: "Plain sentence.", Article: digest.Citation{ID: "b", Title: "Fine [title]", URL: "https://example.com/b"}},
+			{Text: hostile, Article: retrieval.ArticleMeta{ID: "a", Title: "Read " + phish, Source: phish, URL: hostileURL}},
+			{Text: "Plain sentence.", Article: retrieval.ArticleMeta{ID: "b", Title: "Fine [title]", URL: "https://example.com/b"}},
 		},
 	}}}
 	m := RenderDigest(d)
@@ -275,7 +276,7 @@ func TestRenderLibraryAndDigestDisguiseNoLinks(t *testing.T) {
 }
 
 func TestRenderLibrarySaysUndated(t *testing.T) {
-	m := RenderLibrary(bot.Library{Articles: 5, Undated: 4, From: "2025-12-06", To: "2025-12-06"})
+	m := RenderLibrary(bot.Library{Articles: 5, Undated: 4, From: time.Date(2025, 12, 6, 0, 0, 0, 0, time.UTC), To: time.Date(2025, 12, 6, 0, 0, 0, 0, time.UTC)})
 	if want := "I answer from **5** briefings, 1 published 2025-12-06, 4 undated."; m.Content != want {
 		t.Errorf("content %q, want %q", m.Content, want)
 	}

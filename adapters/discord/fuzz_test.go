@@ -1,6 +1,7 @@
 package discord
 
 import (
+	"github.com/briefbot/briefbot/retrieval"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -22,9 +23,9 @@ func FuzzRenderAnswer(f *testing.F) {
 			t.Skip()
 		}
 		allowed := linkTarget(u)
-		ans := bot.Answer{Question: text, Found: true, Quotes: []bot.Quote{
-			{Text: text, Context: context, Article: bot.ArticleRef{ID: "a", Title: title, Source: source, URL: u},
-				AlsoIn: []bot.AlsoIn{{ID: "b", Title: title}}},
+		ans := bot.Answer{Question: text, Found: true, Quotes: []retrieval.Quote{
+			{Text: text, Context: context, Article: retrieval.ArticleMeta{ID: "a", Title: title, Source: source, URL: u},
+				AlsoIn: []retrieval.ArticleMeta{{ID: "b", Title: title}}},
 		}}
 		m := RenderAnswer(ans)
 		assertWithinLimits(t, m)
@@ -33,7 +34,7 @@ func FuzzRenderAnswer(f *testing.F) {
 		if e := m.Embeds[0]; e.URL != "" && e.URL != bot.SafeURL(u) {
 			t.Errorf("embed links to %q for %q", e.URL, u)
 		}
-		lib := RenderLibrary(bot.Library{Articles: 1, Latest: []bot.ArticleRef{{ID: "a", Title: title, Source: source, URL: u}}})
+		lib := RenderLibrary(bot.Library{Articles: 1, Latest: []retrieval.ArticleMeta{{ID: "a", Title: title, Source: source, URL: u}}})
 		assertWithinLimits(t, lib)
 		if allowed != "" {
 			assertOnlyLinks(t, lib, allowed)

@@ -611,7 +611,7 @@ func TestPostEmbeds(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	embeds := []*discordgo.MessageEmbed{QuoteEmbed(bot.Quote{Text: "653 drones @here", Article: bot.ArticleRef{ID: "a"}})}
+	embeds := []*discordgo.MessageEmbed{QuoteEmbed(retrieval.Quote{Text: "653 drones @here", Article: retrieval.ArticleMeta{ID: "a"}})}
 	if err := a.PostEmbeds(context.Background(), "c9", "Digest for @everyone", embeds); err != nil {
 		t.Fatal(err)
 	}

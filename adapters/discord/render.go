@@ -10,6 +10,7 @@ import (
 	"github.com/bwmarrin/discordgo"
 
 	"github.com/briefbot/briefbot/bot"
+	"github.com/briefbot/briefbot/retrieval"
 )
 
 // Discord's message limits, in characters. Discord counts characters as
@@ -339,7 +340,7 @@ func blockQuote(text string) string {
 // QuoteEmbed renders one quote: the quote as a block quote, the article
 // title linked to its URL when known, "Also reported by ..." for
 // corroborating articles, and a footer with source, date and article id.
-func QuoteEmbed(q bot.Quote) *discordgo.MessageEmbed {
+func QuoteEmbed(q retrieval.Quote) *discordgo.MessageEmbed {
 	ref := q.Article
 	title := ref.Title
 	if title == "" {
@@ -366,7 +367,7 @@ func QuoteEmbed(q bot.Quote) *discordgo.MessageEmbed {
 	}
 	footer := make([]string, 0, 3)
 	// The id ends the footer (votes read it back), so a long source is cut first.
-	for _, p := range []string{Truncate(ref.Source, 200), ref.Published, ref.ID} {
+	for _, p := range []string{Truncate(ref.Source, 200), ref.PublishedString(), ref.ID} {
 		if p != "" {
 			footer = append(footer, p)
 		}
@@ -436,7 +437,7 @@ func RenderLibrary(lib bot.Library) Message {
 			name = EscapeMarkdown(oneLine(name))
 		}
 		line := "• " + name
-		if meta := strings.Trim(oneLine(r.Source)+" · "+r.Published, " ·"); meta != "" {
+		if meta := strings.Trim(oneLine(r.Source)+" · "+r.PublishedString(), " ·"); meta != "" {
 			line += " — " + EscapeMarkdown(meta)
 		}
 		list.WriteString(line + "\n")

@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"encoding/json"
 	"flag"
+	"github.com/briefbot/briefbot/retrieval"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/bwmarrin/discordgo"
 
@@ -47,14 +49,14 @@ func golden(t *testing.T, name string, got any) {
 	}
 }
 
-var droneQuote = bot.Quote{
+var droneQuote = retrieval.Quote{
 	Text: "Russia launched 653 drones and 51 missiles at Ukraine on Friday night, the Ukrainian air force said.",
-	Article: bot.ArticleRef{
+	Article: retrieval.ArticleMeta{
 		ID:        "002_8c35132417f41974",
 		Title:     "Zelensky reports productive call with Witkoff and Kushner",
 		Source:    "Example Wire",
 		URL:       "https://example.com/news/zelensky-call",
-		Published: "2025-12-06",
+		Published: time.Date(2025, 12, 6, 0, 0, 0, 0, time.UTC),
 	},
 }
 
@@ -67,55 +69,55 @@ func TestRenderGolden(t *testing.T) {
 		{"found", bot.Answer{
 			Question: "How many drones and missiles did Russia fire on Friday night?",
 			Found:    true,
-			Quotes: []bot.Quote{droneQuote, {
+			Quotes: []retrieval.Quote{droneQuote, {
 				Text:    "Ukrainian representatives also participated in the call from Miami.",
-				Article: bot.ArticleRef{ID: "003_37c6020937afcbb6"},
+				Article: retrieval.ArticleMeta{ID: "003_37c6020937afcbb6"},
 			}},
-			Searched: bot.Searched{Articles: 5, From: "2025-12-04", To: "2025-12-06"},
+			Searched: retrieval.Coverage{Articles: 5, From: time.Date(2025, 12, 4, 0, 0, 0, 0, time.UTC), To: time.Date(2025, 12, 6, 0, 0, 0, 0, time.UTC)},
 		}},
 		{"corroboration", bot.Answer{
 			Question: "Who joined the call with Zelensky?",
 			Found:    true,
-			Quotes: []bot.Quote{{
+			Quotes: []retrieval.Quote{{
 				Text:    "Steve Witkoff was joined on the call by Marco Rubio and Jared Kushner.",
-				Article: bot.ArticleRef{ID: "003_37c6020937afcbb6", Title: "Witkoff call with European leaders", Published: "2025-12-04"},
-				AlsoIn: []bot.AlsoIn{
+				Article: retrieval.ArticleMeta{ID: "003_37c6020937afcbb6", Title: "Witkoff call with European leaders", Published: time.Date(2025, 12, 4, 0, 0, 0, 0, time.UTC)},
+				AlsoIn: []retrieval.ArticleMeta{
 					{ID: "000_eb42b95f6b4ebabf", Title: "Trump advisers hold talks with Zelensky"},
 					{ID: "004_77a3aa7004129db4"},
 				},
 			}},
-			Searched: bot.Searched{Articles: 5, From: "2025-12-04", To: "2025-12-06"},
+			Searched: retrieval.Coverage{Articles: 5, From: time.Date(2025, 12, 4, 0, 0, 0, 0, time.UTC), To: time.Date(2025, 12, 6, 0, 0, 0, 0, time.UTC)},
 		}},
 		{"not_found", bot.Answer{
 			Question: "Who won the 1998 World Cup?",
-			Quotes:   []bot.Quote{},
-			Searched: bot.Searched{Articles: 5, From: "2025-12-04", To: "2025-12-06"},
+			Quotes:   []retrieval.Quote{},
+			Searched: retrieval.Coverage{Articles: 5, From: time.Date(2025, 12, 4, 0, 0, 0, 0, time.UTC), To: time.Date(2025, 12, 6, 0, 0, 0, 0, time.UTC)},
 		}},
 		{"trimmed", bot.Answer{
 			Question: strings.Repeat("why ", 600),
 			Found:    true,
-			Quotes: []bot.Quote{
-				{Text: long, Article: bot.ArticleRef{ID: "a1", Title: strings.Repeat("Headline ", 40), Source: strings.Repeat("S", 3000)}},
-				{Text: long, Article: bot.ArticleRef{ID: "a2"}},
-				{Text: long, Article: bot.ArticleRef{ID: "a3", URL: "not a url"}},
+			Quotes: []retrieval.Quote{
+				{Text: long, Article: retrieval.ArticleMeta{ID: "a1", Title: strings.Repeat("Headline ", 40), Source: strings.Repeat("S", 3000)}},
+				{Text: long, Article: retrieval.ArticleMeta{ID: "a2"}},
+				{Text: long, Article: retrieval.ArticleMeta{ID: "a3", URL: "not a url"}},
 			},
 		}},
 		{"truncated", bot.Answer{
 			Question: "Where will the ferries dock?",
 			Found:    true,
-			Quotes: []bot.Quote{{
+			Quotes: []retrieval.Quote{{
 				Text:      "The harbour authority closed the northern pier on Tuesday. Engineers said ferries would dock at the southern terminal, which will add",
-				Article:   bot.ArticleRef{ID: "pier.txt", Title: "Pier closed"},
+				Article:   retrieval.ArticleMeta{ID: "pier.txt", Title: "Pier closed"},
 				Truncated: true,
 			}},
 		}},
 		{"mentions", bot.Answer{
 			Question: "What did @everyone say to <@123456789012345678>?",
 			Found:    true,
-			Quotes: []bot.Quote{{
+			Quotes: []retrieval.Quote{{
 				Text:    "Hey @everyone and @here, ask <@!42> or the <@&99> role; @POTUS posted.",
-				Article: bot.ArticleRef{ID: "x", Title: "<@&77> alert", Source: "@here news"},
-				AlsoIn:  []bot.AlsoIn{{ID: "y", Title: "@everyone digest"}},
+				Article: retrieval.ArticleMeta{ID: "x", Title: "<@&77> alert", Source: "@here news"},
+				AlsoIn:  []retrieval.ArticleMeta{{ID: "y", Title: "@everyone digest"}},
 			}},
 		}},
 	}
@@ -130,7 +132,7 @@ func TestRenderGolden(t *testing.T) {
 }
 
 func TestRenderNotFoundIsPlain(t *testing.T) {
-	ans := bot.Answer{Question: "q", Searched: bot.Searched{Articles: 5, From: "2025-12-04", To: "2025-12-06"}}
+	ans := bot.Answer{Question: "q", Searched: retrieval.Coverage{Articles: 5, From: time.Date(2025, 12, 4, 0, 0, 0, 0, time.UTC), To: time.Date(2025, 12, 6, 0, 0, 0, 0, time.UTC)}}
 	m := RenderAnswer(ans)
 	if m.Content != ans.NotFoundText() || len(m.Embeds) != 0 || len(m.Components) != 0 {
 		t.Fatalf("not-found message = %+v, want only %q", m, ans.NotFoundText())
@@ -139,10 +141,10 @@ func TestRenderNotFoundIsPlain(t *testing.T) {
 
 func TestRenderLibraryGolden(t *testing.T) {
 	m := RenderLibrary(bot.Library{
-		Articles: 5, Chunks: 40, From: "2025-12-04", To: "2025-12-06",
-		Latest: []bot.ArticleRef{
-			{ID: "004_77a3aa7004129db4", Title: "Ukraine, US to hold fresh talks [Miami]", Source: "ST", URL: "https://example.com/st", Published: "2025-12-06"},
-			{ID: "002_8c35132417f41974", Published: "2025-12-05"},
+		Articles: 5, Chunks: 40, From: time.Date(2025, 12, 4, 0, 0, 0, 0, time.UTC), To: time.Date(2025, 12, 6, 0, 0, 0, 0, time.UTC),
+		Latest: []retrieval.ArticleMeta{
+			{ID: "004_77a3aa7004129db4", Title: "Ukraine, US to hold fresh talks [Miami]", Source: "ST", URL: "https://example.com/st", Published: time.Date(2025, 12, 6, 0, 0, 0, 0, time.UTC)},
+			{ID: "002_8c35132417f41974", Published: time.Date(2025, 12, 5, 0, 0, 0, 0, time.UTC)},
 		},
 	})
 	assertWithinLimits(t, m)

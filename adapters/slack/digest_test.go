@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/briefbot/briefbot/retrieval"
 	"strings"
 	"testing"
 	"time"
@@ -47,7 +48,7 @@ func TestRenderDigestLimits(t *testing.T) {
 	for i := range 40 {
 		s := digest.Story{Headline: fmt.Sprintf("Story %d ", i) + long[:400], New: true, Sources: 2}
 		for j := range 3 {
-			s.Sentences = append(s.Sentences, digest.Sentence{Text: long, Article: digest.Citation{ID: fmt.Sprintf("a%d-%d", i, j), Title: long[:500]}})
+			s.Sentences = append(s.Sentences, digest.Sentence{Text: long, Article: retrieval.ArticleMeta{ID: fmt.Sprintf("a%d-%d", i, j), Title: long[:500]}})
 		}
 		d.Stories = append(d.Stories, s)
 	}

@@ -1,6 +1,7 @@
 package slack
 
 import (
+	"github.com/briefbot/briefbot/retrieval"
 	"regexp"
 	"strings"
 	"testing"
@@ -62,16 +63,16 @@ func hostileAnswer() bot.Answer {
 		Question: "What about " + phish + "?",
 		Found:    true,
 		Searched: searched,
-		Quotes: []bot.Quote{
+		Quotes: []retrieval.Quote{
 			{
 				Text:    "Officials said " + phish + " & more.",
 				Context: "Before that, " + phish + " was posted.",
-				Article: bot.ArticleRef{ID: "evil_1.txt", Title: "Read " + phish, Source: phish, URL: hostileURL, Published: "2025-12-06"},
-				AlsoIn:  []bot.AlsoIn{{ID: "evil_2.txt", Title: "Also " + phish}},
+				Article: retrieval.ArticleMeta{ID: "evil_1.txt", Title: "Read " + phish, Source: phish, URL: hostileURL, Published: time.Date(2025, 12, 6, 0, 0, 0, 0, time.UTC)},
+				AlsoIn:  []retrieval.ArticleMeta{{ID: "evil_2.txt", Title: "Also " + phish}},
 			},
 			{
 				Text:    "The pier is closed.",
-				Article: bot.ArticleRef{ID: "pier.txt", Title: "Pier |closed> <x", URL: "https://example.com/pier?a=1&b=2|x"},
+				Article: retrieval.ArticleMeta{ID: "pier.txt", Title: "Pier |closed> <x", URL: "https://example.com/pier?a=1&b=2|x"},
 			},
 		},
 	}
@@ -90,10 +91,10 @@ func TestRenderAnswerDisguisesNoLinks(t *testing.T) {
 }
 
 func TestRenderAnswerShowsContextMuted(t *testing.T) {
-	ans := bot.Answer{Question: "What did he say about the talks?", Found: true, Searched: searched, Quotes: []bot.Quote{{
+	ans := bot.Answer{Question: "What did he say about the talks?", Found: true, Searched: searched, Quotes: []retrieval.Quote{{
 		Text:    "He said the talks were very productive.",
 		Context: "Zelensky spoke to Witkoff & Kushner on Friday.",
-		Article: bot.ArticleRef{ID: "002.txt", Title: "Call with Witkoff"},
+		Article: retrieval.ArticleMeta{ID: "002.txt", Title: "Call with Witkoff"},
 	}}}
 	m := RenderAnswer(ans, RenderOptions{})
 	checkLimits(t, m)
@@ -117,15 +118,15 @@ func TestRenderAnswerShowsContextMuted(t *testing.T) {
 
 	// Three quotes with context, corroboration and votes stay within 50 blocks.
 	q := ans.Quotes[0]
-	q.AlsoIn = []bot.AlsoIn{{ID: "b"}}
+	q.AlsoIn = []retrieval.ArticleMeta{{ID: "b"}}
 	q.Context = strings.Repeat("Long context. ", 500)
-	ans.Quotes = []bot.Quote{q, q, q}
+	ans.Quotes = []retrieval.Quote{q, q, q}
 	checkLimits(t, RenderAnswer(ans, RenderOptions{ShowQuestion: true, Votes: true}))
 }
 
 func TestRenderNotFoundGivesReason(t *testing.T) {
 	ans := bot.Answer{Question: "q", Reason: "the briefings end on 2025-12-06 <!channel>",
-		Searched: bot.Searched{Articles: 5, Undated: 4, From: "2025-12-06", To: "2025-12-06"}}
+		Searched: retrieval.Coverage{Articles: 5, Undated: 4, From: time.Date(2025, 12, 6, 0, 0, 0, 0, time.UTC), To: time.Date(2025, 12, 6, 0, 0, 0, 0, time.UTC)}}
 	m := RenderAnswer(ans, RenderOptions{})
 	checkLimits(t, m)
 	want := "I couldn't find that in the briefings. The briefings end on 2025-12-06 &lt;!channel&gt;. I searched 5 articles: 1 dated 2025-12-06, 4 undated."
@@ -136,8 +137,8 @@ func TestRenderNotFoundGivesReason(t *testing.T) {
 }
 
 func TestRenderLibraryAndDigestDisguiseNoLinks(t *testing.T) {
-	lib := RenderLibrary(bot.Library{Articles: 2, Latest: []bot.ArticleRef{
-		{ID: "a", Title: "Read " + phish, Source: phish, URL: hostileURL, Published: "2025-12-06"},
+	lib := RenderLibrary(bot.Library{Articles: 2, Latest: []retrieval.ArticleMeta{
+		{ID: "a", Title: "Read " + phish, Source: phish, URL: hostileURL, Published: time.Date(2025, 12, 6, 0, 0, 0, 0, time.UTC)},
 		{ID: "b", Title: "Fine |title>", URL: "https://example.com/b"},
 	}})
 	checkLimits(t, lib)
@@ -146,8 +147,8 @@ func TestRenderLibraryAndDigestDisguiseNoLinks(t *testing.T) {
 	d := digest.Digest{Date: "2025-12-06", Window: digest.Window{Last: 24 * time.Hour}, Timezone: "UTC", Articles: 2, Stories: []digest.Story{{
 		Headline: "Story " + phish, New: true, Sources: 2,
 		Sentences: []digest.Sentence{
-			{Text: "Officials said " + phish, Article: digest.Citation{ID: "a", Title: "Read " + phish, Source: phish, URL: hostileURL}},
-			{Text: "Plain sentence.", Article: digest.Citation{ID: "b", Title: "Fine", URL: "https://example.com/b"}},
+			{Text: "Officials said " + phish, Article: retrieval.ArticleMeta{ID: "a", Title: "Read " + phish, Source: phish, URL: hostileURL}},
+			{Text: "Plain sentence.", Article: retrieval.ArticleMeta{ID: "b", Title: "Fine", URL: "https://example.com/b"}},
 		},
 	}}}
 	m := RenderDigest(d)

@@ -1,6 +1,7 @@
 package slack
 
 import (
+	"github.com/briefbot/briefbot/retrieval"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -19,9 +20,9 @@ func FuzzRenderAnswer(f *testing.F) {
 		if !utf8.ValidString(text + title + source + u + context) {
 			t.Skip()
 		}
-		ans := bot.Answer{Question: text, Found: true, Searched: searched, Quotes: []bot.Quote{
-			{Text: text, Context: context, Article: bot.ArticleRef{ID: "a", Title: title, Source: source, URL: u},
-				AlsoIn: []bot.AlsoIn{{ID: "b", Title: title}}},
+		ans := bot.Answer{Question: text, Found: true, Searched: searched, Quotes: []retrieval.Quote{
+			{Text: text, Context: context, Article: retrieval.ArticleMeta{ID: "a", Title: title, Source: source, URL: u},
+				AlsoIn: []retrieval.ArticleMeta{{ID: "b", Title: title}}},
 		}}
 		var allowed []string
 		if link, ok := linkable(u); ok {
@@ -30,7 +31,7 @@ func FuzzRenderAnswer(f *testing.F) {
 		m := RenderAnswer(ans, RenderOptions{ShowQuestion: true, Votes: true})
 		checkLimits(t, m)
 		assertOnlyLinks(t, m, allowed...)
-		lib := RenderLibrary(bot.Library{Articles: 1, Latest: []bot.ArticleRef{{ID: "a", Title: title, Source: source, URL: u}}})
+		lib := RenderLibrary(bot.Library{Articles: 1, Latest: []retrieval.ArticleMeta{{ID: "a", Title: title, Source: source, URL: u}}})
 		checkLimits(t, lib)
 		assertOnlyLinks(t, lib, allowed...)
 		if link, ok := linkable(u); ok && !strings.HasPrefix(strings.ToLower(link), "http") {

@@ -11,6 +11,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/briefbot/briefbot/bot"
+	"github.com/briefbot/briefbot/retrieval"
 )
 
 // Slack's Block Kit limits, in characters.
@@ -135,12 +136,12 @@ func linkable(u string) (string, bool) {
 
 // citation renders a context line for an article: the title linked to its
 // URL when known, else the title, source, date and id.
-func citation(r bot.ArticleRef) string {
+func citation(r retrieval.ArticleMeta) string {
 	return capText(citationParts(r), citationSep, MaxSectionText)
 }
 
 // citationParts are the pieces of a citation line, each rendered whole.
-func citationParts(r bot.ArticleRef) []string {
+func citationParts(r retrieval.ArticleMeta) []string {
 	title := r.Title
 	parts := make([]string, 0, 4)
 	if link, ok := linkable(r.URL); ok {
@@ -155,8 +156,8 @@ func citationParts(r bot.ArticleRef) []string {
 	if r.Source != "" {
 		parts = append(parts, fit(r.Source, maxTitle))
 	}
-	if r.Published != "" {
-		parts = append(parts, EscapeText(r.Published))
+	if p := r.PublishedString(); p != "" {
+		parts = append(parts, EscapeText(p))
 	}
 	if _, ok := linkable(r.URL); !ok {
 		parts = append(parts, "`"+fit(r.ID, maxTitle)+"`")
@@ -165,12 +166,12 @@ func citationParts(r bot.ArticleRef) []string {
 }
 
 // alsoReported renders the corroborating articles of a quote.
-func alsoReported(others []bot.AlsoIn) string {
+func alsoReported(others []retrieval.ArticleMeta) string {
 	const prefix = "Also reported by "
 	return prefix + capText(alsoNames(others), ", ", MaxSectionText-len(prefix))
 }
 
-func alsoNames(others []bot.AlsoIn) []string {
+func alsoNames(others []retrieval.ArticleMeta) []string {
 	names := make([]string, 0, len(others))
 	for _, o := range others {
 		if o.Title != "" {
@@ -241,7 +242,7 @@ func RenderAnswer(ans bot.Answer, o RenderOptions) Message {
 		if _, ok := linkable(ref.URL); !ok {
 			ref.URL = "" // then Citation ends with the id
 		}
-		line := "> " + fit(quote, maxFallbackQuote) + "\n— " + fit(ref.Citation(), maxTitle*3)
+		line := "> " + fit(quote, maxFallbackQuote) + "\n— " + fit(bot.CitationText(ref), maxTitle*3)
 		if before != "" {
 			line = "(" + fit(before, maxFallbackQuote/2) + ")\n" + line
 		}

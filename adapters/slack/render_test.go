@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"encoding/json"
 	"flag"
+	"github.com/briefbot/briefbot/retrieval"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	"github.com/slack-go/slack"
@@ -45,7 +47,7 @@ func golden(t *testing.T, name string, m Message) {
 	}
 }
 
-var searched = bot.Searched{Articles: 5, From: "2025-12-04", To: "2025-12-06"}
+var searched = retrieval.Coverage{Articles: 5, From: time.Date(2025, 12, 4, 0, 0, 0, 0, time.UTC), To: time.Date(2025, 12, 6, 0, 0, 0, 0, time.UTC)}
 
 func TestRenderGolden(t *testing.T) {
 	long := strings.Repeat("Officials said the talks in Miami were productive & constructive <really>. ", 80)
@@ -55,29 +57,29 @@ func TestRenderGolden(t *testing.T) {
 		opts RenderOptions
 	}{
 		{"answer_found", bot.Answer{Question: "How many drones and missiles did Russia fire on Friday night?", Found: true, Searched: searched,
-			Quotes: []bot.Quote{
+			Quotes: []retrieval.Quote{
 				{Text: "Russia fired 653 drones and 51 missiles overnight, Ukraine's air force said.",
-					Article: bot.ArticleRef{ID: "002_8c35132417f41974", Title: "Zelensky: 'very productive' call with Witkoff", Source: "Kyiv Post",
-						URL: "https://example.com/news?id=2&lang=en", Published: "2025-12-06"}},
+					Article: retrieval.ArticleMeta{ID: "002_8c35132417f41974", Title: "Zelensky: 'very productive' call with Witkoff", Source: "Kyiv Post",
+						URL: "https://example.com/news?id=2&lang=en", Published: time.Date(2025, 12, 6, 0, 0, 0, 0, time.UTC)}},
 				{Text: "Moscow seems to have made no compromises, continuing extensive bombardments of Ukraine.",
-					Article: bot.ArticleRef{ID: "004_77a3aa7004129db4", Title: "Talks in Miami", Published: "2025-12-06"}},
+					Article: retrieval.ArticleMeta{ID: "004_77a3aa7004129db4", Title: "Talks in Miami", Published: time.Date(2025, 12, 6, 0, 0, 0, 0, time.UTC)}},
 			}}, RenderOptions{Votes: true}},
 		{"answer_corroboration", bot.Answer{Question: "Who joined the call with Witkoff?", Found: true, Searched: searched,
-			Quotes: []bot.Quote{{Text: "He was joined on the call by Secretary of State Marco Rubio and Jared Kushner.",
-				Article: bot.ArticleRef{ID: "003_37c6020937afcbb6", Title: "US officials chart next steps", Source: "Example Times", Published: "2025-12-04"},
-				AlsoIn:  []bot.AlsoIn{{ID: "000_eb42b95f6b4ebabf", Title: "Trump advisers hold talks with Zelensky"}, {ID: "001_eacc4f17978b34f1"}}}}},
+			Quotes: []retrieval.Quote{{Text: "He was joined on the call by Secretary of State Marco Rubio and Jared Kushner.",
+				Article: retrieval.ArticleMeta{ID: "003_37c6020937afcbb6", Title: "US officials chart next steps", Source: "Example Times", Published: time.Date(2025, 12, 4, 0, 0, 0, 0, time.UTC)},
+				AlsoIn:  []retrieval.ArticleMeta{{ID: "000_eb42b95f6b4ebabf", Title: "Trump advisers hold talks with Zelensky"}, {ID: "001_eacc4f17978b34f1"}}}}},
 			RenderOptions{ShowQuestion: true, Votes: true}},
 		{"answer_not_found", bot.Answer{Question: "Who won the football?", Searched: searched}, RenderOptions{Votes: true}},
 		{"answer_trimmed", bot.Answer{Question: "What happened in Miami?", Found: true, Searched: searched,
-			Quotes: []bot.Quote{{Text: long, Article: bot.ArticleRef{ID: "x1", Title: strings.Repeat("Very long headline ", 40)}}}},
+			Quotes: []retrieval.Quote{{Text: long, Article: retrieval.ArticleMeta{ID: "x1", Title: strings.Repeat("Very long headline ", 40)}}}},
 			RenderOptions{}},
 		{"answer_truncated", bot.Answer{Question: "Where will the ferries dock?", Found: true, Searched: searched,
-			Quotes: []bot.Quote{{Text: "The harbour authority closed the northern pier on Tuesday. Engineers said ferries would dock at the southern terminal, which will add",
-				Article: bot.ArticleRef{ID: "pier.txt", Title: "Pier closed"}, Truncated: true}}},
+			Quotes: []retrieval.Quote{{Text: "The harbour authority closed the northern pier on Tuesday. Engineers said ferries would dock at the southern terminal, which will add",
+				Article: retrieval.ArticleMeta{ID: "pier.txt", Title: "Pier closed"}, Truncated: true}}},
 			RenderOptions{}},
 		{"answer_mentions", bot.Answer{Question: "<!channel> who pinged @here?", Found: true, Searched: searched,
-			Quotes: []bot.Quote{{Text: "Notice to <!channel> <!here> <!everyone> <@U024BE7LH> <#C024BE7LR|general> <!subteam^SAZ94GDB8> and @channel, @Here & @everyone: <https://evil.example|click>.",
-				Article: bot.ArticleRef{ID: "<@U1>", Title: "<!here> *bold* title", Source: "@everyone news", URL: "javascript:alert(1)"}}}},
+			Quotes: []retrieval.Quote{{Text: "Notice to <!channel> <!here> <!everyone> <@U024BE7LH> <#C024BE7LR|general> <!subteam^SAZ94GDB8> and @channel, @Here & @everyone: <https://evil.example|click>.",
+				Article: retrieval.ArticleMeta{ID: "<@U1>", Title: "<!here> *bold* title", Source: "@everyone news", URL: "javascript:alert(1)"}}}},
 			RenderOptions{ShowQuestion: true}},
 	}
 	for _, c := range cases {
@@ -90,9 +92,9 @@ func TestRenderGolden(t *testing.T) {
 }
 
 func TestRenderLibraryGolden(t *testing.T) {
-	lib := bot.Library{Articles: 5, Chunks: 23, From: "2025-12-04", To: "2025-12-06", Latest: []bot.ArticleRef{
-		{ID: "004_77a3aa7004129db4", Title: "Ukraine and US to meet in Miami", Source: "ST", Published: "2025-12-06"},
-		{ID: "002_8c35132417f41974", Title: "Zelensky & Witkoff <call>", URL: "https://example.com/a", Published: "2025-12-05"},
+	lib := bot.Library{Articles: 5, Chunks: 23, From: time.Date(2025, 12, 4, 0, 0, 0, 0, time.UTC), To: time.Date(2025, 12, 6, 0, 0, 0, 0, time.UTC), Latest: []retrieval.ArticleMeta{
+		{ID: "004_77a3aa7004129db4", Title: "Ukraine and US to meet in Miami", Source: "ST", Published: time.Date(2025, 12, 6, 0, 0, 0, 0, time.UTC)},
+		{ID: "002_8c35132417f41974", Title: "Zelensky & Witkoff <call>", URL: "https://example.com/a", Published: time.Date(2025, 12, 5, 0, 0, 0, 0, time.UTC)},
 	}}
 	m := RenderLibrary(lib)
 	checkLimits(t, m)

@@ -94,19 +94,36 @@ type Story struct {
 }
 
 // Sentence is a verbatim sentence of an article (whitespace normalised) and
-// its citation.
+// its citation (the article's metadata: unknown fields zero, never
+// invented, and left out of JSON, as in an answer).
 type Sentence struct {
-	Text    string   `json:"text"`
-	Article Citation `json:"article"`
+	Text    string
+	Article retrieval.ArticleMeta
 }
 
-// Citation names the article a sentence comes from: the same citation
-// as an answer's (unknown fields empty, never invented, and left out of
-// JSON).
-type Citation = bot.ArticleRef
+// sentenceJSON is a Sentence's JSON view.
+type sentenceJSON struct {
+	Text    string           `json:"text"`
+	Article bot.CitationJSON `json:"article"`
+}
 
-func citationOf(m retrieval.ArticleMeta) Citation {
-	return Citation{ID: m.ID, Title: m.Title, Source: m.Source, URL: m.URL, Published: m.PublishedString()}
+// MarshalJSON writes the sentence as `briefbot digest --json` prints it.
+func (s Sentence) MarshalJSON() ([]byte, error) {
+	return bot.MarshalView(sentenceJSON{Text: s.Text, Article: bot.NewCitationJSON(s.Article)})
+}
+
+// UnmarshalJSON reads what MarshalJSON wrote.
+func (s *Sentence) UnmarshalJSON(b []byte) error {
+	var v sentenceJSON
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	m, err := v.Article.Meta()
+	if err != nil {
+		return err
+	}
+	*s = Sentence{Text: v.Text, Article: m}
+	return nil
 }
 
 // Empty reports whether no article fell in the window.
@@ -222,7 +239,7 @@ func (d Digest) Text() string {
 		}
 		fmt.Fprintf(&b, "\n%d. %s  [%s, %s]\n", i+1, s.Headline, mark, sources)
 		for _, sn := range s.Sentences {
-			fmt.Fprintf(&b, "   “%s”\n     — %s\n", sn.Text, sn.Article.Citation())
+			fmt.Fprintf(&b, "   “%s”\n     — %s\n", sn.Text, bot.CitationText(sn.Article))
 		}
 	}
 	return b.String()

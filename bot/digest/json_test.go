@@ -82,3 +82,23 @@ func TestDigestJSONGolden(t *testing.T) {
 		})
 	}
 }
+
+// TestDigestJSONReadsBack: a digest's JSON reads back to one that writes
+// the same bytes.
+func TestDigestJSONReadsBack(t *testing.T) {
+	d := digesttest.Sample(digesttest.Hostile{Headline: "H", Sentence: "S.", Title: "T"})
+	b, err := json.Marshal(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back digest.Digest
+	if err := json.Unmarshal(b, &back); err != nil {
+		t.Fatal(err)
+	}
+	if again, _ := json.Marshal(back); string(again) != string(b) {
+		t.Errorf("read back as\n%s\nwant\n%s", again, b)
+	}
+	if got := back.Stories[0].Sentences[0].Article; got.ID != "001.txt" || !got.Published.Equal(time.Date(2025, 12, 6, 0, 0, 0, 0, time.UTC)) {
+		t.Errorf("citation read back as %+v", got)
+	}
+}

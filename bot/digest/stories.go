@@ -344,7 +344,7 @@ func storyOf(st *story, picks []pick) (Story, bool) {
 	}
 	s := Story{New: !st.follow, Sources: st.sources, Signature: st.sig, Sentences: make([]Sentence, 0, len(picks))}
 	for _, p := range picks {
-		s.Sentences = append(s.Sentences, Sentence{Text: p.text, Article: citationOf(st.arts[p.art].doc.ArticleMeta)})
+		s.Sentences = append(s.Sentences, Sentence{Text: p.text, Article: st.arts[p.art].doc.ArticleMeta})
 	}
 	for _, a := range st.arts {
 		s.Articles = append(s.Articles, a.doc.ID)

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/briefbot/briefbot/bot"
+	"github.com/briefbot/briefbot/retrieval"
 	"github.com/briefbot/briefbot/retrieval/dates"
 )
 
@@ -84,7 +85,7 @@ func printAnswer(w io.Writer, ans bot.Answer) {
 			prefix = "   "
 		}
 		fmt.Fprintf(w, "%s“%s”\n", prefix, termSafe(q.Display()))
-		fmt.Fprintf(w, "   — %s\n", termSafe(q.Article.Citation()))
+		fmt.Fprintf(w, "   — %s\n", termSafe(bot.CitationText(q.Article)))
 		if len(q.AlsoIn) > 0 {
 			names := make([]string, 0, len(q.AlsoIn))
 			for _, o := range q.AlsoIn {
@@ -98,9 +99,10 @@ func printAnswer(w io.Writer, ans bot.Answer) {
 	seen := map[string]bool{}
 	n := 0
 	for _, q := range ans.Quotes {
-		refs := []bot.ArticleRef{q.Article}
+		refs := []retrieval.ArticleMeta{q.Article}
 		for _, o := range q.AlsoIn {
-			refs = append(refs, bot.ArticleRef{ID: o.ID, Title: o.Title})
+			// A corroborating article is listed by its title and id alone.
+			refs = append(refs, retrieval.ArticleMeta{ID: o.ID, Title: o.Title})
 		}
 		for _, r := range refs {
 			if seen[r.ID] {
@@ -116,8 +118,8 @@ func printAnswer(w io.Writer, ans bot.Answer) {
 			if r.Source != "" {
 				line += ", " + r.Source
 			}
-			if r.Published != "" {
-				line += ", " + r.Published
+			if p := r.PublishedString(); p != "" {
+				line += ", " + p
 			}
 			if loc != orID(r.Title, r.ID) {
 				line += " — " + loc
@@ -125,7 +127,7 @@ func printAnswer(w io.Writer, ans bot.Answer) {
 			fmt.Fprintln(w, termSafe(line))
 		}
 	}
-	fmt.Fprintf(w, "\n%s\n", ans.Searched.Describe())
+	fmt.Fprintf(w, "\n%s\n", bot.DescribeSearched(ans.Searched))
 }
 
 // termSafe makes article text safe to print on a terminal: line breaks and

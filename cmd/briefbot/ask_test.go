@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"encoding/json"
 	"flag"
+	"github.com/briefbot/briefbot/retrieval"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 	"unicode"
 
 	"github.com/briefbot/briefbot/bot"
@@ -42,21 +44,21 @@ func TestPrintAnswerGolden(t *testing.T) {
 		name string
 		ans  bot.Answer
 	}{
-		{"context", bot.Answer{Found: true, Searched: bot.Searched{Articles: 5, Undated: 4, From: "2025-12-06", To: "2025-12-06"},
-			Quotes: []bot.Quote{
+		{"context", bot.Answer{Found: true, Searched: retrieval.Coverage{Articles: 5, Undated: 4, From: time.Date(2025, 12, 6, 0, 0, 0, 0, time.UTC), To: time.Date(2025, 12, 6, 0, 0, 0, 0, time.UTC)},
+			Quotes: []retrieval.Quote{
 				{Text: "He said the talks were very productive.", Context: "Zelensky spoke to Witkoff and Kushner on Friday.",
-					Article: bot.ArticleRef{ID: "002.txt", Title: "Call with Witkoff", Source: "Kyiv Post", URL: "https://example.com/call", Published: "2025-12-06"}},
-				{Text: "The pier is closed.", Article: bot.ArticleRef{ID: "pier.txt"}},
+					Article: retrieval.ArticleMeta{ID: "002.txt", Title: "Call with Witkoff", Source: "Kyiv Post", URL: "https://example.com/call", Published: time.Date(2025, 12, 6, 0, 0, 0, 0, time.UTC)}},
+				{Text: "The pier is closed.", Article: retrieval.ArticleMeta{ID: "pier.txt"}},
 			}}},
-		{"hostile", bot.Answer{Found: true, Searched: bot.Searched{Articles: 3, Undated: 3},
-			Quotes: []bot.Quote{{
+		{"hostile", bot.Answer{Found: true, Searched: retrieval.Coverage{Articles: 3, Undated: 3},
+			Quotes: []retrieval.Quote{{
 				Text:    "Officials said \x1b]8;;https://evil.example\x1b\\click here\x1b]8;;\x1b\\ and \x1b[2Jcleared\u202eevil.",
 				Context: "Line one\nline two\x07.",
-				Article: bot.ArticleRef{ID: "evil.txt", Title: "Read \x1b[31mred\x1b[0m", URL: "javascript:alert(1)"},
-				AlsoIn:  []bot.AlsoIn{{ID: "e2", Title: "Also \x1b]8;;https://evil.example\x1b\\x"}},
+				Article: retrieval.ArticleMeta{ID: "evil.txt", Title: "Read \x1b[31mred\x1b[0m", URL: "javascript:alert(1)"},
+				AlsoIn:  []retrieval.ArticleMeta{{ID: "e2", Title: "Also \x1b]8;;https://evil.example\x1b\\x"}},
 			}}}},
 		{"not_found_reason", bot.Answer{Reason: "the briefings end on 2025-12-06",
-			Searched: bot.Searched{Articles: 5, Undated: 4, From: "2025-12-06", To: "2025-12-06"}}},
+			Searched: retrieval.Coverage{Articles: 5, Undated: 4, From: time.Date(2025, 12, 6, 0, 0, 0, 0, time.UTC), To: time.Date(2025, 12, 6, 0, 0, 0, 0, time.UTC)}}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -76,8 +78,8 @@ func TestPrintAnswerGolden(t *testing.T) {
 
 func TestPrintAnswerShowsContextBeforeQuote(t *testing.T) {
 	var b bytes.Buffer
-	printAnswer(&b, bot.Answer{Found: true, Quotes: []bot.Quote{{
-		Text: "He said the talks were very productive.", Context: "Zelensky spoke to Witkoff on Friday.", Article: bot.ArticleRef{ID: "a.txt"},
+	printAnswer(&b, bot.Answer{Found: true, Quotes: []retrieval.Quote{{
+		Text: "He said the talks were very productive.", Context: "Zelensky spoke to Witkoff on Friday.", Article: retrieval.ArticleMeta{ID: "a.txt"},
 	}}})
 	want := "1. (Zelensky spoke to Witkoff on Friday.)\n   “He said the talks were very productive.”\n   — a.txt\n"
 	if !strings.HasPrefix(b.String(), want) {
@@ -95,7 +97,7 @@ func TestAskJSONCountsUndatedSeeds(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Four of the five seeds carry no date.
-	if s := ans.Searched; s.Articles != 5 || s.Undated != 4 || s.From != "2025-12-06" || s.To != "2025-12-06" {
+	if s := ans.Searched; s.Articles != 5 || s.Undated != 4 || s.From.Format(retrieval.DateLayout) != "2025-12-06" || s.To.Format(retrieval.DateLayout) != "2025-12-06" {
 		t.Errorf("searched = %+v", s)
 	}
 	_, out, _ = runCLI(t, map[string]string{"BRIEFBOT_DATA": t.TempDir()}, "ask", "What is the capital of France?")
@@ -141,8 +143,8 @@ func FuzzPrintAnswer(f *testing.F) {
 	f.Fuzz(func(t *testing.T, text, title, u, context string) {
 		render := func(u string) string {
 			var b bytes.Buffer
-			printAnswer(&b, bot.Answer{Found: true, Quotes: []bot.Quote{{Text: text, Context: context,
-				Article: bot.ArticleRef{ID: "a", Title: title, URL: u}, AlsoIn: []bot.AlsoIn{{ID: "b", Title: title}}}}})
+			printAnswer(&b, bot.Answer{Found: true, Quotes: []retrieval.Quote{{Text: text, Context: context,
+				Article: retrieval.ArticleMeta{ID: "a", Title: title, URL: u}, AlsoIn: []retrieval.ArticleMeta{{ID: "b", Title: title}}}}})
 			printAnswer(&b, bot.Answer{Reason: text})
 			return b.String()
 		}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"github.com/briefbot/briefbot/retrieval"
 	"io"
 	"net/http"
 	"net/url"
@@ -53,7 +54,7 @@ func TestAskJSONContractOnSeeds(t *testing.T) {
 	if !strings.Contains(q.Text, "653 drones and 51 missiles") || q.Article.ID != "002_8c35132417f41974.txt" {
 		t.Errorf("first quote %+v", q)
 	}
-	if ans.Searched.Articles != 5 || ans.Searched.From != "2025-12-06" || ans.Searched.To != "2025-12-06" {
+	if ans.Searched.Articles != 5 || ans.Searched.From.Format(retrieval.DateLayout) != "2025-12-06" || ans.Searched.To.Format(retrieval.DateLayout) != "2025-12-06" {
 		t.Errorf("searched = %+v", ans.Searched)
 	}
 	// Unknown fields are omitted, never invented: seed 002 has no title, source, url or date.
@@ -261,9 +262,9 @@ func mustJSON(t *testing.T, v any) string {
 
 func TestPrintAnswerMarksTruncatedQuotes(t *testing.T) {
 	var b bytes.Buffer
-	printAnswer(&b, bot.Answer{Found: true, Quotes: []bot.Quote{
-		{Text: "Ferries will dock at the southern terminal, which will add", Article: bot.ArticleRef{ID: "a.txt"}, Truncated: true},
-		{Text: "The pier is closed.", Article: bot.ArticleRef{ID: "b.txt"}},
+	printAnswer(&b, bot.Answer{Found: true, Quotes: []retrieval.Quote{
+		{Text: "Ferries will dock at the southern terminal, which will add", Article: retrieval.ArticleMeta{ID: "a.txt"}, Truncated: true},
+		{Text: "The pier is closed.", Article: retrieval.ArticleMeta{ID: "b.txt"}},
 	}})
 	out := b.String()
 	if !strings.Contains(out, "1. “Ferries will dock at the southern terminal, which will add…”") ||

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/briefbot/briefbot/bot/digest"
+	"github.com/briefbot/briefbot/retrieval"
 )
 
 // Commands is a digest.Commands that previews Digest, normalizes and
@@ -79,16 +80,16 @@ func Sample(h Hostile) digest.Digest {
 				Headline: h.Headline, New: true, Sources: 3,
 				Sentences: []digest.Sentence{
 					{Text: "Russia fired 653 drones and 51 missiles overnight, Ukraine's air force said.",
-						Article: digest.Citation{ID: "001.txt", Title: h.Title, Source: "Kyiv Post", URL: "https://example.com/a?x=1&y=2", Published: "2025-12-06"}},
+						Article: retrieval.ArticleMeta{ID: "001.txt", Title: h.Title, Source: "Kyiv Post", URL: "https://example.com/a?x=1&y=2", Published: time.Date(2025, 12, 6, 0, 0, 0, 0, time.UTC)}},
 					{Text: h.Sentence,
-						Article: digest.Citation{ID: "003.txt", Title: "Talks in Miami", URL: "https://example.com/b"}},
+						Article: retrieval.ArticleMeta{ID: "003.txt", Title: "Talks in Miami", URL: "https://example.com/b"}},
 				},
 			},
 			{
 				Headline: "Energy grid under strain", New: false, Sources: 1,
 				Sentences: []digest.Sentence{
 					{Text: "Power cuts were scheduled in eight regions.",
-						Article: digest.Citation{ID: "002_8c35.txt", Title: "Grid update", Source: "Ukrinform", Published: "2025-12-05"}},
+						Article: retrieval.ArticleMeta{ID: "002_8c35.txt", Title: "Grid update", Source: "Ukrinform", Published: time.Date(2025, 12, 5, 0, 0, 0, 0, time.UTC)}},
 				},
 			},
 		},
