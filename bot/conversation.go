@@ -359,7 +359,7 @@ func (c *Conversations) save(key string) error {
 	if c.log == nil {
 		return nil
 	}
-	if err := c.log.append(key, c.m[key]); err != nil {
+	if err := c.log.set(key, c.m[key]); err != nil {
 		return fmt.Errorf("conversations: %w", err)
 	}
 	if c.log.grown(len(c.m)) {

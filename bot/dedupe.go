@@ -1,8 +1,6 @@
 package bot
 
 import (
-	"bufio"
-	"bytes"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
@@ -16,8 +14,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/briefbot/briefbot/internal/atomicfile"
 )
 
 // DedupeFile is the file, in the data directory, where a Deduper keeps the
@@ -94,9 +90,9 @@ type Deduper struct {
 	recs  map[string]*dedupeRecord
 
 	dir           string
-	f             *os.File // nil when in memory only or when the log cannot be opened
-	appended      int      // lines appended since the last compaction
-	limit         int      // compact once appended reaches it
+	file          jsonLines // unused when in memory only
+	appended      int       // lines appended since the last compaction
+	limit         int       // compact once appended reaches it
 	compactFailed bool
 	retryAt       time.Time // when to try a failed compaction again
 	closed        bool
@@ -182,6 +178,7 @@ func OpenDeduperWith(dir string, ttl time.Duration, opts DeduperOptions) (*Dedup
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("bot: open deduper: %w", err)
 	}
+	d.file.path = d.Path()
 	if err := d.load(); err != nil {
 		return nil, fmt.Errorf("bot: open deduper: %w", err)
 	}
@@ -213,24 +210,15 @@ func (d *Deduper) WriteFailures() int64 { return d.failures.Load() }
 // load reads the log, keeping live keys. Torn or malformed lines (a crash
 // mid-append) are skipped: losing one key only risks one duplicate answer.
 func (d *Deduper) load() error {
-	data, err := os.ReadFile(d.Path())
-	if errors.Is(err, os.ErrNotExist) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
 	now := d.now()
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	sc.Buffer(make([]byte, 0, 4096), 1<<20)
-	for sc.Scan() {
+	return readJSONLines(d.Path(), func(_ int, line []byte, _ bool) error {
 		var e dedupeEntry
-		if json.Unmarshal(sc.Bytes(), &e) != nil || e.Key == "" {
-			continue
+		if json.Unmarshal(line, &e) != nil || e.Key == "" {
+			return nil
 		}
 		t := time.UnixMilli(e.Time)
 		if !d.live(t, now) {
-			continue
+			return nil
 		}
 		rec := d.recs[e.Key]
 		if rec == nil {
@@ -251,8 +239,8 @@ func (d *Deduper) load() error {
 		default: // done, or a line from an older version
 			rec.done, rec.data = true, nil
 		}
-	}
-	return sc.Err()
+		return nil
+	})
 }
 
 func (d *Deduper) live(t, now time.Time) bool { return now.Sub(t) < d.ttl }
@@ -275,12 +263,6 @@ func (d *Deduper) compactOrWarn() {
 		d.compactFailed, d.retryAt = true, d.now().Add(compactRetry)
 		d.log.Warn("dedupe log not rewritten; keeping deliveries in memory and retrying later",
 			"path", d.Path(), "err", err)
-		if d.f == nil && d.dir != "" {
-			// Appending may still work where a rewrite does not.
-			if f, err := os.OpenFile(d.Path(), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644); err == nil {
-				d.f = f
-			}
-		}
 		return
 	}
 	d.compactFailed = false
@@ -306,28 +288,11 @@ func (d *Deduper) compact() error {
 			return err
 		}
 	}
-	var buf bytes.Buffer
+	lines := make([]any, 0, len(d.recs))
 	for k, rec := range d.recs {
-		line, err := json.Marshal(entryOf(k, rec))
-		if err != nil {
-			return err
-		}
-		buf.Write(line)
-		buf.WriteByte('\n')
+		lines = append(lines, entryOf(k, rec))
 	}
-	if err := atomicfile.Write(d.Path(), buf.Bytes()); err != nil {
-		return err
-	}
-	if d.f != nil {
-		_ = d.f.Close() // the replaced file: nothing more goes there
-		d.f = nil
-	}
-	f, err := os.OpenFile(d.Path(), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
-	if err != nil {
-		return err
-	}
-	d.f = f
-	return nil
+	return d.file.rewrite(lines)
 }
 
 // persist appends rec's line and compacts when the log has grown well past
@@ -362,18 +327,7 @@ func (d *Deduper) appendLine(e dedupeEntry) error {
 			return err
 		}
 	}
-	if d.f == nil {
-		return errors.New("the log is not open (an earlier rewrite failed)")
-	}
-	line, err := json.Marshal(e)
-	if err != nil {
-		return err
-	}
-	line = append(line, '\n')
-	if _, err := d.f.Write(line); err != nil {
-		return err
-	}
-	return d.f.Sync()
+	return d.file.append(e)
 }
 
 // Claim claims key for the caller, who then answers the delivery and calls
@@ -508,12 +462,7 @@ func (d *Deduper) Close() error {
 		return nil
 	}
 	d.closed = true
-	if d.f == nil {
-		return nil
-	}
-	err := d.f.Close()
-	d.f = nil
-	if err != nil {
+	if err := d.file.close(); err != nil {
 		return fmt.Errorf("bot: close deduper: %w", err)
 	}
 	return nil

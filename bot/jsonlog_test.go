@@ -32,7 +32,7 @@ func TestKeyedLogTornTailAndDamage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := l.append("d", 4); err != nil {
+	if err := l.set("d", 4); err != nil {
 		t.Fatal(err)
 	}
 	l.close()

@@ -143,7 +143,7 @@ func (l *VoteLog) RememberAnswer(_ context.Context, key string, a RatedAnswer) e
 	if err := l.openAnswers(); err != nil {
 		return err
 	}
-	if err := l.alog.append(key, json.RawMessage(raw)); err != nil {
+	if err := l.alog.set(key, json.RawMessage(raw)); err != nil {
 		return fmt.Errorf("bot: remember answer: %w", err)
 	}
 	l.answers[key] = raw
