@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/briefbot/briefbot/internal/golden"
 	"github.com/briefbot/briefbot/retrieval"
 	"strings"
 	"testing"
@@ -27,8 +28,8 @@ func sampleDigest() digest.Digest {
 }
 
 func TestRenderDigestGolden(t *testing.T) {
-	golden(t, "digest", RenderDigest(sampleDigest()))
-	golden(t, "digest_empty", RenderDigest(digest.Digest{Date: "2025-12-06", Window: digest.Window{Last: 24 * time.Hour}, Timezone: "UTC", Stories: []digest.Story{}}))
+	golden.JSON(t, "digest", RenderDigest(sampleDigest()))
+	golden.JSON(t, "digest_empty", RenderDigest(digest.Digest{Date: "2025-12-06", Window: digest.Window{Last: 24 * time.Hour}, Timezone: "UTC", Stories: []digest.Story{}}))
 }
 
 func TestRenderDigestNeutralisesMentions(t *testing.T) {

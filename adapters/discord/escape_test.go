@@ -2,6 +2,7 @@ package discord
 
 import (
 	"context"
+	"github.com/briefbot/briefbot/internal/golden"
 	"github.com/briefbot/briefbot/retrieval"
 	"strings"
 	"testing"
@@ -188,7 +189,7 @@ func TestRenderAnswerDisguisesNoLinks(t *testing.T) {
 	if got := unescapeMarkdown(strings.TrimPrefix(strings.Split(m.Embeds[0].Description, "\n")[1], "> ")); got != strings.ReplaceAll(hostile, "\u200b", "") {
 		t.Errorf("the quote does not read as written: %q", got)
 	}
-	golden(t, "answer_hostile", m)
+	golden.JSON(t, "answer_hostile", m)
 }
 
 func TestRenderAnswerShowsContextMuted(t *testing.T) {
@@ -203,7 +204,7 @@ func TestRenderAnswerShowsContextMuted(t *testing.T) {
 		t.Errorf("description %q, want %q", d, want)
 	}
 	assertWithinLimits(t, m)
-	golden(t, "answer_context", m)
+	golden.JSON(t, "answer_context", m)
 
 	// A context as long as a quote can be never pushes the quote out.
 	ans.Quotes[0].Context = strings.Repeat("Officials met again. ", 1000)
@@ -224,7 +225,7 @@ func TestRenderNotFoundGivesReason(t *testing.T) {
 			t.Errorf("not-found content %q lacks %q", m.Content, want)
 		}
 	}
-	golden(t, "answer_not_found_reason", m)
+	golden.JSON(t, "answer_not_found_reason", m)
 }
 
 func TestVoteReadsBackAnEscapedQuestion(t *testing.T) {
@@ -257,7 +258,7 @@ func TestRenderLibraryAndDigestDisguiseNoLinks(t *testing.T) {
 	}})
 	assertOnlyLinks(t, lib, "https://example.com/b_%281%29")
 	assertNoMentions(t, lib)
-	golden(t, "sources_hostile", lib)
+	golden.JSON(t, "sources_hostile", lib)
 
 	d := digest.Digest{Date: "2025-12-06", Window: digest.Window{Last: 24 * time.Hour}, Timezone: "UTC", Articles: 2, Stories: []digest.Story{{
 		Headline: "Story " + phish, New: true, Sources: 2,
@@ -272,7 +273,7 @@ func TestRenderLibraryAndDigestDisguiseNoLinks(t *testing.T) {
 	if links := markdownLinks(m.Embeds[0].Description); len(links) != 1 || links[0].label != `Fine \[title\]` {
 		t.Errorf("digest links %+v, want the one citation", links)
 	}
-	golden(t, "digest_hostile", m)
+	golden.JSON(t, "digest_hostile", m)
 }
 
 func TestRenderLibrarySaysUndated(t *testing.T) {

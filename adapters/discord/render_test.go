@@ -3,11 +3,9 @@ package discord
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
+	"github.com/briefbot/briefbot/internal/golden"
 	"github.com/briefbot/briefbot/retrieval"
 	"math/rand/v2"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -16,38 +14,6 @@ import (
 
 	"github.com/briefbot/briefbot/bot"
 )
-
-var update = flag.Bool("update", false, "rewrite testdata/*.golden from the current output")
-
-// golden compares got, as indented JSON, with testdata/name.golden.
-func golden(t *testing.T, name string, got any) {
-	t.Helper()
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(got); err != nil {
-		t.Fatal(err)
-	}
-	b := buf.Bytes()
-	path := filepath.Join("testdata", name+".golden")
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if !bytes.Equal(want, b) {
-		t.Errorf("%s differs from the golden file:\n--- got\n%s\n--- want\n%s", path, b, want)
-	}
-}
 
 var droneQuote = retrieval.Quote{
 	Text: "Russia launched 653 drones and 51 missiles at Ukraine on Friday night, the Ukrainian air force said.",
@@ -126,7 +92,7 @@ func TestRenderGolden(t *testing.T) {
 			m := RenderAnswer(c.ans)
 			assertWithinLimits(t, m)
 			assertNoMentions(t, m)
-			golden(t, "answer_"+c.name, m)
+			golden.JSON(t, "answer_"+c.name, m)
 		})
 	}
 }
@@ -148,7 +114,7 @@ func TestRenderLibraryGolden(t *testing.T) {
 		},
 	})
 	assertWithinLimits(t, m)
-	golden(t, "sources", m)
+	golden.JSON(t, "sources", m)
 }
 
 func assertWithinLimits(t *testing.T, m Message) {

@@ -1,6 +1,7 @@
 package slack
 
 import (
+	"github.com/briefbot/briefbot/internal/golden"
 	"github.com/briefbot/briefbot/retrieval"
 	"regexp"
 	"strings"
@@ -87,7 +88,7 @@ func TestRenderAnswerDisguisesNoLinks(t *testing.T) {
 			t.Errorf("a javascript: URL is shown: %q", s)
 		}
 	}
-	golden(t, "answer_hostile", m)
+	golden.JSON(t, "answer_hostile", m)
 }
 
 func TestRenderAnswerShowsContextMuted(t *testing.T) {
@@ -114,7 +115,7 @@ func TestRenderAnswerShowsContextMuted(t *testing.T) {
 	if !strings.HasPrefix(m.Text, "(Zelensky spoke to Witkoff &amp; Kushner on Friday.)\n> He said") {
 		t.Errorf("fallback %q", m.Text)
 	}
-	golden(t, "answer_context", m)
+	golden.JSON(t, "answer_context", m)
 
 	// Three quotes with context, corroboration and votes stay within 50 blocks.
 	q := ans.Quotes[0]
@@ -133,7 +134,7 @@ func TestRenderNotFoundGivesReason(t *testing.T) {
 	if m.Text != want {
 		t.Errorf("not-found text %q, want %q", m.Text, want)
 	}
-	golden(t, "answer_not_found_reason", m)
+	golden.JSON(t, "answer_not_found_reason", m)
 }
 
 func TestRenderLibraryAndDigestDisguiseNoLinks(t *testing.T) {
@@ -154,7 +155,7 @@ func TestRenderLibraryAndDigestDisguiseNoLinks(t *testing.T) {
 	m := RenderDigest(d)
 	checkLimits(t, m)
 	assertOnlyLinks(t, m, "https://example.com/b")
-	golden(t, "digest_hostile", m)
+	golden.JSON(t, "digest_hostile", m)
 }
 
 func TestRenderLibrarySaysUndated(t *testing.T) {

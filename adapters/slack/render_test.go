@@ -1,12 +1,8 @@
 package slack
 
 import (
-	"bytes"
-	"encoding/json"
-	"flag"
+	"github.com/briefbot/briefbot/internal/golden"
 	"github.com/briefbot/briefbot/retrieval"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -16,36 +12,6 @@ import (
 
 	"github.com/briefbot/briefbot/bot"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata")
-
-func golden(t *testing.T, name string, m Message) {
-	t.Helper()
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false) // keep &, < and > readable in the golden files
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(m); err != nil {
-		t.Fatal(err)
-	}
-	got := buf.Bytes()
-	path := filepath.Join("testdata", name+".golden")
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the golden file (go test -update rewrites it):\ngot:\n%s\nwant:\n%s", path, got, want)
-	}
-}
 
 var searched = retrieval.Coverage{Articles: 5, From: time.Date(2025, 12, 4, 0, 0, 0, 0, time.UTC), To: time.Date(2025, 12, 6, 0, 0, 0, 0, time.UTC)}
 
@@ -86,7 +52,7 @@ func TestRenderGolden(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			m := RenderAnswer(c.ans, c.opts)
 			checkLimits(t, m)
-			golden(t, c.name, m)
+			golden.JSON(t, c.name, m)
 		})
 	}
 }
@@ -98,7 +64,7 @@ func TestRenderLibraryGolden(t *testing.T) {
 	}}
 	m := RenderLibrary(lib)
 	checkLimits(t, m)
-	golden(t, "sources", m)
+	golden.JSON(t, "sources", m)
 }
 
 // checkLimits fails if m breaks a Slack limit or could ping anyone.

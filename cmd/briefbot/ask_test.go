@@ -3,7 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
+	"github.com/briefbot/briefbot/internal/golden"
 	"github.com/briefbot/briefbot/retrieval"
 	"os"
 	"path/filepath"
@@ -14,30 +14,6 @@ import (
 
 	"github.com/briefbot/briefbot/bot"
 )
-
-var updateGolden = flag.Bool("update", false, "rewrite testdata/*.golden from the current output")
-
-// goldenText compares got with testdata/name.golden.
-func goldenText(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name+".golden")
-	if *updateGolden {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if string(want) != got {
-		t.Errorf("%s differs from the golden file:\n--- got\n%s\n--- want\n%s", path, got, want)
-	}
-}
 
 func TestPrintAnswerGolden(t *testing.T) {
 	cases := []struct {
@@ -71,7 +47,7 @@ func TestPrintAnswerGolden(t *testing.T) {
 			if strings.Contains(out, "javascript") {
 				t.Errorf("a javascript: URL is shown: %q", out)
 			}
-			goldenText(t, "answer_"+c.name, out)
+			golden.Text(t, "answer_"+c.name, []byte(out))
 		})
 	}
 }

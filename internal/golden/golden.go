@@ -58,3 +58,16 @@ func Encode(t testing.TB, v any) []byte {
 	}
 	return buf.Bytes()
 }
+
+// Contract pins both encodings of a JSON contract in testdata/name.golden:
+// as JSON (indented, HTML characters unescaped, as the CLI and the API
+// write it), then as json.Marshal writes it (compact, HTML characters
+// escaped), each ending with a newline.
+func Contract(t testing.TB, name string, v any) {
+	t.Helper()
+	compact, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	Text(t, name, append(append(Encode(t, v), compact...), '\n'))
+}
