@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/briefbot/briefbot/internal/golden"
-	"github.com/briefbot/briefbot/retrieval"
 	"strings"
 	"testing"
 	"time"
@@ -15,6 +13,8 @@ import (
 	"github.com/briefbot/briefbot/bot"
 	"github.com/briefbot/briefbot/bot/digest"
 	"github.com/briefbot/briefbot/bot/digest/digesttest"
+	"github.com/briefbot/briefbot/internal/golden"
+	"github.com/briefbot/briefbot/retrieval"
 )
 
 // sampleDigest has a new story with linked citations, a follow-up whose

@@ -2,8 +2,6 @@ package discord
 
 import (
 	"context"
-	"github.com/briefbot/briefbot/internal/golden"
-	"github.com/briefbot/briefbot/retrieval"
 	"strings"
 	"testing"
 	"time"
@@ -12,6 +10,8 @@ import (
 
 	"github.com/briefbot/briefbot/bot"
 	"github.com/briefbot/briefbot/bot/digest"
+	"github.com/briefbot/briefbot/internal/golden"
+	"github.com/briefbot/briefbot/retrieval"
 )
 
 // A hostile article: text and titles that try to form disguised links,

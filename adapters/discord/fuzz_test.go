@@ -1,12 +1,12 @@
 package discord
 
 import (
-	"github.com/briefbot/briefbot/retrieval"
 	"strings"
 	"testing"
 	"unicode/utf8"
 
 	"github.com/briefbot/briefbot/bot"
+	"github.com/briefbot/briefbot/retrieval"
 )
 
 // FuzzRenderAnswer renders article text and titles an attacker controls:

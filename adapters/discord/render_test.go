@@ -3,8 +3,6 @@ package discord
 import (
 	"bytes"
 	"encoding/json"
-	"github.com/briefbot/briefbot/internal/golden"
-	"github.com/briefbot/briefbot/retrieval"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -13,6 +11,8 @@ import (
 	"github.com/bwmarrin/discordgo"
 
 	"github.com/briefbot/briefbot/bot"
+	"github.com/briefbot/briefbot/internal/golden"
+	"github.com/briefbot/briefbot/retrieval"
 )
 
 var droneQuote = retrieval.Quote{

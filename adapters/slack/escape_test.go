@@ -1,8 +1,6 @@
 package slack
 
 import (
-	"github.com/briefbot/briefbot/internal/golden"
-	"github.com/briefbot/briefbot/retrieval"
 	"regexp"
 	"strings"
 	"testing"
@@ -12,6 +10,8 @@ import (
 
 	"github.com/briefbot/briefbot/bot"
 	"github.com/briefbot/briefbot/bot/digest"
+	"github.com/briefbot/briefbot/internal/golden"
+	"github.com/briefbot/briefbot/retrieval"
 )
 
 // A hostile article: text and titles that try to form Slack links and

@@ -1,8 +1,6 @@
 package slack
 
 import (
-	"github.com/briefbot/briefbot/internal/golden"
-	"github.com/briefbot/briefbot/retrieval"
 	"strings"
 	"testing"
 	"time"
@@ -11,6 +9,8 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/briefbot/briefbot/bot"
+	"github.com/briefbot/briefbot/internal/golden"
+	"github.com/briefbot/briefbot/retrieval"
 )
 
 var searched = retrieval.Coverage{Articles: 5, From: time.Date(2025, 12, 4, 0, 0, 0, 0, time.UTC), To: time.Date(2025, 12, 6, 0, 0, 0, 0, time.UTC)}

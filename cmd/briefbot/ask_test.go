@@ -3,8 +3,6 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	"github.com/briefbot/briefbot/internal/golden"
-	"github.com/briefbot/briefbot/retrieval"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,6 +11,8 @@ import (
 	"unicode"
 
 	"github.com/briefbot/briefbot/bot"
+	"github.com/briefbot/briefbot/internal/golden"
+	"github.com/briefbot/briefbot/retrieval"
 )
 
 func TestPrintAnswerGolden(t *testing.T) {
