@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -19,6 +18,7 @@ import (
 
 	"github.com/briefbot/briefbot/bot"
 	"github.com/briefbot/briefbot/internal/golden"
+	"github.com/briefbot/briefbot/internal/syncbuf"
 	"github.com/briefbot/briefbot/retrieval"
 )
 
@@ -63,30 +63,12 @@ type fixture struct {
 	ready  atomic.Bool
 	panics atomic.Int64
 	health Health
-	logs   *syncBuffer
+	logs   *syncbuf.Buffer
 	srv    *httptest.Server
 }
 
-// syncBuffer is a bytes.Buffer safe for the server's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 func newFixture(t *testing.T) *fixture {
-	f := &fixture{search: &fakeSearcher{}, logs: &syncBuffer{}}
+	f := &fixture{search: &fakeSearcher{}, logs: &syncbuf.Buffer{}}
 	f.ready.Store(true)
 	f.health = Health{Up: true, Fields: map[string]any{"articles": 1}}
 	log := slog.New(slog.NewJSONHandler(f.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
@@ -350,7 +332,7 @@ func TestServeDrainsThenCuts(t *testing.T) {
 				case <-r.Context().Done():
 				}
 			})
-			logs := &syncBuffer{}
+			logs := &syncbuf.Buffer{}
 			ctx, cancel := context.WithCancel(context.Background())
 			served := make(chan error, 1)
 			grace := time.Minute

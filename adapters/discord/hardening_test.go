@@ -8,30 +8,13 @@ import (
 	"net"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/bwmarrin/discordgo"
+
+	"github.com/briefbot/briefbot/internal/syncbuf"
 )
-
-// lockedBuffer is a log sink safe for concurrent writes.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // TestHTTPOptionOfWrongType: an option whose value is not of the declared
 // type gets a clear ephemeral error, never a panic or a search.
@@ -162,7 +145,7 @@ func TestHTTPReplayedAskHandledOnce(t *testing.T) {
 // and Run returns within the budget.
 func TestShutdownDropsAreLogged(t *testing.T) {
 	const budget = 300 * time.Millisecond
-	logs := &lockedBuffer{}
+	logs := &syncbuf.Buffer{}
 	search := &fakeSearcher{result: droneResult, gate: make(chan struct{})} // never opened
 	h := newHarness(t, search, func(o *Options) {
 		o.DeferAfter = 10 * time.Millisecond

@@ -20,6 +20,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/briefbot/briefbot/bot"
+	"github.com/briefbot/briefbot/internal/syncbuf"
 	"github.com/briefbot/briefbot/retrieval"
 )
 
@@ -359,24 +360,6 @@ func (o *fakeObserver) counts() (dedup, rateLimited, failed int) {
 	return o.dedup, o.rateLimited, o.failed
 }
 
-// syncBuffer is a log sink safe for concurrent writes.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // harness runs an Adapter against a fakeSlack, with its HTTP routes on a
 // test server and Run in the background.
 type harness struct {
@@ -386,7 +369,7 @@ type harness struct {
 	srv   *httptest.Server
 	obs   *fakeObserver
 	votes *bot.VoteLog
-	logs  *syncBuffer
+	logs  *syncbuf.Buffer
 	now   time.Time
 	stop  func() error
 	done  chan error // Run's result
@@ -403,7 +386,7 @@ var testNow = time.Date(2025, 12, 6, 9, 0, 0, 0, time.UTC)
 
 func newHarness(t *testing.T, ho harnessOptions) *harness {
 	t.Helper()
-	h := &harness{t: t, slack: newFakeSlack(t), obs: &fakeObserver{}, logs: &syncBuffer{}, now: testNow}
+	h := &harness{t: t, slack: newFakeSlack(t), obs: &fakeObserver{}, logs: &syncbuf.Buffer{}, now: testNow}
 	if ho.searcher == nil {
 		ho.searcher = fakeSearcher{}
 	}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"crypto/ed25519"
 	"encoding/hex"
@@ -26,6 +25,7 @@ import (
 	"github.com/briefbot/briefbot/bot/digest"
 	"github.com/briefbot/briefbot/cluster"
 	"github.com/briefbot/briefbot/cluster/pgdb/pgdbtest"
+	"github.com/briefbot/briefbot/internal/syncbuf"
 )
 
 // replica is one in-process `briefbot serve` of a cluster test.
@@ -500,25 +500,7 @@ type childReplica struct {
 	base   string
 	exited chan struct{} // closed once it has exited, with err
 	err    error
-	out    *syncBuffer
-}
-
-// syncBuffer is a bytes.Buffer safe for a writer and a reader.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
+	out    *syncbuf.Buffer
 }
 
 func startChildReplica(t *testing.T, env map[string]string) *childReplica {
@@ -534,7 +516,7 @@ func startChildReplica(t *testing.T, env map[string]string) *childReplica {
 	for k, v := range env {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
-	c := &childReplica{cmd: cmd, base: "http://" + addr, exited: make(chan struct{}), out: &syncBuffer{}}
+	c := &childReplica{cmd: cmd, base: "http://" + addr, exited: make(chan struct{}), out: &syncbuf.Buffer{}}
 	cmd.Stdout, cmd.Stderr = c.out, c.out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"net"
@@ -11,14 +10,16 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/briefbot/briefbot/internal/syncbuf"
 )
 
 // TestServeRecoversPanics: a panic in a handler is a 500 and an error log,
 // and the server goes on serving.
 func TestServeRecoversPanics(t *testing.T) {
 	a := &app{stdout: io.Discard, stderr: io.Discard, getenv: func(string) string { return "" }}
-	var logs bytes.Buffer
-	s := newMain(Config{HTTPAddr: "127.0.0.1:0", Data: t.TempDir()}, a.getenv, newLogger(Config{LogFormat: "json"}, &logs))
+	logs := &syncbuf.Buffer{}
+	s := newMain(Config{HTTPAddr: "127.0.0.1:0", Data: t.TempDir()}, a.getenv, newLogger(Config{LogFormat: "json"}, logs))
 	s.mux.HandleFunc("GET /boom", func(http.ResponseWriter, *http.Request) { panic("slice bounds out of range") })
 	s.mux.HandleFunc("GET /flush", func(w http.ResponseWriter, _ *http.Request) {
 		if _, ok := w.(http.Flusher); !ok {
@@ -76,8 +77,8 @@ func TestServeRecoversPanics(t *testing.T) {
 // TestWaitWithinKeepsTheBudget: work that ignores shutdown is abandoned
 // (and logged) once the budget has passed.
 func TestWaitWithinKeepsTheBudget(t *testing.T) {
-	var logs bytes.Buffer
-	log := newLogger(Config{LogFormat: "json"}, &logs)
+	logs := &syncbuf.Buffer{}
+	log := newLogger(Config{LogFormat: "json"}, logs)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	stuck := make(chan struct{})
@@ -102,8 +103,8 @@ func TestWaitWithinKeepsTheBudget(t *testing.T) {
 // returns, a pool that cannot close) is abandoned and logged at the end of
 // the budget; the closers before it ran.
 func TestCloseKeepsTheBudget(t *testing.T) {
-	var logs bytes.Buffer
-	s := &Main{log: newLogger(Config{LogFormat: "json"}, &logs)}
+	logs := &syncbuf.Buffer{}
+	s := &Main{log: newLogger(Config{LogFormat: "json"}, logs)}
 	stuck := make(chan struct{})
 	defer close(stuck)
 	var closed atomic.Bool
@@ -130,8 +131,8 @@ func TestCloseKeepsTheBudget(t *testing.T) {
 // returns within its context's deadline having run the closers; a listen
 // failure is Run's error and leaves nothing running.
 func TestMainRunThenClose(t *testing.T) {
-	var logs bytes.Buffer
-	m := newMain(Config{HTTPAddr: "127.0.0.1:0", Data: t.TempDir()}, func(string) string { return "" }, newLogger(Config{LogFormat: "json"}, &syncWriter{w: &logs}))
+	logs := &syncbuf.Buffer{}
+	m := newMain(Config{HTTPAddr: "127.0.0.1:0", Data: t.TempDir()}, func(string) string { return "" }, newLogger(Config{LogFormat: "json"}, logs))
 	if err := m.Run(context.Background()); err != nil {
 		t.Fatal(err)
 	}

@@ -12,11 +12,11 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/briefbot/briefbot/bot"
+	"github.com/briefbot/briefbot/internal/syncbuf"
 	"github.com/briefbot/briefbot/retrieval"
 	"github.com/briefbot/briefbot/retrieval/engine"
 	"github.com/briefbot/briefbot/retrieval/store"
@@ -25,7 +25,7 @@ import (
 // newWatchServer builds a serve runtime for data and watch and loads its
 // store as serve does, without starting its loops: tests drive the watcher's
 // scans themselves. Its log goes to the returned buffer.
-func newWatchServer(t *testing.T, data, watch string) (*Main, *bytes.Buffer) {
+func newWatchServer(t *testing.T, data, watch string) (*Main, *syncbuf.Buffer) {
 	t.Helper()
 	env := map[string]string{"BRIEFBOT_DATA": data, "BRIEFBOT_WATCH": watch, "BRIEFBOT_HTTP_ADDR": "127.0.0.1:0"}
 	getenv := func(k string) string { return env[k] }
@@ -33,13 +33,13 @@ func newWatchServer(t *testing.T, data, watch string) (*Main, *bytes.Buffer) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var logs bytes.Buffer
+	logs := &syncbuf.Buffer{}
 	a := &app{stdout: &bytes.Buffer{}, stderr: &bytes.Buffer{}, getenv: getenv}
-	s := newMain(cfg, a.getenv, newLogger(Config{LogFormat: "json"}, &syncWriter{w: &logs}))
+	s := newMain(cfg, a.getenv, newLogger(Config{LogFormat: "json"}, logs))
 	if err := s.load(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	return s, &logs
+	return s, logs
 }
 
 // storedIDs lists the article ids `briefbot sources` reports for data.
@@ -160,25 +160,6 @@ func TestWatchNeverOverwritesAHandRunIngest(t *testing.T) {
 			}
 		})
 	}
-}
-
-// syncWriter serialises writes to w, so that a test reads logs written by
-// other goroutines without a race.
-type syncWriter struct {
-	mu sync.Mutex
-	w  *bytes.Buffer
-}
-
-func (s *syncWriter) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.w.Write(p)
-}
-
-func (s *syncWriter) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.w.String()
 }
 
 // TestIngestRefusesAnUnreadableStore: `ingest` and `ingest --reembed` over a
