@@ -32,42 +32,19 @@ import (
 type replica struct {
 	s    *Main
 	base string
-	stop context.CancelFunc
-	done chan error
 }
 
 // launchReplica starts serve in-process on its own port and data
-// directory with short leases; stop (or the test's end) shuts it down.
+// directory with short leases; the test's end shuts it down.
 func launchReplica(t *testing.T, env map[string]string) *replica {
 	t.Helper()
-	e := map[string]string{"BRIEFBOT_HTTP_ADDR": "127.0.0.1:0", "BRIEFBOT_DATA": t.TempDir()}
+	e := map[string]string{"BRIEFBOT_DATA": t.TempDir()}
 	for k, v := range env {
 		e[k] = v
 	}
-	getenv := func(k string) string { return e[k] }
-	cfg, err := loadConfig("", getenv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	a := &app{stdout: io.Discard, stderr: io.Discard, getenv: getenv}
-	s := newMain(cfg, a.getenv, newLogger(Config{LogFormat: "json"}, io.Discard))
+	s := testMain(t, e)
 	s.tune = clusterTuning{node: cluster.Options{Lease: 2 * time.Second, Renew: 150 * time.Millisecond}, sweep: 300 * time.Millisecond}
-	ctx, cancel := context.WithCancel(context.Background())
-	r := &replica{s: s, stop: cancel, done: make(chan error, 1)}
-	go func() { r.done <- serve(ctx, s) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-r.done; err != nil {
-			t.Errorf("serve returned %v", err)
-		}
-	})
-	select {
-	case <-s.ready:
-	case err := <-r.done:
-		t.Fatalf("serve stopped: %v", err)
-	}
-	r.base = "http://" + s.Addr().String()
-	return r
+	return &replica{s: s, base: runServe(t, s).base}
 }
 
 // health returns /healthz's status code and body.

@@ -380,33 +380,13 @@ type stoppable struct{ stop func() }
 // fake clock and its rounds reported on a channel.
 func launchFeedServe(t *testing.T, env map[string]string) (stoppable, string, *clockwork.FakeClock, chan feedRound) {
 	t.Helper()
-	env["BRIEFBOT_HTTP_ADDR"] = "127.0.0.1:0"
-	getenv := func(k string) string { return env[k] }
-	cfg, err := loadConfig("", getenv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	a := &app{stdout: io.Discard, stderr: io.Discard, getenv: getenv}
-	s := newMain(cfg, a.getenv, newLogger(Config{LogFormat: "json"}, io.Discard))
+	s := testMain(t, env)
 	clock := clockwork.NewFakeClock()
 	rounds := make(chan feedRound)
 	s.feeds.clock, s.feeds.rounds = clock, rounds
 	s.feeds.client = feed.NewClient(feed.ClientOptions{NoHostDelay: true})
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- serve(ctx, s) }()
-	var once sync.Once
-	stop := func() {
-		once.Do(func() {
-			cancel()
-			if err := <-done; err != nil {
-				t.Errorf("serve returned %v", err)
-			}
-		})
-	}
-	t.Cleanup(stop)
-	<-s.ready
-	return stoppable{stop}, "http://" + s.Addr().String(), clock, rounds
+	run := runServe(t, s)
+	return stoppable{run.stop}, run.base, clock, rounds
 }
 
 func waitRound(t *testing.T, rounds chan feedRound, want feedRound) {

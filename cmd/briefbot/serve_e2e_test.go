@@ -40,9 +40,11 @@ func startServe(t *testing.T, env map[string]string) string {
 	}
 }
 
-// launchServe starts serve on a free loopback port and returns it, its base
-// URL and the channel its Run result arrives on; cleanup stops it.
-func launchServe(t *testing.T, env map[string]string) (*Main, string, <-chan error) {
+// testMain builds serve's runtime from env as `briefbot serve` does, on a
+// free loopback port and, unless env names one, a fresh data directory
+// (both written into env, so that a test can start serve again on the same
+// data); it logs nowhere.
+func testMain(t *testing.T, env map[string]string) *Main {
 	t.Helper()
 	env["BRIEFBOT_HTTP_ADDR"] = "127.0.0.1:0"
 	if env["BRIEFBOT_DATA"] == "" {
@@ -54,19 +56,50 @@ func launchServe(t *testing.T, env map[string]string) (*Main, string, <-chan err
 		t.Fatal(err)
 	}
 	a := &app{stdout: io.Discard, stderr: io.Discard, getenv: getenv}
-	s := newMain(cfg, a.getenv, newLogger(Config{LogFormat: "json"}, io.Discard))
+	return newMain(cfg, a.getenv, newLogger(Config{LogFormat: "json"}, io.Discard))
+}
+
+// served is a serve started by runServe.
+type served struct {
+	base   string
+	result <-chan error // what serve returned, once it has
+	// stop cancels serve and waits for it to return; the test's end calls
+	// it too.
+	stop func()
+}
+
+// runServe runs serve(s) until stop or the test's end, and returns once
+// it is ready (failing the test if it stops first).
+func runServe(t *testing.T, s *Main) served {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	result := make(chan error, 1)
+	done, result := make(chan error, 1), make(chan error, 1)
 	go func() { err := serve(ctx, s); done <- err; result <- err }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("serve returned %v", err)
-		}
-	})
-	<-s.ready
-	return s, "http://" + s.Addr().String(), result
+	var once sync.Once
+	stop := func() {
+		once.Do(func() {
+			cancel()
+			if err := <-done; err != nil {
+				t.Errorf("serve returned %v", err)
+			}
+		})
+	}
+	t.Cleanup(stop)
+	select {
+	case <-s.ready:
+	case err := <-result:
+		t.Fatalf("serve stopped before it was ready: %v", err)
+	}
+	return served{base: "http://" + s.Addr().String(), result: result, stop: stop}
+}
+
+// launchServe starts serve for env (see testMain) and returns it, its base
+// URL and the channel its Run result arrives on; cleanup stops it.
+func launchServe(t *testing.T, env map[string]string) (*Main, string, <-chan error) {
+	t.Helper()
+	s := testMain(t, env)
+	run := runServe(t, s)
+	return s, run.base, run.result
 }
 
 // fakeSlack is a Slack Web API on 127.0.0.1 recording chat.postMessage.
