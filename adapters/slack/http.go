@@ -143,15 +143,25 @@ func (a *Adapter) handleEvents(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusOK)
 }
 
-// handleCommands serves POST /slack/commands (/brief).
-func (a *Adapter) handleCommands(w http.ResponseWriter, r *http.Request) {
+// readVerifiedForm reads and verifies a form-encoded request (a slash
+// command, an interaction); on failure it has already answered.
+func (a *Adapter) readVerifiedForm(w http.ResponseWriter, r *http.Request) (url.Values, bool) {
 	body, ok := a.readVerified(w, r)
 	if !ok {
-		return
+		return nil, false
 	}
 	form, err := url.ParseQuery(string(body))
 	if err != nil {
 		http.Error(w, "malformed form", http.StatusBadRequest)
+		return nil, false
+	}
+	return form, true
+}
+
+// handleCommands serves POST /slack/commands (/brief).
+func (a *Adapter) handleCommands(w http.ResponseWriter, r *http.Request) {
+	form, ok := a.readVerifiedForm(w, r)
+	if !ok {
 		return
 	}
 	cmd := slack.SlashCommand{
@@ -170,13 +180,8 @@ func (a *Adapter) handleCommands(w http.ResponseWriter, r *http.Request) {
 
 // handleInteractions serves POST /slack/interactions (the vote buttons).
 func (a *Adapter) handleInteractions(w http.ResponseWriter, r *http.Request) {
-	body, ok := a.readVerified(w, r)
+	form, ok := a.readVerifiedForm(w, r)
 	if !ok {
-		return
-	}
-	form, err := url.ParseQuery(string(body))
-	if err != nil {
-		http.Error(w, "malformed form", http.StatusBadRequest)
 		return
 	}
 	var cb slack.InteractionCallback
