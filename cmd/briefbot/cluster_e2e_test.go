@@ -5,11 +5,9 @@ import (
 	"crypto/ed25519"
 	"encoding/hex"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"os"
 	"os/exec"
@@ -420,41 +418,6 @@ func TestClusterReplicaStartsWithTheDatabaseDown(t *testing.T) {
 		db.Pool.QueryRow(context.Background(), `SELECT done FROM deliveries WHERE key = 'slack:msg:D1:1700000002.000100'`).Scan(&done)
 		return done
 	})
-}
-
-// fakeSlackHolding is a Slack Web API whose chat.postMessage to channel
-// hold waits (the post never completes) until the request is cancelled:
-// the replica posting it can be killed mid-post.
-func fakeSlackHolding(t *testing.T, hold string) (*fakeSlack, string, chan struct{}) {
-	f := &fakeSlack{posted: make(chan struct{}, 64)}
-	held := make(chan struct{}, 8)
-	var once atomic.Bool
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		r.ParseForm()
-		w.Header().Set("Content-Type", "application/json")
-		switch strings.TrimPrefix(r.URL.Path, "/") {
-		case "auth.test":
-			io.WriteString(w, `{"ok":true,"user_id":"UBOT","bot_id":"BBOT","team_id":"T1","user":"briefbot"}`)
-		case "chat.postMessage":
-			if r.PostForm.Get("channel") == hold && once.CompareAndSwap(false, true) {
-				held <- struct{}{}
-				<-r.Context().Done() // the poster dies holding the request
-				return
-			}
-			f.mu.Lock()
-			rec := map[string]string{}
-			for k := range r.PostForm {
-				rec[k] = r.PostForm.Get(k)
-			}
-			f.posts = append(f.posts, rec)
-			f.mu.Unlock()
-			fmt.Fprintf(w, `{"ok":true,"channel":%q,"ts":"1700000009.000100"}`, r.PostForm.Get("channel"))
-		default:
-			io.WriteString(w, `{"ok":true}`)
-		}
-	}))
-	t.Cleanup(srv.Close)
-	return f, srv.URL + "/", held
 }
 
 // childServeEnv makes the test binary run `briefbot serve` instead of the

@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -108,10 +109,29 @@ type fakeSlack struct {
 	posts   []map[string]string
 	posted  chan struct{}
 	limited int // answer this many chat.postMessage calls with 429 Retry-After: 1
+
+	// hold, when set, is a channel whose first chat.postMessage waits (the
+	// post never completes) until the request is cancelled, after a
+	// signal on held: the replica posting it can be killed mid-post.
+	hold     string
+	held     chan struct{}
+	holdOnce atomic.Bool
 }
 
 func newFakeSlack(t *testing.T) (*fakeSlack, string) {
-	f := &fakeSlack{posted: make(chan struct{}, 16)}
+	f := &fakeSlack{posted: make(chan struct{}, 64)}
+	return f, f.serve(t)
+}
+
+// fakeSlackHolding is a fakeSlack that holds the first post to channel
+// hold (see fakeSlack.hold); held signals it.
+func fakeSlackHolding(t *testing.T, hold string) (*fakeSlack, string, chan struct{}) {
+	f := &fakeSlack{posted: make(chan struct{}, 64), hold: hold, held: make(chan struct{}, 8)}
+	return f, f.serve(t), f.held
+}
+
+// serve starts the API and returns its URL.
+func (f *fakeSlack) serve(t *testing.T) string {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		r.ParseForm()
 		w.Header().Set("Content-Type", "application/json")
@@ -119,6 +139,11 @@ func newFakeSlack(t *testing.T) (*fakeSlack, string) {
 		case "auth.test":
 			io.WriteString(w, `{"ok":true,"user_id":"UBOT","bot_id":"BBOT","team_id":"T1","user":"briefbot"}`)
 		case "chat.postMessage":
+			if f.hold != "" && r.PostForm.Get("channel") == f.hold && f.holdOnce.CompareAndSwap(false, true) {
+				f.held <- struct{}{}
+				<-r.Context().Done() // the poster dies holding the request
+				return
+			}
 			f.mu.Lock()
 			if f.limited > 0 {
 				f.limited--
@@ -143,7 +168,7 @@ func newFakeSlack(t *testing.T) (*fakeSlack, string) {
 		}
 	}))
 	t.Cleanup(srv.Close)
-	return f, srv.URL + "/"
+	return srv.URL + "/"
 }
 
 func (f *fakeSlack) count() int {
