@@ -1,11 +1,9 @@
 package discord
 
 import (
-	"bufio"
 	"bytes"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -13,6 +11,7 @@ import (
 
 	"github.com/bwmarrin/discordgo"
 
+	"github.com/briefbot/briefbot/adapters/internal/httpx/httpxtest"
 	"github.com/briefbot/briefbot/internal/syncbuf"
 )
 
@@ -64,23 +63,8 @@ func TestHTTPBodyLimits(t *testing.T) {
 		}
 	})
 	t.Run("stalled body", func(t *testing.T) {
-		conn, err := net.Dial("tcp", strings.TrimPrefix(h.srv.URL, "http://"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer conn.Close()
-		fmt.Fprintf(conn, "POST %s HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"type\":", InteractionsPath)
-		// ...and nothing more: the server must give up on its own.
-		if err := conn.SetReadDeadline(time.Now().Add(waitFor)); err != nil {
-			t.Fatal(err)
-		}
-		resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
-		if err != nil {
-			t.Fatalf("no response to a stalled body: %v", err)
-		}
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusRequestTimeout {
-			t.Fatalf("status %d, want 408", resp.StatusCode)
+		if status := httpxtest.StalledBodyStatus(t, h.srv.URL, InteractionsPath, waitFor); status != http.StatusRequestTimeout {
+			t.Fatalf("status %d, want 408", status)
 		}
 	})
 }

@@ -1,16 +1,15 @@
 package slack
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"fmt"
-	"net"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/briefbot/briefbot/adapters/internal/httpx/httpxtest"
 	"github.com/briefbot/briefbot/adapters/internal/work"
 	"github.com/briefbot/briefbot/bot"
 	"github.com/briefbot/briefbot/retrieval"
@@ -164,22 +163,8 @@ func TestHTTPBodyLimits(t *testing.T) {
 			}
 		})
 		t.Run(path+" stalled", func(t *testing.T) {
-			conn, err := net.Dial("tcp", strings.TrimPrefix(h.srv.URL, "http://"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer conn.Close()
-			fmt.Fprintf(conn, "POST %s HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"type\":", path)
-			if err := conn.SetReadDeadline(time.Now().Add(waitLimit)); err != nil {
-				t.Fatal(err)
-			}
-			resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
-			if err != nil {
-				t.Fatalf("no response to a stalled body: %v", err)
-			}
-			resp.Body.Close()
-			if resp.StatusCode != http.StatusRequestTimeout {
-				t.Fatalf("status %d, want 408", resp.StatusCode)
+			if status := httpxtest.StalledBodyStatus(t, h.srv.URL, path, waitLimit); status != http.StatusRequestTimeout {
+				t.Fatalf("status %d, want 408", status)
 			}
 		})
 	}
