@@ -88,3 +88,22 @@ func TestAnswerJSONReadsBack(t *testing.T) {
 		t.Error("a published date that is not YYYY-MM-DD was accepted")
 	}
 }
+
+// TestAnswerCitesOnlyWebURLs: no citation of an answer, corroborating ones
+// included, keeps a URL that is not http(s), and the result it was made
+// from is left as it was (the engine may cache it).
+func TestAnswerCitesOnlyWebURLs(t *testing.T) {
+	res := retrieval.Result{Found: true, Quotes: []retrieval.Quote{{
+		Text:    "The pier is closed.",
+		Article: retrieval.ArticleMeta{ID: "a", URL: "javascript:alert(1)"},
+		AlsoIn:  []retrieval.ArticleMeta{{ID: "b", URL: "data:text/html,x"}, {ID: "c", URL: "https://example.com/c"}},
+	}}}
+	ans := AnswerFromResult("q", res)
+	q := ans.Quotes[0]
+	if q.Article.URL != "" || q.AlsoIn[0].URL != "" || q.AlsoIn[1].URL != "https://example.com/c" {
+		t.Errorf("citations %+v, also in %+v", q.Article, q.AlsoIn)
+	}
+	if res.Quotes[0].AlsoIn[0].URL != "data:text/html,x" {
+		t.Error("AnswerFromResult changed the result it read")
+	}
+}

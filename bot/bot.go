@@ -182,6 +182,13 @@ func AnswerFromResult(question string, res retrieval.Result) Answer {
 	for _, q := range res.Quotes {
 		q.Context = strings.Join(strings.Fields(q.Context), " ")
 		q.Article = citable(q.Article)
+		if len(q.AlsoIn) > 0 {
+			also := make([]retrieval.ArticleMeta, len(q.AlsoIn)) // a copy: res may be cached
+			for i, o := range q.AlsoIn {
+				also[i] = citable(o)
+			}
+			q.AlsoIn = also
+		}
 		ans.Quotes = append(ans.Quotes, q)
 	}
 	return ans
