@@ -70,6 +70,14 @@ func TestDigestJSONGolden(t *testing.T) {
 	if len(built.Stories) == 0 {
 		t.Fatal("no stories")
 	}
+	// A digest cites as an answer does: a URL that is not http(s) is left out.
+	for _, st := range built.Stories {
+		for _, sn := range st.Sentences {
+			if sn.Article.ID == "b.txt" && sn.Article.URL != "" {
+				t.Errorf("b.txt cited with URL %q, want none", sn.Article.URL)
+			}
+		}
+	}
 	sample := digesttest.Sample(digesttest.Hostile{Headline: "<!here> & <b>bold</b>", Sentence: "Talks went on @everyone.", Title: "A & B <c>"})
 	for name, d := range map[string]digest.Digest{"built": built, "sample": sample, "empty": {Date: "2025-12-06", Window: digest.Window{Day: "2025-12-06"}, Timezone: "UTC", Stories: []digest.Story{}}} {
 		t.Run(name, func(t *testing.T) {

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/briefbot/briefbot/bot"
 	"github.com/briefbot/briefbot/retrieval"
 	"github.com/briefbot/briefbot/retrieval/text"
 )
@@ -344,7 +345,10 @@ func storyOf(st *story, picks []pick) (Story, bool) {
 	}
 	s := Story{New: !st.follow, Sources: st.sources, Signature: st.sig, Sentences: make([]Sentence, 0, len(picks))}
 	for _, p := range picks {
-		s.Sentences = append(s.Sentences, Sentence{Text: p.text, Article: st.arts[p.art].doc.ArticleMeta})
+		// Cited as answers cite: a URL that is not http(s) is left out.
+		m := st.arts[p.art].doc.ArticleMeta
+		m.URL = bot.SafeURL(m.URL)
+		s.Sentences = append(s.Sentences, Sentence{Text: p.text, Article: m})
 	}
 	for _, a := range st.arts {
 		s.Articles = append(s.Articles, a.doc.ID)
