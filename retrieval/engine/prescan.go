@@ -43,34 +43,39 @@ func prescanCands(n, k int) int {
 // the benchmarks).
 var prescanDiv = 200
 
-// signCodes holds each chunk vector's sign bits: bit j of chunk d is set
-// when its j-th int8 code is positive. Chunk d's bits are
-// words[d*w : (d+1)*w].
+// signCodes holds each chunk vector's sign bits, dimension by dimension
+// (a bitmap of the chunks per dimension): bit d%64 of
+// bits[j*stride+d/64] is set when chunk d's j-th int8 code is positive. A
+// question reads only the bitmaps of its non-zero dimensions (~60 of 256
+// for a hash embedding: a quarter of the sketch), and counts every chunk's
+// agreeing weight 64 chunks at a time with bitwise adders (see score).
+// Row dim (the last) is all zeros, the padding of the adders' inputs.
 type signCodes struct {
-	w     int
-	words []uint64
+	n, dim int
+	stride int // words a dimension: (n+63)/64
+	bits   []uint64
 }
 
 // newSignCodes derives the sign bits from the int8 codes, on every core.
 func newSignCodes(qz *quantized) *signCodes {
-	w := (qz.dim + 63) / 64
-	sc := &signCodes{w: w, words: make([]uint64, qz.n*w)}
+	stride := (qz.n + 63) / 64
+	sc := &signCodes{n: qz.n, dim: qz.dim, stride: stride, bits: make([]uint64, (qz.dim+1)*stride)}
 	blocks := (qz.n + qBlock - 1) / qBlock
 	var wg sync.WaitGroup
 	workers := runtime.GOMAXPROCS(0)
 	for wk := range workers {
 		wg.Go(func() {
+			// qBlock is a multiple of 64: a block's words are its own.
 			for b := wk; b < blocks; b += workers {
 				first := b * qBlock
 				cnt := min(qBlock, qz.n-first)
 				base := b * qBlock * qz.dim
-				out := sc.words[first*w : (first+cnt)*w]
 				for j := range qz.dim {
 					col := qz.codes[base+j*qBlock : base+j*qBlock+cnt]
-					word, bit := j/64, uint64(1)<<(j%64)
+					out := sc.bits[j*stride+first/64 : j*stride+(first+cnt+63)/64]
 					for i, c := range col {
 						if c > 0 {
-							out[i*w+word] |= bit
+							out[i/64] |= 1 << (i % 64)
 						}
 					}
 				}
@@ -81,117 +86,253 @@ func newSignCodes(qz *quantized) *signCodes {
 	return sc
 }
 
-// sketchQuery is a question vector as the pre-scan weighs it: each non-zero
-// dimension's weight |q_j| rounded to 3 bits (relative to the largest), as
-// bit planes, and its sign. A chunk's score is the weight of the
-// dimensions whose sign agrees with the question's, in units of 1/7 of the
-// largest weight.
-type sketchQuery struct {
-	pos    []uint64    // bit j: q_j > 0
-	planes [3][]uint64 // bit j of plane p: bit p of q_j's 3-bit weight
-	max    int         // the largest possible score
+// sketchIn is one input of the pre-scan's adders: a dimension's bitmap
+// (its offset in signCodes.bits) and the mask that turns its sign bits
+// into agreement with the question's sign (all ones when q_j < 0).
+type sketchIn struct {
+	off int
+	neg uint64
 }
 
-func newSketchQuery(q []float32, w int) sketchQuery {
-	sq := sketchQuery{pos: make([]uint64, w)}
-	for p := range sq.planes {
-		sq.planes[p] = make([]uint64, w)
-	}
+// sketchQuery is a question vector as the pre-scan weighs it: each non-zero
+// dimension's weight |q_j| rounded to 3 bits (relative to the largest). A
+// chunk's score is the weight of the dimensions whose sign agrees with the
+// question's, in units of 1/7 of the largest weight: the sum over the bit
+// planes p of 2^p times the number of agreeing dimensions whose weight has
+// bit p. planes[p] are those dimensions, padded with the zero row to a
+// multiple of 8.
+type sketchQuery struct {
+	planes [3][]sketchIn
+	max    int // the largest possible score
+}
+
+func newSketchQuery(q []float32, sc *signCodes) sketchQuery {
+	var sq sketchQuery
 	var top float32
 	for _, x := range q {
 		top = max(top, abs32(x))
 	}
-	if top == 0 {
-		return sq
-	}
-	for j, x := range q {
-		l := int(math.Round(float64(abs32(x) / top * 7)))
-		if l == 0 {
-			continue
-		}
-		word, bit := j/64, uint64(1)<<(j%64)
-		if x > 0 {
-			sq.pos[word] |= bit
-		}
-		for p := range sq.planes {
-			if l&(1<<p) != 0 {
-				sq.planes[p][word] |= bit
+	if top > 0 {
+		for j, x := range q {
+			l := int(math.Round(float64(abs32(x) / top * 7)))
+			if l == 0 {
+				continue
 			}
+			in := sketchIn{off: j * sc.stride}
+			if x < 0 {
+				in.neg = ^uint64(0)
+			}
+			for p := range sq.planes {
+				if l&(1<<p) != 0 {
+					sq.planes[p] = append(sq.planes[p], in)
+				}
+			}
+			sq.max += l
 		}
-		sq.max += l
+	}
+	for p := range sq.planes {
+		for len(sq.planes[p])%8 != 0 {
+			sq.planes[p] = append(sq.planes[p], sketchIn{off: sc.dim * sc.stride})
+		}
 	}
 	return sq
 }
 
-// scorePool recycles the per-chunk score buffers of the pre-scan.
+// scorePool recycles the pre-scan's scores (bit-sliced, see score).
 var scorePool sync.Pool
+
+// scoreLevels is the number of bits of a score: at most 7 a dimension,
+// 256 dimensions and more for a wider embedding.
+func scoreLevels(top int) int { return max(bits.Len(uint(top)), 1) }
 
 // candidates returns the m chunks of the best sketch scores for q, in chunk
 // order (ties at the threshold broken by lower chunk doc).
 func (sc *signCodes) candidates(q []float32, m int) []int32 {
-	n := len(sc.words) / max(sc.w, 1)
-	sq := newSketchQuery(q, sc.w)
-	bufp, _ := scorePool.Get().(*[]uint16)
-	if bufp == nil || cap(*bufp) < n {
-		b := make([]uint16, n)
+	if m <= 0 || sc.n == 0 {
+		return []int32{}
+	}
+	if m >= sc.n {
+		out := make([]int32, sc.n)
+		for d := range out {
+			out[d] = int32(d)
+		}
+		return out
+	}
+	sq := newSketchQuery(q, sc)
+	levels := scoreLevels(sq.max)
+	bufp, _ := scorePool.Get().(*[]uint64)
+	if bufp == nil || cap(*bufp) < (levels+1)*sc.stride {
+		b := make([]uint64, (levels+1)*sc.stride)
 		bufp = &b
 	}
-	scores := (*bufp)[:n]
-	hist := make([]int, sq.max+1)
-	if sc.w == 4 {
-		sc.score4(&sq, scores, hist)
-	} else {
-		sc.scoreAny(&sq, scores, hist)
-	}
-	// The threshold: the lowest score t such that at most m chunks score
-	// above it; chunks scoring t fill the rest in doc order.
-	t, above := sq.max, 0
-	for t > 0 && above+hist[t] < m {
-		above += hist[t]
-		t--
-	}
-	room := m - above
+	buf := (*bufp)[:(levels+1)*sc.stride]
+	scores, eq := buf[:levels*sc.stride], buf[levels*sc.stride:]
+	sc.score(&sq, scores, levels)
+	t, room := sc.threshold(scores, eq, levels, m)
 	out := make([]int32, 0, m)
-	for d, s := range scores {
-		if int(s) > t {
-			out = append(out, int32(d))
-		} else if int(s) == t && room > 0 {
-			out = append(out, int32(d))
-			room--
+	for w := range sc.stride {
+		// The chunks scoring above t, and those scoring t (in eq) while
+		// room lasts, lowest doc first.
+		var above uint64
+		sel := ^uint64(0)
+		if w == sc.stride-1 {
+			sel = sc.lastMask()
 		}
+		for i := levels - 1; i >= 0; i-- {
+			s := scores[i*sc.stride+w]
+			if t&(1<<i) != 0 {
+				sel &= s
+			} else {
+				above |= sel & s
+				sel &^= s
+			}
+		}
+		for same := eq[w]; same != 0 && room > 0; room-- {
+			b := same & -same
+			above |= b
+			same &^= b
+		}
+		out = appendBits(out, w, above)
 	}
 	scorePool.Put(bufp)
 	return out
 }
 
-// score4 is scoreAny for four words a chunk (dimension 193 to 256), unrolled.
-func (sc *signCodes) score4(sq *sketchQuery, scores []uint16, hist []int) {
-	p0, p1, p2, pos := sq.planes[0][:4], sq.planes[1][:4], sq.planes[2][:4], sq.pos[:4]
-	words := sc.words[:len(scores)*4]
-	for d := range scores {
-		v := words[d*4 : d*4+4 : d*4+4]
-		a0, a1, a2, a3 := ^(v[0] ^ pos[0]), ^(v[1] ^ pos[1]), ^(v[2] ^ pos[2]), ^(v[3] ^ pos[3])
-		s := bits.OnesCount64(a0&p0[0]) + bits.OnesCount64(a1&p0[1]) + bits.OnesCount64(a2&p0[2]) + bits.OnesCount64(a3&p0[3]) +
-			2*(bits.OnesCount64(a0&p1[0])+bits.OnesCount64(a1&p1[1])+bits.OnesCount64(a2&p1[2])+bits.OnesCount64(a3&p1[3])) +
-			4*(bits.OnesCount64(a0&p2[0])+bits.OnesCount64(a1&p2[1])+bits.OnesCount64(a2&p2[2])+bits.OnesCount64(a3&p2[3]))
-		scores[d] = uint16(s)
-		hist[s]++
+// appendBits appends the chunks of word w whose bits are set in x.
+func appendBits(out []int32, w int, x uint64) []int32 {
+	for x != 0 {
+		out = append(out, int32(w*64+bits.TrailingZeros64(x)))
+		x &= x - 1
+	}
+	return out
+}
+
+// lastMask is the mask of the chunks in the last word of a bitmap.
+func (sc *signCodes) lastMask() uint64 {
+	if r := sc.n % 64; r != 0 {
+		return 1<<r - 1
+	}
+	return ^uint64(0)
+}
+
+// csa is a carry-save adder of three words of bits: lane by lane, the
+// carry (high) and sum (low) bits of a+b+c.
+func csa(a, b, c uint64) (hi, lo uint64) {
+	u := a ^ b
+	return a&b | u&c, u ^ c
+}
+
+// scoreBlock is the number of words (of 64 chunks each) the pre-scan's
+// adders work through at a time: each input bitmap is read 1 KiB at a
+// time, in order, rather than one word of each of ~90 bitmaps in turn.
+const scoreBlock = 128
+
+// planeState is the bit-sliced count of one bit plane's agreeing inputs
+// over a block: for word w of the block, bit i of the count of lane l is
+// bit l of lv[i][w].
+type planeState struct {
+	lv [9][scoreBlock]uint64
+}
+
+// add counts the inputs into st over the block's words [from, from+n)
+// (Harley-Seal: eight inputs through seven carry-save adders, the eights
+// carried into the higher levels).
+func (st *planeState) add(b []uint64, in []sketchIn, from, n int) {
+	for i := range st.lv {
+		clear(st.lv[i][:n])
+	}
+	for i := 0; i+8 <= len(in); i += 8 {
+		g := in[i : i+8 : i+8]
+		r0, r1 := b[g[0].off+from:][:n], b[g[1].off+from:][:n]
+		r2, r3 := b[g[2].off+from:][:n], b[g[3].off+from:][:n]
+		r4, r5 := b[g[4].off+from:][:n], b[g[5].off+from:][:n]
+		r6, r7 := b[g[6].off+from:][:n], b[g[7].off+from:][:n]
+		n0, n1, n2, n3 := g[0].neg, g[1].neg, g[2].neg, g[3].neg
+		n4, n5, n6, n7 := g[4].neg, g[5].neg, g[6].neg, g[7].neg
+		ones, twos, fours := st.lv[0][:n], st.lv[1][:n], st.lv[2][:n]
+		for w := range n {
+			twosA, o := csa(ones[w], r0[w]^n0, r1[w]^n1)
+			twosB, o := csa(o, r2[w]^n2, r3[w]^n3)
+			foursA, t := csa(twos[w], twosA, twosB)
+			twosA, o = csa(o, r4[w]^n4, r5[w]^n5)
+			twosB, ones[w] = csa(o, r6[w]^n6, r7[w]^n7)
+			foursB, t := csa(t, twosA, twosB)
+			twos[w] = t
+			eights, f := csa(fours[w], foursA, foursB)
+			fours[w] = f
+			for k := 3; eights != 0 && k < len(st.lv); k++ {
+				c := st.lv[k][w] & eights
+				st.lv[k][w] ^= eights
+				eights = c
+			}
+		}
 	}
 }
 
-// scoreAny scores every chunk's sign bits against sq into scores and
-// counts the scores in hist.
-func (sc *signCodes) scoreAny(sq *sketchQuery, scores []uint16, hist []int) {
-	for d := range scores {
-		v := sc.words[d*sc.w : (d+1)*sc.w]
-		s := 0
-		for i, x := range v {
-			a := ^(x ^ sq.pos[i])
-			s += bits.OnesCount64(a&sq.planes[0][i]) + 2*bits.OnesCount64(a&sq.planes[1][i]) + 4*bits.OnesCount64(a&sq.planes[2][i])
+// score writes every chunk's score, bit-sliced: bit l of
+// scores[i*stride+w] is bit i of chunk w*64+l's score.
+func (sc *signCodes) score(sq *sketchQuery, scores []uint64, levels int) {
+	var c [3]planeState
+	for from := 0; from < sc.stride; from += scoreBlock {
+		n := min(scoreBlock, sc.stride-from)
+		for p := range sq.planes {
+			c[p].add(sc.bits, sq.planes[p], from, n)
 		}
-		scores[d] = uint16(s)
-		hist[s]++
+		for w := range n {
+			// c[0] + 2 c[1] + 4 c[2], a ripple-carry adder lane by lane.
+			var s [12]uint64
+			for i := range c[0].lv {
+				s[i] = c[0].lv[i][w]
+			}
+			for p := 1; p < 3; p++ {
+				var carry uint64
+				for i := p; i < len(s); i++ {
+					var x uint64
+					if i-p < len(c[p].lv) {
+						x = c[p].lv[i-p][w]
+					}
+					a := s[i]
+					s[i] = a ^ x ^ carry
+					carry = a&x | carry&(a^x)
+				}
+			}
+			for i := range levels {
+				scores[i*sc.stride+from+w] = s[i]
+			}
+		}
 	}
+}
+
+// threshold returns the m-th best score t (0 < m < n) and how many chunks
+// scoring exactly t are among the best m (room; the others score above t),
+// and leaves in eq the chunks that score t. It reads the scores one bit
+// level at a time, from the top (a radix select).
+func (sc *signCodes) threshold(scores, eq []uint64, levels, m int) (t, room int) {
+	for w := range eq {
+		eq[w] = ^uint64(0)
+	}
+	eq[len(eq)-1] = sc.lastMask()
+	room = m
+	for i := levels - 1; i >= 0; i-- {
+		s := scores[i*sc.stride : (i+1)*sc.stride]
+		s = s[:len(eq)]
+		c := 0
+		for w, x := range eq {
+			c += bits.OnesCount64(x & s[w])
+		}
+		if c >= room {
+			t |= 1 << i
+			for w := range eq {
+				eq[w] &= s[w]
+			}
+		} else {
+			room -= c
+			for w := range eq {
+				eq[w] &^= s[w]
+			}
+		}
+	}
+	return t, room
 }
 
 // nearestPrescan is nearest through the sign pre-scan: the best k of the

@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"reflect"
 	"slices"
@@ -198,16 +199,101 @@ func TestPrescanSearchSameAnswers(t *testing.T) {
 	}
 }
 
-// BenchmarkSignCandidates is the pre-scan over a million chunks.
+// BenchmarkSignCandidates is the pre-scan over a million chunks, for a
+// question of 60 non-zero dimensions of 256 (a hash embedding's).
 func BenchmarkSignCandidates(b *testing.B) {
 	rng := rand.New(rand.NewPCG(1, 2))
-	sc := &signCodes{w: 4, words: make([]uint64, 4*1_000_000)}
-	for i := range sc.words {
-		sc.words[i] = rng.Uint64()
+	const n, dim = 1_000_000, 256
+	sc := &signCodes{n: n, dim: dim, stride: (n + 63) / 64}
+	sc.bits = make([]uint64, (dim+1)*sc.stride)
+	for i := range sc.bits[:dim*sc.stride] {
+		sc.bits[i] = rng.Uint64()
 	}
-	q := randomUnit(rng, 256, 60)
+	q := make([]float32, dim)
+	for _, j := range rng.Perm(dim)[:60] {
+		q[j] = float32(rng.NormFloat64())
+	}
+	embed.Normalize(q)
 	for b.Loop() {
-		sc.candidates(q, 10_000)
+		sc.candidates(q, 5_000)
+	}
+}
+
+// signScoresRef is the pre-scan's score of every chunk computed plainly,
+// chunk by chunk, from the int8 codes: the weight (|q_j| in sevenths of the
+// largest, rounded) of the dimensions where the chunk's code is positive
+// and q_j > 0, or not positive and q_j < 0.
+func signScoresRef(qz *quantized, q []float32) []int {
+	var top float32
+	for _, x := range q {
+		top = max(top, abs32(x))
+	}
+	scores := make([]int, qz.n)
+	if top == 0 {
+		return scores
+	}
+	for d := range scores {
+		b, i := d/qBlock, d%qBlock
+		for j, x := range q {
+			l := int(math.Round(float64(abs32(x) / top * 7)))
+			pos := qz.codes[b*qBlock*qz.dim+j*qBlock+i] > 0
+			if l > 0 && pos == (x > 0) {
+				scores[d] += l
+			}
+		}
+	}
+	return scores
+}
+
+// candidatesRef is candidates computed plainly: the chunks sorted by score
+// (best first, ties by lower doc), the first m, in doc order.
+func candidatesRef(scores []int, m int) []int32 {
+	order := make([]int32, len(scores))
+	for d := range order {
+		order[d] = int32(d)
+	}
+	slices.SortStableFunc(order, func(a, b int32) int { return scores[b] - scores[a] })
+	out := slices.Clone(order[:max(0, min(m, len(order)))])
+	slices.Sort(out)
+	return out
+}
+
+// The bit-sliced pre-scan keeps exactly the chunks a plain chunk-by-chunk
+// scoring keeps: every size (a partial last word, one chunk, several
+// blocks of the codes and of score's adders), dimension (under and over 64, not a multiple of 64), question
+// (dense, sparse, one dimension, zero, all weights equal) and share.
+func TestSignCandidatesMatchPlainScoring(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	for _, dim := range []int{256, 64, 100, 3, 300} {
+		for _, n := range []int{1, 2, 63, 64, 65, 1000, qBlock + 70, 3*qBlock + 1, 2*scoreBlock*64 + 100} {
+			if n > 3*qBlock+1 && dim != 100 {
+				continue // several of score's blocks: one dimension suffices
+			}
+			vecs := make([][]float32, n)
+			for i := range vecs {
+				vecs[i] = randomUnit(rng, dim, 0)
+				if i%17 == 3 {
+					vecs[i] = randomUnit(rng, dim, 2)
+				}
+			}
+			qz := quantize(vecs, dim)
+			sc := newSignCodes(qz)
+			equal := make([]float32, dim)
+			for j := range equal {
+				equal[j] = 1
+			}
+			one := make([]float32, dim)
+			one[dim/2] = -1
+			for qi, q := range [][]float32{randomUnit(rng, dim, 0), randomUnit(rng, dim, 15), one, make([]float32, dim), equal} {
+				ref := signScoresRef(qz, q)
+				for _, m := range []int{1, 2, 5, n / 3, n - 1, n, n + 4} {
+					got, want := sc.candidates(q, m), candidatesRef(ref, m)
+					if !slices.Equal(got, want) {
+						t.Fatalf("dim %d, %d chunks, question %d, m=%d: %d candidates %v, plain scoring %d %v", dim, n, qi, m, len(got), got[:min(8, len(got))], len(want), want[:min(8, len(want))])
+					}
+				}
+			}
+		}
 	}
 }
 

@@ -115,21 +115,10 @@ func (e *Engine) retrieveHiding(ctx context.Context, ix *index, q retrieval.Quer
 	if len(ix.arts) == 0 {
 		return nil, cov, false, nil
 	}
-	qt := analyseTerms(q.Text, ix.lex, p.Spelling != 0, p.Related != 0)
+	qt, expanded, search := ix.questionSearch(q.Text, p)
 	qterms := qt.terms
 	if len(qterms) == 0 {
 		return nil, cov, false, nil
-	}
-	expanded := ix.lex.Expand(qterms)
-	seen := map[string]bool{}
-	for _, et := range expanded {
-		seen[et.Term] = true
-	}
-	for _, rt := range qt.related {
-		if !seen[rt.Term] {
-			seen[rt.Term] = true
-			expanded = append(expanded, rt)
-		}
 	}
 	focus := focusTerms(q.Text)
 
@@ -137,16 +126,6 @@ func (e *Engine) retrieveHiding(ctx context.Context, ix *index, q retrieval.Quer
 	keep := func(doc int32) bool { return visible(ix.chunkArt[doc]) }
 	if all {
 		keep = nil // every chunk: no call per BM25 hit
-	}
-	// A word the briefings use is searched as itself: its related words
-	// only help choose the sentence (searching them too ranks articles
-	// worse: dev nDCG@10 .812 -> .794).
-	search := expanded[:0:0]
-	for _, et := range expanded {
-		if et.Related && ix.lex.Known(et.Of) {
-			continue
-		}
-		search = append(search, et)
 	}
 	lex, also := ix.lexicalHits(search, p.LexicalK, keep)
 	fused := map[int32]float64{}
@@ -223,6 +202,37 @@ func (e *Engine) retrieveHiding(ctx context.Context, ix *index, q retrieval.Quer
 		r.qa.named[i] = qt.names[t]
 	}
 	return r, cov, true, nil
+}
+
+// questionSearch analyses a question's words: its terms, those expanded
+// (close spellings, related words) and the ones BM25 searches. A word the
+// briefings use is searched as itself: its related words only help choose
+// the sentence (searching them too ranks articles worse: dev nDCG@10 .812
+// -> .794).
+func (ix *index) questionSearch(question string, p *Params) (qt questionTerms, expanded, search []lexical.QueryTerm) {
+	qt = analyseTerms(question, ix.lex, p.Spelling != 0, p.Related != 0)
+	if len(qt.terms) == 0 {
+		return qt, nil, nil
+	}
+	expanded = ix.lex.Expand(qt.terms)
+	seen := map[string]bool{}
+	for _, et := range expanded {
+		seen[et.Term] = true
+	}
+	for _, rt := range qt.related {
+		if !seen[rt.Term] {
+			seen[rt.Term] = true
+			expanded = append(expanded, rt)
+		}
+	}
+	search = expanded[:0:0]
+	for _, et := range expanded {
+		if et.Related && ix.lex.Known(et.Of) {
+			continue
+		}
+		search = append(search, et)
+	}
+	return qt, expanded, search
 }
 
 // begin fills q's defaults and returns the index to answer from and the
