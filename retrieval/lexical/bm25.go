@@ -5,7 +5,7 @@ package lexical
 
 import (
 	"math"
-	"sort"
+	"slices"
 	"strings"
 	"sync"
 )
@@ -245,6 +245,7 @@ type scratch struct {
 	k1, b   float32 // the parameters the norms were computed with
 	ready   bool    // the norms are computed
 	touched []int32
+	hits    []Hit
 }
 
 // maxFree bounds the scratch memory an index keeps between searches (one
@@ -280,7 +281,15 @@ func (ix *Index) scratch() *scratch {
 func (ix *Index) Search(q []QueryTerm, k int, keep func(doc int32) bool) []Hit {
 	sc := ix.scratch()
 	docs := sc.docs
-	touched := sc.touched[:0]
+	// Every doc touched is listed once, on its first posting; the list has
+	// room for every doc, so that the append needs no branch (a doc's
+	// second posting overwrites the slot after the last).
+	touched := sc.touched
+	if len(touched) != len(docs)+1 {
+		touched = make([]int32, len(docs)+1)
+	}
+	nt := 0
+	k1p1 := K1 + 1 // a global, read again each posting otherwise
 	for _, qt := range q {
 		id, ok := ix.terms[qt.Term]
 		if !ok {
@@ -295,75 +304,104 @@ func (ix *Index) Search(q []QueryTerm, k int, keep func(doc int32) bool) []Hit {
 				continue
 			}
 			da := &docs[p.doc]
-			s := w * p.tf * (K1 + 1) / (p.tf + da.norm)
+			s := w * p.tf * k1p1 / (p.tf + da.norm)
+			touched[nt] = p.doc
 			if da.acc == 0 {
-				touched = append(touched, p.doc)
+				nt++
 			}
 			da.acc += s
 		}
 	}
-	// Keep the best k in a min-heap (worst hit at the root) rather than
-	// sorting every doc that holds a common word: tens of thousands of
-	// hits for a few hundred kept.
-	hits := make([]Hit, 0, min(len(touched), k))
-	worse := func(a, b Hit) bool { return a.Score < b.Score || a.Score == b.Score && a.Doc > b.Doc }
-	for _, d := range touched {
+	// Keep the best k, rather than sorting every doc that holds a common
+	// word (hundreds of thousands at a million chunks, for a few thousand
+	// kept): candidates gather in a buffer of 2k; when it is full, the
+	// best k are selected in it and the k-th best becomes the bar a doc
+	// must beat to be added.
+	var hits []Hit
+	if k > 0 {
+		hits = sc.hits[:0]
+		if cap(hits) < 2*k {
+			hits = make([]Hit, 0, 2*k)
+		}
+	}
+	var bar Hit
+	full := false
+	for _, d := range touched[:nt] {
 		s := docs[d].acc
 		docs[d].acc = 0
-		if keep != nil && !keep(d) {
+		if k <= 0 || keep != nil && !keep(d) {
 			continue
 		}
 		h := Hit{Doc: d, Score: float64(s)}
-		if len(hits) < k {
-			hits = append(hits, h)
-			siftUp(hits, len(hits)-1, worse)
+		if full && !better(h, bar) {
 			continue
 		}
-		if k > 0 && worse(hits[0], h) {
-			hits[0] = h
-			siftDown(hits, 0, worse)
+		hits = append(hits, h)
+		if len(hits) == 2*k {
+			selectBest(hits, k)
+			hits = hits[:k]
+			bar, full = hits[k-1], true
 		}
 	}
-	sc.touched = touched
+	if len(hits) > k {
+		selectBest(hits, k)
+		hits = hits[:k]
+	}
+	out := slices.Clone(hits)
+	slices.SortFunc(out, func(a, b Hit) int {
+		if better(a, b) {
+			return -1
+		}
+		return 1 // docs are distinct: never equal
+	})
+	sc.touched, sc.hits = touched, hits
 	ix.freeMu.Lock()
 	if len(ix.free) < maxFree {
 		ix.free = append(ix.free, sc)
 	}
 	ix.freeMu.Unlock()
-	sort.Slice(hits, func(i, j int) bool {
-		if hits[i].Score != hits[j].Score {
-			return hits[i].Score > hits[j].Score
-		}
-		return hits[i].Doc < hits[j].Doc
-	})
-	return hits
-}
-
-func siftUp(h []Hit, i int, less func(a, b Hit) bool) {
-	for i > 0 {
-		p := (i - 1) / 2
-		if !less(h[i], h[p]) {
-			return
-		}
-		h[i], h[p] = h[p], h[i]
-		i = p
+	if out == nil {
+		out = []Hit{}
 	}
+	return out
 }
 
-func siftDown(h []Hit, i int, less func(a, b Hit) bool) {
-	for {
-		l := 2*i + 1
-		if l >= len(h) {
+// better orders hits best first: by score, then by lower doc.
+func better(a, b Hit) bool { return a.Score > b.Score || a.Score == b.Score && a.Doc < b.Doc }
+
+// selectBest reorders h so that its k best hits (0 < k <= len(h)) come
+// first, the k-th best at h[k-1] (a quickselect, median-of-three pivots).
+func selectBest(h []Hit, k int) {
+	lo, hi := 0, len(h)-1
+	for lo < hi {
+		mid := lo + (hi-lo)/2
+		if better(h[mid], h[lo]) {
+			h[mid], h[lo] = h[lo], h[mid]
+		}
+		if better(h[hi], h[lo]) {
+			h[hi], h[lo] = h[lo], h[hi]
+		}
+		if better(h[hi], h[mid]) {
+			h[hi], h[mid] = h[mid], h[hi]
+		}
+		// h[lo] >= h[mid] >= h[hi]: the median is the pivot, at hi.
+		h[mid], h[hi] = h[hi], h[mid]
+		p := h[hi]
+		i := lo
+		for j := lo; j < hi; j++ {
+			if better(h[j], p) {
+				h[i], h[j] = h[j], h[i]
+				i++
+			}
+		}
+		h[i], h[hi] = h[hi], h[i]
+		switch {
+		case i == k-1:
 			return
+		case i > k-1:
+			hi = i - 1
+		default:
+			lo = i + 1
 		}
-		m := l
-		if r := l + 1; r < len(h) && less(h[r], h[l]) {
-			m = r
-		}
-		if !less(h[m], h[i]) {
-			return
-		}
-		h[i], h[m] = h[m], h[i]
-		i = m
 	}
 }
