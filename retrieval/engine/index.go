@@ -28,9 +28,13 @@ type index struct {
 	chunkBase []int32      // article index -> first chunk doc
 	sents     [][]sentence // article index -> its sentences
 	vecs      [][]float32  // chunk doc -> its vector (the store's slices)
-	qvecs     *quantized   // int8 copy of vecs for the scan (see nearest)
-	answers   *answerCache // answers computed over this index
-	info      store.Info   // the store's, for the derived index file
+	// flatVecs is every vector one after another, when they are (a mapped
+	// index): chunk d's is flatVecs[d*dim:], reached without loading its
+	// slice header, a second random read per re-scored chunk.
+	flatVecs []float32
+	qvecs    *quantized   // int8 copy of vecs for the scan (see nearest)
+	answers  *answerCache // answers computed over this index
+	info     store.Info   // the store's, for the derived index file
 
 	// whole is the coverage of the whole index, computed once (prescan.go).
 	whole wholeCoverage

@@ -662,6 +662,7 @@ func (m *meta) index(sec func(int) []byte, corrupt error) (*index, error) {
 		chunkBase: make([]int32, len(m.arts)), sents: make([][]sentence, len(m.arts)), chunkArt: make([]int32, 0, m.chunks)}
 	flat := sliceOf[float32](vecs)
 	ix.vecs = make([][]float32, m.chunks)
+	ix.flatVecs = flat
 	bodyOff, tokOff := 0, 0
 	for i := range m.arts {
 		ma := &m.arts[i]

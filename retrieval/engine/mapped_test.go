@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"testing"
 
 	"github.com/briefbot/briefbot/retrieval"
@@ -108,7 +109,19 @@ func TestMappedSketchedIndexDropsCodesAndReadsThemBack(t *testing.T) {
 	if ix.qvecs.signs == nil {
 		t.Fatal("no sign sketch with the pre-scan on")
 	}
+	if len(ix.flatVecs) == 0 || len(ix.flatVecs) != len(ix.vecs)*ix.info.Dim {
+		t.Fatal("the mapped index does not re-score from its flat vectors")
+	}
 	for _, q := range []string{"interest rates", "wildfire evacuation", "How many drones and missiles did Russia fire?"} {
+		// The pre-scan re-scores the mapped vectors in place, as the
+		// in-memory index re-scores its own.
+		v, err := e.emb.Embed(ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := ix.nearest(v, 50), mem.state().nearest(v, 50); !slices.Equal(got, want) {
+			t.Errorf("%q: mapped nearest %v, in memory %v", q, head(got), head(want))
+		}
 		want, _ := mem.Search(ctx, retrieval.Query{Text: q})
 		got, err := e.Search(ctx, retrieval.Query{Text: q})
 		if err != nil || !reflect.DeepEqual(got, want) {

@@ -354,8 +354,18 @@ func (ix *index) nearestPrescan(q []float32, k int, also []int32) []vecHit {
 	best := make([]float32, 0, k)
 	tau := float32(math.Inf(-1))
 	hits := make([]vecHit, 0, 2*k)
+	dim := len(q)
+	flat := ix.flatVecs
+	if len(flat) != len(ix.vecs)*dim {
+		flat = nil
+	}
 	for _, d := range cands {
-		sim := embed.Dot(q, ix.vecs[d])
+		var sim float32
+		if flat != nil {
+			sim = embed.Dot(q, flat[int(d)*dim:int(d+1)*dim])
+		} else {
+			sim = embed.Dot(q, ix.vecs[d])
+		}
 		switch {
 		case len(best) < k:
 			best = append(best, sim)
