@@ -180,3 +180,38 @@ func quoteList(res retrieval.Result) []string {
 	}
 	return s
 }
+
+// BenchmarkStoreDump writes the answer to every question (asked as serve
+// asks, no date: articles, quotes and refusal) as a JSON line to the file
+// BRIEFBOT_BENCH_DUMP, so that two builds' answers over the same store can
+// be compared byte for byte.
+func BenchmarkStoreDump(b *testing.B) {
+	path := os.Getenv("BRIEFBOT_BENCH_DUMP")
+	if path == "" {
+		b.Skip("set BRIEFBOT_BENCH_DUMP to an output file")
+	}
+	e, qs := storeBench(b)
+	ctx := context.Background()
+	ix := e.state()
+	ref := e.now().Truncate(24 * time.Hour)
+	for b.Loop() {
+		f, err := os.Create(path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		enc := json.NewEncoder(f)
+		for _, q := range qs {
+			res, err := e.search(ctx, ix, retrieval.Query{Text: q.text, MaxQuotes: 3, MaxDocs: 20}, ref)
+			if err != nil {
+				b.Fatal(err)
+			}
+			res.Searched = retrieval.Coverage{}
+			if err := enc.Encode(res); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if err := f.Close(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
