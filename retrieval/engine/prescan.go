@@ -33,6 +33,11 @@ import (
 // pre-scan (a variable for tests).
 var prescanMin = 400_000
 
+// sketchMaxDim is the largest dimension the sign sketch handles (its
+// adders count up to 8191 agreeing inputs, its scores up to 15 bits);
+// nearest scans a wider embedding exactly.
+const sketchMaxDim = 4096
+
 // prescanCands is how many chunks the pre-scan passes to the exact
 // re-scoring for a corpus of n chunks and a question asking for k.
 func prescanCands(n, k int) int {
@@ -231,7 +236,7 @@ const scoreBlock = 128
 // over a block: for word w of the block, bit i of the count of lane l is
 // bit l of lv[i][w].
 type planeState struct {
-	lv [9][scoreBlock]uint64
+	lv [13][scoreBlock]uint64 // counts up to 8191: sketchMaxDim inputs
 }
 
 // add counts the inputs into st over the block's words [from, from+n)
@@ -273,27 +278,35 @@ func (st *planeState) add(b []uint64, in []sketchIn, from, n int) {
 // scores[i*stride+w] is bit i of chunk w*64+l's score.
 func (sc *signCodes) score(sq *sketchQuery, scores []uint64, levels int) {
 	var c [3]planeState
+	var lens [3]int // the levels of each plane's count
+	for p, in := range sq.planes {
+		lens[p] = min(bits.Len(uint(len(in))), len(c[p].lv))
+	}
 	for from := 0; from < sc.stride; from += scoreBlock {
 		n := min(scoreBlock, sc.stride-from)
 		for p := range sq.planes {
 			c[p].add(sc.bits, sq.planes[p], from, n)
 		}
 		for w := range n {
-			// c[0] + 2 c[1] + 4 c[2], a ripple-carry adder lane by lane.
-			var s [12]uint64
-			for i := range c[0].lv {
+			// c[0] + 2 c[1] + 4 c[2], a ripple-carry adder lane by lane,
+			// over the levels a score can have (a plane's count has at
+			// most those of its number of inputs).
+			var s [16]uint64 // scores up to 7 * sketchMaxDim
+			for i := range min(lens[0], levels) {
 				s[i] = c[0].lv[i][w]
 			}
 			for p := 1; p < 3; p++ {
 				var carry uint64
-				for i := p; i < len(s); i++ {
-					var x uint64
-					if i-p < len(c[p].lv) {
-						x = c[p].lv[i-p][w]
-					}
-					a := s[i]
+				i := p
+				for ; i < min(p+lens[p], levels); i++ {
+					x, a := c[p].lv[i-p][w], s[i]
 					s[i] = a ^ x ^ carry
 					carry = a&x | carry&(a^x)
+				}
+				for ; carry != 0 && i < levels; i++ {
+					a := s[i]
+					s[i] = a ^ carry
+					carry &= a
 				}
 			}
 			for i := range levels {

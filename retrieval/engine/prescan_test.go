@@ -155,6 +155,14 @@ func TestPrescanOnlyFromMin(t *testing.T) {
 	if ix := vectorIndex(append(vecs, randomUnit(rng, 32, 0)), 32); ix.qvecs.signs == nil {
 		t.Fatal("no sign codes at prescanMin")
 	}
+	// Nor beyond the widest embedding the sketch's adders count.
+	wide := make([][]float32, 100)
+	for i := range wide {
+		wide[i] = randomUnit(rng, sketchMaxDim+1, 5)
+	}
+	if ix := vectorIndex(wide, sketchMaxDim+1); ix.qvecs.signs != nil {
+		t.Fatal("sign codes for a dimension over sketchMaxDim")
+	}
 }
 
 func TestMergeDocs(t *testing.T) {
@@ -260,13 +268,15 @@ func candidatesRef(scores []int, m int) []int32 {
 
 // The bit-sliced pre-scan keeps exactly the chunks a plain chunk-by-chunk
 // scoring keeps: every size (a partial last word, one chunk, several
-// blocks of the codes and of score's adders), dimension (under and over 64, not a multiple of 64), question
-// (dense, sparse, one dimension, zero, all weights equal) and share.
+// blocks of the codes and of score's adders), dimension (under and over
+// 64, not a multiple of 64, over 1,023 so that a plane counts past 9 bits
+// and a score past 12), question (dense, sparse, one dimension, zero, all
+// weights equal) and share.
 func TestSignCandidatesMatchPlainScoring(t *testing.T) {
 	rng := rand.New(rand.NewPCG(9, 10))
-	for _, dim := range []int{256, 64, 100, 3, 300} {
+	for _, dim := range []int{256, 64, 100, 3, 300, 1100} {
 		for _, n := range []int{1, 2, 63, 64, 65, 1000, qBlock + 70, 3*qBlock + 1, 2*scoreBlock*64 + 100} {
-			if n > 3*qBlock+1 && dim != 100 {
+			if n > 3*qBlock+1 && dim != 100 || dim > 300 && n > 1000 {
 				continue // several of score's blocks: one dimension suffices
 			}
 			vecs := make([][]float32, n)

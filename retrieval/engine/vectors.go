@@ -38,7 +38,7 @@ type quantized struct {
 // sketch derives the sign pre-scan's codes when the corpus is large enough
 // to use them, and returns qz.
 func (qz *quantized) sketch() *quantized {
-	if qz.n >= prescanMin && qz.dim > 0 {
+	if qz.n >= prescanMin && qz.dim > 0 && qz.dim <= sketchMaxDim {
 		qz.signs = newSignCodes(qz)
 	}
 	return qz
