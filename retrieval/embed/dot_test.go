@@ -32,3 +32,27 @@ func BenchmarkDot256(b *testing.B) {
 	}
 	_ = s
 }
+
+// Dot2 is two Dots, bit for bit, for every length (the unrolled loop and
+// its tail), including values whose sums round differently by order.
+func TestDot2IsTwoDots(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	for n := range 70 {
+		for range 20 {
+			a, b, c := make([]float32, n), make([]float32, n+r.IntN(3)), make([]float32, n+r.IntN(3))
+			for i := range a {
+				a[i] = float32(r.NormFloat64() * math.Pow(10, float64(r.IntN(7)-3)))
+			}
+			for i := range b {
+				b[i] = float32(r.NormFloat64() * math.Pow(10, float64(r.IntN(7)-3)))
+			}
+			for i := range c {
+				c[i] = float32(r.NormFloat64())
+			}
+			x, y := Dot2(a, b, c)
+			if math.Float32bits(x) != math.Float32bits(Dot(a, b)) || math.Float32bits(y) != math.Float32bits(Dot(a, c)) {
+				t.Fatalf("n=%d: Dot2 = %v, %v; Dot = %v, %v", n, x, y, Dot(a, b), Dot(a, c))
+			}
+		}
+	}
+}

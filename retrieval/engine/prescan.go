@@ -367,18 +367,7 @@ func (ix *index) nearestPrescan(q []float32, k int, also []int32) []vecHit {
 	best := make([]float32, 0, k)
 	tau := float32(math.Inf(-1))
 	hits := make([]vecHit, 0, 2*k)
-	dim := len(q)
-	flat := ix.flatVecs
-	if len(flat) != len(ix.vecs)*dim {
-		flat = nil
-	}
-	for _, d := range cands {
-		var sim float32
-		if flat != nil {
-			sim = embed.Dot(q, flat[int(d)*dim:int(d+1)*dim])
-		} else {
-			sim = embed.Dot(q, ix.vecs[d])
-		}
+	add := func(d int32, sim float32) {
 		switch {
 		case len(best) < k:
 			best = append(best, sim)
@@ -391,9 +380,24 @@ func (ix *index) nearestPrescan(q []float32, k int, also []int32) []vecHit {
 			siftDownF(best, 0)
 			tau = best[0]
 		case sim < tau:
-			continue
+			return
 		}
 		hits = append(hits, vecHit{doc: d, sim: sim})
+	}
+	dim := len(q)
+	vec := func(d int32) []float32 { return ix.vecs[d] }
+	if flat := ix.flatVecs; len(flat) == len(ix.vecs)*dim {
+		vec = func(d int32) []float32 { return flat[int(d)*dim : int(d+1)*dim] }
+	}
+	// Two candidates at a time: their vectors' cache misses overlap.
+	i := 0
+	for ; i+2 <= len(cands); i += 2 {
+		a, b := embed.Dot2(q, vec(cands[i]), vec(cands[i+1]))
+		add(cands[i], a)
+		add(cands[i+1], b)
+	}
+	for ; i < len(cands); i++ {
+		add(cands[i], embed.Dot(q, vec(cands[i])))
 	}
 	hits = slices.DeleteFunc(hits, func(h vecHit) bool { return h.sim < tau })
 	sortHits(hits)
