@@ -19,11 +19,12 @@ import (
 // float re-scoring of what its bound lets through reads pages all over the
 // vector section. From prescanMin chunks on, nearest first ranks every chunk
 // by a 1-bit sketch instead (the signs of its vector, 32 bytes at dimension
-// 256, a few popcounts a chunk), keeps the best prescanCands(n) and the
+// 256, counted 64 chunks at a time along the question's non-zero
+// dimensions only: see signCodes), keeps the best prescanCands(n) and the
 // question's best prescanLexK BM25 chunks (a chunk similar to the question
 // mostly shares its words: the sketch alone is a weak ranking), and
 // re-scores those exactly (embed.Dot on the float vector, the very product
-// the exhaustive scan computes). The result is the exhaustive scan's top k
+// the exhaustive scan computes, two at a time with embed.Dot2). The result is the exhaustive scan's top k
 // whenever its top k are among the kept candidates; it is approximate, not
 // exact, which is why it engages only where the exact scan is too slow, so
 // that smaller stores (the news corpus, the fitted models) answer exactly
