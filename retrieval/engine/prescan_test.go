@@ -309,8 +309,9 @@ func TestSignCandidatesMatchPlainScoring(t *testing.T) {
 
 // FuzzPrescan: vectors and a question from arbitrary bytes (one byte a
 // component, so ties, zeros and equal vectors are common). With every chunk
-// kept the pre-scan is the exact scan; with few, its hits are exact
-// similarities of distinct chunks, in the exact scan's order.
+// kept the pre-scan is the exact scan; its candidates are those of plain
+// chunk-by-chunk scoring; with few, its hits are exact similarities of
+// distinct chunks, in the exact scan's order.
 func FuzzPrescan(f *testing.F) {
 	f.Add(uint8(8), uint8(3), uint8(2), []byte{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 200, 100, 0, 0, 0, 0, 0, 255})
 	f.Add(uint8(70), uint8(1), uint8(1), []byte{})
@@ -347,6 +348,13 @@ func FuzzPrescan(f *testing.F) {
 		ix := vectorIndex(vecs, dim)
 		if got, want := ix.nearest(q, k), ix.nearestExact(q, k); !slices.Equal(got, want) {
 			t.Fatalf("every chunk kept: %v, exact %v", head(got), head(want))
+		}
+		if sc := ix.qvecs.signs; sc != nil {
+			// The bit-sliced pre-scan keeps what plain scoring keeps.
+			m := 1 + int(divB)%(n+1)
+			if got, want := sc.candidates(q, m), candidatesRef(signScoresRef(ix.qvecs, q), m); !slices.Equal(got, want) {
+				t.Fatalf("m=%d: candidates %v, plain scoring %v", m, got[:min(8, len(got))], want[:min(8, len(want))])
+			}
 		}
 		prescanDiv = 1 + int(divB)
 		got, all := ix.nearest(q, k), ix.nearestExact(q, n)
