@@ -317,6 +317,7 @@ func (ix *Index) Search(q []QueryTerm, k int, keep func(doc int32) bool) []Hit {
 	// kept): candidates gather in a buffer of 2k; when it is full, the
 	// best k are selected in it and the k-th best becomes the bar a doc
 	// must beat to be added.
+	k = min(k, nt) // no more hits than docs touched (nor a buffer for more)
 	var hits []Hit
 	if k > 0 {
 		hits = sc.hits[:0]
