@@ -5,6 +5,8 @@
 //
 //	go run ./retrieval/text/lexicon/internal/gen -wordnet /usr/share/wordnet -out retrieval/text/lexicon/wordnet.txt.gz
 //
+// With -types FILE it writes the answer-type table instead (types.go).
+//
 // What goes in, for a lemma L (lower-case letters only, not a stop word):
 //   - the other words of the synsets of L's first senses per part of speech
 //     (WordNet's index files list senses in frequency order; senses beyond
@@ -53,8 +55,22 @@ import (
 func main() {
 	dir := flag.String("wordnet", "/usr/share/wordnet", "directory holding WordNet's index.* and data.* files")
 	out := flag.String("out", "wordnet.txt.gz", "gzipped table to write")
+	types := flag.String("types", "", "write the answer-type table (types.go) to this file instead")
 	without := flag.String("without", "", "comma-separated relations to leave out, to measure what each adds: "+strings.Join(relations, ","))
 	flag.Parse()
+	if *types != "" {
+		table, st, err := buildTypes(os.DirFS(*dir))
+		if err == nil {
+			err = os.WriteFile(*types, table, 0o644)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "gen:", err)
+			os.Exit(1)
+		}
+		fmt.Fprintf(os.Stderr, "gen: %d categories, %d members, %d bytes (%d gzipped) -> %s\n",
+			st.categories, st.members, st.raw, st.gzipped, *types)
+		return
+	}
 	opt := options{without: map[string]bool{}}
 	for _, r := range strings.Split(*without, ",") {
 		if r == "" {
