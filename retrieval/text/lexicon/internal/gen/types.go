@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"compress/gzip"
 	"io/fs"
 	"slices"
 	"strconv"
@@ -212,19 +211,12 @@ func buildTypes(fsys fs.FS) ([]byte, typeStats, error) {
 		}
 		buf.WriteByte('\n')
 	}
-	var gz bytes.Buffer
-	zw, err := gzip.NewWriterLevel(&gz, gzip.BestCompression)
+	gz, err := gzipped(buf.Bytes())
 	if err != nil {
 		return nil, typeStats{}, err
 	}
-	if _, err := zw.Write(buf.Bytes()); err != nil {
-		return nil, typeStats{}, err
-	}
-	if err := zw.Close(); err != nil {
-		return nil, typeStats{}, err
-	}
-	st.raw, st.gzipped = buf.Len(), gz.Len()
-	return gz.Bytes(), st, nil
+	st.raw, st.gzipped = buf.Len(), len(gz)
+	return gz, st, nil
 }
 
 // memberWord returns w (lower-cased, '_' between words) when it is one or
