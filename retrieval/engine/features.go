@@ -37,6 +37,8 @@ var featureNames = [...]string{
 	"heading",     // no closing punctuation: a headline or subhead
 	"recent",      // exp(-age/7) of the article, age in days before the question's date (0 undated)
 	"stale",       // the article is more than 60 days older than the question
+	"kind",        // names a member of the kind a "which X" question asks for (France for "which country")
+	"kind_named",  // the member named is a proper name (an instance in WordNet: France, not dolphin)
 }
 
 const numFeatures = len(featureNames)
@@ -76,6 +78,8 @@ const (
 	fHeading
 	fRecent
 	fStale
+	fKind
+	fKindNamed
 )
 
 // features fills x with sentence i's features; c holds the article's
@@ -133,6 +137,12 @@ func (c *candidate) features(x *[numFeatures]float64, qa *questionAnalysis, ix *
 	}
 	if s.heading {
 		x[fHeading] = 1
+	}
+	if si.kindOK {
+		x[fKind] = 1
+	}
+	if si.kindNamed {
+		x[fKindNamed] = 1
 	}
 	if c.dated {
 		x[fRecent] = math.Exp(-math.Max(c.age, 0) / 7)

@@ -331,7 +331,10 @@ type questionAnalysis struct {
 	// number: the names, years and figures it is about.
 	named                          []bool
 	wantNumber, wantDate, wantName bool
-	noveltyNorm                    float64
+	// kind is the fine answer type's members (answertype.go), nil when
+	// the question names no kind the lexicon knows.
+	kind        *kindTerms
+	noveltyNorm float64
 	// question is the question's text.
 	question string
 }
@@ -413,6 +416,9 @@ func newQuestionAnalysis(p *Params, question string, qterms []string, focus map[
 	case strings.HasPrefix(lower, "who") || strings.Contains(lower, " who ") || strings.HasPrefix(lower, "which") || strings.HasPrefix(lower, "what") || strings.HasPrefix(lower, "where"):
 		qa.wantName = true
 	}
+	if !qa.wantNumber && !qa.wantDate {
+		qa.kind = newKindTerms(askedKind(question), lex, qa.asked)
+	}
 	return qa
 }
 
@@ -426,6 +432,8 @@ type sentenceInfo struct {
 	adjacent     float64
 	matched      []float64 // per question term, the best match weight
 	typeOK       bool
+	kindOK       bool    // names a member of the asked kind (answertype.go)
+	kindNamed    bool    // the member is a proper name (France for "which country")
 	novelty      float64 // 0..1: rare words beyond the question's
 	capNew       int     // capitalised words not in the question
 	numNew       int     // numbers not in the question
@@ -477,6 +485,9 @@ func (qa *questionAnalysis) analyse(lex *lexical.Index, s *sentence, matched []f
 		}
 	}
 	si.cov = qa.coverage(si.matched)
+	if qa.kind != nil {
+		si.kindOK, si.kindNamed = qa.kind.holds(s)
+	}
 	n := 0
 	var f float64
 	for i, w := range si.matched {

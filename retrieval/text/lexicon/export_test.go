@@ -2,10 +2,12 @@ package lexicon
 
 // Test hooks for the external tests.
 var (
-	Decode    = decode
-	WordNetGz = wordnetGz
-	NewsText  = newsText
-	AbbrText  = abbrText
+	Decode      = decode
+	WordNetGz   = wordnetGz
+	TypesGz     = typesGz
+	DecodeTypes = func(gz []byte) error { _, err := decodeTypes(gz); return err }
+	NewsText    = newsText
+	AbbrText    = abbrText
 )
 
 // Entries returns the number of words the WordNet table holds.

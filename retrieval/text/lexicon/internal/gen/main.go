@@ -5,6 +5,8 @@
 //
 //	go run ./retrieval/text/lexicon/internal/gen -wordnet /usr/share/wordnet -out retrieval/text/lexicon/wordnet.txt.gz
 //
+// With -types FILE it writes the answer-type table instead (types.go).
+//
 // What goes in, for a lemma L (lower-case letters only, not a stop word):
 //   - the other words of the synsets of L's first senses per part of speech
 //     (WordNet's index files list senses in frequency order; senses beyond
@@ -53,8 +55,15 @@ import (
 func main() {
 	dir := flag.String("wordnet", "/usr/share/wordnet", "directory holding WordNet's index.* and data.* files")
 	out := flag.String("out", "wordnet.txt.gz", "gzipped table to write")
+	types := flag.String("types", "", "write the answer-type table (types.go) to this file instead")
 	without := flag.String("without", "", "comma-separated relations to leave out, to measure what each adds: "+strings.Join(relations, ","))
 	flag.Parse()
+	if *types != "" {
+		table, st, err := buildTypes(os.DirFS(*dir))
+		write(*types, table, err, fmt.Sprintf("%d categories, %d members, %d bytes (%d gzipped)",
+			st.categories, st.members, st.raw, st.gzipped))
+		return
+	}
 	opt := options{without: map[string]bool{}}
 	for _, r := range strings.Split(*without, ",") {
 		if r == "" {
@@ -67,15 +76,38 @@ func main() {
 		opt.without[r] = true
 	}
 	table, st, err := build(os.DirFS(*dir), opt)
+	write(*out, table, err, fmt.Sprintf("%d lemmas, %d inflections, %d bytes (%d gzipped)",
+		st.lemmas, st.inflections, st.raw, st.gzipped))
+}
+
+// write writes a built table to path and says what it holds, or exits
+// on the build's or the write's error.
+func write(path string, table []byte, err error, what string) {
 	if err == nil {
-		err = os.WriteFile(*out, table, 0o644)
+		err = os.WriteFile(path, table, 0o644)
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "gen:", err)
 		os.Exit(1)
 	}
-	fmt.Fprintf(os.Stderr, "gen: %d lemmas, %d inflections, %d bytes (%d gzipped) -> %s\n",
-		st.lemmas, st.inflections, st.raw, st.gzipped, *out)
+	fmt.Fprintf(os.Stderr, "gen: %s -> %s\n", what, path)
+}
+
+// gzipped compresses a table with a fixed header (no name or time): the
+// output depends on the input only.
+func gzipped(raw []byte) ([]byte, error) {
+	var gz bytes.Buffer
+	zw, err := gzip.NewWriterLevel(&gz, gzip.BestCompression)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := zw.Write(raw); err != nil {
+		return nil, err
+	}
+	if err := zw.Close(); err != nil {
+		return nil, err
+	}
+	return gz.Bytes(), nil
 }
 
 // Tuning of the table's size and content.
@@ -291,19 +323,11 @@ func build(fsys fs.FS, opt options) ([]byte, stats, error) {
 		buf.WriteByte('\n')
 	}
 
-	var gz bytes.Buffer
-	zw, err := gzip.NewWriterLevel(&gz, gzip.BestCompression)
+	gz, err := gzipped(buf.Bytes())
 	if err != nil {
 		return nil, stats{}, err
 	}
-	// No name or time in the header: the output depends on the input only.
-	if _, err := zw.Write(buf.Bytes()); err != nil {
-		return nil, stats{}, err
-	}
-	if err := zw.Close(); err != nil {
-		return nil, stats{}, err
-	}
-	return gz.Bytes(), stats{len(scores), len(exc), buf.Len(), gz.Len()}, nil
+	return gz, stats{len(scores), len(exc), buf.Len(), len(gz)}, nil
 }
 
 // best returns the maxRelated highest-scored words, ties alphabetical.
