@@ -70,7 +70,7 @@ func TestPunktMatchesLibraryOnRandomText(t *testing.T) {
 	lib := libraryTokenizer(t)
 	r := rand.New(rand.NewPCG(16, 2026))
 	n := 30000
-	if testing.Short() {
+	if testing.Short() || raceEnabled {
 		n = 3000
 	}
 	for i := 0; i < n; i++ {
@@ -88,6 +88,9 @@ func TestPunktMatchesLibraryOnRandomText(t *testing.T) {
 // library is slow).
 func TestPunktMatchesLibraryOnNews(t *testing.T) {
 	stride := 10
+	if testing.Short() || raceEnabled {
+		stride = 100
+	}
 	if os.Getenv("BRIEFBOT_PUNKT_ALL") == "1" {
 		stride = 1
 	}
@@ -132,7 +135,7 @@ func TestPunktMatchesLibraryOnNews(t *testing.T) {
 		}
 	}
 	if texts < 1000 {
-		t.Fatalf("read only %d articles", texts)
+		t.Fatalf("read only %d lines", texts)
 	}
 }
 
