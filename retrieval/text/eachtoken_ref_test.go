@@ -1,10 +1,7 @@
 package text
 
 import (
-	"bufio"
-	"encoding/json"
 	"math/rand/v2"
-	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -95,9 +92,9 @@ var tokenPieces = []string{
 
 func TestEachTokenMatchesReference(t *testing.T) {
 	r := rand.New(rand.NewPCG(16, 16))
-	n, stride := 20000, 10
+	n, stride := 20000, newsStride()
 	if testing.Short() || raceEnabled {
-		n, stride = 2000, 100
+		n = 2000
 	}
 	for i := 0; i < n; i++ {
 		var b strings.Builder
@@ -109,27 +106,10 @@ func TestEachTokenMatchesReference(t *testing.T) {
 		}
 		checkEachToken(t, b.String())
 	}
-	f, err := os.Open("/work/shared/eval/realtimeqa/corpus.jsonl")
-	if os.IsNotExist(err) {
-		t.Skip("news corpus not found")
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	sc.Buffer(nil, 64<<20)
-	for line := 0; sc.Scan(); line++ {
-		if line%stride != 0 {
-			continue
-		}
-		var rec struct{ Title, Text string }
-		if err := json.Unmarshal(sc.Bytes(), &rec); err != nil {
-			t.Fatal(err)
-		}
-		checkEachToken(t, rec.Title)
-		checkEachToken(t, rec.Text)
-	}
+	eachNewsArticle(t, stride, 0, func(title, text string) {
+		checkEachToken(t, title)
+		checkEachToken(t, text)
+	})
 }
 
 func FuzzEachTokenMatchesReference(f *testing.F) {

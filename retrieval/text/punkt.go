@@ -312,19 +312,14 @@ func hasEndPunct(s string) bool {
 	return false
 }
 
-// hasSentEndChars is english.WordTokenizer.HasSentEndChars.
+// hasSentEndChars is english.WordTokenizer.HasSentEndChars: its enders are
+// the unreliable ones and a bare '?' or '!'.
 func hasSentEndChars(tok string) bool {
 	if !hasEndPunct(tok) {
 		return false
 	}
-	for _, ender := range [...]string{
-		`."`, `.'`, `.)`, `.’`, `.”`,
-		`?`, `?"`, `?'`, `?)`, `?’`, `?”`,
-		`!`, `!"`, `!'`, `!)`, `!’`, `!”`,
-	} {
-		if strings.HasSuffix(tok, ender) {
-			return true
-		}
+	if strings.HasSuffix(tok, "?") || strings.HasSuffix(tok, "!") || hasUnreliableEndChars(tok) {
+		return true
 	}
 	for _, paren := range [...]string{
 		`.[`, `.(`, `."`, `.'`,

@@ -1,10 +1,7 @@
 package text
 
 import (
-	"bufio"
-	"encoding/json"
 	"math/rand/v2"
-	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -82,60 +79,20 @@ func TestPunktMatchesLibraryOnRandomText(t *testing.T) {
 }
 
 // TestPunktMatchesLibraryOnNews compares every paragraph, and every whole
-// text, of every tenth article of the RealTime QA news corpora (train and
-// eval; BRIEFBOT_PUNKT_CORPORA names other JSONL files, separated by
-// commas; BRIEFBOT_PUNKT_ALL=1 checks every article: a minute of CPU, the
-// library is slow).
+// text, of the news corpora's articles (see newsStride: every tenth by
+// default; BRIEFBOT_NEWS_ALL=1 checks all, a minute of CPU).
 func TestPunktMatchesLibraryOnNews(t *testing.T) {
-	stride := 10
-	if testing.Short() || raceEnabled {
-		stride = 100
-	}
-	if os.Getenv("BRIEFBOT_PUNKT_ALL") == "1" {
-		stride = 1
-	}
-	paths := []string{
-		"/work/shared/train/realtimeqa-2023/corpus.jsonl",
-		"/work/shared/eval/realtimeqa/corpus.jsonl",
-	}
-	if env := os.Getenv("BRIEFBOT_PUNKT_CORPORA"); env != "" {
-		paths = strings.Split(env, ",")
-	}
 	lib := libraryTokenizer(t)
-	texts := 0
-	for _, path := range paths {
-		f, err := os.Open(path)
-		if os.IsNotExist(err) {
-			t.Skipf("news corpus %s not found", path)
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		sc := bufio.NewScanner(f)
-		sc.Buffer(nil, 64<<20)
-		for sc.Scan() {
-			texts++
-			if texts%stride != 0 {
-				continue
-			}
-			var rec struct{ Title, Text string }
-			if err := json.Unmarshal(sc.Bytes(), &rec); err != nil {
-				t.Fatalf("%s: %v", path, err)
-			}
-			for _, s := range []string{rec.Title, rec.Text} {
-				checkPunkt(t, lib, s)
-				for _, para := range strings.Split(s, "\n") {
-					checkPunkt(t, lib, para)
-				}
+	n := eachNewsArticle(t, newsStride(), 0, func(title, text string) {
+		for _, s := range []string{title, text} {
+			checkPunkt(t, lib, s)
+			for _, para := range strings.Split(s, "\n") {
+				checkPunkt(t, lib, para)
 			}
 		}
-		f.Close()
-		if err := sc.Err(); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if texts < 1000 {
-		t.Fatalf("read only %d lines", texts)
+	})
+	if n < 100 {
+		t.Fatalf("checked only %d articles", n)
 	}
 }
 
@@ -155,29 +112,18 @@ func FuzzPunktMatchesLibrary(f *testing.F) {
 }
 
 // BenchmarkSentencePositions times the library and the rewrite on the
-// paragraphs of the first 500 articles of the eval news corpus:
+// paragraphs of the first 500 articles of the news corpora:
 //
 //	go test ./retrieval/text -run '^$' -bench SentencePositions
 func BenchmarkSentencePositions(b *testing.B) {
-	f, err := os.Open("/work/shared/eval/realtimeqa/corpus.jsonl")
-	if err != nil {
-		b.Skip(err)
-	}
-	defer f.Close()
 	var paras []string
-	sc := bufio.NewScanner(f)
-	sc.Buffer(nil, 64<<20)
-	for n := 0; n < 500 && sc.Scan(); n++ {
-		var rec struct{ Text string }
-		if err := json.Unmarshal(sc.Bytes(), &rec); err != nil {
-			b.Fatal(err)
-		}
-		for _, p := range strings.Split(rec.Text, "\n") {
+	eachNewsArticle(b, 1, 500, func(_, text string) {
+		for _, p := range strings.Split(text, "\n") {
 			if strings.TrimSpace(p) != "" {
 				paras = append(paras, p)
 			}
 		}
-	}
+	})
 	b.Run("library", func(b *testing.B) {
 		lib := libraryTokenizer(b)
 		b.ReportAllocs()
