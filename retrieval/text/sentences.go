@@ -2,15 +2,10 @@ package text
 
 import (
 	"regexp"
-	"runtime"
 	"sort"
 	"strings"
-	"sync"
 	"unicode"
 	"unicode/utf8"
-
-	"github.com/neurosnap/sentences"
-	"github.com/neurosnap/sentences/english"
 )
 
 // Span is a half-open byte range [Start, End) of a text.
@@ -19,53 +14,19 @@ type Span struct {
 	End   int
 }
 
-var (
-	tokenizerOnce sync.Once
-	tokenizer     *sentences.DefaultSentenceTokenizer
-	// idleTokenizers hands each goroutine its own tokenizer: the punkt
-	// tokenizer keeps state while it annotates. It is a bounded free list,
-	// not a sync.Pool: a pool is emptied at every GC, and building a
-	// tokenizer costs about 10 ms (it loads the English model).
-	idleTokenizers = make(chan *sentences.DefaultSentenceTokenizer, 4*runtime.GOMAXPROCS(0))
-)
-
-func getTokenizer() *sentences.DefaultSentenceTokenizer {
-	select {
-	case t := <-idleTokenizers:
-		return t
-	default:
-	}
-	if t, err := english.NewSentenceTokenizer(nil); err == nil {
-		return t
-	}
-	tokenizerOnce.Do(func() {
-		var err error
-		if tokenizer, err = english.NewSentenceTokenizer(nil); err != nil {
-			// The English model is compiled into the library: this is a build defect.
-			panic("text: load the English sentence model: " + err.Error())
-		}
-	})
-	return tokenizer
-}
-
-func putTokenizer(t *sentences.DefaultSentenceTokenizer) {
-	if t == nil || t == tokenizer {
-		return
-	}
-	select {
-	case idleTokenizers <- t:
-	default:
-	}
-}
-
 // Sentences splits s into sentences and returns their spans, trimmed of
 // surrounding white space, in order. A line break ends a sentence (headlines
 // and subheads are their own sentences); inside a paragraph the punkt
 // tokenizer decides, so "U.S.", "Mr." and "Jan. 6" do not end one.
 func Sentences(s string) []Span {
 	var out []Span
-	tok := getTokenizer()
-	defer putTokenizer(tok)
+	p := englishPunkt()
+	toks := punktTokens.Get().(*[]punktToken)
+	defer func() {
+		clear((*toks)[:cap(*toks)]) // the words point into s
+		punktTokens.Put(toks)
+	}()
+	var cuts []int
 	start := 0
 	for start < len(s) {
 		end := strings.IndexByte(s[start:], '\n')
@@ -74,21 +35,20 @@ func Sentences(s string) []Span {
 		} else {
 			end += start
 		}
-		out = appendParagraph(out, tok, s, start, end)
+		out, cuts, *toks = appendParagraph(out, cuts, *toks, p, s, start, end)
 		start = end + 1
 	}
 	return out
 }
 
-func appendParagraph(out []Span, tok *sentences.DefaultSentenceTokenizer, s string, start, end int) []Span {
+// appendParagraph appends the sentences of the paragraph s[start:end] to
+// out; cuts and toks are scratch space, returned for the next paragraph.
+func appendParagraph(out []Span, cuts []int, toks []punktToken, p *punkt, s string, start, end int) ([]Span, []int, []punktToken) {
 	para := s[start:end]
 	if strings.TrimSpace(para) == "" {
-		return out
+		return out, cuts, toks
 	}
-	var cuts []int
-	if tok != nil {
-		cuts = tok.SentencePositions(para)
-	}
+	cuts, toks = p.sentencePositions(para, toks, cuts[:0])
 	cuts = addNumberEnds(cuts, para)
 	prev := 0
 	for _, c := range cuts {
@@ -98,7 +58,7 @@ func appendParagraph(out []Span, tok *sentences.DefaultSentenceTokenizer, s stri
 		out = appendTrimmed(out, s, start+prev, start+c)
 		prev = c
 	}
-	return appendTrimmed(out, s, start+prev, start+len(para))
+	return appendTrimmed(out, s, start+prev, start+len(para)), cuts, toks
 }
 
 func appendTrimmed(out []Span, s string, a, b int) []Span {

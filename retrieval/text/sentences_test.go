@@ -115,8 +115,9 @@ func TestSentenceSpans(t *testing.T) {
 	}
 }
 
-// TestSentencesConcurrent runs the splitter from many goroutines (the punkt
-// tokenizer keeps state; -race must stay quiet and results must agree).
+// TestSentencesConcurrent runs the splitter from many goroutines (they share
+// the English model and recycle token buffers; -race must stay quiet and
+// results must agree).
 func TestSentencesConcurrent(t *testing.T) {
 	in := "Mr. Witkoff met the U.S. team on Jan. 6. They agreed. “Done,” he said.\nNext line."
 	want := strings.Join(sentenceTexts(in), "\x00")
@@ -141,9 +142,9 @@ func TestSentencesConcurrent(t *testing.T) {
 	}
 }
 
-// TestSentencesKeepTokenizerAcrossGC guards against rebuilding the punkt
-// tokenizer (it loads the English model: ~10 ms, tens of thousands of
-// allocations) after every garbage collection, as a sync.Pool would.
+// TestSentencesKeepTokenizerAcrossGC guards against loading the English
+// punkt model again (~10 ms, tens of thousands of allocations) after a
+// garbage collection, as a sync.Pool of tokenizers would.
 func TestSentencesKeepTokenizerAcrossGC(t *testing.T) {
 	const in = "Mr. Witkoff met the U.S. team on Jan. 6. They agreed."
 	text.Sentences(in) // build one

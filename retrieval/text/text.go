@@ -22,6 +22,9 @@ type Token struct {
 
 // isWordRune reports whether r belongs to a word.
 func isWordRune(r rune) bool {
+	if r < utf8.RuneSelf {
+		return 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9'
+	}
 	// U+02BC (ʼ) is a letter to Unicode but an apostrophe in news text.
 	return (unicode.IsLetter(r) || unicode.IsDigit(r)) && r != 'ʼ'
 }
@@ -34,42 +37,44 @@ func isApostrophe(r rune) bool { return r == '\'' || r == '’' || r == 'ʼ' }
 // Digits and letters joined by '.' or ',' inside numbers ("2.5", "1,000")
 // stay one token.
 func EachToken(s string, fn func(Token)) {
-	var b strings.Builder
+	// The word is built in a buffer on the stack and copied once into its
+	// string; ASCII, most of news text, skips rune decoding and case tables.
+	var scratch [64]byte
 	i := 0
 	for i < len(s) {
-		r, w := utf8.DecodeRuneInString(s[i:])
+		r, w := decodeRune(s, i)
 		if !isWordRune(r) {
 			i += w
 			continue
 		}
 		start := i
-		b.Reset()
+		b := scratch[:0]
 		// Acronyms with dots: U.S., U.K., e.g. -> us, uk, eg.
 		if n := acronymLen(s[i:]); n > 0 {
 			for _, r := range s[i : i+n] {
 				if r != '.' {
-					b.WriteRune(unicode.ToLower(r))
+					b = appendLower(b, r)
 				}
 			}
 			i += n
-			fn(Token{Word: b.String(), Start: start, End: i})
+			fn(Token{Word: string(b), Start: start, End: i})
 			i = skipClitic(s, i)
 			continue
 		}
 		for i < len(s) {
-			r, w = utf8.DecodeRuneInString(s[i:])
+			r, w = decodeRune(s, i)
 			if isWordRune(r) {
-				b.WriteRune(unicode.ToLower(r))
+				b = appendLower(b, r)
 				i += w
 				continue
 			}
 			// Keep 1,000 and 2.5 whole.
-			if (r == '.' || r == ',') && i+w < len(s) && b.Len() > 0 {
-				prev := b.String()[b.Len()-1]
+			if (r == '.' || r == ',') && i+w < len(s) && len(b) > 0 {
+				prev := b[len(b)-1]
 				next, _ := utf8.DecodeRuneInString(s[i+w:])
 				if prev >= '0' && prev <= '9' && unicode.IsDigit(next) {
 					if r == '.' {
-						b.WriteByte('.')
+						b = append(b, '.')
 					}
 					i += w
 					continue
@@ -79,8 +84,28 @@ func EachToken(s string, fn func(Token)) {
 		}
 		end := i
 		i = skipClitic(s, i)
-		fn(Token{Word: b.String(), Start: start, End: end})
+		fn(Token{Word: string(b), Start: start, End: end})
 	}
+}
+
+// decodeRune is utf8.DecodeRuneInString(s[i:]) with ASCII inline.
+func decodeRune(s string, i int) (rune, int) {
+	if c := s[i]; c < utf8.RuneSelf {
+		return rune(c), 1
+	}
+	return utf8.DecodeRuneInString(s[i:])
+}
+
+// appendLower appends unicode.ToLower(r), UTF-8 encoded.
+func appendLower(b []byte, r rune) []byte {
+	if r < utf8.RuneSelf {
+		c := byte(r)
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		return append(b, c)
+	}
+	return utf8.AppendRune(b, unicode.ToLower(r))
 }
 
 // skipClitic returns the position after a possessive or contraction tail
