@@ -274,6 +274,8 @@ func (e *Engine) search(ctx context.Context, ix *index, q retrieval.Query, ref t
 	case len(quotes) == 0:
 	case len(r.terms.unknownNames) > 0:
 		res.Reason = "The briefings never mention " + strings.Join(r.terms.unknownNames, ", ") + "."
+	case p.NamePhrases != 0 && unknownPhrase(ix, r) != "":
+		res.Reason = "The briefings never mention " + unknownPhrase(ix, r) + "."
 	case cov.To.Year() > 1 && slices.Max(append([]int{0}, r.terms.years...)) > cov.To.Year():
 		res.Reason = "The briefings end on " + cov.To.Format("2006-01-02") + "."
 	case personalRequest(q.Text) && evidence < p.PersonalEvidence:
@@ -292,6 +294,21 @@ func (e *Engine) search(ctx context.Context, ix *index, q retrieval.Query, ref t
 		res.Quotes = quotes
 	}
 	return res, nil
+}
+
+// unknownPhrase is the first of the question's names of several words that
+// no article ranked for it holds ("" when each is held somewhere).
+func unknownPhrase(ix *index, r *retrieved) string {
+	if len(r.terms.phrases) == 0 {
+		return ""
+	}
+	bodies := make([]string, 0, len(r.ranked))
+	for _, d := range r.ranked {
+		if a, ok := ix.artIdx[d.ID]; ok {
+			bodies = append(bodies, ix.arts[a].Title+"\n"+ix.arts[a].Body)
+		}
+	}
+	return r.terms.unknownPhrase(bodies)
 }
 
 // howWords are the words that make "how" a question of quantity: "long" in
