@@ -71,6 +71,9 @@ type Params struct {
 	// ("Port Kessington") no article found for it holds, its words in order
 	// and close together, although the briefings hold each word.
 	NamePhrases int `json:"name_phrases"`
+	// YearCheck (1: on) refuses a question that names a year when no quote
+	// names it and no quoted article is dated in it.
+	YearCheck int `json:"year_check"`
 
 	w  []float64 // Weights in featureNames order
 	rw []float64 // RefusalWeights in refusalFeatureNames order

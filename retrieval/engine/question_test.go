@@ -85,6 +85,7 @@ func TestRefusalsSayWhy(t *testing.T) {
 		{"What did Zorvath Industries announce?", "The briefings never mention Zorvath."},
 		{"What did Zelensky and Witkoff agree in 2031?", "The briefings end on 2025-12-06."},
 		{"What did Secretary Podolyak say about Miami?", "The briefings never mention Secretary Podolyak."},
+		{"What did Zelensky and Witkoff agree in 2024?", "No briefing gives that for 2024."},
 	} {
 		res, err := e.Search(context.Background(), retrieval.Query{Text: tt.q})
 		if err != nil {

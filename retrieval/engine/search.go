@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -278,6 +279,8 @@ func (e *Engine) search(ctx context.Context, ix *index, q retrieval.Query, ref t
 		res.Reason = "The briefings never mention " + unknownPhrase(ix, r) + "."
 	case cov.To.Year() > 1 && slices.Max(append([]int{0}, r.terms.years...)) > cov.To.Year():
 		res.Reason = "The briefings end on " + cov.To.Format("2006-01-02") + "."
+	case p.YearCheck != 0 && len(r.terms.years) > 0 && !quotesGiveYear(ix, quotes, r.terms.years):
+		res.Reason = "No briefing gives that for " + strconv.Itoa(slices.Max(r.terms.years)) + "."
 	case personalRequest(q.Text) && evidence < p.PersonalEvidence:
 		res.Reason = "That reads like a request for help rather than a question about the briefings."
 	case evidence < p.MinEvidence || best.score < p.MinScore || r.qa.unknownFrac() > p.MaxUnknown || conf < p.MinConfidence:
@@ -294,6 +297,24 @@ func (e *Engine) search(ctx context.Context, ix *index, q retrieval.Query, ref t
 		res.Quotes = quotes
 	}
 	return res, nil
+}
+
+// quotesGiveYear reports whether a quote names one of years or comes from
+// an article dated in one.
+func quotesGiveYear(ix *index, quotes []retrieval.Quote, years []int) bool {
+	for _, x := range quotes {
+		if a, ok := ix.artIdx[x.Article.ID]; ok {
+			if pub := ix.arts[a].Published; !pub.IsZero() && slices.Contains(years, pub.Year()) {
+				return true
+			}
+		}
+		for _, y := range yearIn.FindAllString(x.Text, -1) {
+			if slices.Contains(years, atoi(y)) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // unknownPhrase is the first of the question's names of several words that
