@@ -74,6 +74,10 @@ type Params struct {
 	// YearCheck (1: on) refuses a question that names a year when no quote
 	// names it and no quoted article is dated in it.
 	YearCheck int `json:"year_check"`
+	// CountCheck (1: on) refuses a "how many" question when no quote puts a
+	// number next to what it counts ("How many rail cars ...?": "two rail
+	// cars").
+	CountCheck int `json:"count_check"`
 
 	w  []float64 // Weights in featureNames order
 	rw []float64 // RefusalWeights in refusalFeatureNames order

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -293,6 +294,18 @@ func (qt *questionTerms) addRelated(lex *lexical.Index, word, stem string) bool 
 		n++
 	}
 	return n > 0
+}
+
+// withRelated returns stems with the related words the question's
+// reading found for them ("nations" for "countries").
+func (qt *questionTerms) withRelated(stems []string) []string {
+	out := stems
+	for _, r := range qt.related {
+		if slices.Contains(stems, r.Of) && !slices.Contains(out, r.Term) {
+			out = append(out, r.Term)
+		}
+	}
+	return out
 }
 
 // isAbbreviation reports a word written as an abbreviation: two or more

@@ -64,3 +64,25 @@ func TestRefusalExampleHidingHidesArticles(t *testing.T) {
 		t.Errorf("%d features, want %d", len(hx), numRefusalFeatures)
 	}
 }
+
+func TestCountGiven(t *testing.T) {
+	for _, tt := range []struct {
+		q, quote string
+		want     bool
+	}{
+		{"How many rail cars were damaged in the strike?", "The strike damaged rail cars and the station.", false},
+		{"How many rail cars were damaged in the strike?", "The strike damaged two rail cars.", true},
+		{"How many of the drones did Russia fire?", "Russia fired 653 drones and 51 missiles.", true},
+		{"How many people were killed?", "One of the strikes hit a railway center, killing no one we know of.", false},
+		{"How many minutes did it last?", "It lasted 187 minutes.", true},
+		{"How many wildfires have there been?", "There had been 420 fires since January.", true},
+		{"How many households lost power?", "Strikes hit facilities across eight regions, cutting power to households.", false},
+	} {
+		if got := countGiven(tt.quote, countedStems(tt.q)); got != tt.want {
+			t.Errorf("%q / %q: count given %v, want %v (counted %v)", tt.q, tt.quote, got, tt.want, countedStems(tt.q))
+		}
+	}
+	if c := countedStems("What did Russia fire?"); c != nil {
+		t.Errorf("not a how-many question: counted %v", c)
+	}
+}

@@ -290,6 +290,8 @@ func (e *Engine) search(ctx context.Context, ix *index, q retrieval.Query, ref t
 		} else {
 			res.Reason = "No briefing gives that date."
 		}
+	case p.TypeCheck != 0 && p.CountCheck != 0 && r.qa.wantNumber && !quotesGiveCount(quotes, r.terms.withRelated(countedStems(q.Text))):
+		res.Reason = "No briefing gives that number."
 	case p.TypeCheck != 0 && moneyQuestion.MatchString(q.Text) && !slices.ContainsFunc(quotes, func(x retrieval.Quote) bool { return money.MatchString(x.Text) }):
 		res.Reason = "No briefing gives that amount."
 	default:
@@ -297,6 +299,12 @@ func (e *Engine) search(ctx context.Context, ix *index, q retrieval.Query, ref t
 		res.Quotes = quotes
 	}
 	return res, nil
+}
+
+// quotesGiveCount reports whether a quote gives a count of what counted
+// names (true when counted is empty: not a "how many" question).
+func quotesGiveCount(quotes []retrieval.Quote, counted []string) bool {
+	return len(counted) == 0 || slices.ContainsFunc(quotes, func(x retrieval.Quote) bool { return countGiven(x.Text, counted) })
 }
 
 // quotesGiveYear reports whether a quote names one of years or comes from
