@@ -86,3 +86,23 @@ func TestCountGiven(t *testing.T) {
 		t.Errorf("not a how-many question: counted %v", c)
 	}
 }
+
+// A "how many" question is refused when no quote counts what it asks
+// about, though a quote holds another number.
+func TestCountCheckRefuses(t *testing.T) {
+	e := memoryEngine(t,
+		retrieval.Article{ID: "a", Title: "Bridge", Body: "Workers repaired the harbour bridge over the winter. The ferry kept running."},
+		retrieval.Article{ID: "b", Title: "Pier", Body: "Eight gulls nested near the harbour all spring. The pier stayed open."},
+	)
+	q := retrieval.Query{Text: "How many workers repaired the harbour bridge?"}
+	p := e.params.Clone()
+	p.MinConfidence, p.MinEvidence = 0, 0.01
+	e.params = p
+	res, err := e.Search(context.Background(), q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Found || res.Reason != "No briefing gives that number." {
+		t.Errorf("found %v (%q): %v", res.Found, res.Reason, quoteTexts(res))
+	}
+}
