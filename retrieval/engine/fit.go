@@ -4,9 +4,6 @@ import (
 	"context"
 	"math"
 	"sort"
-	"strings"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/briefbot/briefbot/retrieval"
 	"github.com/briefbot/briefbot/retrieval/text"
@@ -440,15 +437,8 @@ func Objective(groups []FitGroup, w map[string]float64, pol QuotePolicy) (at1, a
 func (e *Engine) KeyWord(question string) (start, end int, ok bool) {
 	lex := e.state().lex
 	best := -1.0
-	atStart := true
-	prevEnd := 0
-	text.EachToken(question, func(t text.Token) {
-		between := question[prevEnd:t.Start]
-		prevEnd = t.End
-		first := atStart || strings.ContainsAny(between, ".?!:;\n")
-		atStart = false
-		r, _ := utf8.DecodeRuneInString(question[t.Start:])
-		if text.IsStopWord(t.Word) || unicode.IsDigit(r) || (unicode.IsUpper(r) && !first) {
+	eachQuestionWord(question, func(t text.Token, name bool) {
+		if name || text.IsStopWord(t.Word) {
 			return
 		}
 		st := text.Stem(t.Word)

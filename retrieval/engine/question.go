@@ -75,8 +75,6 @@ var longStopWords = func() []string {
 func analyseTerms(question string, lex *lexical.Index, spelling, related bool) questionTerms {
 	qt := questionTerms{noRelated: !related}
 	q := howWords.ReplaceAllString(question, "how")
-	atStart := true
-	prevEnd := 0
 	nameStart, lastNameEnd := 0, 0
 	// The name of several words being read: its stems, where it starts,
 	// and where its last word ends.
@@ -103,18 +101,13 @@ func analyseTerms(question string, lex *lexical.Index, spelling, related bool) q
 		run = append(run, stem)
 		runEnd = t.End
 	}
-	text.EachToken(q, func(t text.Token) {
-		between := q[prevEnd:t.Start]
-		prevEnd = t.End
-		first := atStart || strings.ContainsAny(between, ".?!:;\n")
-		atStart = false
+	eachQuestionWord(q, func(t text.Token, name bool) {
 		r, _ := utf8.DecodeRuneInString(q[t.Start:])
 		if text.IsStopWord(t.Word) {
 			return
 		}
 		stem := text.Stem(t.Word)
 		raw := q[t.Start:t.End]
-		name := unicode.IsDigit(r) || (unicode.IsUpper(r) && !first)
 		// A word of a longer name: capitalised, not the first word, not a
 		// figure, year or abbreviation.
 		nameWord := name && unicode.IsUpper(r) && !isAbbreviation(raw)
@@ -271,6 +264,21 @@ func (ph *namePhrase) heldAt(last []int, pos int) bool {
 		missing++
 	}
 	return missing <= 1
+}
+
+// eachQuestionWord calls fn for each word of q with whether it reads as a
+// name or figure: a number, or a capitalised word that does not begin a
+// sentence.
+func eachQuestionWord(q string, fn func(t text.Token, name bool)) {
+	atStart := true
+	prevEnd := 0
+	text.EachToken(q, func(t text.Token) {
+		first := atStart || strings.ContainsAny(q[prevEnd:t.Start], ".?!:;\n")
+		atStart = false
+		prevEnd = t.End
+		r, _ := utf8.DecodeRuneInString(q[t.Start:])
+		fn(t, unicode.IsDigit(r) || (unicode.IsUpper(r) && !first))
+	})
 }
 
 func isYear(w string) bool { return yearRE.MatchString(w) && len(w) == 4 }
