@@ -46,8 +46,9 @@ models with 'briefbot eval retrieval' on the dev split.`,
 			if corpus == "" || queries == "" || out == "" {
 				return exitError{code: 2, msg: "eval fit needs --corpus, --queries and --out"}
 			}
-			if negatives != "none" && negatives != "drop-answer" {
-				return exitError{code: 2, msg: "--negatives is none or drop-answer, got " + negatives}
+			negKinds, err := parseNegatives(negatives)
+			if err != nil {
+				return exitError{code: 2, msg: err.Error()}
 			}
 			ctx := cmd.Context()
 			params := engine.DefaultParams()
@@ -70,7 +71,7 @@ models with 'briefbot eval retrieval' on the dev split.`,
 					if err != nil {
 						return fmt.Errorf("read %s: %w", cache, err)
 					}
-					return writeRefusal(a, params, set, negatives, refusalSkip, out, time.Now())
+					return writeRefusal(a, params, set, negKinds, refusalSkip, out, time.Now())
 				}
 			}
 			if !refusal && cache != "" {
@@ -117,7 +118,7 @@ models with 'briefbot eval retrieval' on the dev split.`,
 				return err
 			}
 			if refusal {
-				set, err := refusalExamples(cmd, e, qs, ans, negatives != "none")
+				set, err := refusalExamples(cmd, e, qs, ans, negKinds)
 				if err != nil {
 					return err
 				}
@@ -126,7 +127,7 @@ models with 'briefbot eval retrieval' on the dev split.`,
 						return err
 					}
 				}
-				return writeRefusal(a, params, set, negatives, refusalSkip, out, start)
+				return writeRefusal(a, params, set, negKinds, refusalSkip, out, start)
 			}
 			for _, q := range qs {
 				gold := ans[q.QID]
@@ -179,7 +180,7 @@ models with 'briefbot eval retrieval' on the dev split.`,
 	cmd.Flags().StringSliceVar(&fixed, "fixed", []string{"doc", "rank", "title"}, "feature weights ascent keeps (article-level ones: the training corpus holds only each question's search results, so its article ranking is easier than a real archive's)")
 	cmd.Flags().BoolVar(&refusal, "refusal", false, "fit the refusal model (keeps the sentence weights): the chance the quotes answer, labelled by whether the answer is in quotes 1-3")
 	cmd.Flags().StringSliceVar(&refusalSkip, "refusal-skip", []string{"bm25", "vector", "score"}, "refusal features kept at zero (their scale depends on the archive's size: a model fitted on 7,580 articles must also judge five)")
-	cmd.Flags().StringVar(&negatives, "negatives", "none", "with --refusal: none, or drop-answer (each training question asked a second time of the archive without the articles that hold its answer, a question it cannot answer with near-topic distractors, added as a negative)")
+	cmd.Flags().StringVar(&negatives, "negatives", "none", "with --refusal: none, or a comma-separated list of drop-answer (each training question asked a second time of the archive without the articles that hold its answer, a question it cannot answer with near-topic distractors, added as a negative) and swap-word (each training question with its rarest word that is not a name swapped for another question's, a fact about the same names the archive does not give, added as a negative when its quotes lack the original answer)")
 	cmd.Flags().Float64Var(&atOne, "at-one", 0.5, "ascent: the weight of answer-in-quote@1 against @3 in the objective")
 	cmd.Flags().StringVar(&method, "method", "ascent", "ascent (coordinate ascent on answer-in-quote@3 + .5 @1) or softmax (listwise likelihood)")
 	return cmd
@@ -230,6 +231,47 @@ type refusalSet struct {
 	X   [][]float64
 	Y   []bool
 	Neg []bool
+	// Kind names how each negative was built (drop-answer, swap-word);
+	// empty in caches written before there was more than one way.
+	Kind []string
+}
+
+// negativeKinds are the ways --negatives builds refusal negatives.
+var negativeKinds = []string{"drop-answer", "swap-word"}
+
+// parseNegatives reads --negatives: none, or a comma-separated list of
+// negativeKinds.
+func parseNegatives(v string) (map[string]bool, error) {
+	kinds := map[string]bool{}
+	if v == "none" {
+		return kinds, nil
+	}
+	for _, k := range strings.Split(v, ",") {
+		k = strings.TrimSpace(k)
+		if !slices.Contains(negativeKinds, k) {
+			return nil, fmt.Errorf("--negatives is none or a comma-separated list of %s, got %q", strings.Join(negativeKinds, ", "), v)
+		}
+		kinds[k] = true
+	}
+	return kinds, nil
+}
+
+// kind is how example i was built: "" for a training question as asked.
+func (s *refusalSet) kind(i int) string {
+	switch {
+	case !s.Neg[i]:
+		return ""
+	case i < len(s.Kind) && s.Kind[i] != "":
+		return s.Kind[i]
+	}
+	return "drop-answer"
+}
+
+func (s *refusalSet) add(x []float64, y bool, kind string) {
+	s.X = append(s.X, x)
+	s.Y = append(s.Y, y)
+	s.Neg = append(s.Neg, kind != "")
+	s.Kind = append(s.Kind, kind)
 }
 
 func writeGob(path string, v any) error {
@@ -245,13 +287,29 @@ func writeGob(path string, v any) error {
 }
 
 // refusalExamples asks every training question as of its date and, with
-// negatives, a second time of the archive without the articles whose body
-// holds its answer (normalised, as whole words): what is left are the
-// near-topic articles of its week and older ones, and no quote can answer.
-func refusalExamples(cmd *cobra.Command, e *engine.Engine, qs []evalQuery, ans map[string]string, negatives bool) (refusalSet, error) {
+// the negatives asked for: drop-answer, a second time of the archive
+// without the articles whose body holds its answer (normalised, as whole
+// words), where what is left are the near-topic articles of its week and
+// older ones and no quote can answer; swap-word, with its rarest word that
+// is not a name swapped for another training question's ("Who won ..." ->
+// "Who piloted ..."), a fact about the same names the archive does not
+// give (left out when its quotes still hold the original answer).
+func refusalExamples(cmd *cobra.Command, e *engine.Engine, qs []evalQuery, ans map[string]string, negatives map[string]bool) (refusalSet, error) {
 	var set refusalSet
 	norm := map[string]string{} // article id -> " normalised body "
-	for _, q := range qs {
+	// Each question's key word, for swap-word.
+	type keyWord struct{ start, end int }
+	keys := make([]keyWord, len(qs))
+	var withKey []int
+	if negatives["swap-word"] {
+		for i, q := range qs {
+			if s, t, ok := e.KeyWord(q.Question); ok {
+				keys[i] = keyWord{s, t}
+				withKey = append(withKey, i)
+			}
+		}
+	}
+	for qi, q := range qs {
 		gold := ans[q.QID]
 		if gold == "" {
 			continue
@@ -263,42 +321,52 @@ func refusalExamples(cmd *cobra.Command, e *engine.Engine, qs []evalQuery, ans m
 			return set, fmt.Errorf("query %s: %w", q.QID, err)
 		}
 		if x != nil {
-			set.X = append(set.X, x)
-			set.Y = append(set.Y, evaluate.AnswerInQuotes(gold, quotes, 3))
-			set.Neg = append(set.Neg, false)
-		}
-		if !negatives {
-			continue
+			set.add(x, evaluate.AnswerInQuotes(gold, quotes, 3), "")
 		}
 		a := " " + evaluate.Normalize(gold) + " "
-		if strings.TrimSpace(a) == "" {
-			continue
-		}
-		hide := func(id, body string) bool {
-			nb, ok := norm[id]
-			if !ok {
-				nb = " " + evaluate.Normalize(body) + " "
-				norm[id] = nb
+		if negatives["drop-answer"] && strings.TrimSpace(a) != "" {
+			hide := func(id, body string) bool {
+				nb, ok := norm[id]
+				if !ok {
+					nb = " " + evaluate.Normalize(body) + " "
+					norm[id] = nb
+				}
+				return strings.Contains(nb, a)
 			}
-			return strings.Contains(nb, a)
+			x, quotes, err = e.RefusalExampleHiding(cmd.Context(), query, hide)
+			if err != nil {
+				return set, fmt.Errorf("query %s: %w", q.QID, err)
+			}
+			if x != nil && !evaluate.AnswerInQuotes(gold, quotes, 3) {
+				set.add(x, false, "drop-answer")
+			}
 		}
-		x, quotes, err = e.RefusalExampleHiding(cmd.Context(), query, hide)
-		if err != nil {
-			return set, fmt.Errorf("query %s: %w", q.QID, err)
+		if negatives["swap-word"] && keys[qi].end > 0 && len(withKey) > 1 {
+			// Another question's key word, chosen by a fixed stride so the
+			// set is the same on every run.
+			k := keys[qi]
+			o := withKey[(slices.Index(withKey, qi)*7+3)%len(withKey)]
+			ok := keys[o]
+			w := qs[o].Question[ok.start:ok.end]
+			if strings.EqualFold(w, q.Question[k.start:k.end]) {
+				continue
+			}
+			swapped := q.Question[:k.start] + strings.ToLower(w) + q.Question[k.end:]
+			x, quotes, err = e.RefusalExample(cmd.Context(), retrieval.Query{Text: swapped, AsOf: asOf})
+			if err != nil {
+				return set, fmt.Errorf("query %s: %w", q.QID, err)
+			}
+			if x != nil && !evaluate.AnswerInQuotes(gold, quotes, 3) {
+				set.add(x, false, "swap-word")
+			}
 		}
-		if x == nil || evaluate.AnswerInQuotes(gold, quotes, 3) {
-			continue
-		}
-		set.X = append(set.X, x)
-		set.Y = append(set.Y, false)
-		set.Neg = append(set.Neg, true)
 	}
 	return set, nil
 }
 
 // writeRefusal fits the refusal model on set (its built negatives only
 // when negatives is not "none") and writes params with it.
-func writeRefusal(a *app, params *engine.Params, set refusalSet, negatives string, skipList []string, out string, start time.Time) error {
+func writeRefusal(a *app, params *engine.Params, set refusalSet, negatives map[string]bool, skipList []string, out string, start time.Time) error {
 	skip := map[string]bool{}
 	for _, f := range skipList {
 		skip[f] = true
@@ -307,11 +375,14 @@ func writeRefusal(a *app, params *engine.Params, set refusalSet, negatives strin
 	var ys []bool
 	pos, neg := 0, 0
 	for i, x := range set.X {
-		if set.Neg[i] {
-			if negatives == "none" {
+		if k := set.kind(i); k != "" {
+			if !negatives[k] {
 				continue
 			}
 			neg++
+		}
+		if len(x) != len(engine.RefusalFeatureNames()) {
+			return fmt.Errorf("the cache's examples have %d refusal features, the engine %d: build it again (delete it)", len(x), len(engine.RefusalFeatureNames()))
 		}
 		if set.Y[i] {
 			pos++
@@ -328,7 +399,7 @@ func writeRefusal(a *app, params *engine.Params, set refusalSet, negatives strin
 	if err := os.WriteFile(out, b, 0o644); err != nil {
 		return err
 	}
-	fmt.Fprintf(a.stdout, "fitted the refusal model on %d examples (%d answered right, %d without their answering articles; log loss %.4f) in %.1fs; wrote %s\n", len(xs), pos, neg, loss, time.Since(start).Seconds(), out)
+	fmt.Fprintf(a.stdout, "fitted the refusal model on %d examples (%d answered right, %d negatives built; log loss %.4f) in %.1fs; wrote %s\n", len(xs), pos, neg, loss, time.Since(start).Seconds(), out)
 	for _, n := range engine.RefusalFeatureNames() {
 		fmt.Fprintf(a.stdout, "  %-12s %8.4f\n", n, w[n])
 	}

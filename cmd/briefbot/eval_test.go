@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -133,17 +134,17 @@ func TestEvalFitRefusalNegatives(t *testing.T) {
 	env := map[string]string{"BRIEFBOT_DATA": t.TempDir()}
 	args := []string{"eval", "fit", "--refusal", "--corpus", filepath.Join(dir, "corpus.jsonl"), "--queries", filepath.Join(dir, "queries.jsonl")}
 	code, _, stderr := runCLI(t, env, append(args, "--negatives", "bogus", "--out", filepath.Join(dir, "m.json"))...)
-	if code != 2 || !strings.Contains(stderr, "--negatives is none or drop-answer") {
+	if code != 2 || !strings.Contains(stderr, "--negatives is none or a comma-separated list of drop-answer, swap-word") {
 		t.Fatalf("bad --negatives: exit %d, %s", code, stderr)
 	}
 	cache := filepath.Join(dir, "refusal.gob")
 	out1, out2 := filepath.Join(dir, "m1.json"), filepath.Join(dir, "m2.json")
-	code, stdout, stderr := runCLI(t, env, append(args, "--negatives", "drop-answer", "--cache", cache, "--out", out1)...)
-	if code != 0 || !strings.Contains(stdout, "without their answering articles") {
+	code, stdout, stderr := runCLI(t, env, append(args, "--negatives", "drop-answer,swap-word", "--cache", cache, "--out", out1)...)
+	if code != 0 || !strings.Contains(stdout, "negatives built") {
 		t.Fatalf("exit %d: %s%s", code, stdout, stderr)
 	}
 	// The cache gives the same model without the corpus being read again.
-	if code, _, stderr = runCLI(t, env, append(args, "--negatives", "drop-answer", "--cache", cache, "--out", out2)...); code != 0 {
+	if code, _, stderr = runCLI(t, env, append(args, "--negatives", "drop-answer,swap-word", "--cache", cache, "--out", out2)...); code != 0 {
 		t.Fatalf("from the cache: exit %d: %s", code, stderr)
 	}
 	a, _ := os.ReadFile(out1)
@@ -157,7 +158,32 @@ func TestEvalFitRefusalNegatives(t *testing.T) {
 	if err := json.Unmarshal(a, &m); err != nil {
 		t.Fatal(err)
 	}
-	if _, ok := m.RefusalWeights["pred"]; !ok {
-		t.Errorf("refusal weights lack pred: %v", m.RefusalWeights)
+	for _, f := range []string{"pred", "key_word", "year_miss"} {
+		if _, ok := m.RefusalWeights[f]; !ok {
+			t.Errorf("refusal weights lack %s: %v", f, m.RefusalWeights)
+		}
 	}
+	// The cache keeps each kind of negative apart: a fit on fewer kinds
+	// uses fewer examples.
+	code, stdout2, stderr := runCLI(t, env, append(args, "--negatives", "drop-answer", "--cache", cache, "--out", out2)...)
+	if code != 0 {
+		t.Fatalf("drop-answer only: exit %d: %s", code, stderr)
+	}
+	if n1, n2 := fittedExamples(t, stdout), fittedExamples(t, stdout2); n2 > n1 {
+		t.Errorf("drop-answer only fitted %d examples, both kinds %d", n2, n1)
+	}
+}
+
+// fittedExamples reads how many examples eval fit --refusal says it fitted.
+func fittedExamples(t *testing.T, stdout string) int {
+	t.Helper()
+	var n int
+	i := strings.Index(stdout, "fitted the refusal model on ")
+	if i < 0 {
+		t.Fatalf("no fit line in %q", stdout)
+	}
+	if _, err := fmt.Sscanf(stdout[i:], "fitted the refusal model on %d examples", &n); err != nil {
+		t.Fatal(err)
+	}
+	return n
 }

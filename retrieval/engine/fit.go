@@ -6,6 +6,7 @@ import (
 	"sort"
 
 	"github.com/briefbot/briefbot/retrieval"
+	"github.com/briefbot/briefbot/retrieval/text"
 )
 
 // CandidateSentence is a sentence that competes to be quoted for a
@@ -426,4 +427,27 @@ func Objective(groups []FitGroup, w map[string]float64, pol QuotePolicy) (at1, a
 	k1, k3 := policyHits(groups, p.score, pol)
 	n := float64(len(groups))
 	return k1 / n, k3 / n
+}
+
+// KeyWord returns where in question its rarest word stands that the
+// archive knows and that is not a name, figure or stop word (what it asks
+// about its names: "won", "piloted", "attendance"), for building refusal
+// negatives that ask for another fact about the same names; ok is false
+// when it has none.
+func (e *Engine) KeyWord(question string) (start, end int, ok bool) {
+	lex := e.state().lex
+	best := -1.0
+	eachQuestionWord(question, func(t text.Token, name bool) {
+		if name || text.IsStopWord(t.Word) {
+			return
+		}
+		st := text.Stem(t.Word)
+		if !lex.Known(st) {
+			return
+		}
+		if idf := lex.IDF(st); idf > best {
+			best, start, end, ok = idf, t.Start, t.End, true
+		}
+	})
+	return start, end, ok
 }

@@ -67,6 +67,17 @@ type Params struct {
 	// PersonalEvidence is the evidence a request for personal help ("How
 	// do I reset my password?") needs to be answered from the briefings.
 	PersonalEvidence float64 `json:"personal_evidence"`
+	// NamePhrases (1: on) refuses a question whose name of several words
+	// ("Port Kessington") no article found for it holds, its words in order
+	// and close together, although the briefings hold each word.
+	NamePhrases int `json:"name_phrases"`
+	// YearCheck (1: on) refuses a question that names a year when no quote
+	// names it and no quoted article is dated in it.
+	YearCheck int `json:"year_check"`
+	// CountCheck (1: on) refuses a "how many" question when no quote puts a
+	// number next to what it counts ("How many rail cars ...?": "two rail
+	// cars").
+	CountCheck int `json:"count_check"`
 
 	w  []float64 // Weights in featureNames order
 	rw []float64 // RefusalWeights in refusalFeatureNames order

@@ -100,7 +100,9 @@ func TestTypeCheckNeedsCoveringQuote(t *testing.T) {
 		found       bool
 	}{{0.3, false}, {0.01, true}} {
 		p := e.params.Clone()
-		p.MinConfidence, p.MinEvidence = 0, tc.minEvidence
+		// The count check would refuse both ("Eight gulls" counts no
+		// workers): this is the evidence floor's test.
+		p.MinConfidence, p.MinEvidence, p.CountCheck = 0, tc.minEvidence, 0
 		e.params = p
 		e.state().answers = newAnswerCache(answerCacheSize)
 		res, err := e.Search(context.Background(), q)

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -27,10 +28,23 @@ type questionTerms struct {
 	// (the names, years and figures it is about).
 	names     map[string]bool
 	noRelated bool
+	// phrases are the question's names of two or more words ("Port
+	// Kessington", "Fenwick Cup"), each as the stems the index knows
+	// (spelling corrected), with their text: a name whose words the
+	// briefings hold only apart is a name they never mention.
+	phrases []namePhrase
 	// related are words the briefings may use for a question term
 	// (synonyms, derivations, an abbreviation's expansion), as stems the
 	// index knows, weighed down in search and in quote choice.
 	related []lexical.QueryTerm
+}
+
+// namePhrase is a name of several words in a question.
+type namePhrase struct {
+	text  string
+	stems []string
+	// rarest is the index of the stem the fewest articles hold.
+	rarest int
 }
 
 // Weights of related words: an abbreviation's expansion means the same, a
@@ -61,21 +75,42 @@ var longStopWords = func() []string {
 func analyseTerms(question string, lex *lexical.Index, spelling, related bool) questionTerms {
 	qt := questionTerms{noRelated: !related}
 	q := howWords.ReplaceAllString(question, "how")
-	atStart := true
-	prevEnd := 0
 	nameStart, lastNameEnd := 0, 0
-	text.EachToken(q, func(t text.Token) {
-		between := q[prevEnd:t.Start]
-		prevEnd = t.End
-		first := atStart || strings.ContainsAny(between, ".?!:;\n")
-		atStart = false
+	// The name of several words being read: its stems, where it starts,
+	// and where its last word ends.
+	var run []string
+	runStart, runEnd := 0, -1
+	endRun := func() {
+		if len(run) >= 2 {
+			ph := namePhrase{text: q[runStart:runEnd], stems: run}
+			for k, st := range run {
+				if lex.IDF(st) > lex.IDF(run[ph.rarest]) {
+					ph.rarest = k
+				}
+			}
+			qt.phrases = append(qt.phrases, ph)
+		}
+		run = nil
+	}
+	// inRun adds a word of a name, as the stem searched, to the name being read.
+	inRun := func(t text.Token, stem string) {
+		if len(run) == 0 || strings.TrimSpace(q[runEnd:t.Start]) != "" {
+			endRun()
+			runStart = t.Start
+		}
+		run = append(run, stem)
+		runEnd = t.End
+	}
+	eachQuestionWord(q, func(t text.Token, name bool) {
 		r, _ := utf8.DecodeRuneInString(q[t.Start:])
 		if text.IsStopWord(t.Word) {
 			return
 		}
 		stem := text.Stem(t.Word)
 		raw := q[t.Start:t.End]
-		name := unicode.IsDigit(r) || (unicode.IsUpper(r) && !first)
+		// A word of a longer name: capitalised, not the first word, not a
+		// figure, year or abbreviation.
+		nameWord := name && unicode.IsUpper(r) && !isAbbreviation(raw)
 		if name {
 			if qt.names == nil {
 				qt.names = map[string]bool{}
@@ -100,6 +135,9 @@ func analyseTerms(question string, lex *lexical.Index, spelling, related bool) q
 		if lex.Known(stem) {
 			qt.terms = append(qt.terms, stem)
 			qt.addRelated(lex, t.Word, stem)
+			if nameWord {
+				inRun(t, stem)
+			}
 			return
 		}
 		if !name && len(t.Word) >= 4 && spelling {
@@ -111,6 +149,9 @@ func analyseTerms(question string, lex *lexical.Index, spelling, related bool) q
 		}
 		if c, ok := lex.Correct(stem); ok && spelling {
 			qt.terms = append(qt.terms, c)
+			if nameWord {
+				inRun(t, c)
+			}
 			return
 		}
 		qt.terms = append(qt.terms, stem)
@@ -128,11 +169,116 @@ func analyseTerms(question string, lex *lexical.Index, spelling, related bool) q
 			lastNameEnd = t.End
 		}
 	})
+	endRun()
 	for _, m := range yearRE.FindAllString(question, -1) {
 		y, _ := strconv.Atoi(m)
 		qt.years = append(qt.years, y)
 	}
 	return qt
+}
+
+// maxNameGap is how many more words than it has a question's name may
+// span in an article that mentions it, in any order: "Secretary Rubio" is
+// "Secretary of State Marco Rubio", "New York Federal Reserve" "Federal
+// Reserve Bank of New York".
+const maxNameGap = 4
+
+// unknownPhrase returns the first of the question's names of several words
+// (qt.phrases) that no article in arts holds, its words within maxNameGap
+// more words than it has ("" when every one is held). A name of three
+// words or more may lack one word there, not its rarest ("Tanaru
+// Indigenous Territory" is the "Tanaru indigenous land"). The question's
+// other words found the articles, so an article that mentions the name is
+// among them when any does.
+func (qt *questionTerms) unknownPhrase(arts []string) string {
+	if len(qt.phrases) == 0 {
+		return ""
+	}
+	found := make([]bool, len(qt.phrases))
+	left := len(qt.phrases)
+	// last[i][k]: the position in the article of the latest word that is
+	// phrase i's word k.
+	last := make([][]int, len(qt.phrases))
+	for _, body := range arts {
+		for i := range last {
+			last[i] = last[i][:0]
+			for range qt.phrases[i].stems {
+				last[i] = append(last[i], -1<<30)
+			}
+		}
+		pos := 0
+		text.EachToken(body, func(t text.Token) {
+			pos++
+			if left == 0 || text.IsStopWord(t.Word) {
+				return
+			}
+			var stem string
+			for i, ph := range qt.phrases {
+				if found[i] {
+					continue
+				}
+				hit := false
+				for k, st := range ph.stems {
+					if stem == "" {
+						// Stem only the words that could be a name's.
+						if st[0] != t.Word[0] {
+							continue
+						}
+						stem = text.Stem(t.Word)
+					}
+					if st == stem {
+						last[i][k] = pos
+						hit = true
+					}
+				}
+				if hit && ph.heldAt(last[i], pos) {
+					found[i] = true
+					left--
+				}
+			}
+		})
+		if left == 0 {
+			return ""
+		}
+	}
+	for i, ph := range qt.phrases {
+		if !found[i] {
+			return ph.text
+		}
+	}
+	return ""
+}
+
+// heldAt reports whether the words of ph last seen at positions last stand
+// close enough together, as of position pos, to mention it.
+func (ph *namePhrase) heldAt(last []int, pos int) bool {
+	span := len(ph.stems) + maxNameGap
+	missing := 0
+	for k, p := range last {
+		if pos-p < span {
+			continue
+		}
+		if len(ph.stems) < 3 || k == ph.rarest {
+			return false
+		}
+		missing++
+	}
+	return missing <= 1
+}
+
+// eachQuestionWord calls fn for each word of q with whether it reads as a
+// name or figure: a number, or a capitalised word that does not begin a
+// sentence.
+func eachQuestionWord(q string, fn func(t text.Token, name bool)) {
+	atStart := true
+	prevEnd := 0
+	text.EachToken(q, func(t text.Token) {
+		first := atStart || strings.ContainsAny(q[prevEnd:t.Start], ".?!:;\n")
+		atStart = false
+		prevEnd = t.End
+		r, _ := utf8.DecodeRuneInString(q[t.Start:])
+		fn(t, unicode.IsDigit(r) || (unicode.IsUpper(r) && !first))
+	})
 }
 
 func isYear(w string) bool { return yearRE.MatchString(w) && len(w) == 4 }
@@ -156,6 +302,18 @@ func (qt *questionTerms) addRelated(lex *lexical.Index, word, stem string) bool 
 		n++
 	}
 	return n > 0
+}
+
+// withRelated returns stems with the related words the question's
+// reading found for them ("nations" for "countries").
+func (qt *questionTerms) withRelated(stems []string) []string {
+	out := stems
+	for _, r := range qt.related {
+		if slices.Contains(stems, r.Of) && !slices.Contains(out, r.Term) {
+			out = append(out, r.Term)
+		}
+	}
+	return out
 }
 
 // isAbbreviation reports a word written as an abbreviation: two or more

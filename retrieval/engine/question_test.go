@@ -50,11 +50,42 @@ func TestAnalyseTerms(t *testing.T) {
 	})
 }
 
+func TestUnknownPhrase(t *testing.T) {
+	lex := seedsEngine(t).state().lex
+	arts := []string{
+		"US Secretary of State Marco Rubio joined the call.",
+		"The Federal Reserve Bank of New York said household debt rose.",
+		"Lavrov said Ukraine attacked the president's residence in the Novgorod region.",
+	}
+	for _, tt := range []struct{ q, want string }{
+		// Every word is known, but never together.
+		{"What did Secretary Novgorod say?", "Secretary Novgorod"},
+		{"What did Marco Lavrov say?", "Marco Lavrov"},
+		// The words of a name may stand a few words apart, in any order.
+		{"What did Secretary Rubio say?", ""},
+		{"What did the New York Federal Reserve say?", ""},
+		// A possessive, a stop word or a lower-case word ends a name.
+		{"What did Rubio's Federal office say?", ""},
+		{"Was Marco in Novgorod?", ""},
+		// A long name may lack one word, but not its rarest.
+		{"What did the Federal Reserve Bank of Boston say?", ""},
+		{"Where is the Novgorod Regional Residence?", ""},
+		{"Where is the Secretary State Novgorod?", "Secretary State Novgorod"},
+	} {
+		qt := analyseTerms(tt.q, lex, true, true)
+		if got := qt.unknownPhrase(arts); got != tt.want {
+			t.Errorf("%q: unknown phrase %q, want %q (phrases %v)", tt.q, got, tt.want, qt.phrases)
+		}
+	}
+}
+
 func TestRefusalsSayWhy(t *testing.T) {
 	e := seedsEngine(t)
 	for _, tt := range []struct{ q, reason string }{
 		{"What did Zorvath Industries announce?", "The briefings never mention Zorvath."},
 		{"What did Zelensky and Witkoff agree in 2031?", "The briefings end on 2025-12-06."},
+		{"What did Secretary Podolyak say about Miami?", "The briefings never mention Secretary Podolyak."},
+		{"What did Zelensky and Witkoff agree in 2024?", "No briefing gives that for 2024."},
 	} {
 		res, err := e.Search(context.Background(), retrieval.Query{Text: tt.q})
 		if err != nil {

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -98,7 +99,7 @@ func scoreSet(t *testing.T, e *Engine, qs []setQuestion) setScore {
 		if hit >= 0 {
 			s.at3++
 		} else if testing.Verbose() {
-			got := "refused"
+			got := fmt.Sprintf("refused (confidence %.3f, evidence %.2f) %s", res.Confidence, res.Evidence, res.Reason)
 			if len(res.Quotes) > 0 {
 				got = res.Quotes[0].Article.ID + ": " + res.Quotes[0].Text
 			}
@@ -200,4 +201,4 @@ func TestNewsQuestionSets(t *testing.T) {
 	checkFloor(t, "news answerable in quotes 1-3", ans.at3, ans.n, newsFloors.at3)
 }
 
-var newsFloors = struct{ at3, refused float64 }{0.4, 0.4}
+var newsFloors = struct{ at3, refused float64 }{0.4, 0.6}

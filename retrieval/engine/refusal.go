@@ -4,6 +4,12 @@ import (
 	"math"
 	"regexp"
 	"slices"
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/briefbot/briefbot/retrieval/text"
 )
 
 // moneyQuestion asks for an amount of money; money is one.
@@ -38,6 +44,9 @@ var refusalFeatureNames = [...]string{
 	"pred_all",     // the best quote's sentence holds every one of those words
 	"no_money",     // the question asks for an amount of money ("how much ... cost/paid") and the best quote names none
 	"year_other",   // the question names a year; the best quote names other years and not it (the 2020 race, not the 2022 one)
+	"key_word",     // the best quote's sentence holds the question's rarest word that is not a name or figure ("piloted", "attendance"; 1: it has none)
+	"year_miss",    // the question names a year that neither the best quote nor its article's date gives
+	"art_names",    // share of the question's names and numbers the best quote's article holds anywhere (1: it has none)
 }
 
 const numRefusalFeatures = len(refusalFeatureNames)
@@ -112,6 +121,26 @@ func refusalFeatures(x *[numRefusalFeatures]float64, ix *index, r *retrieved, be
 	if qa.wantsType() && !best.typed {
 		x[15] = 1
 	}
+	// The names of the question the best quote's article holds anywhere:
+	// an article that lacks one ("Ireland" in "How many Twitter employees
+	// in Ireland lost their jobs?") is about something else.
+	x[22] = 1
+	if nw > 0 {
+		var na float64
+		for i, named := range qa.named {
+			if !named || !qa.known[i] {
+				continue
+			}
+			held := 0.0
+			for _, si := range best.infos {
+				if i < len(si.matched) {
+					held = math.Max(held, si.matched[i])
+				}
+			}
+			na += qa.weight[i] * held
+		}
+		x[22] = na / nw
+	}
 	// What the question asks about its names: a sentence about the same
 	// people and events that lacks these words ("won", "paid", "attendance")
 	// is near the topic, not the answer.
@@ -143,7 +172,21 @@ func refusalFeatures(x *[numRefusalFeatures]float64, ix *index, r *retrieved, be
 	if moneyQuestion.MatchString(qa.question) && !money.MatchString(quote) {
 		x[18] = 1
 	}
+	// The question's rarest word that is not a name: what distinguishes it
+	// from the other questions about the same people ("Who piloted the
+	// flights DeSantis sent?").
+	x[20] = 1
+	if k := qa.keyWord(); k >= 0 {
+		x[20] = m[k]
+	}
 	if len(r.terms.years) > 0 {
+		x[21] = 1
+		pub := ix.arts[best.art].Published
+		for _, y := range r.terms.years {
+			if (!pub.IsZero() && pub.Year() == y) || slices.Contains(yearIn.FindAllString(quote, -1), strconv.Itoa(y)) {
+				x[21] = 0
+			}
+		}
 		other := false
 		for _, y := range yearIn.FindAllString(quote, -1) {
 			if !slices.Contains(r.terms.years, atoi(y)) {
@@ -157,6 +200,82 @@ func refusalFeatures(x *[numRefusalFeatures]float64, ix *index, r *retrieved, be
 			x[19] = 1
 		}
 	}
+}
+
+// countedStems are the stems of what a "how many" question counts (at most
+// two words after "how many", up to the next stop word: "rail cars" in "How
+// many rail cars were damaged?"), or nil.
+func countedStems(question string) []string {
+	var out []string
+	state := 0 // 0: before "how", 1: after "how", 2: after "how many", 3: done
+	text.EachToken(question, func(t text.Token) {
+		switch state {
+		case 0:
+			if t.Word == "how" {
+				state = 1
+			}
+		case 1:
+			if t.Word == "many" {
+				state = 2
+			} else {
+				state = 0
+			}
+		case 2:
+			if text.IsStopWord(t.Word) {
+				if len(out) > 0 {
+					state = 3
+				}
+				return
+			}
+			out = append(out, text.Stem(t.Word))
+			if len(out) == 2 {
+				state = 3
+			}
+		}
+	})
+	return out
+}
+
+// countGiven reports whether s gives a count of what counted names: a
+// number (figures or a number word) at most three words before one of its
+// words ("653 drones", "at least five people", "17 locations").
+func countGiven(s string, counted []string) bool {
+	lastNum := -1 << 30
+	pos := 0
+	given := false
+	text.EachToken(s, func(t text.Token) {
+		pos++
+		if given {
+			return
+		}
+		if pos-lastNum <= 3 {
+			st := text.Stem(t.Word)
+			// "fires" counts "wildfires", "minutes" counts minutes.
+			if slices.ContainsFunc(counted, func(c string) bool { return c == st || (len(st) >= 4 && strings.HasSuffix(c, st[:len(st)-1])) }) {
+				given = true
+				return
+			}
+		}
+		if r, _ := utf8.DecodeRuneInString(t.Word); unicode.IsDigit(r) || numberWords[t.Word] {
+			lastNum = pos
+		}
+	})
+	return given
+}
+
+// keyWord is the index of the question's rarest known term that is not a
+// name or figure, or -1.
+func (qa *questionAnalysis) keyWord() int {
+	k := -1
+	for i, w := range qa.weight {
+		if qa.named[i] || !qa.known[i] {
+			continue
+		}
+		if k < 0 || w > qa.weight[k] {
+			k = i
+		}
+	}
+	return k
 }
 
 // atoi is the value of a string of digits.

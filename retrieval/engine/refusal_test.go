@@ -64,3 +64,45 @@ func TestRefusalExampleHidingHidesArticles(t *testing.T) {
 		t.Errorf("%d features, want %d", len(hx), numRefusalFeatures)
 	}
 }
+
+func TestCountGiven(t *testing.T) {
+	for _, tt := range []struct {
+		q, quote string
+		want     bool
+	}{
+		{"How many rail cars were damaged in the strike?", "The strike damaged rail cars and the station.", false},
+		{"How many rail cars were damaged in the strike?", "The strike damaged two rail cars.", true},
+		{"How many of the drones did Russia fire?", "Russia fired 653 drones and 51 missiles.", true},
+		{"How many people were killed?", "One of the strikes hit a railway center, killing no one we know of.", false},
+		{"How many minutes did it last?", "It lasted 187 minutes.", true},
+		{"How many wildfires have there been?", "There had been 420 fires since January.", true},
+		{"How many households lost power?", "Strikes hit facilities across eight regions, cutting power to households.", false},
+	} {
+		if got := countGiven(tt.quote, countedStems(tt.q)); got != tt.want {
+			t.Errorf("%q / %q: count given %v, want %v (counted %v)", tt.q, tt.quote, got, tt.want, countedStems(tt.q))
+		}
+	}
+	if c := countedStems("What did Russia fire?"); c != nil {
+		t.Errorf("not a how-many question: counted %v", c)
+	}
+}
+
+// A "how many" question is refused when no quote counts what it asks
+// about, though a quote holds another number.
+func TestCountCheckRefuses(t *testing.T) {
+	e := memoryEngine(t,
+		retrieval.Article{ID: "a", Title: "Bridge", Body: "Workers repaired the harbour bridge over the winter. The ferry kept running."},
+		retrieval.Article{ID: "b", Title: "Pier", Body: "Eight gulls nested near the harbour all spring. The pier stayed open."},
+	)
+	q := retrieval.Query{Text: "How many workers repaired the harbour bridge?"}
+	p := e.params.Clone()
+	p.MinConfidence, p.MinEvidence = 0, 0.01
+	e.params = p
+	res, err := e.Search(context.Background(), q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Found || res.Reason != "No briefing gives that number." {
+		t.Errorf("found %v (%q): %v", res.Found, res.Reason, quoteTexts(res))
+	}
+}

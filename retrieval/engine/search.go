@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -284,8 +285,15 @@ func (e *Engine) search(ctx context.Context, ix *index, q retrieval.Query, ref t
 	case len(quotes) == 0:
 	case len(r.terms.unknownNames) > 0:
 		res.Reason = "The briefings never mention " + strings.Join(r.terms.unknownNames, ", ") + "."
+	case p.NamePhrases != 0 && len(q.Within) == 0 && unknownPhrase(ix, r) != "":
+		// (Not for a follow-up searched within the articles it follows: its
+		// text joins the question to words of the conversation, "When? Kyiv
+		// respond Lavrov Putin's residence", which are no name.)
+		res.Reason = "The briefings never mention " + unknownPhrase(ix, r) + "."
 	case cov.To.Year() > 1 && slices.Max(append([]int{0}, r.terms.years...)) > cov.To.Year():
 		res.Reason = "The briefings end on " + cov.To.Format("2006-01-02") + "."
+	case p.YearCheck != 0 && len(r.terms.years) > 0 && !quotesGiveYear(ix, quotes, r.terms.years):
+		res.Reason = "No briefing gives that for " + strconv.Itoa(slices.Max(r.terms.years)) + "."
 	case personalRequest(q.Text) && evidence < p.PersonalEvidence:
 		res.Reason = "That reads like a request for help rather than a question about the briefings."
 	case evidence < p.MinEvidence || best.score < p.MinScore || r.qa.unknownFrac() > p.MaxUnknown || conf < p.MinConfidence:
@@ -295,6 +303,8 @@ func (e *Engine) search(ctx context.Context, ix *index, q retrieval.Query, ref t
 		} else {
 			res.Reason = "No briefing gives that date."
 		}
+	case p.TypeCheck != 0 && p.CountCheck != 0 && r.qa.wantNumber && !quotesGiveCount(quotes, r.terms.withRelated(countedStems(q.Text))):
+		res.Reason = "No briefing gives that number."
 	case p.TypeCheck != 0 && moneyQuestion.MatchString(q.Text) && !slices.ContainsFunc(quotes, func(x retrieval.Quote) bool { return money.MatchString(x.Text) }):
 		res.Reason = "No briefing gives that amount."
 	default:
@@ -302,6 +312,45 @@ func (e *Engine) search(ctx context.Context, ix *index, q retrieval.Query, ref t
 		res.Quotes = quotes
 	}
 	return res, nil
+}
+
+// quotesGiveCount reports whether a quote gives a count of what counted
+// names (true when counted is empty: not a "how many" question).
+func quotesGiveCount(quotes []retrieval.Quote, counted []string) bool {
+	return len(counted) == 0 || slices.ContainsFunc(quotes, func(x retrieval.Quote) bool { return countGiven(x.Text, counted) })
+}
+
+// quotesGiveYear reports whether a quote names one of years or comes from
+// an article dated in one.
+func quotesGiveYear(ix *index, quotes []retrieval.Quote, years []int) bool {
+	for _, x := range quotes {
+		if a, ok := ix.artIdx[x.Article.ID]; ok {
+			if pub := ix.arts[a].Published; !pub.IsZero() && slices.Contains(years, pub.Year()) {
+				return true
+			}
+		}
+		for _, y := range yearIn.FindAllString(x.Text, -1) {
+			if slices.Contains(years, atoi(y)) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// unknownPhrase is the first of the question's names of several words that
+// no article ranked for it holds ("" when each is held somewhere).
+func unknownPhrase(ix *index, r *retrieved) string {
+	if len(r.terms.phrases) == 0 {
+		return ""
+	}
+	bodies := make([]string, 0, len(r.ranked))
+	for _, d := range r.ranked {
+		if a, ok := ix.artIdx[d.ID]; ok {
+			bodies = append(bodies, ix.arts[a].Title+"\n"+ix.arts[a].Body)
+		}
+	}
+	return r.terms.unknownPhrase(bodies)
 }
 
 // howWords are the words that make "how" a question of quantity: "long" in
