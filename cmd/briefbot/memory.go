@@ -56,17 +56,26 @@ func setSaveMemoryLimit() {
 // whenever it changes (engine.OnChange): hand the garbage of loading back
 // to the OS rather than serve with it resident, and, unless GOMEMLIMIT is
 // set, make the soft memory limit follow the store: the live heap plus a
-// third (at least 96 MiB). With the default GOGC alone a serving process's
-// heap grows to twice the loaded store under load; the limit makes the GC
-// collect sooner instead (it is soft: the runtime goes over it rather than
-// thrash).
+// half, and at least serveHeadroom. With the default GOGC alone a serving
+// process's heap grows to twice the loaded store under load; the limit
+// makes the GC collect sooner instead (it is soft: the runtime goes over it
+// rather than fail). The headroom must hold what questions in flight use
+// besides the store (BM25 and pre-scan scratch, a few MB each at 1M chunks,
+// eight at a time) and their garbage: with a third (~120 MiB at 1M chunks)
+// the heap sat at the limit under load and the collector ran back to back,
+// 21 ms of CPU a cold question against 15 with this (BENCHMARKS.md).
 func setServeMemoryLimit() {
 	debug.FreeOSMemory()
 	if os.Getenv("GOMEMLIMIT") == "" {
-		live := liveHeap()
-		debug.SetMemoryLimit(live + max(live/3, 96<<20))
+		debug.SetMemoryLimit(serveMemoryLimit(liveHeap()))
 	}
 }
+
+// serveHeadroom is the least room above the live heap serve allows.
+const serveHeadroom = 192 << 20
+
+// serveMemoryLimit is serve's soft memory limit for a live heap of live bytes.
+func serveMemoryLimit(live int64) int64 { return live + max(live/2, serveHeadroom) }
 
 // liveHeap is the live heap at the last collection.
 func liveHeap() int64 {
