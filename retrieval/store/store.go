@@ -817,22 +817,3 @@ func (s *Store) BareQueryEmbedding(ctx context.Context, v []float32, n int) erro
 	_, err := s.chunks.QueryEmbedding(ctx, v, n, nil, nil)
 	return err
 }
-
-// BareAddDocuments is chromem-go alone doing the storage half of an ingest:
-// a fresh in-memory collection whose embedding function is embed, and one
-// AddDocuments call that embeds and adds texts GOMAXPROCS at a time. It
-// exists to measure an ingest side by side with it (tools/bench).
-func BareAddDocuments(ctx context.Context, texts []string, embed func(context.Context, string) ([]float32, error)) error {
-	c, err := chromem.NewDB().CreateCollection("bare", nil, chromem.EmbeddingFunc(embed))
-	if err != nil {
-		return fmt.Errorf("store: bare collection: %w", err)
-	}
-	docs := make([]chromem.Document, len(texts))
-	for i, t := range texts {
-		docs[i] = chromem.Document{ID: strconv.Itoa(i), Content: t}
-	}
-	if err := c.AddDocuments(ctx, docs, runtime.GOMAXPROCS(0)); err != nil {
-		return fmt.Errorf("store: bare add: %w", err)
-	}
-	return nil
-}

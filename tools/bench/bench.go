@@ -23,6 +23,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/philippgille/chromem-go"
 	"github.com/spf13/cobra"
 
 	"github.com/briefbot/briefbot/retrieval"
@@ -414,7 +415,7 @@ func sideBySideIngest(ctx context.Context, corpus, dir string) (ingestS, bareS f
 	e, arts = nil, nil
 	runtime.GC()
 	start = time.Now()
-	if err := store.BareAddDocuments(ctx, texts, emb.Embed); err != nil {
+	if err := bareAddDocuments(ctx, texts, emb.Embed); err != nil {
 		return 0, 0, err
 	}
 	return ingestS, time.Since(start).Seconds(), nil
@@ -665,4 +666,23 @@ func printBenchTable(w io.Writer, rows []benchResult, runs, clients int, dur tim
 		fmt.Fprintf(w, "| %s | %.1f | %.1f | %.2fx | %s |\n", filepath.Base(r.Corpus),
 			r.SearchMs, r.BareQueryMs, r.SearchMs/r.BareQueryMs, ingestSide)
 	}
+}
+
+// bareAddDocuments is chromem-go alone doing the storage half of an ingest:
+// a fresh in-memory collection whose embedding function is embed, and one
+// AddDocuments call that embeds and adds texts GOMAXPROCS at a time, to
+// measure an ingest side by side with it.
+func bareAddDocuments(ctx context.Context, texts []string, embed func(context.Context, string) ([]float32, error)) error {
+	c, err := chromem.NewDB().CreateCollection("bare", nil, chromem.EmbeddingFunc(embed))
+	if err != nil {
+		return fmt.Errorf("bare collection: %w", err)
+	}
+	docs := make([]chromem.Document, len(texts))
+	for i, t := range texts {
+		docs[i] = chromem.Document{ID: strconv.Itoa(i), Content: t}
+	}
+	if err := c.AddDocuments(ctx, docs, runtime.GOMAXPROCS(0)); err != nil {
+		return fmt.Errorf("bare add: %w", err)
+	}
+	return nil
 }
