@@ -37,14 +37,7 @@ func sameIndex(t *testing.T, got, want *index) {
 // it is stale (another snapshot), corrupt or missing.
 func TestDerivedIndex(t *testing.T) {
 	ctx := context.Background()
-	mem, err := OpenSeeds(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	if err := mem.Save(dir); err != nil {
-		t.Fatal(err)
-	}
+	mem, dir := savedSeeds(t)
 	idx := filepath.Join(dir, IndexName)
 	good, err := os.ReadFile(idx)
 	if err != nil {

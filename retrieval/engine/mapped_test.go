@@ -18,14 +18,7 @@ import (
 // engine (which decodes the snapshot then) keeps every article.
 func TestMappedStore(t *testing.T) {
 	ctx := context.Background()
-	mem, err := OpenSeeds(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	if err := mem.Save(dir); err != nil {
-		t.Fatal(err)
-	}
+	mem, dir := savedSeeds(t)
 	idx := filepath.Join(dir, IndexName)
 	fp := mem.Store().Fingerprint()
 	// A store written by the previous briefbot: its index file has the
@@ -93,14 +86,7 @@ func TestMappedStore(t *testing.T) {
 func TestMappedSketchedIndexDropsCodesAndReadsThemBack(t *testing.T) {
 	withPrescan(t, 1, 200)
 	ctx := context.Background()
-	mem, err := OpenSeeds(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	if err := mem.Save(dir); err != nil {
-		t.Fatal(err)
-	}
+	mem, dir := savedSeeds(t)
 	e, err := Open(ctx, dir, Options{})
 	if err != nil {
 		t.Fatal(err)

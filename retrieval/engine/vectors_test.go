@@ -14,14 +14,7 @@ import (
 // in memory and after a save and reload.
 func TestNearestMatchesChromem(t *testing.T) {
 	ctx := context.Background()
-	mem, err := OpenSeeds(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	if err := mem.Save(dir); err != nil {
-		t.Fatal(err)
-	}
+	mem, dir := savedSeeds(t)
 	loaded, err := Open(ctx, dir, Options{})
 	if err != nil {
 		t.Fatal(err)
