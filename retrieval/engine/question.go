@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"iter"
 	"regexp"
 	"slices"
 	"strconv"
@@ -184,22 +185,24 @@ func analyseTerms(question string, lex *lexical.Index, spelling, related bool) q
 const maxNameGap = 4
 
 // unknownPhrase returns the first of the question's names of several words
-// (qt.phrases) that no article in arts holds, its words within maxNameGap
-// more words than it has ("" when every one is held). A name of three
-// words or more may lack one word there, not its rarest ("Tanaru
-// Indigenous Territory" is the "Tanaru indigenous land"). The question's
-// other words found the articles, so an article that mentions the name is
-// among them when any does.
-func (qt *questionTerms) unknownPhrase(arts []string) string {
+// (qt.phrases) that no text in texts holds, its words within maxNameGap
+// more words than it has ("" when every one is held). A text is its
+// stemmed terms in order, stop words left out (as the index holds an
+// article's sentences, and its title apart). A name of three words or more
+// may lack one word there, not its rarest ("Tanaru Indigenous Territory"
+// is the "Tanaru indigenous land"). The question's other words found the
+// articles, so an article that mentions the name is among them when any
+// does.
+func (qt *questionTerms) unknownPhrase(texts iter.Seq[iter.Seq[string]]) string {
 	if len(qt.phrases) == 0 {
 		return ""
 	}
 	found := make([]bool, len(qt.phrases))
 	left := len(qt.phrases)
-	// last[i][k]: the position in the article of the latest word that is
+	// last[i][k]: the position in the text of the latest word that is
 	// phrase i's word k.
 	last := make([][]int, len(qt.phrases))
-	for _, body := range arts {
+	for terms := range texts {
 		for i := range last {
 			last[i] = last[i][:0]
 			for range qt.phrases[i].stems {
@@ -207,25 +210,14 @@ func (qt *questionTerms) unknownPhrase(arts []string) string {
 			}
 		}
 		pos := 0
-		text.EachToken(body, func(t text.Token) {
+		for stem := range terms {
 			pos++
-			if left == 0 || text.IsStopWord(t.Word) {
-				return
-			}
-			var stem string
 			for i, ph := range qt.phrases {
 				if found[i] {
 					continue
 				}
 				hit := false
 				for k, st := range ph.stems {
-					if stem == "" {
-						// Stem only the words that could be a name's.
-						if st[0] != t.Word[0] {
-							continue
-						}
-						stem = text.Stem(t.Word)
-					}
 					if st == stem {
 						last[i][k] = pos
 						hit = true
@@ -236,9 +228,9 @@ func (qt *questionTerms) unknownPhrase(arts []string) string {
 					left--
 				}
 			}
-		})
-		if left == 0 {
-			return ""
+			if left == 0 {
+				return ""
+			}
 		}
 	}
 	for i, ph := range qt.phrases {

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"iter"
 	"math"
 	"slices"
 	"strings"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/briefbot/briefbot/retrieval"
+	"github.com/briefbot/briefbot/retrieval/text"
 )
 
 func TestAnalyseTerms(t *testing.T) {
@@ -73,7 +75,14 @@ func TestUnknownPhrase(t *testing.T) {
 		{"Where is the Secretary State Novgorod?", "Secretary State Novgorod"},
 	} {
 		qt := analyseTerms(tt.q, lex, true, true)
-		if got := qt.unknownPhrase(arts); got != tt.want {
+		texts := func(yield func(iter.Seq[string]) bool) {
+			for _, a := range arts {
+				if !yield(slices.Values(text.Terms(a))) {
+					return
+				}
+			}
+		}
+		if got := qt.unknownPhrase(texts); got != tt.want {
 			t.Errorf("%q: unknown phrase %q, want %q (phrases %v)", tt.q, got, tt.want, qt.phrases)
 		}
 	}

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"iter"
 	"math"
 	"regexp"
 	"slices"
@@ -277,6 +278,14 @@ func (e *Engine) search(ctx context.Context, ix *index, q retrieval.Query, ref t
 		conf = p.confidence(&x)
 	}
 	res.Confidence = conf
+	// A name of several words no ranked article holds ("Port Kessington");
+	// not for a follow-up searched within the articles it follows: its
+	// text joins the question to words of the conversation ("When? Kyiv
+	// respond Lavrov Putin's residence"), which are no name.
+	phrase := ""
+	if len(quotes) > 0 && len(r.terms.unknownNames) == 0 && p.NamePhrases != 0 && len(q.Within) == 0 {
+		phrase = unknownPhrase(ix, r)
+	}
 	// Refuse when the question names what no briefing mentions, asks about
 	// a year after the newest briefing, is covered too little by the best
 	// quote (its words the briefings lack counted against it), or asks for
@@ -285,11 +294,8 @@ func (e *Engine) search(ctx context.Context, ix *index, q retrieval.Query, ref t
 	case len(quotes) == 0:
 	case len(r.terms.unknownNames) > 0:
 		res.Reason = "The briefings never mention " + strings.Join(r.terms.unknownNames, ", ") + "."
-	case p.NamePhrases != 0 && len(q.Within) == 0 && unknownPhrase(ix, r) != "":
-		// (Not for a follow-up searched within the articles it follows: its
-		// text joins the question to words of the conversation, "When? Kyiv
-		// respond Lavrov Putin's residence", which are no name.)
-		res.Reason = "The briefings never mention " + unknownPhrase(ix, r) + "."
+	case phrase != "":
+		res.Reason = "The briefings never mention " + phrase + "."
 	case cov.To.Year() > 1 && slices.Max(append([]int{0}, r.terms.years...)) > cov.To.Year():
 		res.Reason = "The briefings end on " + cov.To.Format("2006-01-02") + "."
 	case p.YearCheck != 0 && len(r.terms.years) > 0 && !quotesGiveYear(ix, quotes, r.terms.years):
@@ -338,19 +344,35 @@ func quotesGiveYear(ix *index, quotes []retrieval.Quote, years []int) bool {
 	return false
 }
 
-// unknownPhrase is the first of the question's names of several words that
-// no article ranked for it holds ("" when each is held somewhere).
+// unknownPhrase is the first of the question's names of several words
+// that no article ranked for it holds, in its title or its body ("" when
+// each is held somewhere). It reads the terms the index holds, so a
+// question costs no tokenising of article bodies.
 func unknownPhrase(ix *index, r *retrieved) string {
 	if len(r.terms.phrases) == 0 {
 		return ""
 	}
-	bodies := make([]string, 0, len(r.ranked))
-	for _, d := range r.ranked {
-		if a, ok := ix.artIdx[d.ID]; ok {
-			bodies = append(bodies, ix.arts[a].Title+"\n"+ix.arts[a].Body)
+	return r.terms.unknownPhrase(func(yield func(iter.Seq[string]) bool) {
+		for _, d := range r.ranked {
+			a, ok := ix.artIdx[d.ID]
+			if !ok {
+				continue
+			}
+			title := slices.Values(text.Terms(ix.arts[a].Title))
+			body := func(yield func(string) bool) {
+				for _, s := range ix.sents[a] {
+					for _, tk := range s.toks {
+						if !yield(ix.lex.Term(tk.id)) {
+							return
+						}
+					}
+				}
+			}
+			if !yield(title) || !yield(body) {
+				return
+			}
 		}
-	}
-	return r.terms.unknownPhrase(bodies)
+	})
 }
 
 // howWords are the words that make "how" a question of quantity: "long" in
